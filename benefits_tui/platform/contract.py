@@ -1,0 +1,253 @@
+"""The rules of the Benefits platform API that both sides need (SPEC 2).
+
+The simulator enforces them; the HR side reuses them for its pre-flight checks so that a
+record which cannot succeed fails before any call. Pure Python, no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+API_PREFIX: Final = "/v1"
+
+PICKLISTS: Final[dict[str, tuple[str, ...]]] = {
+    "title": ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr"),
+    "gender": ("M", "F", "X", "N"),
+    "pay_basis": ("Salary", "Hourly"),
+    "pay_frequency": ("Weekly", "Fortnightly", "Four-weekly", "Monthly"),
+}
+"""Values the platform recognises, per picklist field (exact, case-sensitive match)."""
+
+DEFAULT_BENEFIT_LEVELS: Final[tuple[tuple[str, str], ...]] = (
+    ("CORE", "Core"),
+    ("ENHANCED", "Enhanced"),
+    ("EXECUTIVE", "Executive"),
+)
+"""(code, name) pairs the simulator offers unless configured otherwise."""
+
+REQUIRED_CREATE_FIELDS: Final[tuple[str, ...]] = (
+    "external_id",
+    "forenames",
+    "surname",
+    "date_of_birth",
+    "gender",
+    "title",
+    "email",
+    "annual_pay",
+    "pay_basis",
+    "pay_frequency",
+)
+"""Fields a create must carry (non-null, non-blank)."""
+
+WRITABLE_FIELDS: Final[tuple[str, ...]] = (
+    "external_id",
+    "email",
+    "title",
+    "forenames",
+    "surname",
+    "date_of_birth",
+    "gender",
+    "annual_pay",
+    "pay_basis",
+    "pay_frequency",
+    "benefit_level",
+    "job_title",
+    "address",
+)
+"""Fields a client may send on create or PATCH."""
+
+READ_ONLY_FIELDS: Final[tuple[str, ...]] = ("id", "status", "leave_date", "created_at", "updated_at")
+"""Fields only the platform sets; sending one is a 422 ``read_only_field``."""
+
+ACCOUNT_FIELDS: Final[tuple[str, ...]] = ("id", *WRITABLE_FIELDS, "status", "leave_date")
+"""Every field of an account as SPEC 2 lists it."""
+
+ADDRESS_FIELDS: Final[tuple[str, ...]] = ("line1", "line2", "city", "region", "postcode", "country")
+"""Keys an ``address`` object may hold (all strings, all optional)."""
+
+ACCOUNT_STATUSES: Final[tuple[str, ...]] = ("active", "terminated")
+JOB_STATUSES: Final[tuple[str, ...]] = ("pending", "in_progress", "complete", "error")
+
+MAX_EMAIL_LENGTH: Final = 254
+
+# Error codes (the ``code`` of a problem or of one of its field errors).
+MISSING_FIELD: Final = "missing_field"
+INVALID_EMAIL: Final = "invalid_email"
+INVALID_DATE: Final = "invalid_date"
+INVALID_TYPE: Final = "invalid_type"
+INVALID_NUMBER: Final = "invalid_number"
+UNKNOWN_FIELD: Final = "unknown_field"
+READ_ONLY_FIELD: Final = "read_only_field"
+UNKNOWN_BENEFIT_LEVEL: Final = "unknown_benefit_level"
+PICKLIST_VALUE_NOT_RECOGNISED: Final = "picklist_value_not_recognised"
+VALIDATION_FAILED: Final = "validation_failed"
+INVALID_JSON: Final = "invalid_json"
+EMAIL_IN_USE: Final = "email_in_use"
+IDEMPOTENCY_KEY_REQUIRED: Final = "idempotency_key_required"
+IDEMPOTENCY_KEY_INVALID: Final = "idempotency_key_invalid"
+IDEMPOTENCY_KEY_REUSED: Final = "idempotency_key_reused"
+IDEMPOTENCY_KEY_IN_USE: Final = "idempotency_key_in_use"
+NOT_FOUND: Final = "not_found"
+UNAUTHORIZED: Final = "unauthorized"
+RATE_LIMITED: Final = "rate_limited"
+INTERNAL_ERROR: Final = "internal_error"
+SERVICE_UNAVAILABLE: Final = "service_unavailable"
+GATEWAY_TIMEOUT: Final = "gateway_timeout"
+
+PROBLEM_TYPE_BASE: Final = "https://benefits.example/problems/"
+MAX_IDEMPOTENCY_KEY_LENGTH: Final = 255
+
+_ATOM: Final = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL: Final = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_RE: Final = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,63}}$")
+"""A pragmatic address syntax: dot-atom local part, at least one dot in the domain, ASCII only."""
+
+_DATE_RE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def is_valid_email(value: object) -> bool:
+    """True when *value* is a string the platform accepts as an email address."""
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_EMAIL_LENGTH
+        and EMAIL_RE.fullmatch(value) is not None
+    )
+
+
+def normalise_email(email: str) -> str:
+    """The form emails are compared in (the platform is case-insensitive)."""
+    return email.strip().casefold()
+
+
+def parse_date(value: object) -> _dt.date | None:
+    """The date in a strict ``YYYY-MM-DD`` string, or None when it is not one."""
+    if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+        return None
+    try:
+        return _dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def is_blank(value: object) -> bool:
+    """True for None and for strings holding only whitespace."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def benefit_level_codes(levels: Iterable[tuple[str, str]] = DEFAULT_BENEFIT_LEVELS) -> frozenset[str]:
+    """The codes among (code, name) pairs."""
+    return frozenset(code for code, _name in levels)
+
+
+FieldProblem = tuple[str, str, str]
+"""(field, code, message) — one reason a field is not acceptable."""
+
+
+def validate_account(
+    body: Mapping[str, Any],
+    *,
+    partial: bool = False,
+    benefit_levels: Iterable[str] | None = None,
+    today: _dt.date | None = None,
+) -> list[FieldProblem]:
+    """Every field problem in an account create (``partial=False``) or PATCH body.
+
+    Returns an empty list when the body is acceptable. ``benefit_levels`` are the offered
+    codes (the defaults when None). The order follows :data:`ACCOUNT_FIELDS`, then unknown
+    fields alphabetically, so the answer is stable.
+    """
+    levels = frozenset(benefit_levels) if benefit_levels is not None else benefit_level_codes()
+    today = today or _dt.date.today()
+    problems: list[FieldProblem] = []
+
+    for name in sorted(body):
+        if name in READ_ONLY_FIELDS:
+            problems.append((name, READ_ONLY_FIELD, f"{name} is set by the platform and cannot be written"))
+        elif name not in WRITABLE_FIELDS:
+            problems.append((name, UNKNOWN_FIELD, f"{name} is not an account field"))
+
+    if not partial:
+        for name in REQUIRED_CREATE_FIELDS:
+            if is_blank(body.get(name)):
+                problems.append((name, MISSING_FIELD, f"{name} is required"))
+
+    for name in WRITABLE_FIELDS:
+        if name not in body:
+            continue
+        value = body[name]
+        if name in REQUIRED_CREATE_FIELDS and is_blank(value):
+            if partial:  # on create the required-field loop above already said so
+                problems.append((name, MISSING_FIELD, f"{name} cannot be cleared"))
+            continue
+        if value is None or (name in ("job_title", "benefit_level") and is_blank(value)):
+            continue  # clearing an optional field is fine
+        problem = _check_field(name, value, levels, today)
+        if problem is not None:
+            problems.append((name, problem[0], problem[1]))
+    return problems
+
+
+def _check_field(name: str, value: Any, levels: frozenset[str], today: _dt.date) -> tuple[str, str] | None:
+    if name == "email":
+        if not isinstance(value, str):
+            return INVALID_TYPE, "email must be a string"
+        if not is_valid_email(value):
+            return INVALID_EMAIL, "email is not a valid email address"
+        return None
+    if name == "date_of_birth":
+        parsed = parse_date(value)
+        if parsed is None:
+            return INVALID_DATE, "date_of_birth must be a real date written YYYY-MM-DD"
+        if parsed > today or parsed.year < 1900:
+            return INVALID_DATE, "date_of_birth must be between 1900-01-01 and today"
+        return None
+    if name in PICKLISTS:
+        if not isinstance(value, str) or value not in PICKLISTS[name]:
+            allowed = ", ".join(PICKLISTS[name])
+            return PICKLIST_VALUE_NOT_RECOGNISED, f"{name} must be one of: {allowed}"
+        return None
+    if name == "annual_pay":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return INVALID_NUMBER, "annual_pay must be a number"
+        if value != value or value in (float("inf"), float("-inf")) or value < 0:
+            return INVALID_NUMBER, "annual_pay must be a finite number, zero or more"
+        return None
+    if name == "benefit_level":
+        if not isinstance(value, str) or value not in levels:
+            allowed = ", ".join(sorted(levels))
+            return UNKNOWN_BENEFIT_LEVEL, f"benefit_level must be one of the offered level codes: {allowed}"
+        return None
+    if name == "address":
+        if not isinstance(value, Mapping):
+            return INVALID_TYPE, "address must be an object"
+        for key, item in value.items():
+            if key not in ADDRESS_FIELDS:
+                return UNKNOWN_FIELD, f"address.{key} is not an address field"
+            if item is not None and not isinstance(item, str):
+                return INVALID_TYPE, f"address.{key} must be a string"
+        return None
+    if not isinstance(value, str):  # external_id, forenames, surname, job_title
+        return INVALID_TYPE, f"{name} must be a string"
+    return None
+
+
+def validate_termination(body: Mapping[str, Any]) -> list[FieldProblem]:
+    """Every field problem in a termination body ``{leave_date, reason}``."""
+    problems: list[FieldProblem] = []
+    for name in sorted(body):
+        if name not in ("leave_date", "reason"):
+            problems.append((name, UNKNOWN_FIELD, f"{name} is not a termination field"))
+    leave_date = body.get("leave_date")
+    if is_blank(leave_date):
+        problems.append(("leave_date", MISSING_FIELD, "leave_date is required"))
+    elif parse_date(leave_date) is None:
+        problems.append(("leave_date", INVALID_DATE, "leave_date must be a real date written YYYY-MM-DD"))
+    reason = body.get("reason")
+    if is_blank(reason):
+        problems.append(("reason", MISSING_FIELD, "reason is required"))
+    elif not isinstance(reason, str):
+        problems.append(("reason", INVALID_TYPE, "reason must be a string"))
+    return problems
