@@ -1,0 +1,35 @@
+"""The `benefits-tui` entry point."""
+
+from __future__ import annotations
+
+import click
+
+from benefits_tui import __version__
+from benefits_tui.cli.db_cmd import db
+from benefits_tui.cli.status_cmd import status
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--database-url", envvar=None, help="Overrides BENEFITS_TUI_DATABASE_URL.")
+@click.option("--api-url", help="Overrides BENEFITS_API_URL.")
+@click.option("--user", help="Acting user for the audit trail (overrides BENEFITS_TUI_USER).")
+@click.version_option(__version__, prog_name="benefits-tui")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None, api_url: str | None, user: str | None) -> None:
+    """Benefits Management: send HR employees to the Benefits platform and watch the sync.
+
+    Without a command, opens the app on the configured database and platform.
+    """
+    ctx.obj = {"database_url": database_url, "api_url": api_url, "user": user}
+    if ctx.invoked_subcommand is None:
+        from benefits_tui.cli.app_cmd import open_app
+
+        open_app(ctx)
+
+
+cli.add_command(db)
+cli.add_command(status)
+
+
+def main() -> None:
+    cli(prog_name="benefits-tui")

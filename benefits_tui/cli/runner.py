@@ -1,0 +1,92 @@
+"""Running a command: settings, the service context, and errors as one clear line."""
+
+from __future__ import annotations
+
+import functools
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import anyio
+import click
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from benefits_tui.config import ConfigError, Settings, load_settings
+from benefits_tui.db import DatabaseURLError
+from benefits_tui.services.context import ServiceContext, open_context
+from benefits_tui.services.errors import ServiceError
+
+T = TypeVar("T")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class CommandFailed(Exception):
+    """Stop the command with a message and an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    click.echo(f"benefits-tui: {message}", err=True)
+    sys.exit(code)
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    """Settings from the environment, the config file and the global flags."""
+    flags: dict[str, Any] = ctx.find_root().obj or {}
+    return load_settings(**flags)
+
+
+def describe_database_error(exc: BaseException, settings: Settings | None) -> str:
+    where = "BENEFITS_TUI_DATABASE_URL"
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
+    return f"{where}: cannot use the database ({text})"
+
+
+def run_with_context(
+    ctx: click.Context,
+    body: Callable[[ServiceContext], Awaitable[T]],
+    *,
+    migrate: bool = True,
+) -> T:
+    """Open the services and run ``body``; turn every expected error into one line."""
+    settings: Settings | None = None
+    try:
+        settings = settings_from(ctx)
+
+        async def main() -> T:
+            assert settings is not None
+            async with open_context(settings, migrate=migrate) as context:
+                return await body(context)
+
+        return anyio.run(main)
+    except ConfigError as exc:
+        fail(str(exc))
+    except DatabaseURLError as exc:
+        fail(f"BENEFITS_TUI_DATABASE_URL: {exc}")
+    except CommandFailed as exc:
+        fail(str(exc), exc.code)
+    except ServiceError as exc:
+        fail(str(exc), EXIT_FAILED)
+    except (OperationalError, DBAPIError, OSError, socket.gaierror) as exc:
+        fail(describe_database_error(exc, settings))
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    raise AssertionError("unreachable")
+
+
+def pass_services(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
+    """Decorate a click command body ``async def f(context, **params)``."""
+
+    @click.pass_context
+    @functools.wraps(func)
+    def wrapper(ctx: click.Context, /, **params: Any) -> T:
+        return run_with_context(ctx, lambda context: func(context, **params))
+
+    return wrapper

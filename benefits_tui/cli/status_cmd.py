@@ -1,0 +1,32 @@
+"""`benefits-tui status`: how many employees are in each tab."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from benefits_tui.cli.runner import pass_services
+from benefits_tui.domain.states import SyncState
+from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.queries import count_by_state, stuck_count
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: not_syncing, in_progress, successful, failed.")
+@pass_services
+async def status(context: ServiceContext, as_json: bool) -> None:
+    """Counts per tab (Not syncing, In progress, Successful, Failed)."""
+    counts = await count_by_state(context)
+    stuck = await stuck_count(context)
+    if as_json:
+        payload = {state.value: counts[state] for state in SyncState}
+        payload["stuck"] = stuck
+        click.echo(json.dumps(payload))
+        return
+    width = max(len(state.label) for state in SyncState)
+    for state in SyncState:
+        click.echo(f"{state.label:<{width}}  {counts[state]:>9,}")
+    if stuck:
+        click.echo(f"{stuck:,} In progress for longer than "
+                   f"{context.settings.sync.stuck_after_minutes:g} minutes (stuck)")

@@ -1,0 +1,232 @@
+"""HR employee fields: names, parsing of typed or imported text, and which fields sync.
+
+The same rules serve the forms, the CSV import and the command line, so a value refused in
+one is refused in all, with the same message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+# The CSV columns of SPEC 4, in order; also the FIELD names of `employee set`.
+CSV_FIELDS: tuple[str, ...] = (
+    "employee_number",
+    "title",
+    "forenames",
+    "surname",
+    "email",
+    "date_of_birth",
+    "gender",
+    "job_title",
+    "department",
+    "start_date",
+    "annual_pay",
+    "pay_basis",
+    "pay_frequency",
+    "benefits_level",
+)
+REQUIRED_TO_IMPORT: frozenset[str] = frozenset({"employee_number", "forenames", "surname"})
+
+# CSV/CLI name -> model attribute (only Benefits Level differs).
+ATTRIBUTE_OF: dict[str, str] = {name: name for name in CSV_FIELDS} | {
+    "benefits_level": "benefit_level"
+}
+
+FIELD_LABELS: dict[str, str] = {
+    "employee_number": "Employee number",
+    "title": "Title",
+    "forenames": "Forenames",
+    "surname": "Surname",
+    "email": "Email",
+    "date_of_birth": "Date of birth",
+    "gender": "Gender",
+    "job_title": "Job title",
+    "department": "Department",
+    "start_date": "Start date",
+    "annual_pay": "Annual pay",
+    "pay_basis": "Pay basis",
+    "pay_frequency": "Pay frequency",
+    "benefits_level": "Benefits Level",
+    "benefit_level": "Benefits Level",
+    "address": "Address",
+    "leave_date": "Leave date",
+    "leave_reason": "Leave reason",
+}
+
+# Fields whose change on a linked employee is sent to the platform (SPEC 1.9).
+SYNCED_ATTRIBUTES: frozenset[str] = frozenset(
+    {
+        "title",
+        "forenames",
+        "surname",
+        "email",
+        "date_of_birth",
+        "gender",
+        "job_title",
+        "annual_pay",
+        "pay_basis",
+        "pay_frequency",
+        "benefit_level",
+        "address",
+        "leave_date",
+    }
+)
+
+# What the platform needs to create an account (SPEC 1.8), as model attributes.
+REQUIRED_FOR_PLATFORM: tuple[str, ...] = (
+    "forenames",
+    "surname",
+    "date_of_birth",
+    "gender",
+    "title",
+    "email",
+    "annual_pay",
+    "pay_basis",
+    "pay_frequency",
+)
+
+# The picklists SPEC 2 documents; the platform's own lists (cached) take precedence.
+DEFAULT_PICKLISTS: dict[str, tuple[str, ...]] = {
+    "title": ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr"),
+    "gender": ("M", "F", "X", "N"),
+    "pay_basis": ("Salary", "Hourly"),
+    "pay_frequency": ("Weekly", "Fortnightly", "Four-weekly", "Monthly"),
+}
+
+MAX_TEXT = 10_000
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+EMPLOYEE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+class FieldProblem(ValueError):
+    """A value that cannot be stored in a field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+def is_valid_email(value: str | None) -> bool:
+    """Email syntax as the platform checks it (an ASCII address with a dotted domain)."""
+    return bool(value) and len(value or "") <= 254 and EMAIL_RE.match(value or "") is not None
+
+
+def email_key(value: str | None) -> str | None:
+    """The case-insensitive key of an email (SPEC 1.4)."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value.casefold() if value else None
+
+
+def has_control_characters(value: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" and ch not in "\t" for ch in value)
+
+
+def parse_date(field: str, raw: str) -> dt.date:
+    text = raw.strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise FieldProblem(field, f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def parse_pay(field: str, raw: str) -> Decimal:
+    text = raw.strip().replace(",", "").removeprefix("£").removeprefix("$").removeprefix("€")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise FieldProblem(field, f"{raw.strip()!r} is not a number") from None
+    if not value.is_finite() or value < 0:
+        raise FieldProblem(field, "must be a positive number")
+    if value >= Decimal("1e12"):
+        raise FieldProblem(field, "is too large")
+    return value.quantize(Decimal("0.01"))
+
+
+def _clean_text(field: str, raw: str) -> str | None:
+    text = raw.strip()
+    if not text:
+        return None
+    if len(text) > MAX_TEXT:
+        raise FieldProblem(field, f"is longer than {MAX_TEXT:,} characters")
+    if "\x00" in text:
+        raise FieldProblem(field, "contains a NUL character")
+    return text
+
+
+def parse_field(name: str, raw: str | None, *, picklists: dict[str, tuple[str, ...]] | None = None,
+                levels: tuple[str, ...] | None = None) -> Any:
+    """Turn typed or imported text into the value stored for field ``name`` (CSV naming).
+
+    Empty text means "no value" (``None``). Raises :class:`FieldProblem` with a message
+    for a person. ``picklists``/``levels`` restrict the picklist fields when given.
+    """
+    if raw is None:
+        return None
+    text = _clean_text(name, raw)
+    if text is None:
+        if name in REQUIRED_TO_IMPORT:
+            raise FieldProblem(name, "is required")
+        return None
+    if name == "employee_number":
+        if not EMPLOYEE_NUMBER_RE.match(text):
+            raise FieldProblem(name, "use letters, digits, '-' or '_' (at most 32)")
+        return text
+    if name in ("date_of_birth", "start_date", "leave_date"):
+        value = parse_date(name, text)
+        if name == "date_of_birth" and not dt.date(1900, 1, 1) <= value <= dt.date.today():
+            raise FieldProblem(name, f"{value.isoformat()} is not a plausible date of birth")
+        return value
+    if name == "annual_pay":
+        return parse_pay(name, text)
+    if name == "email":
+        if not is_valid_email(text):
+            raise FieldProblem(name, f"{text!r} is not a valid email address")
+        return text
+    if name in DEFAULT_PICKLISTS:
+        allowed = (picklists or DEFAULT_PICKLISTS).get(name, DEFAULT_PICKLISTS[name])
+        match = next((value for value in allowed if value.casefold() == text.casefold()), None)
+        if match is None:
+            raise FieldProblem(name, f"{text!r} is not one of {', '.join(allowed)}")
+        return match
+    if name in ("benefits_level", "benefit_level"):
+        code = text.upper()
+        if levels is not None and code not in levels:
+            raise FieldProblem(name, f"{text!r} is not a Benefits Level ({', '.join(levels)})")
+        return code
+    if name in ("forenames", "surname", "title", "job_title", "department", "leave_reason"):
+        if has_control_characters(text):
+            raise FieldProblem(name, "contains control characters")
+        return text
+    return text
+
+
+def search_text(employee_number: str, forenames: str, surname: str, email: str | None) -> str:
+    """What the search bar matches: number, names and email, case-folded."""
+    return " ".join(
+        part.casefold() for part in (employee_number, forenames, surname, email or "") if part
+    )
+
+
+@dataclass(frozen=True)
+class Address:
+    """A postal address (optional on the platform)."""
+
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    postcode: str = ""
+    country: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {key: value for key, value in self.__dict__.items() if value}

@@ -1,0 +1,55 @@
+"""Writing the audit trail: every change of state leaves an event with its actor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from benefits_tui.db.models import SyncEvent
+from benefits_tui.domain.states import Action
+
+MAX_TEXT = 2000
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def event(
+    employee_id: int,
+    actor: str,
+    action: Action,
+    at: dt.datetime,
+    *,
+    status_code: int | None = None,
+    answer: str | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """One history row, ready for a bulk insert."""
+    return {
+        "employee_id": employee_id,
+        "actor": actor,
+        "action": action.value,
+        "at": at,
+        "status_code": status_code,
+        "answer": _clip(answer),
+        "reason": _clip(reason),
+    }
+
+
+async def write_events(session: AsyncSession, rows: Iterable[dict[str, Any]]) -> None:
+    """Append events in one statement (inside the caller's transaction)."""
+    batch = list(rows)
+    if batch:
+        await session.execute(insert(SyncEvent), batch)
+
+
+async def write_event(session: AsyncSession, employee_id: int, actor: str, action: Action,
+                      at: dt.datetime, **fields: Any) -> None:
+    await write_events(session, [event(employee_id, actor, action, at, **fields)])

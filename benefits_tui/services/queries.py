@@ -1,0 +1,358 @@
+"""Read side: tabs, search, rows, counts, an employee's detail and history.
+
+Built for 100,000 employees: a filter returns the ordered list of matching IDs (small
+integers, cheap to hold), and rows are fetched only for the window on screen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+
+from benefits_tui.db.models import Employee, SyncEvent, SyncRecord
+from benefits_tui.domain.states import Action, Phase, SyncState
+from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.errors import NotFound
+
+
+@dataclass(frozen=True)
+class EmployeeFilter:
+    """A tab and a search: what the grid shows and what "select all" means."""
+
+    state: SyncState | None = None
+    search: str = ""
+    current_only: bool = True
+
+    def with_search(self, search: str) -> EmployeeFilter:
+        return EmployeeFilter(self.state, search, self.current_only)
+
+
+@dataclass(frozen=True)
+class EmployeeRow:
+    """One grid row."""
+
+    id: int
+    employee_number: str
+    forenames: str
+    surname: str
+    email: str | None
+    department: str | None
+    benefit_level: str | None
+    state: SyncState
+    phase: Phase | None
+    reason: str | None
+    account_id: str | None
+    requested_at: dt.datetime | None
+    next_attempt_at: dt.datetime | None
+    stuck: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.forenames} {self.surname}".strip()
+
+    @property
+    def status_text(self) -> str:
+        """The phase (In progress) or the reason (Failed) shown in the grid."""
+        if self.state is SyncState.FAILED:
+            return self.reason or "Failed"
+        if self.state is SyncState.IN_PROGRESS:
+            return waiting_for(self.phase, self.next_attempt_at)
+        if self.state is SyncState.SUCCESSFUL:
+            return self.reason or "Synced"
+        return ""
+
+
+def waiting_for(phase: Phase | None, next_attempt_at: dt.datetime | None) -> str:
+    """What an In progress record waits for, for people (SPEC 1.11)."""
+    label = phase.label if phase else Phase.QUEUED.label
+    if phase in (Phase.RETRYING, Phase.THROTTLED, Phase.WAITING_JOB) and next_attempt_at:
+        return f"{label}; next attempt at {next_attempt_at.astimezone().strftime('%H:%M:%S')}"
+    return label
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One line of an employee's sync history."""
+
+    id: int
+    at: dt.datetime
+    actor: str
+    action: Action | str
+    status_code: int | None
+    answer: str | None
+    reason: str | None
+
+    @property
+    def action_label(self) -> str:
+        return self.action.label if isinstance(self.action, Action) else str(self.action)
+
+
+@dataclass(frozen=True)
+class EmployeeDetail:
+    """Everything the detail pane and the employee screen show."""
+
+    id: int
+    employee_number: str
+    title: str | None
+    forenames: str
+    surname: str
+    email: str | None
+    date_of_birth: dt.date | None
+    gender: str | None
+    job_title: str | None
+    department: str | None
+    start_date: dt.date | None
+    annual_pay: Decimal | None
+    pay_basis: str | None
+    pay_frequency: str | None
+    benefit_level: str | None
+    address: dict[str, Any] | None
+    leave_date: dt.date | None
+    leave_reason: str | None
+    created_via: str
+    state: SyncState
+    phase: Phase | None
+    reason: str | None
+    account_id: str | None
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    requested_at: dt.datetime | None
+    last_synced_at: dt.datetime | None
+    coverage_ended_on: dt.date | None
+    stuck: bool
+    history: tuple[HistoryEvent, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.forenames} {self.surname}".strip()
+
+    @property
+    def status_text(self) -> str:
+        if self.state is SyncState.IN_PROGRESS:
+            return waiting_for(self.phase, self.next_attempt_at)
+        return self.reason or ""
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def current_clause(today: dt.date) -> ColumnElement[bool]:
+    """Current employees (SPEC 1.1): not yet left, or with sync work still open."""
+    return or_(
+        Employee.leave_date.is_(None),
+        Employee.leave_date >= today,
+        SyncRecord.state.in_([SyncState.IN_PROGRESS.value, SyncState.FAILED.value]),
+    )
+
+
+def filter_clauses(flt: EmployeeFilter, today: dt.date) -> list[ColumnElement[bool]]:
+    """SQL conditions for a filter (employees joined to their sync record)."""
+    clauses: list[ColumnElement[bool]] = []
+    if flt.state is not None:
+        clauses.append(SyncRecord.state == flt.state.value)
+    if flt.current_only:
+        clauses.append(current_clause(today))
+    for word in flt.search.casefold().split():
+        clauses.append(Employee.search_text.like(f"%{escape_like(word)}%", escape="\\"))
+    return clauses
+
+
+def filtered(statement: Select[Any], flt: EmployeeFilter, today: dt.date) -> Select[Any]:
+    return statement.select_from(Employee).join(SyncRecord, SyncRecord.employee_id == Employee.id).where(
+        and_(*filter_clauses(flt, today))
+    )
+
+
+def stuck_before(context: ServiceContext) -> dt.datetime:
+    minutes = context.settings.sync.stuck_after_minutes
+    return context.clock.now() - dt.timedelta(minutes=minutes)
+
+
+async def list_ids(context: ServiceContext, flt: EmployeeFilter) -> list[int]:
+    """IDs of the employees matching ``flt``, ordered by employee number."""
+    statement = filtered(select(Employee.id), flt, context.clock.today()).order_by(
+        Employee.employee_number
+    )
+    async with context.db.read() as session:
+        return list((await session.scalars(statement)).all())
+
+
+_ROW_COLUMNS = (
+    Employee.id,
+    Employee.employee_number,
+    Employee.forenames,
+    Employee.surname,
+    Employee.email,
+    Employee.department,
+    Employee.benefit_level,
+    SyncRecord.state,
+    SyncRecord.phase,
+    SyncRecord.reason,
+    SyncRecord.account_id,
+    SyncRecord.requested_at,
+    SyncRecord.next_attempt_at,
+)
+
+
+async def fetch_rows(context: ServiceContext, ids: Sequence[int]) -> list[EmployeeRow]:
+    """Rows for ``ids``, in the same order (missing IDs are skipped)."""
+    if not ids:
+        return []
+    threshold = stuck_before(context)
+    statement = (
+        select(*_ROW_COLUMNS)
+        .join(SyncRecord, SyncRecord.employee_id == Employee.id)
+        .where(Employee.id.in_(list(ids)))
+    )
+    async with context.db.read() as session:
+        result = (await session.execute(statement)).all()
+    by_id: dict[int, EmployeeRow] = {}
+    for row in result:
+        state = SyncState(row.state)
+        by_id[row.id] = EmployeeRow(
+            id=row.id,
+            employee_number=row.employee_number,
+            forenames=row.forenames,
+            surname=row.surname,
+            email=row.email,
+            department=row.department,
+            benefit_level=row.benefit_level,
+            state=state,
+            phase=Phase(row.phase) if row.phase else None,
+            reason=row.reason,
+            account_id=row.account_id,
+            requested_at=row.requested_at,
+            next_attempt_at=row.next_attempt_at,
+            stuck=state is SyncState.IN_PROGRESS
+            and row.requested_at is not None
+            and row.requested_at < threshold,
+        )
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def count_by_state(context: ServiceContext, search: str = "") -> dict[SyncState, int]:
+    """How many current employees are in each tab (optionally within a search)."""
+    flt = EmployeeFilter(None, search)
+    statement = filtered(
+        select(SyncRecord.state, func.count()), flt, context.clock.today()
+    ).group_by(SyncRecord.state)
+    async with context.db.read() as session:
+        counts = dict((await session.execute(statement)).tuples().all())
+    return {state: int(counts.get(state.value, 0)) for state in SyncState}
+
+
+async def stuck_count(context: ServiceContext) -> int:
+    """Records In progress for longer than the threshold (SPEC 1.11)."""
+    statement = select(func.count()).where(
+        SyncRecord.state == SyncState.IN_PROGRESS.value,
+        SyncRecord.requested_at < stuck_before(context),
+    )
+    async with context.db.read() as session:
+        return int(await session.scalar(statement) or 0)
+
+
+async def change_marker(context: ServiceContext) -> int:
+    """A number that grows whenever anything changes (every change writes history)."""
+    async with context.db.read() as session:
+        return int(await session.scalar(select(func.max(SyncEvent.id))) or 0)
+
+
+async def history(context: ServiceContext, employee_id: int, limit: int = 500) -> list[HistoryEvent]:
+    """An employee's sync history, newest first."""
+    statement = (
+        select(SyncEvent)
+        .where(SyncEvent.employee_id == employee_id)
+        .order_by(SyncEvent.id.desc())
+        .limit(limit)
+    )
+    async with context.db.read() as session:
+        events = (await session.scalars(statement)).all()
+    return [_history_event(event) for event in events]
+
+
+def _history_event(event: SyncEvent) -> HistoryEvent:
+    try:
+        action: Action | str = Action(event.action)
+    except ValueError:
+        action = event.action
+    return HistoryEvent(
+        id=event.id,
+        at=event.at,
+        actor=event.actor,
+        action=action,
+        status_code=event.status_code,
+        answer=event.answer,
+        reason=event.reason,
+    )
+
+
+async def employee_detail(context: ServiceContext, employee_id: int) -> EmployeeDetail:
+    """The employee, their sync record and full history."""
+    async with context.db.read() as session:
+        employee = await session.get(Employee, employee_id)
+        if employee is None:
+            raise NotFound(f"no employee with id {employee_id}")
+        record = await session.get(SyncRecord, employee_id)
+        assert record is not None
+    events = await history(context, employee_id)
+    state = SyncState(record.state)
+    return EmployeeDetail(
+        id=employee.id,
+        employee_number=employee.employee_number,
+        title=employee.title,
+        forenames=employee.forenames,
+        surname=employee.surname,
+        email=employee.email,
+        date_of_birth=employee.date_of_birth,
+        gender=employee.gender,
+        job_title=employee.job_title,
+        department=employee.department,
+        start_date=employee.start_date,
+        annual_pay=employee.annual_pay,
+        pay_basis=employee.pay_basis,
+        pay_frequency=employee.pay_frequency,
+        benefit_level=employee.benefit_level,
+        address=employee.address,
+        leave_date=employee.leave_date,
+        leave_reason=employee.leave_reason,
+        created_via=employee.created_via,
+        state=state,
+        phase=Phase(record.phase) if record.phase else None,
+        reason=record.reason,
+        account_id=record.account_id,
+        attempts=record.attempts,
+        next_attempt_at=record.next_attempt_at,
+        requested_at=record.requested_at,
+        last_synced_at=record.last_synced_at,
+        coverage_ended_on=record.coverage_ended_on,
+        stuck=state is SyncState.IN_PROGRESS
+        and record.requested_at is not None
+        and record.requested_at < stuck_before(context),
+        history=tuple(events),
+    )
+
+
+async def find_employee(context: ServiceContext, key: str) -> int:
+    """An employee's id by employee number or email (case-insensitive)."""
+    key = key.strip()
+    statement = select(Employee.id).where(
+        or_(Employee.employee_number == key, Employee.email_key == key.casefold())
+    ).order_by(Employee.employee_number)
+    async with context.db.read() as session:
+        ids = (await session.scalars(statement)).all()
+    if not ids:
+        raise NotFound(f"no employee with number or email {key!r}")
+    if len(ids) > 1:
+        raise NotFound(f"{len(ids)} employees share the email {key!r}; use the employee number")
+    return ids[0]
+
+
+async def resolve_numbers(context: ServiceContext, numbers: Sequence[str]) -> list[int]:
+    """IDs for employee numbers (or emails); :class:`NotFound` names the first unknown."""
+    return [await find_employee(context, number) for number in numbers]

@@ -1,0 +1,73 @@
+"""Shared fixtures: a real database on SQLite always, and on PostgreSQL when configured."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from benefits_tui.config import Settings, load_settings
+
+PG_URL_ENV = "BENEFITS_TUI_TEST_PG_URL"
+TEST_TOKEN = "sk_test_SECRET-TOKEN-3f9a7c"
+
+
+def pg_url() -> str | None:
+    url = os.environ.get(PG_URL_ENV, "").strip()
+    if not url:
+        return None
+    if url.startswith("postgresql://"):
+        url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    return url
+
+
+async def reset_postgres(url: str) -> None:
+    """Drop every table so that each test starts from an empty database."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            await connection.exec_driver_sql("CREATE SCHEMA public")
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database URL: SQLite file, or PostgreSQL when configured."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}"
+        return
+    url = pg_url()
+    if url is None:
+        pytest.skip(f"PostgreSQL tests need {PG_URL_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)")
+    await reset_postgres(url)
+    yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests never read the developer's own configuration."""
+    for name in list(os.environ):
+        if name.startswith("BENEFITS_TUI_") and name != PG_URL_ENV or name.startswith("BENEFITS_API_"):
+            monkeypatch.delenv(name, raising=False)
+    yield
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "api_url": "http://benefits.test",
+        "api_token": TEST_TOKEN,
+        "user": "hr.tester",
+    }
+    values.update(overrides)
+    return load_settings(**values)

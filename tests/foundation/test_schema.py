@@ -1,0 +1,109 @@
+"""The schema: migrations from empty, and the constraints of SPEC 1.12."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from benefits_tui.db import Database
+from benefits_tui.db.migrate import current_revision, head_revision, upgrade
+from benefits_tui.db.models import Base, Employee, SyncRecord
+
+NOW = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def employee_row(number: str, email: str | None = None) -> dict[str, object]:
+    return {
+        "employee_number": number,
+        "forenames": "Ada",
+        "surname": "Lovelace",
+        "email": email,
+        "email_key": email.casefold() if email else None,
+        "created_via": "cli",
+        "created_by": "test",
+        "created_at": NOW,
+        "updated_at": NOW,
+        "search_text": number.casefold(),
+    }
+
+
+async def add(db: Database, number: str) -> int:
+    async with db.write() as session:
+        employee_id = (
+            await session.execute(insert(Employee).returning(Employee.id), [employee_row(number)])
+        ).scalar_one()
+        await session.execute(
+            insert(SyncRecord), [{"employee_id": employee_id, "state": "not_syncing", "updated_at": NOW}]
+        )
+    return employee_id
+
+
+@pytest.fixture
+async def db(database_url: str):
+    database = Database(database_url)
+    await upgrade(database)
+    yield database
+    await database.dispose()
+
+
+async def test_migrations_reach_head_from_empty_and_are_idempotent(database_url: str) -> None:
+    database = Database(database_url)
+    try:
+        assert await current_revision(database) is None
+        assert await upgrade(database) is True
+        assert await current_revision(database) == head_revision()
+        assert await upgrade(database) is False
+    finally:
+        await database.dispose()
+
+
+async def test_migrated_schema_matches_the_models(db: Database) -> None:
+    async with db.engine.connect() as connection:
+        diff = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
+    assert diff == []
+
+
+async def test_one_sync_record_per_employee(db: Database) -> None:
+    employee_id = await add(db, "E000001")
+    with pytest.raises(IntegrityError):
+        async with db.write() as session:
+            await session.execute(
+                insert(SyncRecord), [{"employee_id": employee_id, "state": "in_progress", "updated_at": NOW}]
+            )
+
+
+async def test_two_employees_cannot_share_an_account(db: Database) -> None:
+    first = await add(db, "E000001")
+    second = await add(db, "E000002")
+    async with db.write() as session:
+        await session.execute(update(SyncRecord).where(SyncRecord.employee_id == first).values(account_id="acc_1"))
+    with pytest.raises(IntegrityError):
+        async with db.write() as session:
+            await session.execute(
+                update(SyncRecord).where(SyncRecord.employee_id == second).values(account_id="acc_1")
+            )
+    async with db.read() as session:
+        linked = (await session.scalars(select(SyncRecord.employee_id).where(SyncRecord.account_id == "acc_1"))).all()
+    assert linked == [first]
+
+
+async def test_employee_numbers_are_unique(db: Database) -> None:
+    await add(db, "E000001")
+    with pytest.raises(IntegrityError):
+        await add(db, "E000001")
+
+
+async def test_timestamps_round_trip_as_utc(db: Database) -> None:
+    employee_id = await add(db, "E000001")
+    async with db.read() as session:
+        employee = await session.get(Employee, employee_id)
+    assert employee is not None
+    assert employee.created_at == NOW
+    assert employee.created_at.tzinfo is not None
