@@ -1,0 +1,426 @@
+"""Async client for the Benefits platform API (SPEC 2).
+
+One :class:`BenefitsClient` wraps one pooled ``httpx.AsyncClient``. Every failure is raised as
+one of :mod:`benefits_tui.platform.errors`; retrying writes is the caller's job (the sync
+engine persists its retries), but idempotent GETs get a small bounded retry on transient
+trouble. The API token lives only inside the request auth hook: it never appears in a repr,
+a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import time
+from collections.abc import Generator, Mapping
+from types import TracebackType
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _dist_version
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from benefits_tui.platform.errors import (
+    AuthError,
+    ConflictError,
+    InFlightConflict,
+    NotFoundError,
+    PlatformError,
+    PlatformTimeout,
+    PlatformUnreachable,
+    ProtocolError,
+    ServerError,
+    Throttled,
+    TransientError,
+    ValidationFailed,
+)
+from benefits_tui.platform.types import Account, BenefitLevelInfo, Job, Problem, WriteResult
+
+try:
+    __version__ = _dist_version("benefits-tui")
+except PackageNotFoundError:  # running from a source tree
+    from benefits_tui import __version__
+
+USER_AGENT = f"benefits-tui/{__version__}"
+SNIPPET_CHARS = 200
+GET_RETRY_BASE_DELAY = 0.1  # idempotent GETs retry after 0.1 s, 0.4 s, ... on transient errors
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds the bearer token to each request; shows nothing of it in a repr."""
+
+    __slots__ = ("_token",)
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+    def scrub(self, text: str) -> str:
+        """*text* with the token (if it appears) replaced by ``***``."""
+        return text.replace(self._token, "***") if self._token else text
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(token=***)"
+
+
+def parse_retry_after(value: str | None, *, default: float = 1.0, now: float | None = None) -> float:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date."""
+    if value is None or not value.strip():
+        return default
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return default
+        if when is None or when.tzinfo is None:
+            return default
+        seconds = when.timestamp() - (time.time() if now is None else now)
+        return max(0.0, seconds)
+    if seconds != seconds or seconds < 0 or seconds == float("inf"):
+        return default
+    return seconds
+
+
+def _safe_url(url: httpx.URL | str) -> str:
+    """The URL without user info or query string (which could carry secrets)."""
+    parsed = httpx.URL(str(url))
+    return str(parsed.copy_with(userinfo=b"", query=None, fragment=None))
+
+
+class BenefitsClient:
+    """``async with BenefitsClient(base_url, token) as client: ...`` — the platform's API.
+
+    ``timeout`` is the read/write/pool timeout in seconds (connect is capped at 5 s) or an
+    ``httpx.Timeout``; ``max_connections`` bounds the pool; ``transport`` replaces the network
+    (e.g. ``httpx.ASGITransport(app=...)`` in tests). ``get_retries`` bounds the automatic
+    retries of GETs on transient errors (429 is never retried here: the caller knows how long
+    to wait from :class:`Throttled`).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        timeout: float | httpx.Timeout = 10.0,
+        max_connections: int = 20,
+        transport: httpx.AsyncBaseTransport | None = None,
+        get_retries: int = 2,
+    ) -> None:
+        if not base_url:
+            raise PlatformUnreachable("no Benefits platform URL: set BENEFITS_API_URL")
+        if not token:
+            raise AuthError("no Benefits API token: set BENEFITS_API_TOKEN", status_code=None, code="no_token")
+        if isinstance(timeout, httpx.Timeout):
+            timeouts = timeout
+        else:
+            timeouts = httpx.Timeout(connect=min(5.0, timeout), read=timeout, write=timeout, pool=timeout)
+        self._auth = _BearerAuth(token)
+        self.base_url = _safe_url(base_url.rstrip("/"))
+        self.max_connections = max_connections
+        self._delays = tuple(GET_RETRY_BASE_DELAY * 4**i for i in range(max(0, get_retries)))
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            auth=self._auth,
+            timeout=timeouts,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json, application/problem+json"},
+            follow_redirects=False,
+            trust_env=transport is None,
+        )
+
+    def __repr__(self) -> str:
+        return f"BenefitsClient(base_url={self.base_url!r}, max_connections={self.max_connections})"
+
+    async def __aenter__(self) -> BenefitsClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # ------------------------------------------------------------------ calls
+    async def check_connection(self) -> None:
+        """Raise a :class:`PlatformError` with a clear message unless URL and token work."""
+        await self._get("/v1/health")
+
+    async def find_account_by_email(self, email: str) -> Account | None:
+        """The account holding *email* (case-insensitive), or None.
+
+        Raises :class:`ConflictError` (``multiple_accounts_for_email``) when the platform
+        holds several: linking to one of them would be a guess.
+        """
+        body = await self._get("/v1/accounts", params={"email": email})
+        items = self._data_list(body, "/v1/accounts")
+        if not items:
+            return None
+        if len(items) > 1:
+            ids = ", ".join(str(i.get("id")) for i in items if isinstance(i, Mapping))
+            raise ConflictError(
+                f"The Benefits platform holds {len(items)} accounts for this email ({ids}); "
+                "resolve the duplicate there before linking.",
+                status_code=200,
+                code="multiple_accounts_for_email",
+            )
+        return self._account(items[0], "/v1/accounts")
+
+    async def get_account(self, account_id: str) -> Account:
+        """The account with this platform ID (raises :class:`NotFoundError`)."""
+        path = f"/v1/accounts/{_segment(account_id)}"
+        return self._account(await self._get(path), path)
+
+    async def create_account(self, body: Mapping[str, Any], idempotency_key: str) -> WriteResult:
+        """Create an account: 201 with it, or 202 with a job."""
+        return await self._write("POST", "/v1/accounts", body, idempotency_key)
+
+    async def update_account(self, account_id: str, body: Mapping[str, Any], idempotency_key: str) -> WriteResult:
+        """Partially update the account (by ID): 200 with it, or 202 with a job."""
+        return await self._write("PATCH", f"/v1/accounts/{_segment(account_id)}", body, idempotency_key)
+
+    async def terminate_account(
+        self, account_id: str, leave_date: str, reason: str, idempotency_key: str
+    ) -> WriteResult:
+        """End the account's coverage from *leave_date*: 200 with it, or 202 with a job."""
+        body = {"leave_date": leave_date, "reason": reason}
+        return await self._write("POST", f"/v1/accounts/{_segment(account_id)}/termination", body, idempotency_key)
+
+    async def get_job(self, job_id: str) -> Job:
+        """The state of an async job (raises :class:`NotFoundError`)."""
+        path = f"/v1/jobs/{_segment(job_id)}"
+        body = await self._get(path)
+        try:
+            return Job.from_json(body if isinstance(body, Mapping) else {})
+        except ValueError as exc:
+            raise ProtocolError(f"The Benefits platform answered GET {path} with an unusable job: {exc}.") from None
+
+    async def list_benefit_levels(self) -> list[BenefitLevelInfo]:
+        """The Benefits Levels the platform offers."""
+        items = self._data_list(await self._get("/v1/benefit-levels"), "/v1/benefit-levels")
+        levels = []
+        for item in items:
+            if not isinstance(item, Mapping) or not isinstance(item.get("code"), str):
+                raise ProtocolError("The Benefits platform listed a benefit level without a code.")
+            levels.append(BenefitLevelInfo(code=item["code"], name=str(item.get("name") or item["code"])))
+        return levels
+
+    async def get_picklist(self, name: str) -> list[str]:
+        """The values the platform accepts for picklist field *name*."""
+        path = f"/v1/picklists/{_segment(name)}"
+        return [str(v) for v in self._data_list(await self._get(path), path)]
+
+    # -------------------------------------------------------------- plumbing
+    async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        attempt = 0
+        while True:
+            try:
+                response = await self._send("GET", path, params=params)
+                return self._decode(response, "GET", path)
+            except Throttled:
+                raise
+            except TransientError:
+                if attempt >= len(self._delays):
+                    raise
+                await asyncio.sleep(self._delays[attempt])
+                attempt += 1
+
+    async def _write(self, method: str, path: str, body: Mapping[str, Any], idempotency_key: str) -> WriteResult:
+        if not idempotency_key:
+            raise ValueError("an idempotency key is required for writes")
+        response = await self._send(method, path, json_body=dict(body), idempotency_key=idempotency_key)
+        data = self._decode(response, method, path)
+        replayed = response.headers.get("idempotent-replayed", "").lower() == "true"
+        if response.status_code == 202:
+            job = data.get("job") if isinstance(data, Mapping) else None
+            try:
+                parsed = Job.from_json(job if isinstance(job, Mapping) else {})
+            except ValueError as exc:
+                raise ProtocolError(
+                    f"The Benefits platform answered {method} {path} with 202 but no usable job: {exc}."
+                ) from None
+            return WriteResult(202, None, parsed, replayed)
+        return WriteResult(response.status_code, self._account(data, path), None, replayed)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        where = f"{self.base_url}{path}"
+        is_write = method != "GET"
+        try:
+            return await self._http.request(method, path, params=params, json=json_body, headers=headers)
+        except httpx.ConnectTimeout:
+            raise PlatformUnreachable(
+                f"Timed out connecting to the Benefits platform at {self.base_url}: check BENEFITS_API_URL "
+                "and that the platform is up.",
+                code="connect_timeout",
+            ) from None
+        except httpx.PoolTimeout:
+            raise PlatformTimeout(
+                f"No free connection to the Benefits platform within the timeout ({method} {path}).",
+                ambiguous=False,
+                code="pool_timeout",
+            ) from None
+        except httpx.TimeoutException as exc:
+            raise PlatformTimeout(
+                f"The Benefits platform did not answer {method} {where} in time"
+                + (" — the change may have been applied; retry with the same idempotency key." if is_write else "."),
+                ambiguous=is_write,
+                code=type(exc).__name__,
+            ) from None
+        except httpx.ConnectError as exc:
+            raise PlatformUnreachable(
+                f"Cannot reach the Benefits platform at {self.base_url} ({self._auth.scrub(str(exc)) or 'connection failed'}): "
+                "check BENEFITS_API_URL and that the platform is up.",
+                code="connect_error",
+            ) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.CloseError) as exc:
+            raise PlatformTimeout(
+                f"The connection to the Benefits platform dropped during {method} {where}"
+                + (" — the change may have been applied; retry with the same idempotency key." if is_write else "."),
+                ambiguous=is_write,
+                code=type(exc).__name__,
+            ) from None
+        except httpx.UnsupportedProtocol:
+            raise PlatformUnreachable(
+                f"BENEFITS_API_URL must start with http:// or https:// (got {self.base_url}).",
+                code="bad_url",
+            ) from None
+        except httpx.HTTPError as exc:
+            raise PlatformUnreachable(
+                f"Request to the Benefits platform at {self.base_url} failed ({type(exc).__name__}): "
+                "check BENEFITS_API_URL.",
+                code=type(exc).__name__,
+            ) from None
+
+    def _decode(self, response: httpx.Response, method: str, path: str) -> Any:
+        """The JSON body of a 2xx answer; otherwise raise the matching error."""
+        status = response.status_code
+        where = f"{method} {path}"
+        if 200 <= status < 300:
+            try:
+                return response.json()
+            except (ValueError, UnicodeDecodeError):
+                raise ProtocolError(
+                    f"The Benefits platform answered {where} with {status} but the body is not JSON: "
+                    f"{self._snippet(response)}",
+                    status_code=status,
+                    code="malformed_json",
+                ) from None
+        problem = self._problem(response)
+        reason = problem.summary() if problem else self._snippet(response)
+        reason = self._auth.scrub(reason)
+        code = problem.code if problem else None
+        if status in (401, 403):
+            raise AuthError(
+                f"The Benefits platform refused the API token ({status}): check BENEFITS_API_TOKEN.",
+                status_code=status,
+                code=code or "unauthorized",
+                problem=problem,
+            )
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            raise Throttled(
+                f"The Benefits platform is rate limiting requests (429); retry after {retry_after:g} s.",
+                retry_after=retry_after,
+                status_code=status,
+                code=code or "rate_limited",
+                problem=problem,
+            )
+        if status >= 500:
+            raise ServerError(
+                f"The Benefits platform had a temporary error ({status}) on {where}: {reason}",
+                status_code=status,
+                code=code or "server_error",
+                problem=problem,
+            )
+        if problem is None:
+            hint = " — is BENEFITS_API_URL right?" if status == 404 else ""
+            raise ProtocolError(
+                f"The Benefits platform answered {where} with {status} and a body that is not a problem "
+                f"document{hint}: {self._snippet(response)}",
+                status_code=status,
+                code="unexpected_response",
+            )
+        if status == 404:
+            raise NotFoundError(f"Benefits rejected: {reason}", status_code=status, problem=problem)
+        if status == 409:
+            cls = InFlightConflict if code == "idempotency_key_in_use" else ConflictError
+            raise cls(f"Benefits rejected: {reason}", status_code=status, problem=problem)
+        if status == 422 and code == "idempotency_key_reused":
+            raise ConflictError(f"Benefits rejected: {reason}", status_code=status, problem=problem)
+        if status in (400, 422):
+            raise ValidationFailed(f"Benefits rejected: {reason}", status_code=status, problem=problem)
+        raise ProtocolError(
+            f"The Benefits platform answered {where} with an unexpected {status}: {reason}",
+            status_code=status,
+            code=code or "unexpected_status",
+            problem=problem,
+        )
+
+    def _problem(self, response: httpx.Response) -> Problem | None:
+        content_type = response.headers.get("content-type", "")
+        if "json" not in content_type:
+            return None
+        try:
+            data = response.json()
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(data, Mapping) or not (data.get("code") or data.get("title") or data.get("detail")):
+            return None
+        return Problem.from_json(data, status=response.status_code)
+
+    def _snippet(self, response: httpx.Response) -> str:
+        try:
+            text = response.text
+        except (UnicodeDecodeError, LookupError, httpx.ResponseNotRead):
+            text = repr(response.content[:SNIPPET_CHARS])
+        text = " ".join(text.split())
+        if len(text) > SNIPPET_CHARS:
+            text = text[:SNIPPET_CHARS] + "…"
+        text = self._auth.scrub(text)
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        return f"({kind}) {text!r}" if text else f"({kind}) empty body"
+
+    def _data_list(self, body: Any, path: str) -> list[Any]:
+        data = body.get("data") if isinstance(body, Mapping) else None
+        if not isinstance(data, list):
+            raise ProtocolError(
+                f"The Benefits platform answered GET {path} without a data list: {json.dumps(body)[:SNIPPET_CHARS]}",
+                code="malformed_body",
+            )
+        return data
+
+    def _account(self, data: Any, path: str) -> Account:
+        try:
+            return Account.from_json(data if isinstance(data, Mapping) else {})
+        except ValueError as exc:
+            raise ProtocolError(f"The Benefits platform answered {path} with an unusable account: {exc}.") from None
+
+
+def _segment(value: str) -> str:
+    """*value* made safe as one path segment."""
+    if not value:
+        raise ValueError("an empty id cannot name a resource")
+    return quote(value, safe="")
+
+
+__all__ = ["BenefitsClient", "PlatformError", "USER_AGENT", "parse_retry_after"]
