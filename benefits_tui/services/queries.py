@@ -243,7 +243,7 @@ async def count_by_state(context: ServiceContext, search: str = "") -> dict[Sync
         select(SyncRecord.state, func.count()), flt, context.clock.today()
     ).group_by(SyncRecord.state)
     async with context.db.read() as session:
-        counts = dict((await session.execute(statement)).tuples().all())
+        counts = {state: count for state, count in (await session.execute(statement)).all()}
     return {state: int(counts.get(state.value, 0)) for state in SyncState}
 
 

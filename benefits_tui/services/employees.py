@@ -1,0 +1,291 @@
+"""HR changes to employees: starters, edits, Benefits Levels, leavers (SPEC 1.5-1.7, 1.9).
+
+A change to a synced field of a linked employee queues an update by account ID; a fix to a
+Failed employee queues a new attempt; a starter added with *Create Benefits Record* is
+queued at once. Nobody can switch a sync off: there is no function here that would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from benefits_tui.config import Role
+from benefits_tui.db.models import Employee, SyncRecord
+from benefits_tui.domain.fields import (
+    ATTRIBUTE_OF,
+    FIELD_LABELS,
+    REQUIRED_TO_IMPORT,
+    SYNCED_ATTRIBUTES,
+    FieldProblem,
+    email_key,
+    parse_field,
+    search_text,
+)
+from benefits_tui.domain.states import Action, CreatedVia, SyncState
+from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
+from benefits_tui.services.history import event, write_events
+from benefits_tui.services.sync.reference import platform_rules
+from benefits_tui.services.sync.requests import Selection, SyncRequestResult, queued_values, request_sync
+
+# Changing these on a linked employee is sent by PATCH (leave date goes by termination).
+REVISION_ATTRIBUTES = SYNCED_ATTRIBUTES - {"leave_date"}
+NUMBER_RE = re.compile(r"^E(\d+)$")
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """What saving an employee did."""
+
+    employee_id: int
+    changed: tuple[str, ...]
+    update_queued: bool
+    retry_queued: bool
+
+    def message(self) -> str:
+        if not self.changed:
+            return "Nothing changed."
+        names = ", ".join(FIELD_LABELS.get(name, name) for name in self.changed)
+        if self.update_queued:
+            return f"Saved {names}; the change is being sent to Benefits."
+        if self.retry_queued:
+            return f"Saved {names}; a new sync attempt has been queued."
+        return f"Saved {names}."
+
+
+async def parse_values(context: ServiceContext, raw: Mapping[str, str | None]) -> dict[str, Any]:
+    """Parse text fields (CSV names) into model values; :class:`InvalidInput` lists problems."""
+    rules = await platform_rules(context)
+    values: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for name, text in raw.items():
+        if name not in ATTRIBUTE_OF and name not in ("leave_date", "leave_reason"):
+            problems[name] = "is not a field (use one of: " + ", ".join(ATTRIBUTE_OF) + ")"
+            continue
+        try:
+            values[ATTRIBUTE_OF.get(name, name)] = parse_field(
+                name, text, picklists=rules.picklists, levels=rules.level_codes
+            )
+        except FieldProblem as problem:
+            problems[name] = problem.message
+    if problems:
+        raise InvalidInput(problems)
+    return values
+
+
+async def next_employee_number(context: ServiceContext) -> str:
+    async with context.db.read() as session:
+        numbers = (
+            await session.scalars(
+                select(Employee.employee_number)
+                .where(Employee.employee_number.like("E%"))
+                .order_by(func.length(Employee.employee_number).desc(), Employee.employee_number.desc())
+                .limit(1)
+            )
+        ).all()
+    highest = 0
+    for number in numbers:
+        match = NUMBER_RE.match(number)
+        if match:
+            highest = int(match.group(1))
+    return f"E{highest + 1:06d}"
+
+
+async def add_employee(
+    context: ServiceContext,
+    values: Mapping[str, Any],
+    *,
+    created_via: CreatedVia,
+    create_benefits_record: bool = False,
+) -> tuple[int, str, SyncRequestResult | None]:
+    """Add a new employee (already-parsed model values); returns (id, number, sync result).
+
+    With ``create_benefits_record`` (the starter wizard's toggle, SPEC 1.5) the starter is
+    queued for sync at once; otherwise they wait in Not syncing.
+    """
+    context.require(Role.HR, "add employees")
+    data = dict(values)
+    missing = [name for name in ("forenames", "surname") if not data.get(name)]
+    if missing:
+        raise InvalidInput({name: "is required" for name in missing})
+    for _ in range(5):
+        number = data.get("employee_number") or await next_employee_number(context)
+        now = context.clock.now()
+        row = {
+            **{key: value for key, value in data.items() if key != "employee_number"},
+            "employee_number": number,
+            "email_key": email_key(data.get("email")),
+            "search_text": search_text(number, data["forenames"], data["surname"], data.get("email")),
+            "created_via": created_via.value,
+            "created_by": context.actor,
+            "created_at": now,
+            "updated_at": now,
+            "revision": 1,
+        }
+        try:
+            async with context.db.write() as session:
+                employee_id = (await session.execute(insert(Employee).returning(Employee.id), [row])).scalar_one()
+                await session.execute(
+                    insert(SyncRecord),
+                    [{"employee_id": employee_id, "state": SyncState.NOT_SYNCING.value, "updated_at": now}],
+                )
+                how = "starter wizard" if created_via is CreatedVia.STARTER_WIZARD else created_via.value.replace("_", " ")
+                await write_events(
+                    session,
+                    [event(employee_id, context.actor, Action.EMPLOYEE_ADDED, now, reason=f"added via {how}")],
+                )
+        except IntegrityError:
+            if data.get("employee_number"):
+                raise InvalidInput({"employee_number": f"{number} is already used"}) from None
+            continue  # another user took this number at the same moment: take the next
+        result = None
+        if create_benefits_record:
+            result = await request_sync(context, Selection.of([employee_id]))
+        return employee_id, number, result
+    raise ServiceError("could not allocate an employee number; try again")
+
+
+async def update_employee(
+    context: ServiceContext, employee_id: int, changes: Mapping[str, Any]
+) -> ChangeResult:
+    """Save changed fields (model attribute names, parsed values) and queue what follows."""
+    context.require(Role.HR, "change employee details")
+    if "forenames" in changes and not changes["forenames"] or "surname" in changes and not changes["surname"]:
+        raise InvalidInput({name: "is required" for name in ("forenames", "surname") if name in changes and not changes[name]})
+    now = context.clock.now()
+    async with context.db.write() as session:
+        statement = select(Employee).where(Employee.id == employee_id)
+        if context.db.is_postgresql:
+            statement = statement.with_for_update()
+        employee = await session.scalar(statement)
+        if employee is None:
+            raise NotFound(f"no employee with id {employee_id}")
+        changed = [name for name, value in changes.items() if getattr(employee, name) != value]
+        if not changed:
+            return ChangeResult(employee_id, (), False, False)
+        for name in changed:
+            setattr(employee, name, changes[name])
+        employee.email_key = email_key(employee.email)
+        employee.search_text = search_text(employee.employee_number, employee.forenames, employee.surname, employee.email)
+        employee.updated_at = now
+        if set(changed) & REVISION_ATTRIBUTES:
+            employee.revision += 1
+        record = await session.get(SyncRecord, employee_id, with_for_update=context.db.is_postgresql)
+        assert record is not None
+        names = ", ".join(FIELD_LABELS.get(name, name) for name in changed)
+        events = [event(employee_id, context.actor, Action.DETAILS_CHANGED, now, reason=f"changed {names}")]
+        update_queued = retry_queued = False
+        synced_change = bool(set(changed) & SYNCED_ATTRIBUTES)
+        if record.account_id is not None and synced_change and record.state != SyncState.IN_PROGRESS.value:
+            # SPEC 1.9: a linked employee's change goes to Benefits by account ID.
+            for key, value in queued_values(context).items():
+                setattr(record, key, value)
+            update_queued = True
+            events.append(event(employee_id, context.actor, Action.UPDATE_QUEUED, now,
+                                reason=f"send {names} to account {record.account_id}"))
+        elif record.account_id is not None and synced_change:
+            update_queued = True  # the worker sees the new revision before it finishes
+        await write_events(session, events)
+        session.add(employee)
+    if record.account_id is None and record.state == SyncState.FAILED.value:
+        # SPEC 1.3: fixing a failed record queues a new attempt by itself.
+        result = await request_sync(context, Selection.of([employee_id]))
+        retry_queued = result.queued > 0
+    return ChangeResult(employee_id, tuple(changed), update_queued, retry_queued)
+
+
+async def set_fields(context: ServiceContext, employee_id: int, raw: Mapping[str, str | None]) -> ChangeResult:
+    """Parse text values (CSV names) and save them (`benefits-tui employee set`)."""
+    values = await parse_values(context, raw)
+    for name in REQUIRED_TO_IMPORT - {"employee_number"}:
+        if name in values and not values[name]:
+            raise InvalidInput({name: "is required"})
+    if "employee_number" in values:
+        raise InvalidInput({"employee_number": "cannot be changed"})
+    return await update_employee(context, employee_id, values)
+
+
+@dataclass(frozen=True)
+class LevelResult:
+    selected: int
+    changed: int
+    updates_queued: int
+
+
+async def assign_level(context: ServiceContext, selection: Selection, level: str | None) -> LevelResult:
+    """Assign a Benefits Level to many employees (SPEC 1.6); linked ones get an update."""
+    context.require(Role.HR, "assign Benefits Levels")
+    rules = await platform_rules(context)
+    code = level.strip().upper() if level else None
+    if code and code not in rules.level_codes:
+        raise InvalidInput({"benefits_level": f"{level!r} is not a Benefits Level ({', '.join(rules.level_codes)})"})
+    from benefits_tui.services.sync.requests import _candidate_rows
+
+    ids: list[int] = []
+    async for chunk in _candidate_rows(context, selection):
+        ids.extend(row.id for row in chunk)
+    changed = queued = 0
+    for employee_id in ids:
+        result = await update_employee(context, employee_id, {"benefit_level": code})
+        if result.changed:
+            changed += 1
+            async with context.db.write() as session:
+                await write_events(session, [event(employee_id, context.actor, Action.LEVEL_ASSIGNED,
+                                                   context.clock.now(), reason=f"Benefits Level {code or 'cleared'}")])
+        queued += int(result.update_queued)
+    return LevelResult(selected=len(ids), changed=changed, updates_queued=queued)
+
+
+@dataclass(frozen=True)
+class LeaverResult:
+    employee_id: int
+    termination_queued: bool
+    message: str
+
+
+async def record_leaver(
+    context: ServiceContext, employee_id: int, leave_date: dt.date, reason: str
+) -> LeaverResult:
+    """The leaver workflow (SPEC 1.7): ends coverage for a linked account; no call otherwise."""
+    context.require(Role.HR, "record leavers")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput({"reason": "is required"})
+    now = context.clock.now()
+    async with context.db.write() as session:
+        statement = select(Employee).where(Employee.id == employee_id)
+        if context.db.is_postgresql:
+            statement = statement.with_for_update()
+        employee = await session.scalar(statement)
+        if employee is None:
+            raise NotFound(f"no employee with id {employee_id}")
+        record = await session.get(SyncRecord, employee_id, with_for_update=context.db.is_postgresql)
+        assert record is not None
+        employee.leave_date = leave_date
+        employee.leave_reason = reason
+        employee.updated_at = now
+        in_flight = record.request_kind == "create" or record.platform_job_id is not None
+        events = [event(employee_id, context.actor, Action.LEAVER_RECORDED, now,
+                        reason=f"leave date {leave_date.isoformat()}: {reason}")]
+        if record.account_id is not None or (record.state == SyncState.IN_PROGRESS.value and in_flight):
+            if record.state != SyncState.IN_PROGRESS.value:
+                for key, value in queued_values(context).items():
+                    setattr(record, key, value)
+            events.append(event(employee_id, context.actor, Action.TERMINATION_QUEUED, now,
+                                reason=f"end coverage on {leave_date.isoformat()}"))
+            queued = True
+            message = f"Coverage will end on {leave_date.isoformat()}; the leaver is being sent to Benefits."
+        else:
+            queued = False
+            message = "Never synced to Benefits: nothing is sent to the platform."
+            if record.state == SyncState.IN_PROGRESS.value:
+                message = "Sync not started yet: it will stop with a reason, nothing is sent."
+        await write_events(session, events)
+    return LeaverResult(employee_id, queued, message)

@@ -1,0 +1,559 @@
+"""One claimed sync record, carried forward step by step (the sync state machine).
+
+Each step reads the employee and the record in a short transaction, makes at most one
+platform call outside any transaction, and records the outcome in another short
+transaction guarded by the lease's fencing token. The write that is about to be sent (its
+idempotency key and body) is committed *before* the call, so a retry after a timeout, a
+5xx or a killed process re-sends the same key and body and can never create twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from benefits_tui.db.models import Employee, SyncRecord
+from benefits_tui.domain.states import Action, Phase, SyncState
+from benefits_tui.platform.errors import (
+    AuthError,
+    ConflictError,
+    NotFoundError,
+    PermanentError,
+    PlatformError,
+    ProtocolError,
+    Throttled,
+    TransientError,
+)
+from benefits_tui.platform.types import Job, WriteResult
+from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.history import event, write_events
+from benefits_tui.services.sync import preflight
+from benefits_tui.services.sync.crash import crashpoint
+from benefits_tui.services.sync.pacing import HeldBack, Pacer
+from benefits_tui.services.sync.payload import account_body, termination_body
+from benefits_tui.services.sync.reference import PlatformRules
+
+log = logging.getLogger(__name__)
+
+BENEFITS_REJECTED = "Benefits rejected"
+MAX_STEPS = 12
+MAX_LOOKUP_MISSES = 3
+CREATE, UPDATE, TERMINATE = "create", "update", "terminate"
+PHASE_OF = {CREATE: Phase.CREATING, UPDATE: Phase.UPDATING, TERMINATE: Phase.TERMINATING}
+DONE_ACTION = {CREATE: Action.CREATED, UPDATE: Action.UPDATED, TERMINATE: Action.COVERAGE_ENDED}
+
+_EMPLOYEE_COLUMNS = (
+    Employee.id,
+    Employee.employee_number,
+    Employee.title,
+    Employee.forenames,
+    Employee.surname,
+    Employee.email,
+    Employee.email_key,
+    Employee.date_of_birth,
+    Employee.gender,
+    Employee.job_title,
+    Employee.annual_pay,
+    Employee.pay_basis,
+    Employee.pay_frequency,
+    Employee.benefit_level,
+    Employee.address,
+    Employee.leave_date,
+    Employee.leave_reason,
+    Employee.revision,
+)
+
+
+class LeaseLost(Exception):
+    """Another worker took this record over; stop touching it."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A record this worker holds: its fencing token proves the lease is still ours."""
+
+    employee_id: int
+    token: int
+    owner: str
+
+
+class RecordJob:
+    """Carries one claimed record forward until it is done or must wait."""
+
+    def __init__(
+        self,
+        context: ServiceContext,
+        claim: Claim,
+        pacer: Pacer,
+        rules: PlatformRules,
+        rng: random.Random,
+    ) -> None:
+        self.context = context
+        self.claim = claim
+        self.pacer = pacer
+        self.rules = rules
+        self.rng = rng
+        self.settings = context.settings.sync
+        self.actor = "benefits-sync"
+        self.employee: dict[str, Any] = {}
+        self.record: SyncRecord | None = None
+
+    # ----------------------------------------------------------------- plumbing
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.context.clock.now()
+
+    async def _load(self) -> None:
+        async with self.context.db.read() as session:
+            row = (
+                await session.execute(select(*_EMPLOYEE_COLUMNS).where(Employee.id == self.claim.employee_id))
+            ).one()
+            record = await session.get(SyncRecord, self.claim.employee_id)
+        assert record is not None
+        if record.lease_token != self.claim.token or record.lease_owner != self.claim.owner:
+            raise LeaseLost()
+        self.employee = dict(row._mapping)
+        self.record = record
+        self.actor = record.requested_by or "benefits-sync"
+
+    async def _save(
+        self,
+        values: dict[str, Any],
+        events: list[dict[str, Any]] = (),  # type: ignore[assignment]
+        *,
+        release: bool = False,
+    ) -> None:
+        """Write the record (fenced by the lease token) and its history in one transaction."""
+        values = dict(values, updated_at=self.now)
+        if release:
+            values.update(lease_owner=None, lease_expires_at=None)
+        async with self.context.db.write() as session:
+            result = await session.execute(
+                update(SyncRecord)
+                .where(
+                    SyncRecord.employee_id == self.claim.employee_id,
+                    SyncRecord.lease_token == self.claim.token,
+                    SyncRecord.lease_owner == self.claim.owner,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                raise LeaseLost()
+            await write_events(session, events)
+
+    def _event(self, action: Action, **fields: Any) -> dict[str, Any]:
+        return event(self.claim.employee_id, self.actor, action, self.now, **fields)
+
+    async def _fail(self, reason: str, *, status_code: int | None = None, answer: str | None = None,
+                    keep_request: bool = False) -> None:
+        values: dict[str, Any] = {
+            "state": SyncState.FAILED.value,
+            "phase": None,
+            "reason": reason,
+            "next_attempt_at": None,
+        }
+        if not keep_request:
+            values.update(request_kind=None, idempotency_key=None, request_body=None,
+                          request_revision=None, platform_job_id=None)
+        await self._save(
+            values,
+            [self._event(Action.FAILED, status_code=status_code, answer=answer, reason=reason)],
+            release=True,
+        )
+
+    def _backoff(self, attempts: int) -> float:
+        ceiling = min(self.settings.backoff_max_seconds, self.settings.backoff_base_seconds * 2 ** max(attempts - 1, 0))
+        return ceiling * (0.5 + self.rng.random() / 2)
+
+    async def _retry_later(self, exc: PlatformError, *, what: str) -> None:
+        """Transient trouble (SPEC 1.3): stay In progress, back off, fail at the limit."""
+        assert self.record is not None
+        attempts = self.record.attempts + 1
+        first = self.record.first_attempt_at or self.now
+        elapsed = (self.now - first).total_seconds()
+        message = _describe(exc)
+        if attempts >= self.settings.max_attempts or elapsed >= self.settings.max_retry_seconds:
+            await self._fail(
+                f"Benefits unavailable: {message} (gave up after {attempts} attempts)",
+                status_code=exc.status_code,
+                answer=message,
+                keep_request=True,  # a later retry must re-send the same key
+            )
+            return
+        delay = self._backoff(attempts)
+        when = self.now + dt.timedelta(seconds=delay)
+        await self._save(
+            {
+                "attempts": attempts,
+                "first_attempt_at": first,
+                "next_attempt_at": when,
+                "phase": Phase.RETRYING.value,
+                "last_error": message,
+            },
+            [
+                self._event(
+                    Action.RETRY_SCHEDULED,
+                    status_code=exc.status_code,
+                    answer=message,
+                    reason=f"{what}: retry {attempts + 1} of {self.settings.max_attempts} "
+                    f"at {when.astimezone().strftime('%H:%M:%S')}",
+                )
+            ],
+            release=True,
+        )
+
+    async def _throttled(self, seconds: float, *, status_code: int | None, message: str) -> None:
+        until = await self.pacer.hold_back(seconds)
+        await self._reschedule(until, Phase.THROTTLED, status_code=status_code, message=message)
+
+    async def _reschedule(self, until: dt.datetime, phase: Phase, *, status_code: int | None = None,
+                          message: str | None = None) -> None:
+        events = []
+        if message:
+            events.append(
+                self._event(
+                    Action.RETRY_SCHEDULED,
+                    status_code=status_code,
+                    answer=message,
+                    reason=f"rate limited: next attempt at {until.astimezone().strftime('%H:%M:%S')}",
+                )
+            )
+        await self._save(
+            {"next_attempt_at": until, "phase": phase.value, "last_error": message or None},
+            events,
+            release=True,
+        )
+
+    async def _call(self, coroutine_factory: Any) -> Any:
+        """Wait for our turn (shared 429 window, rate limit), then make the call."""
+        await self.pacer.wait_turn()
+        return await coroutine_factory()
+
+    # ----------------------------------------------------------------- the steps
+
+    async def run(self) -> None:
+        """Carry the record forward; returns when it is done, waiting, or no longer ours."""
+        try:
+            for _ in range(MAX_STEPS):
+                await self._load()
+                if not await self._step():
+                    return
+            await self._reschedule(self.now, Phase.QUEUED)  # give others a turn
+        except LeaseLost:
+            log.info("lease on employee %s was taken over", self.claim.employee_id)
+        except HeldBack as held:
+            try:
+                await self._reschedule(held.until, Phase.THROTTLED)
+            except LeaseLost:
+                pass
+        except Throttled as exc:
+            await self._throttled(exc.retry_after, status_code=exc.status_code, message=_describe(exc))
+        except (TransientError, AuthError, ProtocolError) as exc:
+            await self._retry_later(exc, what="platform call failed")
+
+    async def _step(self) -> bool:
+        """Do the next thing; True to go on with another step in this claim."""
+        record, employee = self.record, self.employee
+        assert record is not None
+        if record.state != SyncState.IN_PROGRESS.value:
+            await self._save({}, release=True)
+            return False
+        if record.platform_job_id:
+            return await self._poll_job()
+        if record.request_kind:
+            return await self._resend()
+        if record.account_id is None:
+            return await self._first_sync()
+        if employee["revision"] > record.synced_revision:
+            return await self._send(UPDATE, account_body(employee))
+        if employee["leave_date"] is not None and record.coverage_ended_on != employee["leave_date"]:
+            return await self._send(TERMINATE, termination_body(employee))
+        return await self._finish()
+
+    async def _first_sync(self) -> bool:
+        """SPEC 1.4: look the email up; link to a found account, or create one."""
+        assert self.record is not None
+        employee = self.employee
+        rejection = preflight.check(employee, self.rules, None, linked=False)
+        if rejection is not None:
+            await self._fail(rejection.reason)
+            return False
+        await self._save({"phase": Phase.LOOKING_UP.value})
+        account = await self._call(lambda: self.context.platform().find_account_by_email(employee["email"]))
+        if account is None:
+            await self._save(
+                {},
+                [self._event(Action.LOOKED_UP, status_code=200, answer="no account with this email")],
+            )
+            return await self._send(CREATE, account_body(employee))
+        return await self._link(account.id, found_by="email")
+
+    async def _link(self, account_id: str, *, found_by: str) -> bool:
+        """Link to an existing account unless another employee holds it (SPEC 1.12)."""
+        holder = await self._holder_of(account_id)
+        if holder is not None:
+            await self._fail(
+                f"{BENEFITS_REJECTED}: the Benefits account {account_id} with this email is already "
+                f"linked to {holder}",
+                status_code=200,
+                answer=f"found account {account_id}",
+            )
+            return False
+        try:
+            await self._save(
+                {"account_id": account_id, "synced_revision": 0, "lookup_misses": 0,
+                 "phase": Phase.UPDATING.value},
+                [
+                    self._event(Action.LOOKED_UP, status_code=200, answer=f"found account {account_id}"),
+                    self._event(Action.LINKED, answer=f"linked to existing account {account_id} ({found_by})"),
+                ],
+            )
+        except IntegrityError:
+            holder = await self._holder_of(account_id) or "another employee"
+            await self._fail(f"{BENEFITS_REJECTED}: the Benefits account {account_id} is already linked to {holder}")
+            return False
+        return True
+
+    async def _holder_of(self, account_id: str) -> str | None:
+        async with self.context.db.read() as session:
+            row = (
+                await session.execute(
+                    select(Employee.employee_number, Employee.forenames, Employee.surname)
+                    .join(SyncRecord, SyncRecord.employee_id == Employee.id)
+                    .where(SyncRecord.account_id == account_id, Employee.id != self.claim.employee_id)
+                )
+            ).first()
+        return f"{row.employee_number} {row.forenames} {row.surname}" if row else None
+
+    async def _send(self, kind: str, body: dict[str, Any]) -> bool:
+        """Commit the key and body first, then make the write call."""
+        assert self.record is not None
+        key = f"{kind}-{self.claim.employee_id}-{uuid.uuid4().hex}"
+        events = [self._event(Action.CREATE_SENT, answer="creating a new Benefits account")] if kind == CREATE else []
+        await self._save(
+            {
+                "request_kind": kind,
+                "idempotency_key": key,
+                "request_body": body,
+                "request_revision": self.employee["revision"],
+                "phase": PHASE_OF[kind].value,
+                "first_attempt_at": self.record.first_attempt_at or self.now,
+            },
+            events,
+        )
+        return await self._write(kind, key, body, self.employee["revision"])
+
+    async def _resend(self) -> bool:
+        """A write whose outcome is unknown: re-send the same key and body (never a new key)."""
+        record = self.record
+        assert record is not None and record.request_kind and record.idempotency_key
+        kind, key, body = record.request_kind, record.idempotency_key, dict(record.request_body or {})
+        if kind == CREATE and body.get("email"):
+            # Past the platform's key retention a replay could create again: look first.
+            account = await self._call(lambda: self.context.platform().find_account_by_email(body["email"]))
+            if account is not None:
+                await self._save({"request_kind": None, "idempotency_key": None, "request_body": None,
+                                  "request_revision": None})
+                return await self._link(account.id, found_by="email, after an unconfirmed create")
+        await self._save({"phase": PHASE_OF[kind].value})
+        return await self._write(kind, key, body, record.request_revision or 0)
+
+    async def _write(self, kind: str, key: str, body: dict[str, Any], revision: int) -> bool:
+        assert self.record is not None
+        client = self.context.platform()
+        account_id = self.record.account_id
+        try:
+            if kind == CREATE:
+                result: WriteResult = await self._call(lambda: client.create_account(body, key))
+                crashpoint("after_create_sent")
+            elif kind == UPDATE:
+                assert account_id
+                result = await self._call(lambda: client.update_account(account_id, body, key))
+            else:
+                assert account_id
+                result = await self._call(
+                    lambda: client.terminate_account(account_id, body["leave_date"], body["reason"], key)
+                )
+        except ConflictError as exc:
+            return await self._conflict(kind, exc)
+        except NotFoundError as exc:
+            await self._fail(
+                f"{BENEFITS_REJECTED}: Benefits account {account_id} no longer exists",
+                status_code=exc.status_code,
+                answer=_describe(exc),
+            )
+            return False
+        except (AuthError, ProtocolError, TransientError):
+            raise
+        except PermanentError as exc:
+            await self._fail(f"{BENEFITS_REJECTED}: {_reason(exc)}", status_code=exc.status_code, answer=_describe(exc))
+            return False
+        if result.job is not None:
+            crashpoint("after_accepted")
+            return await self._accepted(kind, result.job, result.status_code)
+        crashpoint("before_success")
+        new_account = result.account.id if result.account else None
+        return await self._confirmed(kind, new_account, result.status_code, revision, body,
+                                     answer="replayed answer" if result.replayed else None)
+
+    async def _conflict(self, kind: str, exc: ConflictError) -> bool:
+        assert self.record is not None
+        if kind == CREATE and exc.code == "email_in_use":
+            # Someone else's create got there first (or the look-up was not yet consistent):
+            # our create did not happen, so look again later.
+            misses = self.record.lookup_misses + 1
+            if misses >= MAX_LOOKUP_MISSES:
+                await self._fail(
+                    f"{BENEFITS_REJECTED}: email {self.employee['email']} is already used by another "
+                    "Benefits account",
+                    status_code=exc.status_code,
+                    answer=_describe(exc),
+                )
+                return False
+            when = self.now + dt.timedelta(seconds=self._backoff(misses))
+            await self._save(
+                {"request_kind": None, "idempotency_key": None, "request_body": None, "request_revision": None,
+                 "lookup_misses": misses, "next_attempt_at": when, "phase": Phase.RETRYING.value,
+                 "last_error": _describe(exc)},
+                [self._event(Action.RETRY_SCHEDULED, status_code=exc.status_code, answer=_describe(exc),
+                             reason="email in use but not found by look-up yet: will look it up again")],
+                release=True,
+            )
+            return False
+        await self._fail(f"{BENEFITS_REJECTED}: {_reason(exc)}", status_code=exc.status_code, answer=_describe(exc))
+        return False
+
+    async def _accepted(self, kind: str, job: Job, status_code: int) -> bool:
+        """202: remember the job and wait for it (phase "waiting for the platform")."""
+        when = self.now + dt.timedelta(seconds=self.settings.job_poll_seconds)
+        await self._save(
+            {"platform_job_id": job.id, "phase": Phase.WAITING_JOB.value, "next_attempt_at": when},
+            [self._event(Action.ACCEPTED, status_code=status_code, answer=f"accepted as job {job.id}")],
+            release=True,
+        )
+        return False
+
+    async def _poll_job(self) -> bool:
+        record = self.record
+        assert record is not None and record.platform_job_id
+        kind = record.request_kind or CREATE
+        try:
+            job = await self._call(lambda: self.context.platform().get_job(record.platform_job_id))
+        except NotFoundError:
+            # The platform forgot the job: re-send the same request (its key replays).
+            await self._save({"platform_job_id": None})
+            return True
+        if not job.finished:
+            first = record.first_attempt_at or self.now
+            waited = (self.now - first).total_seconds()
+            delay = min(30.0, max(self.settings.job_poll_seconds, waited / 10))
+            await self._save(
+                {"next_attempt_at": self.now + dt.timedelta(seconds=delay), "phase": Phase.WAITING_JOB.value},
+                release=True,
+            )
+            return False
+        if job.status == "error":
+            problem = job.error
+            if kind == CREATE and problem is not None and problem.code == "email_in_use":
+                await self._save({"platform_job_id": None})
+                return await self._conflict(kind, ConflictError(problem.summary(), status_code=409, code="email_in_use", problem=problem))
+            reason = problem.summary() if problem else "the platform's job ended in error"
+            await self._fail(f"{BENEFITS_REJECTED}: {reason}", status_code=problem.status if problem else None,
+                             answer=f"job {job.id} error")
+            return False
+        crashpoint("before_success")
+        return await self._confirmed(kind, job.account_id, 200, record.request_revision or 0,
+                                     dict(record.request_body or {}), answer=f"job {job.id} complete")
+
+    async def _confirmed(self, kind: str, account_id: str | None, status_code: int, revision: int,
+                         body: dict[str, Any], *, answer: str | None) -> bool:
+        """The platform confirmed the write: record what is now true there."""
+        record = self.record
+        assert record is not None
+        values: dict[str, Any] = {
+            "request_kind": None,
+            "idempotency_key": None,
+            "request_body": None,
+            "request_revision": None,
+            "platform_job_id": None,
+            "attempts": 0,
+            "first_attempt_at": None,
+            "last_error": None,
+        }
+        detail = answer
+        if kind == CREATE:
+            if not account_id:
+                raise _protocol("the platform confirmed a create without an account ID")
+            values.update(account_id=account_id, synced_revision=revision)
+            detail = f"created account {account_id}" + (f" ({answer})" if answer else "")
+        elif kind == UPDATE:
+            values.update(synced_revision=max(revision, record.synced_revision))
+            detail = f"updated account {record.account_id}" + (f" ({answer})" if answer else "")
+        else:
+            leave = body.get("leave_date")
+            values.update(coverage_ended_on=dt.date.fromisoformat(leave) if leave else self.employee["leave_date"])
+            detail = f"coverage ends on {leave}" + (f" ({answer})" if answer else "")
+        try:
+            await self._save(values, [self._event(DONE_ACTION[kind], status_code=status_code, answer=detail)])
+        except IntegrityError:
+            holder = await self._holder_of(account_id or "") or "another employee"
+            await self._fail(
+                f"{BENEFITS_REJECTED}: the new Benefits account {account_id} is already linked to {holder}"
+            )
+            return False
+        return True
+
+    async def _finish(self) -> bool:
+        """Nothing left to send: Successful, unless HR changed something meanwhile."""
+        async with self.context.db.write() as session:
+            statement = select(Employee.revision, Employee.leave_date).where(Employee.id == self.claim.employee_id)
+            if self.context.db.is_postgresql:
+                statement = statement.with_for_update()
+            revision, leave_date = (await session.execute(statement)).one()
+            record = await session.get(SyncRecord, self.claim.employee_id, with_for_update=self.context.db.is_postgresql)
+            assert record is not None
+            if record.lease_token != self.claim.token or record.lease_owner != self.claim.owner:
+                raise LeaseLost()
+            if revision > record.synced_revision or (leave_date is not None and record.coverage_ended_on != leave_date):
+                return True  # changed meanwhile: go round again
+            now = self.now
+            record.state = SyncState.SUCCESSFUL.value
+            record.phase = None
+            record.reason = "Coverage ended" if record.coverage_ended_on else None
+            record.next_attempt_at = None
+            record.attempts = 0
+            record.last_synced_at = now
+            record.lease_owner = None
+            record.lease_expires_at = None
+            record.updated_at = now
+            await write_events(
+                session,
+                [self._event(Action.SUCCEEDED, answer=f"in sync with Benefits account {record.account_id}")],
+            )
+        return False
+
+
+def _describe(exc: PlatformError) -> str:
+    text = str(exc)
+    if exc.status_code and str(exc.status_code) not in text:
+        return f"{exc.status_code}: {text}"
+    return text
+
+
+def _reason(exc: PlatformError) -> str:
+    if exc.problem is not None:
+        return exc.problem.summary()
+    return str(exc)
+
+
+def _protocol(message: str) -> ProtocolError:
+    return ProtocolError(message)

@@ -1,0 +1,100 @@
+"""What the platform accepts (picklists, Benefits Levels), cached in the database for everyone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, select
+
+from benefits_tui.db.models import BenefitLevel, PlatformCache
+from benefits_tui.domain.fields import DEFAULT_PICKLISTS
+from benefits_tui.platform.errors import PlatformError
+from benefits_tui.services.context import ServiceContext
+
+log = logging.getLogger(__name__)
+
+CACHE_TTL = dt.timedelta(hours=1)
+DEFAULT_LEVELS: tuple[tuple[str, str], ...] = (
+    ("CORE", "Core"),
+    ("ENHANCED", "Enhanced"),
+    ("EXECUTIVE", "Executive"),
+)
+
+
+@dataclass(frozen=True)
+class PlatformRules:
+    """Picklist values and Benefits Levels the platform recognises."""
+
+    picklists: dict[str, tuple[str, ...]]
+    levels: tuple[tuple[str, str], ...]  # (code, name)
+    fetched_at: dt.datetime | None
+
+    @property
+    def level_codes(self) -> tuple[str, ...]:
+        return tuple(code for code, _ in self.levels)
+
+    def level_name(self, code: str | None) -> str:
+        return dict(self.levels).get(code or "", code or "")
+
+
+async def cached_rules(context: ServiceContext) -> PlatformRules:
+    """The rules as last fetched (SPEC defaults when never fetched)."""
+    async with context.db.read() as session:
+        levels = (await session.scalars(select(BenefitLevel).order_by(BenefitLevel.position))).all()
+        cache = (await session.scalars(select(PlatformCache))).all()
+    picklists = dict(DEFAULT_PICKLISTS)
+    fetched: dt.datetime | None = None
+    for entry in cache:
+        if entry.key.startswith("picklist:") and isinstance(entry.value, list):
+            picklists[entry.key.removeprefix("picklist:")] = tuple(str(v) for v in entry.value)
+            fetched = entry.fetched_at if fetched is None else min(fetched, entry.fetched_at)
+    level_pairs = tuple((level.code, level.name) for level in levels) or DEFAULT_LEVELS
+    if levels:
+        oldest = min(level.refreshed_at for level in levels)
+        fetched = oldest if fetched is None else min(fetched, oldest)
+    return PlatformRules(picklists=picklists, levels=level_pairs, fetched_at=fetched)
+
+
+async def refresh_rules(context: ServiceContext) -> PlatformRules:
+    """Fetch picklists and levels from the platform and store them (outside any transaction)."""
+    client = context.platform()
+    levels = await client.list_benefit_levels()
+    picklists = {name: tuple(await client.get_picklist(name)) for name in DEFAULT_PICKLISTS}
+    now = context.clock.now()
+    async with context.db.write() as session:
+        await session.execute(delete(BenefitLevel))
+        if levels:
+            await session.execute(
+                insert(BenefitLevel),
+                [
+                    {"code": level.code, "name": level.name, "position": index, "refreshed_at": now}
+                    for index, level in enumerate(levels)
+                ],
+            )
+        await session.execute(delete(PlatformCache).where(PlatformCache.key.like("picklist:%")))
+        await session.execute(
+            insert(PlatformCache),
+            [
+                {"key": f"picklist:{name}", "value": list(values), "fetched_at": now}
+                for name, values in picklists.items()
+            ],
+        )
+    return await cached_rules(context)
+
+
+async def platform_rules(context: ServiceContext) -> PlatformRules:
+    """Fresh-enough rules: the cache, refreshed from the platform when older than an hour.
+
+    When the platform cannot be reached the cached (or documented default) rules are used;
+    the platform still validates every write itself.
+    """
+    rules = await cached_rules(context)
+    stale = rules.fetched_at is None or context.clock.now() - rules.fetched_at > CACHE_TTL
+    if stale and context.has_platform:
+        try:
+            return await refresh_rules(context)
+        except PlatformError as exc:
+            log.warning("could not refresh the platform's picklists and levels: %s", exc)
+    return rules

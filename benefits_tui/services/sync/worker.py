@@ -1,0 +1,268 @@
+"""The sync worker: claims due records with a lease and carries each forward.
+
+Many workers (in the app, in `benefits-tui worker`, on several hosts) may run against one
+database. A claim is one short transaction (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite:
+``BEGIN IMMEDIATE``) that stamps a lease owner, an expiry and a new fencing token. Leases of
+dead processes are taken over when they expire, and at once when the owner is a process on
+this host that no longer exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio
+from sqlalchemy import and_, func, or_, select, update
+
+from benefits_tui.db.models import SyncRecord
+from benefits_tui.domain.states import Action, SyncState
+from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.history import event, write_events
+from benefits_tui.services.sync.crash import crashpoint
+from benefits_tui.services.sync.pacing import Pacer
+from benefits_tui.services.sync.record_job import Claim, LeaseLost, RecordJob
+from benefits_tui.services.sync.reference import PlatformRules, platform_rules
+
+log = logging.getLogger(__name__)
+
+HOST = socket.gethostname()
+DEAD_OWNER_CHECK_SECONDS = 2.0
+IDLE_POLL_SECONDS = 0.5
+
+
+def new_owner() -> str:
+    """A lease owner name: host, process and a nonce (a reused PID is not mistaken for us)."""
+    return f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True when ``owner`` is a process on this host that has gone."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != HOST or not pid_text.isdigit():
+        return False
+    return int(pid_text) != os.getpid() and not _pid_alive(int(pid_text))
+
+
+@dataclass
+class WorkerStats:
+    claimed: int = 0
+    processed: int = 0
+    reclaimed: int = 0
+
+
+class SyncWorker:
+    """Runs sync records to completion with bounded concurrency."""
+
+    def __init__(
+        self,
+        context: ServiceContext,
+        *,
+        concurrency: int | None = None,
+        owner: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.context = context
+        self.concurrency = concurrency or context.settings.sync.concurrency
+        self.owner = owner or new_owner()
+        self.pacer = Pacer(context)
+        self.rng = random.Random(seed)
+        self.stats = WorkerStats()
+        self._dead_owners: set[str] = set()
+        self._dead_checked = -1e9
+        self._rules: PlatformRules | None = None
+        self._active = 0
+
+    async def rules(self) -> PlatformRules:
+        if self._rules is None:
+            self._rules = await platform_rules(self.context)
+        return self._rules
+
+    # ------------------------------------------------------------------ claiming
+
+    async def _refresh_dead_owners(self) -> None:
+        clock = self.context.clock
+        if clock.monotonic() - self._dead_checked < DEAD_OWNER_CHECK_SECONDS:
+            return
+        self._dead_checked = clock.monotonic()
+        now = clock.now()
+        async with self.context.db.read() as session:
+            owners = (
+                await session.scalars(
+                    select(SyncRecord.lease_owner)
+                    .where(SyncRecord.lease_owner.is_not(None), SyncRecord.lease_expires_at > now)
+                    .distinct()
+                )
+            ).all()
+        self._dead_owners = {owner for owner in owners if owner and owner_is_dead(owner)}
+
+    async def claim(self, limit: int) -> list[Claim]:
+        """Lease up to ``limit`` due records to this worker."""
+        if limit <= 0:
+            return []
+        await self._refresh_dead_owners()
+        clock = self.context.clock
+        now = clock.now()
+        blocked = await self.pacer.blocked_until()
+        if blocked is not None and blocked > now:
+            return []
+        lease_free = or_(SyncRecord.lease_expires_at.is_(None), SyncRecord.lease_expires_at < now)
+        if self._dead_owners:
+            lease_free = or_(lease_free, SyncRecord.lease_owner.in_(sorted(self._dead_owners)))
+        due = and_(
+            SyncRecord.state == SyncState.IN_PROGRESS.value,
+            or_(SyncRecord.next_attempt_at.is_(None), SyncRecord.next_attempt_at <= now),
+            lease_free,
+        )
+        statement = (
+            select(SyncRecord.employee_id, SyncRecord.lease_owner)
+            .where(due)
+            .order_by(SyncRecord.next_attempt_at, SyncRecord.employee_id)
+            .limit(limit)
+        )
+        if self.context.db.is_postgresql:
+            statement = statement.with_for_update(skip_locked=True)
+        expires = now + dt.timedelta(seconds=self.context.settings.sync.lease_seconds)
+        async with self.context.db.read() as session:  # cheap look before taking the write lock
+            if (await session.execute(select(SyncRecord.employee_id).where(due).limit(1))).first() is None:
+                return []
+        async with self.context.db.write() as session:
+            rows = (await session.execute(statement)).all()
+            if not rows:
+                return []
+            ids = [row.employee_id for row in rows]
+            claimed = (
+                await session.execute(
+                    update(SyncRecord)
+                    .where(SyncRecord.employee_id.in_(ids), due)
+                    .values(
+                        lease_owner=self.owner,
+                        lease_token=SyncRecord.lease_token + 1,
+                        lease_expires_at=expires,
+                        updated_at=now,
+                    )
+                    .returning(SyncRecord.employee_id, SyncRecord.lease_token)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+            taken_over = [row for row in rows if row.lease_owner]
+            if taken_over:
+                await write_events(
+                    session,
+                    (
+                        event(row.employee_id, "benefits-sync", Action.LEASE_RECLAIMED, now,
+                              reason=f"resumed work left by {row.lease_owner}")
+                        for row in taken_over
+                    ),
+                )
+        self.stats.claimed += len(claimed)
+        self.stats.reclaimed += len(taken_over)
+        return [Claim(row.employee_id, row.lease_token, self.owner) for row in claimed]
+
+    # ---------------------------------------------------------------- processing
+
+    async def _process(self, claim: Claim) -> None:
+        crashpoint("after_claim")
+        try:
+            job = RecordJob(self.context, claim, self.pacer, await self.rules(), self.rng)
+            await job.run()
+        except LeaseLost:
+            pass
+        except Exception:  # a bug must not stop the worker: the lease expires and it is retried
+            log.exception("sync of employee %s failed unexpectedly", claim.employee_id)
+        finally:
+            self.stats.processed += 1
+            self._active -= 1
+
+    async def next_due_in(self) -> float | None:
+        """Seconds until the next record falls due (None when nothing is In progress)."""
+        now = self.context.clock.now()
+        async with self.context.db.read() as session:
+            row = (
+                await session.execute(
+                    select(func.count(), func.min(func.coalesce(SyncRecord.next_attempt_at, now))).where(
+                        SyncRecord.state == SyncState.IN_PROGRESS.value
+                    )
+                )
+            ).one()
+        count, soonest = row
+        if not count:
+            return None
+        if soonest is None:
+            return 0.0
+        if isinstance(soonest, str):  # SQLite returns min() of a coalesce as text
+            soonest = dt.datetime.fromisoformat(soonest).replace(tzinfo=dt.UTC)
+        return max((soonest - now).total_seconds(), 0.0)
+
+    async def in_progress_count(self) -> int:
+        async with self.context.db.read() as session:
+            return int(
+                await session.scalar(
+                    select(func.count()).where(SyncRecord.state == SyncState.IN_PROGRESS.value)
+                )
+                or 0
+            )
+
+    async def run(
+        self,
+        *,
+        until_idle: bool = False,
+        stop: anyio.Event | None = None,
+        poll_seconds: float = IDLE_POLL_SECONDS,
+        on_progress: Callable[[], None] | None = None,
+    ) -> WorkerStats:
+        """Work until stopped; with ``until_idle``, until no employee is In progress."""
+        async with anyio.create_task_group() as group:
+            while stop is None or not stop.is_set():
+                free = self.concurrency - self._active
+                claims = await self.claim(min(free, self.concurrency)) if free > 0 else []
+                for claim in claims:
+                    self._active += 1
+                    group.start_soon(self._process, claim)
+                if claims:
+                    if on_progress:
+                        on_progress()
+                    await anyio.sleep(0)
+                    continue
+                if until_idle and self._active == 0:
+                    due = await self.next_due_in()
+                    if due is None:
+                        break
+                    await anyio.sleep(min(max(due, 0.05), poll_seconds))
+                    continue
+                if on_progress:
+                    on_progress()
+                await anyio.sleep(poll_seconds if self._active == 0 else min(poll_seconds, 0.05))
+            if stop is not None and stop.is_set():
+                group.cancel_scope.cancel()
+        return self.stats
+
+    async def drain(self, *, timeout: float | None = None) -> WorkerStats:
+        """Work until nothing is In progress (``benefits-tui worker --once``)."""
+        with anyio.fail_after(timeout) if timeout else _nullcontext():
+            return await self.run(until_idle=True, poll_seconds=0.05)
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None

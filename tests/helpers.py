@@ -1,0 +1,96 @@
+"""Test helpers: a service context wired to a real database and the simulator over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from benefits_tui.domain.states import CreatedVia
+from benefits_tui.platform.simulator.app import create_app
+from benefits_tui.platform.simulator.config import SimulatorConfig
+from benefits_tui.services.clock import Clock
+from benefits_tui.services.context import ServiceContext, open_context
+from benefits_tui.services.employees import add_employee
+
+TOKEN = "sk_test_SECRET-TOKEN-3f9a7c"
+
+
+class Simulator:
+    """The simulator app behind an ASGI transport, plus helpers to inspect its state."""
+
+    def __init__(self, **options: Any) -> None:
+        self.config = SimulatorConfig(token=TOKEN, **options)
+        self.app = create_app(self.config)
+        self.transport = httpx.ASGITransport(app=self.app)
+
+    async def get(self, path: str) -> Any:
+        async with httpx.AsyncClient(transport=self.transport, base_url="http://benefits.test") as client:
+            response = await client.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
+            response.raise_for_status()
+            return response.json()
+
+    async def stats(self) -> dict[str, Any]:
+        return await self.get("/_sim/stats")
+
+    async def accounts(self) -> list[dict[str, Any]]:
+        data = await self.get("/_sim/accounts")
+        return data["data"] if isinstance(data, dict) else data
+
+    async def account_by_email(self, email: str) -> dict[str, Any] | None:
+        for account in await self.accounts():
+            if (account.get("email") or "").casefold() == email.casefold():
+                return account
+        return None
+
+
+@asynccontextmanager
+async def services(
+    database_url: str,
+    simulator: Simulator | None = None,
+    *,
+    user: str = "hr.tester",
+    clock: Clock | None = None,
+    **sync: Any,
+) -> AsyncIterator[ServiceContext]:
+    from tests.conftest import make_settings
+
+    settings = make_settings(database_url, user=user)
+    settings.sync = settings.sync.model_copy(
+        update={"backoff_base_seconds": 0.01, "backoff_max_seconds": 0.05, "job_poll_seconds": 0.02, **sync}
+    )
+    async with open_context(settings, clock=clock, transport=simulator.transport if simulator else None) as context:
+        yield context
+
+
+def person(n: int, **overrides: Any) -> dict[str, Any]:
+    """A complete, syncable employee (model attribute names)."""
+    values: dict[str, Any] = {
+        "title": "Ms",
+        "forenames": f"Test{n}",
+        "surname": "Person",
+        "email": f"test.person{n}@example.com",
+        "date_of_birth": dt.date(1990, 1, 1),
+        "gender": "F",
+        "job_title": "Analyst",
+        "department": "Finance",
+        "start_date": dt.date(2020, 1, 1),
+        "annual_pay": Decimal("35000.00"),
+        "pay_basis": "Salary",
+        "pay_frequency": "Monthly",
+        "benefit_level": "CORE",
+    }
+    values.update(overrides)
+    return values
+
+
+async def add_people(context: ServiceContext, count: int, start: int = 1, **overrides: Any) -> list[int]:
+    ids = []
+    for n in range(start, start + count):
+        employee_id, _, _ = await add_employee(context, person(n, **overrides), created_via=CreatedVia.CLI)
+        ids.append(employee_id)
+    return ids
