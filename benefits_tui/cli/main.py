@@ -6,7 +6,10 @@ import click
 
 from benefits_tui import __version__
 from benefits_tui.cli.db_cmd import db
+from benefits_tui.cli.history_cmd import history
+from benefits_tui.cli.simulator_cmd import simulator
 from benefits_tui.cli.status_cmd import status
+from benefits_tui.cli.sync_cmd import sync, worker
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,7 +32,17 @@ def cli(ctx: click.Context, database_url: str | None, api_url: str | None, user:
 
 cli.add_command(db)
 cli.add_command(status)
+cli.add_command(sync)
+cli.add_command(worker)
+cli.add_command(history)
+cli.add_command(simulator)
 
 
 def main() -> None:
-    cli(prog_name="benefits-tui")
+    """Run the command line; an unexpected error is one line plus a log file, never a traceback."""
+    try:
+        cli(prog_name="benefits-tui")
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        from benefits_tui.cli.crash_log import report_crash
+
+        report_crash(exc)

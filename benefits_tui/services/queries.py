@@ -356,3 +356,19 @@ async def find_employee(context: ServiceContext, key: str) -> int:
 async def resolve_numbers(context: ServiceContext, numbers: Sequence[str]) -> list[int]:
     """IDs for employee numbers (or emails); :class:`NotFound` names the first unknown."""
     return [await find_employee(context, number) for number in numbers]
+
+
+async def state_counts(context: ServiceContext, ids: Sequence[int]) -> dict[str, int]:
+    """How many of ``ids`` are in each state (state value -> count)."""
+    counts: dict[str, int] = {}
+    ids = list(ids)
+    for start in range(0, len(ids), 2000):
+        statement = (
+            select(SyncRecord.state, func.count())
+            .where(SyncRecord.employee_id.in_(ids[start : start + 2000]))
+            .group_by(SyncRecord.state)
+        )
+        async with context.db.read() as session:
+            for state, count in (await session.execute(statement)).all():
+                counts[state] = counts.get(state, 0) + count
+    return counts

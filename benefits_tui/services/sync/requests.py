@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
 from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncRecord
@@ -210,8 +210,8 @@ async def request_sync(
     """Confirm a sync: queue the sendable employees, fail the rest at once with a reason."""
     context.require(Role.HR, "sync employees to Benefits")
     plan = plan or await plan_sync(context, selection)
-    queued = await queue_first_syncs(context, plan.to_send)
     rejected = await _reject(context, plan.rejected)
+    queued = await queue_first_syncs(context, plan.to_send)
     return SyncRequestResult(
         requested=plan.total,
         queued=len(queued),
@@ -271,7 +271,10 @@ async def _reject(context: ServiceContext, rejected: dict[int, preflight.Rejecti
             records = SyncRecord.__table__
             statement = (
                 update(records)
-                .where(records.c.employee_id == bindparam("eid"), records.c.state.in_(REQUESTABLE))
+                .where(
+                    records.c.employee_id == bindparam("eid"),
+                    or_(*(records.c.state == state for state in REQUESTABLE)),  # no IN: executemany
+                )
                 .values(
                     state=SyncState.FAILED.value,
                     phase=None,

@@ -1,0 +1,39 @@
+"""The last line of defence: an unexpected error is one line on screen and a log file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import platformdirs
+
+from benefits_tui.config import APP_NAME
+
+
+def _scrub(text: str) -> str:
+    """Remove the API token from text bound for a file (it must never be written)."""
+    for name in ("BENEFITS_API_TOKEN",):
+        token = os.environ.get(name, "").strip()
+        if token:
+            text = text.replace(token, "***")
+    return text
+
+
+def report_crash(exc: BaseException) -> None:
+    log_dir = Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+    path = log_dir / f"crash-{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    where = ""
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(_scrub("".join(traceback.format_exception(exc))))
+        where = f" (details in {path})"
+    except OSError:
+        pass
+    message = _scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    print(f"benefits-tui: unexpected error: {type(exc).__name__}: {message[:300]}{where}", file=sys.stderr)
+    sys.exit(70)

@@ -1,0 +1,129 @@
+"""`benefits-tui sync` (the Sync button, headless) and `benefits-tui worker`."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+import anyio
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from benefits_tui.cli.runner import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandFailed, pass_services
+from benefits_tui.domain.states import SyncState
+from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.queries import EmployeeFilter, resolve_numbers, state_counts
+from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
+from benefits_tui.services.sync.worker import SyncWorker
+
+STATUS_CHOICES = click.Choice(["not-syncing", "failed"])
+
+
+@click.command()
+@click.option("--status", type=STATUS_CHOICES, default="not-syncing", show_default=True,
+              help="The tab to sync from.")
+@click.option("--search", default="", help="Only employees matching this search (name, email, number).")
+@click.option("--employee", "employees", multiple=True, metavar="E",
+              help="An employee number or email; repeat for several.")
+@click.option("--all", "sync_all", is_flag=True, help="Every employee in the tab and search.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--no-wait", is_flag=True, help="Queue and return; the worker finishes the job.")
+@pass_services
+async def sync(context: ServiceContext, status: str, search: str, employees: tuple[str, ...],
+               sync_all: bool, yes: bool, no_wait: bool) -> None:
+    """Send employees to Benefits (the Sync button, headless).
+
+    Exit 0 when none failed, 1 when some failed, 2 for usage or configuration errors.
+    """
+    if not sync_all and not employees:
+        raise CommandFailed("say who to sync: --all (the whole tab and search) or --employee E", EXIT_USAGE)
+    context.settings.require_api_url()
+    context.settings.token()
+    if employees:
+        selection = Selection.of(await resolve_numbers(context, employees))
+    else:
+        selection = Selection.all_in(EmployeeFilter(SyncState.from_slug(status), search))
+    plan = await plan_sync(context, selection)
+    count = len(plan.to_send) + len(plan.rejected)
+    err = Console(stderr=True, highlight=False, markup=False)
+    if count == 0:
+        err.print("Nothing to send: no matching employee is in Not syncing or Failed.")
+        for line in plan.summary_lines():
+            err.print(f"  {line}")
+        return
+    err.print(f"Send {count:,} employees to Benefits?")
+    for line in plan.summary_lines():
+        err.print(f"  {line}")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise CommandFailed("not confirmed: pass --yes to sync without a prompt", EXIT_USAGE)
+        if not click.confirm("Sync", default=False, err=True):
+            raise CommandFailed("cancelled; nothing was sent", EXIT_USAGE)
+    result = await request_sync(context, selection, plan=plan)
+    err.print(f"{result.sent:,} employees sent to Benefits ({result.queued:,} queued, "
+              f"{result.rejected:,} failed pre-flight).")
+    chosen = list(result.queued_ids) + list(result.rejected_ids)
+    if no_wait:
+        if result.rejected:
+            sys.exit(EXIT_FAILED)
+        return
+    worker = SyncWorker(context)
+    stop = anyio.Event()
+    outcome: dict[str, int] = {}
+    with Progress(TextColumn("Syncing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[detail]}"),
+                  TimeElapsedColumn(), console=err, transient=False) as progress:
+        task = progress.add_task("sync", total=len(chosen), detail="")
+
+        async def watch() -> None:
+            nonlocal outcome
+            while True:
+                outcome = await state_counts(context, chosen)
+                done = outcome.get("successful", 0) + outcome.get("failed", 0)
+                progress.update(task, completed=done,
+                                detail=f"{outcome.get('successful', 0):,} ok, {outcome.get('failed', 0):,} failed")
+                if done >= len(chosen):
+                    stop.set()
+                    return
+                await anyio.sleep(0.25)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(watch)
+            group.start_soon(lambda: worker.run(stop=stop, poll_seconds=0.1))
+    failed = outcome.get("failed", 0)
+    err.print(f"Successful: {outcome.get('successful', 0):,}  Failed: {failed:,}")
+    if failed:
+        err.print("See the reasons with: benefits-tui export --status failed -")
+        sys.exit(EXIT_FAILED)
+    sys.exit(EXIT_OK)
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Work until no employee is In progress, then exit.")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=None,
+              help="Parallel platform calls (default from settings).")
+@pass_services
+async def worker(context: ServiceContext, once: bool, concurrency: int | None) -> None:
+    """Run the sync worker without a screen (a long-running service)."""
+    context.settings.require_api_url()
+    context.settings.token()
+    sync_worker = SyncWorker(context, concurrency=concurrency)
+    err = Console(stderr=True, highlight=False, markup=False)
+    if once:
+        stats = await sync_worker.drain()
+        err.print(f"Worker done: {stats.processed:,} records handled.")
+        return
+    stop = anyio.Event()
+
+    async def on_signals() -> None:
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            async for _ in signals:
+                err.print("Stopping: finishing the calls in flight…")
+                stop.set()
+                return
+
+    err.print(f"Worker {sync_worker.owner} running (concurrency {sync_worker.concurrency}); Ctrl+C stops it.")
+    async with anyio.create_task_group() as group:
+        group.start_soon(on_signals)
+        await sync_worker.run(stop=stop)
+        group.cancel_scope.cancel()
