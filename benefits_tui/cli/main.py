@@ -9,6 +9,11 @@ from benefits_tui.cli.db_cmd import db
 from benefits_tui.cli.history_cmd import history
 from benefits_tui.cli.simulator_cmd import simulator
 from benefits_tui.cli.status_cmd import status
+from benefits_tui.cli.employee_cmd import employee
+from benefits_tui.cli.export_cmd import export
+from benefits_tui.cli.import_cmd import import_
+from benefits_tui.cli.leaver_cmd import leaver
+from benefits_tui.cli.level_cmd import level
 from benefits_tui.cli.sync_cmd import sync, worker
 
 
@@ -32,6 +37,11 @@ def cli(ctx: click.Context, database_url: str | None, api_url: str | None, user:
 
 cli.add_command(db)
 cli.add_command(status)
+cli.add_command(employee)
+cli.add_command(level)
+cli.add_command(leaver)
+cli.add_command(import_)
+cli.add_command(export)
 cli.add_command(sync)
 cli.add_command(worker)
 cli.add_command(history)

@@ -214,33 +214,110 @@ async def set_fields(context: ServiceContext, employee_id: int, raw: Mapping[str
 
 @dataclass(frozen=True)
 class LevelResult:
+    """What assigning a Benefits Level did."""
+
     selected: int
     changed: int
     updates_queued: int
+    retries_queued: int = 0
+    level: str | None = None
+
+    def message(self) -> str:
+        what = f"Benefits Level {self.level}" if self.level else "Benefits Level cleared"
+        text = f"{what}: {self.changed:,} of {self.selected:,} employee{'s' if self.selected != 1 else ''} changed"
+        if self.selected != self.changed:
+            text += f" ({self.selected - self.changed:,} already had it)"
+        extras = []
+        if self.updates_queued:
+            extras.append(f"{self.updates_queued:,} linked, being sent to Benefits")
+        if self.retries_queued:
+            extras.append(f"{self.retries_queued:,} failed, new sync attempt queued")
+        if extras:
+            text += "; " + "; ".join(extras)
+        return text + "."
 
 
 async def assign_level(context: ServiceContext, selection: Selection, level: str | None) -> LevelResult:
-    """Assign a Benefits Level to many employees (SPEC 1.6); linked ones get an update."""
+    """Assign a Benefits Level to many employees (SPEC 1.6), set-based and chunked.
+
+    Each chunk is one transaction: a conditional UPDATE of the employees whose level really
+    changes (bumping their revision), an update queued for the linked ones (SPEC 1.9; a
+    linked record already In progress picks the new revision up before it finishes), and a
+    history event per change with the actor. Failed, never-linked employees get a new sync
+    attempt, as any fix to a failed record does (SPEC 1.3).
+    """
     context.require(Role.HR, "assign Benefits Levels")
     rules = await platform_rules(context)
-    code = level.strip().upper() if level else None
+    code = level.strip().upper() if level and level.strip() else None
     if code and code not in rules.level_codes:
         raise InvalidInput({"benefits_level": f"{level!r} is not a Benefits Level ({', '.join(rules.level_codes)})"})
     from benefits_tui.services.sync.requests import _candidate_rows
 
-    ids: list[int] = []
+    selected = changed = queued = 0
+    retry_ids: list[int] = []
+    label = code or "cleared"
     async for chunk in _candidate_rows(context, selection):
-        ids.extend(row.id for row in chunk)
-    changed = queued = 0
-    for employee_id in ids:
-        result = await update_employee(context, employee_id, {"benefit_level": code})
-        if result.changed:
-            changed += 1
-            async with context.db.write() as session:
-                await write_events(session, [event(employee_id, context.actor, Action.LEVEL_ASSIGNED,
-                                                   context.clock.now(), reason=f"Benefits Level {code or 'cleared'}")])
-        queued += int(result.update_queued)
-    return LevelResult(selected=len(ids), changed=changed, updates_queued=queued)
+        selected += len(chunk)
+        previous = {row.id: row.benefit_level for row in chunk if row.benefit_level != code}
+        if not previous:
+            continue
+        now = context.clock.now()
+        async with context.db.write() as session:
+            done = list(
+                (
+                    await session.scalars(
+                        update(Employee)
+                        .where(Employee.id.in_(list(previous)), Employee.benefit_level.is_distinct_from(code))
+                        .values(benefit_level=code, revision=Employee.revision + 1, updated_at=now)
+                        .returning(Employee.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                ).all()
+            )
+            if not done:
+                continue
+            newly_queued = set(
+                (
+                    await session.scalars(
+                        update(SyncRecord)
+                        .where(
+                            SyncRecord.employee_id.in_(done),
+                            SyncRecord.account_id.is_not(None),
+                            SyncRecord.state != SyncState.IN_PROGRESS.value,
+                        )
+                        .values(**queued_values(context))
+                        .returning(SyncRecord.employee_id)
+                        .execution_options(synchronize_session=False)
+                    )
+                ).all()
+            )
+            records = (
+                await session.execute(
+                    select(SyncRecord.employee_id, SyncRecord.state, SyncRecord.account_id).where(
+                        SyncRecord.employee_id.in_(done)
+                    )
+                )
+            ).all()
+            events = []
+            for employee_id in done:
+                was = previous.get(employee_id) or "none"
+                events.append(event(employee_id, context.actor, Action.LEVEL_ASSIGNED, now,
+                                    reason=f"Benefits Level {label} (was {was})"))
+            for record in records:
+                if record.account_id is not None:
+                    queued += 1
+                    if record.employee_id in newly_queued:
+                        events.append(event(record.employee_id, context.actor, Action.UPDATE_QUEUED, now,
+                                            reason=f"send Benefits Level to account {record.account_id}"))
+                elif record.state == SyncState.FAILED.value:
+                    retry_ids.append(record.employee_id)
+            await write_events(session, events)
+        changed += len(done)
+    retries = 0
+    if retry_ids:
+        result = await request_sync(context, Selection.of(retry_ids))
+        retries = result.queued
+    return LevelResult(selected=selected, changed=changed, updates_queued=queued, retries_queued=retries, level=code)
 
 
 @dataclass(frozen=True)
@@ -250,14 +327,40 @@ class LeaverResult:
     message: str
 
 
+def _leaver_outcome(state: str, account_id: str | None, in_flight: bool, leave_date: dt.date | None) -> tuple[bool, str]:
+    """(a termination will be sent, what happens on the platform) — one rule for preview and save."""
+    when = leave_date.isoformat() if leave_date else "the leave date"
+    if account_id is not None:
+        return True, f"Benefits account {account_id}: coverage ends on {when}; the leaver is sent to Benefits."
+    if state == SyncState.IN_PROGRESS.value and in_flight:
+        return True, (f"A first sync is under way: once the account is linked, coverage ends on {when}.")
+    if state == SyncState.IN_PROGRESS.value:
+        return False, "Sync not started yet: it stops with a reason; nothing is sent to Benefits."
+    return False, "Never synced to Benefits: nothing is sent to the platform."
+
+
+async def leaver_preview(context: ServiceContext, employee_id: int, leave_date: dt.date | None) -> str:
+    """What recording this leaver would do on the platform (the leaver dialog's summary)."""
+    async with context.db.read() as session:
+        record = await session.get(SyncRecord, employee_id)
+        if record is None:
+            raise NotFound(f"no employee with id {employee_id}")
+        in_flight = record.request_kind == "create" or record.platform_job_id is not None
+        return _leaver_outcome(record.state, record.account_id, in_flight, leave_date)[1]
+
+
 async def record_leaver(
     context: ServiceContext, employee_id: int, leave_date: dt.date, reason: str
 ) -> LeaverResult:
     """The leaver workflow (SPEC 1.7): ends coverage for a linked account; no call otherwise."""
     context.require(Role.HR, "record leavers")
-    reason = reason.strip()
-    if not reason:
+    try:
+        cleaned = parse_field("leave_reason", reason)
+    except FieldProblem as problem:
+        raise InvalidInput({"reason": problem.message}) from None
+    if not cleaned:
         raise InvalidInput({"reason": "is required"})
+    reason = cleaned
     now = context.clock.now()
     async with context.db.write() as session:
         statement = select(Employee).where(Employee.id == employee_id)
@@ -266,26 +369,22 @@ async def record_leaver(
         employee = await session.scalar(statement)
         if employee is None:
             raise NotFound(f"no employee with id {employee_id}")
+        if employee.start_date is not None and leave_date < employee.start_date:
+            raise InvalidInput({"leave_date": f"is before the start date ({employee.start_date.isoformat()})"})
         record = await session.get(SyncRecord, employee_id, with_for_update=context.db.is_postgresql)
         assert record is not None
         employee.leave_date = leave_date
         employee.leave_reason = reason
         employee.updated_at = now
         in_flight = record.request_kind == "create" or record.platform_job_id is not None
+        queued, message = _leaver_outcome(record.state, record.account_id, in_flight, leave_date)
         events = [event(employee_id, context.actor, Action.LEAVER_RECORDED, now,
                         reason=f"leave date {leave_date.isoformat()}: {reason}")]
-        if record.account_id is not None or (record.state == SyncState.IN_PROGRESS.value and in_flight):
+        if queued:
             if record.state != SyncState.IN_PROGRESS.value:
                 for key, value in queued_values(context).items():
                     setattr(record, key, value)
             events.append(event(employee_id, context.actor, Action.TERMINATION_QUEUED, now,
                                 reason=f"end coverage on {leave_date.isoformat()}"))
-            queued = True
-            message = f"Coverage will end on {leave_date.isoformat()}; the leaver is being sent to Benefits."
-        else:
-            queued = False
-            message = "Never synced to Benefits: nothing is sent to the platform."
-            if record.state == SyncState.IN_PROGRESS.value:
-                message = "Sync not started yet: it will stop with a reason, nothing is sent."
         await write_events(session, events)
     return LeaverResult(employee_id, queued, message)

@@ -1,0 +1,31 @@
+"""`benefits-tui export`: employees and their sync status as CSV (SPEC 4)."""
+
+from __future__ import annotations
+
+import click
+
+from benefits_tui.cli.runner import pass_services
+from benefits_tui.domain.states import SyncState
+from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.csv_export import export_csv, export_filter
+
+STATUS_CHOICES = [state.slug for state in SyncState] + ["all"]
+
+
+@click.command("export")
+@click.argument("path", metavar="FILE|-", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
+@click.option("--status", type=click.Choice(STATUS_CHOICES), default="all", show_default=True,
+              help="One tab, or every employee (leavers included).")
+@click.option("--search", default="", help="Only employees matching this search (name, email, number).")
+@pass_services
+async def export(context: ServiceContext, path: str, status: str, search: str) -> None:
+    """Write employees as CSV to FILE (or - for standard output).
+
+    The import columns plus status, reason, benefits_account_id and last_synced_at.
+    Values a spreadsheet would run as a formula get a leading single quote.
+    """
+    with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as handle:
+        count = await export_csv(context, export_filter(status, search), handle)
+    if path != "-":
+        click.echo(f"{count:,} employee{'s' if count != 1 else ''} written to {click.format_filename(path)}",
+                   err=True)

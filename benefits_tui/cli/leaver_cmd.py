@@ -1,0 +1,34 @@
+"""`benefits-tui leaver`: the leaver workflow, headless (SPEC 1.7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from benefits_tui.cli.employee_cmd import invalid
+from benefits_tui.cli.runner import pass_services
+from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.employees import record_leaver
+from benefits_tui.services.errors import InvalidInput
+from benefits_tui.services.queries import find_employee
+
+
+@click.command()
+@click.argument("employee_key", metavar="EMPLOYEE")
+@click.option("--date", "leave_date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Leave date, YYYY-MM-DD (coverage ends on this date).")
+@click.option("--reason", required=True, help="Why the employee leaves.")
+@pass_services
+async def leaver(context: ServiceContext, employee_key: str, leave_date: dt.datetime, reason: str) -> None:
+    """Record EMPLOYEE (number or email) as a leaver.
+
+    For an employee linked to a Benefits account, coverage ends on the leave date on the
+    platform; for one never synced, nothing is sent.
+    """
+    employee_id = await find_employee(context, employee_key)
+    try:
+        result = await record_leaver(context, employee_id, leave_date.date(), reason)
+    except InvalidInput as exc:
+        raise invalid(exc, {"reason": "--reason", "leave_date": "--date"}) from None
+    click.echo(result.message)
