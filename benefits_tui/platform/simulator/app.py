@@ -267,10 +267,10 @@ async def _idempotent_write(
         return problem_response(400, code, problem)
     assert key is not None
     raw = await request.body()
-    print_ = fingerprint(request.method, request.url.path, raw)
+    request_print = fingerprint(request.method, request.url.path, raw)
     stored = sim.store.get_answer(key)
     if stored is not None:
-        if stored.fingerprint != print_:
+        if stored.fingerprint != request_print:
             return problem_response(
                 422,
                 c.IDEMPOTENCY_KEY_REUSED,
@@ -297,7 +297,7 @@ async def _idempotent_write(
             else:
                 status, payload = handle(sim, body)
             encoded = encode(payload)
-            sim.store.put_answer(key, print_, status, encoded)
+            sim.store.put_answer(key, request_print, status, encoded)
     finally:
         sim.inflight.release(key)
     headers = {"Location": f"/v1/jobs/{payload['job']['id']}"} if status == 202 else None
