@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from benefits_tui.config import Role
-from benefits_tui.db.models import Employee, SyncRecord
+from benefits_tui.db.models import Employee, SyncEvent, SyncRecord
 from benefits_tui.domain.fields import (
     ATTRIBUTE_OF,
     CSV_FIELDS,
@@ -31,7 +31,7 @@ from benefits_tui.domain.fields import (
 )
 from benefits_tui.domain.states import Action, CreatedVia, SyncState
 from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.history import event, write_events
+from benefits_tui.services.history import event
 from benefits_tui.services.sync.reference import platform_rules
 
 CHUNK = 2000
@@ -196,6 +196,7 @@ async def import_csv(context: ServiceContext, data: bytes, *, dry_run: bool = Fa
     now = context.clock.now()
     state = SyncState.NOT_SYNCING.value
     reason = f"added via import of {source}"[:500]
+    employees = Employee.__table__
     try:
         async with context.db.write() as session:  # one transaction: all or nothing
             for start in range(0, len(rows), CHUNK):
@@ -212,12 +213,15 @@ async def import_csv(context: ServiceContext, data: bytes, *, dry_run: bool = Fa
                         "updated_at": now,
                         "revision": 1,
                     })
-                ids = list((await session.scalars(insert(Employee).returning(Employee.id), chunk)).all())
-                await session.execute(
-                    insert(SyncRecord), [{"employee_id": i, "state": state, "updated_at": now} for i in ids]
+                # Core, not ORM bulk: the ORM splices RETURNING batches quadratically.
+                connection = await session.connection()
+                ids = list((await connection.execute(insert(employees).returning(employees.c.id), chunk)).scalars())
+                await connection.execute(
+                    insert(SyncRecord.__table__), [{"employee_id": i, "state": state, "updated_at": now} for i in ids]
                 )
-                await write_events(
-                    session, (event(i, context.actor, Action.EMPLOYEE_ADDED, now, reason=reason) for i in ids)
+                await connection.execute(
+                    insert(SyncEvent.__table__),
+                    [event(i, context.actor, Action.EMPLOYEE_ADDED, now, reason=reason) for i in ids],
                 )
                 result.inserted += len(ids)
     except IntegrityError:
