@@ -42,6 +42,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}"
         return
     url = pg_url()
+    if url is None and os.environ.get("BENEFITS_TUI_TEST_REQUIRE_PG"):
+        pytest.fail(f"{PG_URL_ENV} must be set when BENEFITS_TUI_TEST_REQUIRE_PG is")
     if url is None:
         pytest.skip(f"PostgreSQL tests need {PG_URL_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)")
     await reset_postgres(url)

@@ -34,6 +34,18 @@ class Simulator:
             response.raise_for_status()
             return response.json()
 
+    async def post(self, path: str, payload: Any) -> httpx.Response:
+        async with httpx.AsyncClient(transport=self.transport, base_url="http://benefits.test") as client:
+            return await client.post(path, json=payload, headers={"Authorization": f"Bearer {TOKEN}"})
+
+    async def configure(self, **changes: Any) -> None:
+        """Change fault settings at run time (``POST /_sim/config``)."""
+        response = await self.post("/_sim/config", changes)
+        assert response.status_code < 300, response.text
+
+    async def requests(self) -> list[dict[str, Any]]:
+        return (await self.get("/_sim/requests"))["data"]
+
     async def stats(self) -> dict[str, Any]:
         return await self.get("/_sim/stats")
 
@@ -65,6 +77,18 @@ async def services(
     )
     async with open_context(settings, clock=clock, transport=simulator.transport if simulator else None) as context:
         yield context
+
+
+def write_preload(path: Any, people: list[dict[str, Any]]) -> str:
+    """A simulator preload CSV with an existing account for each of ``people``."""
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["email", "forenames", "surname", "title", "gender"])
+        writer.writeheader()
+        for values in people:
+            writer.writerow({name: values.get(name) for name in writer.fieldnames})
+    return str(path)
 
 
 def person(n: int, **overrides: Any) -> dict[str, Any]:

@@ -259,6 +259,10 @@ class RecordJob:
             await self._throttled(exc.retry_after, status_code=exc.status_code, message=_describe(exc))
         except (TransientError, AuthError, ProtocolError) as exc:
             await self._retry_later(exc, what="platform call failed")
+        except PermanentError as exc:
+            # e.g. a look-up that finds two accounts for one email: never guess which.
+            await self._fail(f"{BENEFITS_REJECTED}: {_reason(exc)}", status_code=exc.status_code,
+                             answer=_describe(exc))
 
     async def _step(self) -> bool:
         """Do the next thing; True to go on with another step in this claim."""

@@ -6,7 +6,9 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from benefits_tui.db.models import BenefitLevel, PlatformCache
 from benefits_tui.domain.fields import DEFAULT_PICKLISTS
@@ -63,24 +65,28 @@ async def refresh_rules(context: ServiceContext) -> PlatformRules:
     levels = await client.list_benefit_levels()
     picklists = {name: tuple(await client.get_picklist(name)) for name in DEFAULT_PICKLISTS}
     now = context.clock.now()
+    insert_fn = pg_insert if context.db.is_postgresql else sqlite_insert
+    # Upserts: several processes may refresh at the same moment.
     async with context.db.write() as session:
-        await session.execute(delete(BenefitLevel))
-        if levels:
-            await session.execute(
-                insert(BenefitLevel),
-                [
-                    {"code": level.code, "name": level.name, "position": index, "refreshed_at": now}
-                    for index, level in enumerate(levels)
-                ],
+        codes = [level.code for level in levels]
+        await session.execute(delete(BenefitLevel).where(BenefitLevel.code.not_in(codes)))
+        for index, level in enumerate(levels):
+            statement = insert_fn(BenefitLevel).values(
+                code=level.code, name=level.name, position=index, refreshed_at=now
             )
-        await session.execute(delete(PlatformCache).where(PlatformCache.key.like("picklist:%")))
-        await session.execute(
-            insert(PlatformCache),
-            [
-                {"key": f"picklist:{name}", "value": list(values), "fetched_at": now}
-                for name, values in picklists.items()
-            ],
-        )
+            await session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["code"],
+                    set_={"name": level.name, "position": index, "refreshed_at": now},
+                )
+            )
+        for name, values in picklists.items():
+            statement = insert_fn(PlatformCache).values(key=f"picklist:{name}", value=list(values), fetched_at=now)
+            await session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["key"], set_={"value": list(values), "fetched_at": now}
+                )
+            )
     return await cached_rules(context)
 
 

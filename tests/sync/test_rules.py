@@ -1,0 +1,230 @@
+"""SPEC 1 rules through the service layer, a real database and the simulator over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import anyio
+
+from benefits_tui.domain.states import SyncState
+from benefits_tui.services.employees import record_leaver, update_employee
+from benefits_tui.services.queries import employee_detail
+from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
+from benefits_tui.services.sync.worker import SyncWorker
+from tests.helpers import Simulator, add_people, person, services, write_preload
+
+
+def actions(detail) -> list[str]:
+    return [str(event.action) for event in detail.history]
+
+
+async def account_calls(sim: Simulator) -> list[dict]:
+    return [r for r in await sim.requests() if r["path"].startswith("/v1/accounts")]
+
+
+async def test_existing_account_is_linked_not_duplicated(database_url: str, tmp_path: Path) -> None:
+    sim = Simulator(preload=write_preload(tmp_path / "pre.csv", [person(1, email="TEST.PERSON1@example.com")]))
+    existing = (await sim.accounts())[0]
+    async with services(database_url, sim) as context:
+        [employee] = await add_people(context, 1)
+        await request_sync(context, Selection.of([employee]))
+        await SyncWorker(context).drain(timeout=20)
+        detail = await employee_detail(context, employee)
+    assert detail.state is SyncState.SUCCESSFUL
+    assert detail.account_id == existing["id"]
+    assert "linked" in actions(detail) and "created" not in actions(detail)
+    assert (await sim.stats())["accounts"] == 1
+    # The link sends the current HR data by account ID.
+    account = await sim.account_by_email("test.person1@example.com")
+    assert account is not None and account["job_title"] == "Analyst"
+
+
+async def test_shared_email_fails_both_naming_the_other_without_a_call(database_url: str) -> None:
+    sim = Simulator()
+    async with services(database_url, sim) as context:
+        first, second = await add_people(context, 2, email="shared@example.com")
+        result = await request_sync(context, Selection.of([first, second]))
+        assert result.rejected == 2 and result.queued == 0
+        one, two = await employee_detail(context, first), await employee_detail(context, second)
+    assert one.state is SyncState.FAILED and "shared with" in (one.reason or "")
+    assert two.employee_number in (one.reason or "") and one.employee_number in (two.reason or "")
+    assert await account_calls(sim) == []  # no platform call about accounts
+    assert "hr_rejected" in actions(one)
+
+
+async def test_records_that_cannot_succeed_fail_at_once_with_a_reason(database_url: str) -> None:
+    sim = Simulator()
+    async with services(database_url, sim) as context:
+        no_email = (await add_people(context, 1, email=None))[0]
+        bad_email = (await add_people(context, 1, start=2, email="not-an-email"))[0]
+        no_birth = (await add_people(context, 1, start=3, date_of_birth=None))[0]
+        plan = await plan_sync(context, Selection.of([no_email, bad_email, no_birth]))
+        assert plan.rejected_by_kind == {"no_email": 1, "invalid_email": 1, "missing_field": 1}
+        await request_sync(context, Selection.of([no_email, bad_email, no_birth]), plan=plan)
+        reasons = [(await employee_detail(context, i)).reason for i in (no_email, bad_email, no_birth)]
+    assert reasons[0] == "HR rejected: no email address"
+    assert "not a valid address" in reasons[1]
+    assert reasons[2] == "HR rejected: missing date of birth"
+    assert (await sim.stats())["accounts"] == 0
+
+
+async def test_benefits_rejection_is_failed_with_the_platforms_reason(database_url: str) -> None:
+    sim = Simulator()
+    async with services(database_url, sim) as context:
+        first, second = await add_people(context, 2)
+        await request_sync(context, Selection.of([first, second]))
+        await SyncWorker(context).drain(timeout=20)
+        # HR gives the first the second's email: the platform refuses the update (409).
+        await update_employee(context, first, {"email": "test.person2@example.com"})
+        await SyncWorker(context).drain(timeout=20)
+        detail = await employee_detail(context, first)
+    assert detail.state is SyncState.FAILED
+    assert detail.reason and detail.reason.startswith("Benefits rejected:")
+    assert any(event.status_code == 409 for event in detail.history)
+
+
+async def test_updates_go_by_account_id_even_after_the_email_changes(database_url: str) -> None:
+    sim = Simulator()
+    async with services(database_url, sim) as context:
+        [employee] = await add_people(context, 1)
+        await request_sync(context, Selection.of([employee]))
+        await SyncWorker(context).drain(timeout=20)
+        account_id = (await employee_detail(context, employee)).account_id
+        lookups_before = len([r for r in await account_calls(sim) if r["method"] == "GET"])
+        change = await update_employee(context, employee, {"email": "renamed@example.com", "annual_pay": 41000})
+        assert change.update_queued
+        assert (await employee_detail(context, employee)).state is SyncState.IN_PROGRESS
+        await SyncWorker(context).drain(timeout=20)
+        detail = await employee_detail(context, employee)
+    assert detail.state is SyncState.SUCCESSFUL and detail.account_id == account_id
+    accounts = await sim.accounts()
+    assert len(accounts) == 1
+    assert accounts[0]["id"] == account_id and accounts[0]["email"] == "renamed@example.com"
+    assert accounts[0]["annual_pay"] == 41000
+    log = await sim.requests()
+    lookups_after = len([r for r in await account_calls(sim) if r["method"] == "GET"])
+    assert lookups_after == lookups_before  # no new look-up by email
+    assert any(r["method"] == "PATCH" and account_id in r["path"] for r in log)
+
+
+async def test_leaver_with_a_link_ends_coverage_and_without_one_makes_no_call(database_url: str) -> None:
+    sim = Simulator()
+    async with services(database_url, sim) as context:
+        linked, never = await add_people(context, 2)
+        await request_sync(context, Selection.of([linked]))
+        await SyncWorker(context).drain(timeout=20)
+        leave = dt.date(2026, 12, 31)
+        result = await record_leaver(context, linked, leave, "Resignation")
+        assert result.termination_queued
+        await SyncWorker(context).drain(timeout=20)
+        requests_before = len(await account_calls(sim))
+        quiet = await record_leaver(context, never, leave, "Resignation")
+        assert not quiet.termination_queued
+        await SyncWorker(context).drain(timeout=20)
+        assert len(await account_calls(sim)) == requests_before
+        detail = await employee_detail(context, linked)
+    account = await sim.account_by_email("test.person1@example.com")
+    assert account is not None and account["status"] == "terminated" and account["leave_date"] == "2026-12-31"
+    assert detail.coverage_ended_on == leave and "coverage_ended" in actions(detail)
+
+
+async def test_async_jobs_complete_and_link(database_url: str) -> None:
+    sim = Simulator(async_ratio=1.0, job_delay_ms=30)
+    async with services(database_url, sim) as context:
+        ids = await add_people(context, 3)
+        await request_sync(context, Selection.of(ids))
+        await SyncWorker(context).drain(timeout=30)
+        details = [await employee_detail(context, i) for i in ids]
+    assert all(d.state is SyncState.SUCCESSFUL and d.account_id for d in details)
+    assert "accepted" in actions(details[0])
+    assert (await sim.stats())["accounts"] == 3
+
+
+async def test_transient_errors_retry_then_fail_with_the_last_reason(database_url: str) -> None:
+    sim = Simulator(fail_rate=1.0)
+    async with services(database_url, sim, max_attempts=3) as context:
+        [employee] = await add_people(context, 1)
+        await request_sync(context, Selection.of([employee]))
+        await SyncWorker(context).drain(timeout=30)
+        detail = await employee_detail(context, employee)
+    assert detail.state is SyncState.FAILED
+    assert detail.reason and detail.reason.startswith("Benefits unavailable") and "3 attempts" in detail.reason
+    assert actions(detail).count("retry_scheduled") == 2
+
+
+async def test_transient_errors_keep_the_record_in_progress_until_it_succeeds(database_url: str) -> None:
+    sim = Simulator(fail_rate=1.0)
+    async with services(database_url, sim, max_attempts=50) as context:
+        [employee] = await add_people(context, 1)
+        await request_sync(context, Selection.of([employee]))
+        worker = SyncWorker(context)
+        claims = await worker.claim(5)
+        for claim in claims:
+            worker._active += 1
+            await worker._process(claim)
+        detail = await employee_detail(context, employee)
+        assert detail.state is SyncState.IN_PROGRESS and detail.phase and detail.phase.value == "retrying"
+        await sim.configure(fail_rate=0.0)
+        await worker.drain(timeout=20)
+        assert (await employee_detail(context, employee)).state is SyncState.SUCCESSFUL
+
+
+async def test_committed_then_timed_out_create_is_retried_with_the_same_key(database_url: str) -> None:
+    sim = Simulator(timeout_rate=1.0, hang_ms=400, seed=3)
+    async with services(database_url, sim, request_timeout=0.15, max_attempts=20) as context:
+        ids = await add_people(context, 4)
+        await request_sync(context, Selection.of(ids))
+        worker = SyncWorker(context)
+        for claim in await worker.claim(10):
+            worker._active += 1
+            await worker._process(claim)
+        await anyio.sleep(0.5)  # let the hung requests finish committing on the platform
+        await sim.configure(timeout_rate=0.0)
+        await worker.drain(timeout=30)
+        details = [await employee_detail(context, i) for i in ids]
+    assert all(d.state is SyncState.SUCCESSFUL for d in details)
+    stats = await sim.stats()
+    assert stats["accounts"] == 4 and stats["duplicate_emails"] == 0
+
+
+async def test_two_users_requesting_the_same_employees_share_one_job(database_url: str) -> None:
+    sim = Simulator()
+    async with services(database_url, sim, user="alice") as alice, services(database_url, sim, user="bob") as bob:
+        ids = await add_people(alice, 100)
+        results = []
+
+        async def ask(context) -> None:
+            results.append(await request_sync(context, Selection.of(ids)))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(ask, alice)
+            group.start_soon(ask, bob)
+        assert sum(r.queued for r in results) == 100
+        requested = 0
+        for i in ids:
+            requested += actions(await employee_detail(alice, i)).count("requested")
+        assert requested == 100
+        await SyncWorker(alice).drain(timeout=60)
+    assert (await sim.stats())["accounts"] == 100
+
+
+async def test_429_holds_back_every_worker(database_url: str) -> None:
+    sim = Simulator(rate_limit=5)
+    async with services(database_url, sim) as context, services(database_url, sim) as other:
+        ids = await add_people(context, 12)
+        await request_sync(context, Selection.of(ids))
+        async with anyio.create_task_group() as group:
+            group.start_soon(lambda: SyncWorker(context, concurrency=4).drain(timeout=60))
+            group.start_soon(lambda: SyncWorker(other, concurrency=4).drain(timeout=60))
+        details = [await employee_detail(context, i) for i in ids]
+    assert all(d.state is SyncState.SUCCESSFUL for d in details)
+    log = await sim.requests()
+    throttled = [r for r in log if r["status"] == 429]
+    assert throttled, "the rate limit was never hit: the test proves nothing"
+    assert (await sim.stats())["accounts"] == 12
+    # After a 429, nobody sends inside its Retry-After window (beyond requests already in flight).
+    for hit in throttled:
+        window_end = hit["time"] + 1.0  # Retry-After is at least one second
+        inside = [r for r in log if hit["time"] + 0.2 < r["time"] < window_end - 0.05]
+        assert not inside, (hit, inside[:3])
