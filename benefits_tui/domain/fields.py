@@ -99,10 +99,12 @@ DEFAULT_PICKLISTS: dict[str, tuple[str, ...]] = {
 }
 
 MAX_TEXT = 10_000
-EMAIL_RE = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
+MAX_EMAIL_LENGTH = 254
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# The platform's email rule (SPEC 2), shared by HR's pre-flight and the simulator: a dot-atom
+# local part, at least one dot in the domain, ASCII only.
+EMAIL_RE = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,63}}$")
 EMPLOYEE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
@@ -115,9 +117,9 @@ class FieldProblem(ValueError):
         super().__init__(f"{field}: {message}")
 
 
-def is_valid_email(value: str | None) -> bool:
-    """Email syntax as the platform checks it (an ASCII address with a dotted domain)."""
-    return bool(value) and len(value or "") <= 254 and EMAIL_RE.match(value or "") is not None
+def is_valid_email(value: object) -> bool:
+    """True when ``value`` is a string the platform accepts as an email address."""
+    return isinstance(value, str) and len(value) <= MAX_EMAIL_LENGTH and EMAIL_RE.fullmatch(value) is not None
 
 
 def email_key(value: str | None) -> str | None:

@@ -11,14 +11,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+# The email rule and the picklists are the domain's: HR's pre-flight uses the same ones.
+from benefits_tui.domain.fields import DEFAULT_PICKLISTS, EMAIL_RE, MAX_EMAIL_LENGTH, is_valid_email
+
 API_PREFIX: Final = "/v1"
 
-PICKLISTS: Final[dict[str, tuple[str, ...]]] = {
-    "title": ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr"),
-    "gender": ("M", "F", "X", "N"),
-    "pay_basis": ("Salary", "Hourly"),
-    "pay_frequency": ("Weekly", "Fortnightly", "Four-weekly", "Monthly"),
-}
+PICKLISTS: Final[dict[str, tuple[str, ...]]] = DEFAULT_PICKLISTS
 """Values the platform recognises, per picklist field (exact, case-sensitive match)."""
 
 DEFAULT_BENEFIT_LEVELS: Final[tuple[tuple[str, str], ...]] = (
@@ -71,7 +69,6 @@ ADDRESS_FIELDS: Final[tuple[str, ...]] = ("line1", "line2", "city", "region", "p
 ACCOUNT_STATUSES: Final[tuple[str, ...]] = ("active", "terminated")
 JOB_STATUSES: Final[tuple[str, ...]] = ("pending", "in_progress", "complete", "error")
 
-MAX_EMAIL_LENGTH: Final = 254
 
 # Error codes (the ``code`` of a problem or of one of its field errors).
 MISSING_FIELD: Final = "missing_field"
@@ -100,21 +97,8 @@ GATEWAY_TIMEOUT: Final = "gateway_timeout"
 PROBLEM_TYPE_BASE: Final = "https://benefits.example/problems/"
 MAX_IDEMPOTENCY_KEY_LENGTH: Final = 255
 
-_ATOM: Final = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL: Final = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-EMAIL_RE: Final = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,63}}$")
-"""A pragmatic address syntax: dot-atom local part, at least one dot in the domain, ASCII only."""
 
 _DATE_RE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def is_valid_email(value: object) -> bool:
-    """True when *value* is a string the platform accepts as an email address."""
-    return (
-        isinstance(value, str)
-        and len(value) <= MAX_EMAIL_LENGTH
-        and EMAIL_RE.fullmatch(value) is not None
-    )
 
 
 def normalise_email(email: str) -> str:
