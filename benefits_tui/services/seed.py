@@ -160,14 +160,17 @@ async def seed_employees(context: ServiceContext, count: int, seed: int = 0) -> 
     async def flush() -> int:
         if not chunk:
             return 0
+        employees = Employee.__table__
         async with context.db.write() as session:
-            statement = insert_fn(Employee).on_conflict_do_nothing(
+            # Core, not the ORM: its bulk RETURNING path is quadratic in the batch size.
+            connection = await session.connection()
+            statement = insert_fn(employees).on_conflict_do_nothing(
                 index_elements=["employee_number"]
-            ).returning(Employee.id)
-            ids = (await session.scalars(statement, chunk)).all()
+            ).returning(employees.c.id)
+            ids = list((await connection.execute(statement, chunk)).scalars())
             if ids:
-                await session.execute(
-                    insert(SyncRecord),
+                await connection.execute(
+                    insert(SyncRecord.__table__),
                     [
                         {"employee_id": i, "state": SyncState.NOT_SYNCING.value, "updated_at": now}
                         for i in ids
