@@ -169,7 +169,7 @@ async def check_file(context: ServiceContext, data: bytes) -> tuple[list[dict[st
                 lines.append(line)
     except _CsvBroken as exc:
         problems.append(RowProblem(exc.line, "", f"is not valid CSV ({exc.message})"))
-        return [], sorted(problems)
+        return [], sorted(problems, key=lambda p: p.line)
     # Numbers already in the database.
     numbers = list(seen)
     async with context.db.read() as session:
@@ -181,7 +181,7 @@ async def check_file(context: ServiceContext, data: bytes) -> tuple[list[dict[st
             ).all()
             for number in existing:
                 problems.append(RowProblem(seen[number], "employee_number", f"{number} is already an employee"))
-    return rows, sorted(problems)
+    return rows, sorted(problems, key=lambda p: p.line)
 
 
 async def import_csv(context: ServiceContext, data: bytes, *, dry_run: bool = False,

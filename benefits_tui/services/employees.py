@@ -48,15 +48,20 @@ class ChangeResult:
     changed: tuple[str, ...]
     update_queued: bool
     retry_queued: bool
+    account_id: str | None = None
+    still_failing: str | None = None
 
     def message(self) -> str:
         if not self.changed:
             return "Nothing changed."
         names = ", ".join(FIELD_LABELS.get(name, name) for name in self.changed)
         if self.update_queued:
-            return f"Saved {names}; the change is being sent to Benefits."
+            where = f"Benefits account {self.account_id}" if self.account_id else "Benefits"
+            return f"Saved {names}; the change is being sent to {where} (In progress)."
         if self.retry_queued:
-            return f"Saved {names}; a new sync attempt has been queued."
+            return f"Saved {names}; a new sync attempt has been queued (In progress)."
+        if self.still_failing:
+            return f"Saved {names}; the sync still fails: {self.still_failing}"
         return f"Saved {names}."
 
 
@@ -182,6 +187,7 @@ async def update_employee(
         names = ", ".join(FIELD_LABELS.get(name, name) for name in changed)
         events = [event(employee_id, context.actor, Action.DETAILS_CHANGED, now, reason=f"changed {names}")]
         update_queued = retry_queued = False
+        still_failing: str | None = None
         synced_change = bool(set(changed) & SYNCED_ATTRIBUTES)
         if record.account_id is not None and synced_change and record.state != SyncState.IN_PROGRESS.value:
             # SPEC 1.9: a linked employee's change goes to Benefits by account ID.
@@ -198,7 +204,10 @@ async def update_employee(
         # SPEC 1.3: fixing a failed record queues a new attempt by itself.
         result = await request_sync(context, Selection.of([employee_id]))
         retry_queued = result.queued > 0
-    return ChangeResult(employee_id, tuple(changed), update_queued, retry_queued)
+        if result.rejected:
+            async with context.db.read() as session:
+                still_failing = await session.scalar(select(SyncRecord.reason).where(SyncRecord.employee_id == employee_id))
+    return ChangeResult(employee_id, tuple(changed), update_queued, retry_queued, record.account_id, still_failing)
 
 
 async def set_fields(context: ServiceContext, employee_id: int, raw: Mapping[str, str | None]) -> ChangeResult:

@@ -1,0 +1,116 @@
+"""Assign Benefits Level (SPEC 1.6, 3) to the ticked rows or the highlighted one.
+
+A dialog with the platform's levels and the count; the result message says how many
+changed. Linked employees are sent the change by account ID (the services decide).
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, LoadingIndicator, Select, Static
+
+from benefits_tui.app.widgets.forms import host_of, level_options, notify, refresh_host, refusal, shown
+from benefits_tui.services.employees import assign_level
+from benefits_tui.services.errors import ServiceError
+from benefits_tui.services.sync.reference import platform_rules
+from benefits_tui.services.sync.requests import Selection
+
+CLEAR = "-"
+
+
+class AssignLevelScreen(ModalScreen[bool]):
+    """Returns True when levels were assigned."""
+
+    CSS_PATH = "assign_level.tcss"
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "confirm", "Assign", priority=True),
+    ]
+
+    def __init__(self, selection: Selection, count: int) -> None:
+        super().__init__()
+        self.selection = selection
+        self.count = count
+        self.refused: str | None = None
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        who = f"{self.count:,} employee{'s' if self.count != 1 else ''}"
+        with Vertical(id="dialog"):
+            yield Static(f"Assign Benefits Level to {who}", id="title", markup=False)
+            yield Static("Employees linked to Benefits are sent the change.", id="hint", markup=False)
+            with Vertical(id="choice"):
+                yield LoadingIndicator()
+            yield Static("", id="refusal", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Assign", id="confirm", variant="primary", compact=True, disabled=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#refusal").display = False
+        self.refused = refusal(host_of(self).services, "assign Benefits Levels")
+        if self.refused:
+            line = self.query_one("#refusal", Static)
+            line.update(shown(f"Read only: {self.refused}."))
+            line.display = True
+        self._load()
+
+    @work(exclusive=True, group="load")
+    async def _load(self) -> None:
+        rules = await platform_rules(host_of(self).services)
+        options = [(shown(prompt), value) for prompt, value in level_options(rules)]
+        options.append((shown("No level (clear it)"), CLEAR))
+        select: Select[str] = Select(options, allow_blank=False, id="level", compact=True)
+        choice = self.query_one("#choice")
+        await choice.remove_children()
+        await choice.mount(select)
+        self.query_one("#confirm", Button).disabled = bool(self.refused) or self.count == 0
+        select.focus()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm_pressed(self) -> None:
+        self.action_confirm()
+
+    def action_cancel(self) -> None:
+        if not self.saving:
+            self.dismiss(False)
+
+    def action_confirm(self) -> None:
+        if self.saving or not self.query("#level"):
+            return
+        if self.refused:
+            notify(self.app, f"Not assigned: {self.refused}.", severity="warning")
+            return
+        value = self.query_one("#level", Select).value
+        if value is Select.NULL:
+            return
+        self.saving = True
+        self.query_one("#confirm", Button).disabled = True
+        self.query_one("#title", Static).update(f"Assigning to {self.count:,} employees…")
+        self._assign(None if value == CLEAR else str(value))
+
+    @work(exclusive=True, group="save")
+    async def _assign(self, level: str | None) -> None:
+        try:
+            result = await assign_level(host_of(self).services, self.selection, level)
+        except ServiceError as exc:
+            self.saving = False
+            self.query_one("#confirm", Button).disabled = False
+            notify(self.app, f"Not assigned: {exc}", severity="error")
+            return
+        notify(self.app, result.message())
+        await refresh_host(self)
+        self.dismiss(True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "confirm" and self.refused:
+            return None
+        return True

@@ -1,0 +1,198 @@
+"""Employee: Personal Details > Employment Details, editable (SPEC 1.6, 1.7, 1.9, 3).
+
+The Benefits Level is a select of the platform's levels. A read-only line shows the sync
+status and the linked Benefits account. There is no sync toggle (SPEC 1.7): leaving goes
+through the leaver workflow. Saving a synced field of a linked employee queues an update
+by account ID; saving fixes to a Failed employee queues a new attempt (the services decide).
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
+
+from benefits_tui.app.widgets.forms import (
+    FormField,
+    check_all,
+    field_for,
+    focus_control,
+    host_of,
+    notify,
+    refresh_host,
+    refusal,
+    show_problems,
+    shown,
+    text_of,
+)
+from benefits_tui.domain.fields import ATTRIBUTE_OF
+from benefits_tui.domain.states import SyncState
+from benefits_tui.services.employees import parse_values, update_employee
+from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
+from benefits_tui.services.queries import EmployeeDetail, employee_detail
+from benefits_tui.services.sync.reference import PlatformRules, platform_rules
+
+PERSONAL = ("title", "forenames", "surname", "email", "date_of_birth", "gender")
+EMPLOYMENT = ("job_title", "department", "start_date", "annual_pay", "pay_basis", "pay_frequency",
+              "benefits_level")
+
+
+def sync_line(detail: EmployeeDetail) -> Content:
+    """The read-only line: sync status and linked account (values shown literally)."""
+    parts = [Content.styled("Benefits sync: ", "bold"), shown(detail.state.label)]
+    if detail.status_text and detail.state is not SyncState.NOT_SYNCING:
+        parts += [Content(" - "), shown(detail.status_text)]
+    parts += [Content.styled("   Benefits account: ", "bold"),
+              shown(detail.account_id) if detail.account_id else Content("not linked")]
+    if detail.leave_date:
+        parts += [Content.styled("   Leaver: ", "bold"), shown(detail.leave_date.isoformat())]
+    return Content.assemble(*parts)
+
+
+class EmployeeScreen(Screen[bool]):
+    """Returns True when something was saved."""
+
+    CSS_PATH = "employee.tcss"
+    BINDINGS = [
+        Binding("escape", "cancel", "Close"),
+        Binding("ctrl+s", "save", "Save", priority=True),
+    ]
+
+    def __init__(self, employee_id: int) -> None:
+        super().__init__()
+        self.employee_id = employee_id
+        self.detail: EmployeeDetail | None = None
+        self.rules: PlatformRules | None = None
+        self.refused: str | None = None
+        self.saving = False
+        self.saved = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("Personal Details > Employment Details", id="title", markup=False)
+        yield Static("", id="sync-line", markup=False)
+        yield Static("", id="refusal", markup=False)
+        with Vertical(id="body"):
+            yield LoadingIndicator()
+        with Horizontal(id="buttons"):
+            yield Button("Save", id="save", variant="primary", compact=True)
+            yield Button("Close", id="close", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#refusal").display = False
+        self._load()
+
+    @work(exclusive=True, group="load")
+    async def _load(self) -> None:
+        context = host_of(self).services
+        try:
+            self.detail = await employee_detail(context, self.employee_id)
+        except NotFound as exc:
+            notify(self.app, str(exc), severity="error")
+            self.dismiss(False)
+            return
+        self.rules = await platform_rules(context)
+        self.refused = refusal(context, "change employee details")
+        await self._show(self.detail, self.rules)
+
+    async def _show(self, detail: EmployeeDetail, rules: PlatformRules) -> None:
+        self.query_one("#title", Static).update(
+            Content("Personal Details > Employment Details: ")
+            + shown(f"{detail.employee_number} {detail.name}", "bold")
+        )
+        self.query_one("#sync-line", Static).update(sync_line(detail))
+        if self.refused:
+            line = self.query_one("#refusal", Static)
+            line.update(shown(f"Read only: {self.refused}."))
+            line.display = True
+            self.query_one("#save", Button).disabled = True
+        body = self.query_one("#body")
+        await body.remove_children()
+        values = self._values(detail)
+        await body.mount(
+            VerticalScroll(
+                Label("Personal Details", classes="section", markup=False),
+                *[field_for(name, rules, values[name]) for name in PERSONAL],
+                Label("Employment Details", classes="section", markup=False),
+                *[field_for(name, rules, values[name]) for name in EMPLOYMENT],
+                id="form",
+            )
+        )
+        fields = self._fields()
+        if fields:
+            self.call_after_refresh(focus_control, fields[1] if len(fields) > 1 else fields[0])
+
+    @staticmethod
+    def _values(detail: EmployeeDetail) -> dict[str, str]:
+        return {name: text_of(getattr(detail, ATTRIBUTE_OF[name])) for name in PERSONAL + EMPLOYMENT}
+
+    def _fields(self) -> list[FormField]:
+        return list(self.query(FormField))
+
+    # ------------------------------------------------------------------ actions
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#close")
+    def _close_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def action_cancel(self) -> None:
+        self.dismiss(self.saved)
+
+    def action_save(self) -> None:
+        if self.detail is None or self.saving:
+            return
+        if self.refused:
+            notify(self.app, f"Not saved: {self.refused}.", severity="warning")
+            return
+        raw, first_bad = check_all(self._fields())
+        if first_bad is not None:
+            focus_control(first_bad)
+            notify(self.app, f"Not saved: {first_bad.problem}", severity="error")
+            return
+        original = self._values(self.detail)
+        changed = {name: text for name, text in raw.items() if text.strip() != original.get(name, "").strip()}
+        if not changed:
+            notify(self.app, "Nothing changed.")
+            return
+        self.saving = True
+        self._save(changed)
+
+    @work(exclusive=True, group="save")
+    async def _save(self, changed: dict[str, str]) -> None:
+        context = host_of(self).services
+        try:
+            values = await parse_values(context, changed)
+            result = await update_employee(context, self.employee_id, values)
+        except InvalidInput as exc:
+            first = show_problems(self._fields(), exc.problems)
+            if first is not None:
+                focus_control(first)
+            notify(self.app, f"Not saved: {exc}", severity="error")
+            return
+        except ServiceError as exc:
+            notify(self.app, f"Not saved: {exc}", severity="error")
+            return
+        finally:
+            self.saving = False
+        self.saved = True
+        notify(self.app, result.message())
+        await refresh_host(self)
+        self.dismiss(True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "save" and self.refused:
+            return None  # shown disabled in the footer; the banner says why
+        return True

@@ -1,0 +1,168 @@
+"""Leaver workflow (SPEC 1.7, 3): leave date, reason, what happens on the platform, confirm.
+
+For a linked employee coverage ends on the platform on the leave date; for one never
+synced nothing is sent. This is the only way to take someone off Benefits: there is no
+sync on/off switch anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from benefits_tui.app.widgets.forms import (
+    FormField,
+    TextField,
+    check_all,
+    focus_control,
+    host_of,
+    notify,
+    refresh_host,
+    refusal,
+    show_problems,
+    shown,
+)
+from benefits_tui.services.employees import leaver_preview, record_leaver
+from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
+from benefits_tui.services.queries import EmployeeDetail, employee_detail
+
+
+class LeaverScreen(ModalScreen[bool]):
+    """Returns True when the leaver was recorded."""
+
+    CSS_PATH = "leaver.tcss"
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "confirm", "Record leaver", priority=True),
+    ]
+
+    def __init__(self, employee_id: int) -> None:
+        super().__init__()
+        self.employee_id = employee_id
+        self.detail: EmployeeDetail | None = None
+        self.refused: str | None = None
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static("Leaver", id="title", markup=False)
+            yield Static("", id="who", markup=False)
+            yield TextField("leave_date", label="Leave date", required=True)
+            yield TextField("leave_reason", label="Reason", required=True,
+                            placeholder="e.g. Resignation, Retirement, End of contract")
+            yield Static("", id="summary", markup=False)
+            yield Static("", id="refusal", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Record leaver", id="confirm", variant="error", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#refusal").display = False
+        self.refused = refusal(host_of(self).services, "record leavers")
+        if self.refused:
+            line = self.query_one("#refusal", Static)
+            line.update(shown(f"Read only: {self.refused}."))
+            line.display = True
+            self.query_one("#confirm", Button).disabled = True
+        self._load()
+        self.call_after_refresh(focus_control, self.query_one("#field-leave_date", FormField))
+
+    @work(exclusive=True, group="load")
+    async def _load(self) -> None:
+        context = host_of(self).services
+        try:
+            self.detail = await employee_detail(context, self.employee_id)
+        except NotFound as exc:
+            notify(self.app, str(exc), severity="error")
+            self.dismiss(False)
+            return
+        detail = self.detail
+        who = shown(f"{detail.employee_number} {detail.name}", "bold")
+        if detail.leave_date:
+            who += shown(f"  (already a leaver on {detail.leave_date.isoformat()}: {detail.leave_reason or ''})")
+        self.query_one("#who", Static).update(who)
+        await self._preview(None)
+
+    async def _preview(self, leave_date: dt.date | None) -> None:
+        text = await leaver_preview(host_of(self).services, self.employee_id, leave_date)
+        self.query_one("#summary", Static).update(
+            Content.assemble(Content.styled("On Benefits: ", "bold"), shown(text))
+        )
+
+    @on(Input.Changed, "#input-leave_date")
+    def _date_changed(self, event: Input.Changed) -> None:
+        try:
+            leave_date = dt.date.fromisoformat(event.value.strip())
+        except ValueError:
+            return
+        self._update_preview(leave_date)
+
+    @work(exclusive=True, group="preview")
+    async def _update_preview(self, leave_date: dt.date) -> None:
+        await self._preview(leave_date)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm_pressed(self) -> None:
+        self.action_confirm()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "input-leave_date" and not self.query_one("#input-leave_reason", Input).value.strip():
+            self.query_one("#input-leave_reason", Input).focus()
+            return
+        self.action_confirm()
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def action_confirm(self) -> None:
+        if self.saving or self.detail is None:
+            return
+        if self.refused:
+            notify(self.app, f"Not recorded: {self.refused}.", severity="warning")
+            return
+        fields = list(self.query(FormField))
+        raw, first_bad = check_all(fields)
+        if first_bad is not None:
+            focus_control(first_bad)
+            return
+        self.saving = True
+        self._save(dt.date.fromisoformat(raw["leave_date"].strip()), raw["leave_reason"])
+
+    @work(exclusive=True, group="save")
+    async def _save(self, leave_date: dt.date, reason: str) -> None:
+        try:
+            result = await record_leaver(host_of(self).services, self.employee_id, leave_date, reason)
+        except InvalidInput as exc:
+            problems = {("leave_reason" if name == "reason" else name): text for name, text in exc.problems.items()}
+            first = show_problems(list(self.query(FormField)), problems)
+            if first is not None:
+                focus_control(first)
+            return
+        except ServiceError as exc:
+            notify(self.app, f"Not recorded: {exc}", severity="error")
+            return
+        finally:
+            self.saving = False
+        assert self.detail is not None
+        notify(self.app, f"{self.detail.employee_number} recorded as a leaver on {leave_date.isoformat()}. "
+                         f"{result.message}")
+        await refresh_host(self)
+        self.dismiss(True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "confirm" and self.refused:
+            return None
+        return True

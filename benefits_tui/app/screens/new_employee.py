@@ -1,0 +1,310 @@
+"""Add new employee (SPEC 1.5, 3): the starter wizard, or Personal Details Only.
+
+The wizard goes personal details -> employment details -> benefits (the *Create Benefits
+Record* toggle and the Benefits Level) -> review; nothing is saved until the review is
+confirmed. With the toggle on the starter is queued for sync at once. *Personal Details
+Only* is a short form; the employee lands in Not syncing and is synced by hand later.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, ContentSwitcher, Footer, Input, Label, LoadingIndicator, Static, Switch
+
+from benefits_tui.app.widgets.forms import (
+    FormField,
+    check_all,
+    field_for,
+    focus_control,
+    host_of,
+    notify,
+    refresh_host,
+    refusal,
+    show_problems,
+    shown,
+)
+from benefits_tui.domain.fields import FIELD_LABELS
+from benefits_tui.domain.states import CreatedVia, SyncState
+from benefits_tui.services.employees import add_employee, parse_values
+from benefits_tui.services.errors import InvalidInput, ServiceError
+from benefits_tui.services.queries import employee_detail
+from benefits_tui.services.sync.reference import PlatformRules, platform_rules
+
+PERSONAL = ("title", "forenames", "surname", "email", "date_of_birth", "gender")
+EMPLOYMENT = ("job_title", "department", "start_date", "annual_pay", "pay_basis", "pay_frequency")
+BENEFITS = ("benefits_level",)
+WIZARD_STEPS = ("personal", "employment", "benefits", "review")
+STEP_TITLES = {
+    "choose": "Add new employee",
+    "personal": "Personal details",
+    "employment": "Employment details",
+    "benefits": "Benefits",
+    "review": "Review",
+}
+STEP_FIELDS = {"personal": PERSONAL, "employment": EMPLOYMENT, "benefits": BENEFITS}
+WIZARD = "wizard"
+PERSONAL_ONLY = "personal_only"
+
+
+class NewEmployeeScreen(Screen[int | None]):
+    """Returns the new employee's id, or None when cancelled."""
+
+    CSS_PATH = "new_employee.tcss"
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "next", "Next / Save", priority=True),
+        Binding("ctrl+b", "back", "Back"),
+    ]
+
+    def __init__(self, mode: str | None = None) -> None:
+        super().__init__()
+        self.mode = mode
+        self.step = "choose"
+        self.rules: PlatformRules | None = None
+        self.refused: str | None = None
+        self.saving = False
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Static("Add new employee", id="title", markup=False)
+        yield Static("", id="refusal", markup=False)
+        with Vertical(id="body"):
+            yield LoadingIndicator()
+        with Horizontal(id="buttons"):
+            yield Button("Back", id="back", compact=True)
+            yield Button("Next", id="next", variant="primary", compact=True)
+            yield Button("Cancel", id="cancel", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#buttons").display = False
+        self.query_one("#refusal").display = False
+        self._load()
+
+    @work(exclusive=True, group="load")
+    async def _load(self) -> None:
+        context = host_of(self).services
+        self.rules = await platform_rules(context)
+        self.refused = refusal(context, "add employees")
+        body = self.query_one("#body")
+        await body.remove_children()
+        await body.mount(self._form(self.rules))
+        if self.refused:
+            refusal_line = self.query_one("#refusal", Static)
+            refusal_line.update(shown(f"Read only: {self.refused}."))
+            refusal_line.display = True
+        self.query_one("#buttons").display = True
+        self._go(self.mode and self._first_step() or "choose")
+
+    def _form(self, rules: PlatformRules) -> ContentSwitcher:
+        def fields(names: tuple[str, ...]) -> list[FormField]:
+            return [field_for(name, rules) for name in names]
+
+        return ContentSwitcher(
+            Vertical(
+                Label("How is this employee starting?", markup=False),
+                Button("Starter wizard (with Create Benefits Record)", id="choose-wizard", variant="primary"),
+                Label("  personal -> employment -> benefits -> review; can send the starter to Benefits",
+                      classes="hint", markup=False),
+                Button("Personal Details Only", id="choose-personal"),
+                Label("  a short form; the employee waits in Not syncing until synced by hand",
+                      classes="hint", markup=False),
+                id="choose",
+            ),
+            VerticalScroll(*fields(PERSONAL), id="personal", classes="step"),
+            VerticalScroll(*fields(EMPLOYMENT), id="employment", classes="step"),
+            VerticalScroll(
+                Horizontal(
+                    Label("Create Benefits Record", classes="field-label", markup=False),
+                    Switch(True, id="create-benefits-record"),
+                    id="toggle-row",
+                ),
+                Static("On: the starter is sent to Benefits as soon as they are added.",
+                       id="toggle-hint", classes="hint", markup=False),
+                *fields(BENEFITS),
+                id="benefits",
+                classes="step",
+            ),
+            VerticalScroll(Static("", id="summary"), id="review", classes="step"),
+            initial="choose",
+        )
+
+    # ------------------------------------------------------------------ steps
+
+    def _steps(self) -> tuple[str, ...]:
+        return WIZARD_STEPS if self.mode == WIZARD else ("personal",)
+
+    def _first_step(self) -> str:
+        return "personal"
+
+    def _fields(self, step: str | None = None) -> list[FormField]:
+        steps = [step] if step else list(STEP_FIELDS) if self.mode == WIZARD else ["personal"]
+        return [widget for name in steps for widget in self.query_one(f"#{name}").query(FormField)]
+
+    def _go(self, step: str) -> None:
+        self.step = step
+        self.query_one(ContentSwitcher).current = step
+        steps = self._steps()
+        if step == "choose":
+            title = STEP_TITLES["choose"]
+        elif self.mode == WIZARD:
+            title = f"Add new employee > {STEP_TITLES[step]} ({steps.index(step) + 1} of {len(steps)})"
+        else:
+            title = "Add new employee (Personal Details Only)"
+        self.query_one("#title", Static).update(shown(title))
+        last = step == steps[-1] if step != "choose" else False
+        next_button = self.query_one("#next", Button)
+        next_button.label = "Add employee" if last else "Next"
+        next_button.disabled = step == "choose" or (last and bool(self.refused))
+        self.query_one("#back", Button).disabled = step == "choose"
+        if step == "review":
+            self._fill_review()
+        if step == "choose":
+            self.query_one("#choose-wizard", Button).focus()
+        elif step == "review":
+            next_button.focus() if not next_button.disabled else self.query_one("#back", Button).focus()
+        else:
+            fields = self._fields(step)
+            if fields:
+                self.call_after_refresh(focus_control, fields[0])
+        self.refresh_bindings()
+
+    def _fill_review(self) -> None:
+        lines: list[Content] = []
+        for step in STEP_FIELDS:
+            lines.append(Content.styled(STEP_TITLES[step], "bold"))
+            for widget in self._fields(step):
+                lines.append(Content(f"  {FIELD_LABELS.get(widget.field, widget.field)}: ") + shown(widget.raw() or "-"))
+        toggle = self.query_one("#create-benefits-record", Switch).value
+        lines.append(Content.styled("Create Benefits Record: " + ("on" if toggle else "off"), "bold"))
+        lines.append(Content(
+            "The starter is sent to Benefits as soon as they are added." if toggle
+            else "The starter waits in Not syncing until synced from Benefits Management."
+        ))
+        if self.refused:
+            lines.append(shown(f"Cannot add: {self.refused}.", "bold $text-error"))
+        else:
+            lines.append(Content("Press Add employee (enter or ctrl+s) to save, ctrl+b to go back."))
+        self.query_one("#summary", Static).update(Content("\n").join(lines))
+
+    # ------------------------------------------------------------------ actions
+
+    @on(Button.Pressed, "#choose-wizard")
+    def _choose_wizard(self) -> None:
+        self.mode = WIZARD
+        self._go("personal")
+
+    @on(Button.Pressed, "#choose-personal")
+    def _choose_personal(self) -> None:
+        self.mode = PERSONAL_ONLY
+        self._go("personal")
+
+    @on(Button.Pressed, "#next")
+    def _next_pressed(self) -> None:
+        self.action_next()
+
+    @on(Button.Pressed, "#back")
+    def _back_pressed(self) -> None:
+        self.action_back()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_next()
+
+    @on(Switch.Changed, "#create-benefits-record")
+    def _toggled(self, event: Switch.Changed) -> None:
+        self.query_one("#toggle-hint", Static).update(
+            "On: the starter is sent to Benefits as soon as they are added." if event.value
+            else "Off: the starter waits in Not syncing until synced from Benefits Management."
+        )
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_back(self) -> None:
+        if self.step == "choose" or self.saving:
+            return
+        steps = self._steps()
+        index = steps.index(self.step)
+        self._go(steps[index - 1] if index > 0 else "choose")
+
+    def action_next(self) -> None:
+        if self.step == "choose" or self.rules is None or self.saving:
+            return
+        steps = self._steps()
+        if self.step in STEP_FIELDS:
+            _, first_bad = check_all(self._fields(self.step))
+            if first_bad is not None:
+                focus_control(first_bad)
+                return
+        if self.step != steps[-1]:
+            self._go(steps[steps.index(self.step) + 1])
+            return
+        if self.refused:
+            notify(self.app, f"Cannot add: {self.refused}.", severity="warning")
+            return
+        raw, first_bad = check_all(self._fields())
+        if first_bad is not None:
+            self._go_to_field(first_bad)
+            return
+        self.saving = True
+        self._save(raw, self.mode == WIZARD and self.query_one("#create-benefits-record", Switch).value)
+
+    def _go_to_field(self, widget: FormField) -> None:
+        for step in STEP_FIELDS:
+            if widget in self._fields(step):
+                self._go(step)
+                self.call_after_refresh(focus_control, widget)
+                return
+
+    @work(exclusive=True, group="save")
+    async def _save(self, raw: dict[str, str], create_benefits_record: bool) -> None:
+        context = host_of(self).services
+        given = {name: text for name, text in raw.items() if text.strip()}
+        via = CreatedVia.STARTER_WIZARD if self.mode == WIZARD else CreatedVia.PERSONAL_DETAILS_ONLY
+        try:
+            values = await parse_values(context, given)
+            employee_id, number, result = await add_employee(
+                context, values, created_via=via, create_benefits_record=create_benefits_record
+            )
+        except InvalidInput as exc:
+            self.saving = False
+            first = show_problems(self._fields(), exc.problems)
+            if first is not None:
+                self._go_to_field(first)
+            notify(self.app, f"Not saved: {exc}", severity="error")
+            return
+        except ServiceError as exc:
+            self.saving = False
+            notify(self.app, f"Not saved: {exc}", severity="error")
+            return
+        message, severity = await self._outcome(employee_id, number, result is not None)
+        notify(self.app, message, severity=severity)
+        await refresh_host(self)
+        self.dismiss(employee_id)
+
+    async def _outcome(self, employee_id: int, number: str, sent: bool) -> tuple[str, str]:
+        if not sent:
+            return f"{number} added (Not syncing: sync them from Benefits Management when ready).", "information"
+        detail = await employee_detail(host_of(self).services, employee_id)
+        if detail.state is SyncState.FAILED:
+            return f"{number} added; the sync to Benefits failed at once: {detail.reason}", "warning"
+        return f"{number} added and sent to Benefits ({detail.state.label})", "information"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return self.step != "choose"
+        if action == "next":
+            return self.step != "choose"
+        return True
