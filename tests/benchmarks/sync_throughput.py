@@ -1,0 +1,260 @@
+"""Throughput of a batch sync against the simulator over a real socket (SPEC 5, Throughput).
+
+Seeds N employees into a fresh database, starts the simulator in a subprocess (so it does
+not share the GIL with the engine), requests a sync of everyone Not syncing and drains it
+with ``SyncWorker(ctx, concurrency=C)``. Three runs, each with a fresh database and simulator:
+
+* ``rate_limited``: simulator limit R requests/s, latency L, the engine's client-side limit
+  set to R (the sensible configuration for a known provider limit). Target: successful
+  requests/s >= 0.9 R, 429s < 2 %, about 2 requests per new account.
+* ``rate_limited_no_client_limit``: the same, with the client-side limit off (reported only).
+* ``unlimited``: no limit, latency L. Target: requests/s x L >= 0.8 C.
+
+Prints ONE JSON object; exit status 1 when a target is missed.
+
+    /work/venv/bin/python tests/benchmarks/sync_throughput.py [--employees N] [--rate-limit R]
+        [--latency-ms L] [--concurrency C] [--database-url URL]
+
+``--database-url`` must name a THROW-AWAY database: before each run it is emptied
+(PostgreSQL: ``DROP SCHEMA public CASCADE``). The default is a temporary SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+
+from benefits_tui.config import load_settings  # noqa: E402
+from benefits_tui.db.models import SyncRecord  # noqa: E402
+from benefits_tui.domain.states import SyncState  # noqa: E402
+from benefits_tui.services.context import open_context  # noqa: E402
+from benefits_tui.services.queries import EmployeeFilter  # noqa: E402
+from benefits_tui.services.seed import seed_employees  # noqa: E402
+from benefits_tui.services.sync.requests import Selection, request_sync  # noqa: E402
+from benefits_tui.services.sync.worker import SyncWorker  # noqa: E402
+
+TOKEN = "bench-sync-token"
+RATE_SHARE_TARGET = 0.9
+MAX_429_SHARE = 0.02
+MAX_REQUESTS_PER_ACCOUNT = 2.2
+CONCURRENCY_SHARE_TARGET = 0.8
+
+
+# ------------------------------------------------------------------ the simulator
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class SimulatorProcess:
+    """``benefits-tui simulator`` in a subprocess, state in memory."""
+
+    def __init__(self, *, rate_limit: float, latency_ms: float) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        env.pop("BENEFITS_API_TOKEN_FILE", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benefits_tui", "simulator", "--port", str(self.port), "--state", ":memory:",
+             "--token", TOKEN, "--latency-ms", str(latency_ms), "--rate-limit", str(rate_limit)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"simulator exited: {self.proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("simulator did not start") from None
+                time.sleep(0.05)
+
+    def stats(self) -> dict[str, Any]:
+        with urllib.request.urlopen(self.url + "/_sim/stats", timeout=10) as response:
+            return dict(json.loads(response.read()))
+
+    def cpu_seconds(self) -> float | None:
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+# ------------------------------------------------------------------- the database
+async def _empty_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            await connection.exec_driver_sql("CREATE SCHEMA public")
+    finally:
+        await engine.dispose()
+
+
+# ------------------------------------------------------------------------ one run
+async def _run(
+    name: str, *, database_url: str, employees: int, sim_rate: float, client_rate: float,
+    latency_ms: float, concurrency: int, profile: str | None,
+) -> dict[str, Any]:
+    await _empty_database(database_url)
+    sim = SimulatorProcess(rate_limit=sim_rate, latency_ms=latency_ms)
+    try:
+        settings = load_settings(database_url=database_url, api_url=sim.url, api_token=TOKEN, user="bench")
+        settings.sync = settings.sync.model_copy(update={"rate_limit": client_rate, "concurrency": concurrency})
+        async with open_context(settings) as ctx:
+            await seed_employees(ctx, employees, seed=1)
+            result = await request_sync(ctx, Selection.all_in(EmployeeFilter(SyncState.NOT_SYNCING)))
+            worker = SyncWorker(ctx, concurrency=concurrency)
+            await worker.rules()  # picklists and levels: fetched once, outside the timing
+            before = sim.stats()["requests_by_status"]
+            sim_cpu0 = sim.cpu_seconds()
+            profiler = None
+            if profile:
+                import pyinstrument
+
+                profiler = pyinstrument.Profiler(async_mode="enabled")
+                profiler.start()
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            await worker.drain(timeout=600)
+            elapsed = time.perf_counter() - t0
+            cpu = time.process_time() - cpu0
+            if profiler is not None:
+                profiler.stop()
+                Path(profile).write_text(profiler.output_text(unicode=False, show_all=False))
+            sim_cpu1 = sim.cpu_seconds()
+            stats = sim.stats()
+            async with ctx.db.read() as session:
+                states = dict((await session.execute(
+                    select(SyncRecord.state, func.count()).group_by(SyncRecord.state))).all())
+    finally:
+        sim.stop()
+    by_status = {k: v - before.get(k, 0) for k, v in stats["requests_by_status"].items() if v - before.get(k, 0)}
+    total = sum(by_status.values())
+    throttled = by_status.get("429", 0)
+    ok = total - throttled
+    rps = ok / elapsed
+    successful = states.get(SyncState.SUCCESSFUL.value, 0)
+    out: dict[str, Any] = {
+        "employees_queued": result.queued,
+        "rejected_by_preflight": result.rejected,
+        "seconds": round(elapsed, 2),
+        "requests": total,
+        "requests_by_status": by_status,
+        "requests_per_s": round(rps, 1),
+        "share_429": round(throttled / total, 4) if total else 0.0,
+        "requests_per_employee": round(total / result.queued, 3) if result.queued else None,
+        "requests_per_new_account": round(ok / stats["accounts"], 3) if stats["accounts"] else None,
+        "accounts_created": stats["accounts"],
+        "duplicate_emails": stats["duplicate_emails"],
+        "employees_per_s": round(result.queued / elapsed, 1),
+        "final_states": states,
+        "engine_cpu_ms_per_request": round(cpu * 1000 / total, 2) if total else None,
+        "simulator_cpu_ms_per_request": (
+            round((sim_cpu1 - sim_cpu0) * 1000 / total, 2) if total and sim_cpu0 is not None and sim_cpu1 else None
+        ),
+    }
+    if sim_rate:
+        out["rate_limit"] = sim_rate
+        out["client_rate_limit"] = client_rate
+        out["achieved_over_rate_limit"] = round(rps / sim_rate, 3)
+    else:
+        achieved = rps * latency_ms / 1000
+        out["achieved_concurrency"] = round(achieved, 2)
+        out["achieved_over_configured_concurrency"] = round(achieved / concurrency, 3)
+    out["ok"] = _meets_target(name, out, sim_rate, concurrency)
+    return out
+
+
+def _meets_target(name: str, out: dict[str, Any], sim_rate: float, concurrency: int) -> bool | None:
+    done = out["final_states"].get(SyncState.IN_PROGRESS.value, 0) == 0 and out["duplicate_emails"] == 0
+    if name == "rate_limited":
+        return bool(
+            done
+            and out["achieved_over_rate_limit"] >= RATE_SHARE_TARGET
+            and out["share_429"] < MAX_429_SHARE
+            and (out["requests_per_new_account"] or 0) <= MAX_REQUESTS_PER_ACCOUNT
+        )
+    if name == "unlimited":
+        return bool(done and out["achieved_over_configured_concurrency"] >= CONCURRENCY_SHARE_TARGET)
+    return None  # reported, no target
+
+
+async def _main(args: argparse.Namespace) -> dict[str, Any]:
+    runs: dict[str, Any] = {}
+    plans = [
+        ("rate_limited", args.rate_limit, args.rate_limit),
+        ("rate_limited_no_client_limit", args.rate_limit, 0.0),
+        ("unlimited", 0.0, 0.0),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, sim_rate, client_rate in plans:
+            if args.only and name not in args.only.split(","):
+                continue
+            url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / (name + '.db')}"
+            profile = f"{args.profile}.{name}.txt" if args.profile else None
+            runs[name] = await _run(
+                name, database_url=url, employees=args.employees, sim_rate=sim_rate, client_rate=client_rate,
+                latency_ms=args.latency_ms, concurrency=args.concurrency, profile=profile,
+            )
+    targets = [run["ok"] for run in runs.values() if run["ok"] is not None]
+    return {
+        "benchmark": "sync_throughput",
+        "employees": args.employees,
+        "rate_limit": args.rate_limit,
+        "latency_ms": args.latency_ms,
+        "concurrency": args.concurrency,
+        "database": "postgresql" if (args.database_url or "").startswith("postgresql") else "sqlite",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "runs": runs,
+        "ok": all(targets),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--employees", type=int, default=400)
+    parser.add_argument("--rate-limit", type=float, default=100.0, help="simulator (and client-side) requests/s")
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--database-url", help="a THROW-AWAY database (emptied before each run)")
+    parser.add_argument("--only", help="comma-separated run names")
+    parser.add_argument("--profile", help="write a pyinstrument profile of each run to PREFIX.<run>.txt")
+    args = parser.parse_args()
+    result = asyncio.run(_main(args))
+    print(json.dumps(result))
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
