@@ -33,8 +33,8 @@ class HostApp(App[None]):
         return [str(notification.message) for notification in self._notifications]
 
 
-def screen_text(app: App[Any]) -> str:
-    """What the terminal shows, as plain text (for asserting and debugging layouts)."""
+def screen_text(app: App[Any], *, flat: bool = True) -> str:
+    """What the terminal shows, as plain text; ``flat`` joins wrapped lines and drops borders."""
     import io
 
     from rich.console import Console
@@ -43,4 +43,9 @@ def screen_text(app: App[Any]) -> str:
     console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
                       color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
-    return console.export_text()
+    text = console.export_text()
+    if not flat:
+        return text
+    for border in "█▀▄▔▁▊▎▏":
+        text = text.replace(border, " ")
+    return " ".join(text.split())
