@@ -12,12 +12,25 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from benefits_tui.cli.runner import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandFailed, pass_services
 from benefits_tui.domain.states import SyncState
+from benefits_tui.platform.errors import AuthError, PlatformError, PlatformUnreachable
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.queries import EmployeeFilter, resolve_numbers, state_counts
 from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 
 STATUS_CHOICES = click.Choice(["not-syncing", "failed"])
+
+
+async def _check_platform(context: ServiceContext) -> None:
+    """Refuse at once, with the setting to fix, when the platform cannot be used at all."""
+    context.settings.require_api_url()
+    context.settings.token()
+    try:
+        await context.platform().check_connection()
+    except (AuthError, PlatformUnreachable) as exc:
+        raise CommandFailed(str(exc), EXIT_USAGE) from None
+    except PlatformError:
+        pass  # busy or flaky (5xx, 429, slow): the worker retries with backoff
 
 
 @click.command()
@@ -38,8 +51,7 @@ async def sync(context: ServiceContext, status: str, search: str, employees: tup
     """
     if not sync_all and not employees:
         raise CommandFailed("say who to sync: --all (the whole tab and search) or --employee E", EXIT_USAGE)
-    context.settings.require_api_url()
-    context.settings.token()
+    await _check_platform(context)
     if employees:
         selection = Selection.of(await resolve_numbers(context, employees))
     else:

@@ -48,6 +48,9 @@ SNIPPET_CHARS = 200
 GET_RETRY_BASE_DELAY = 0.1  # idempotent GETs retry after 0.1 s, 0.4 s, ... on transient errors
 
 
+MIN_SCRUB_LENGTH = 6
+
+
 class _BearerAuth(httpx.Auth):
     """Adds the bearer token to each request; shows nothing of it in a repr."""
 
@@ -61,8 +64,12 @@ class _BearerAuth(httpx.Auth):
         yield request
 
     def scrub(self, text: str) -> str:
-        """*text* with the token (if it appears) replaced by ``***``."""
-        return text.replace(self._token, "***") if self._token else text
+        """*text* with the token (if it appears) replaced by ``***``.
+
+        A token of a few characters (a demo's ``t``) would turn every sentence into
+        asterisks, and hiding it protects nothing: only real-length tokens are scrubbed.
+        """
+        return text.replace(self._token, "***") if len(self._token) >= MIN_SCRUB_LENGTH else text
 
     def __repr__(self) -> str:
         return "_BearerAuth(token=***)"
