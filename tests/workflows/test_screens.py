@@ -319,3 +319,22 @@ async def test_never_synced_leaver_screen_sends_nothing(sqlite_url: str) -> None
         assert detail.leave_date == dt.date(2026, 1, 31) and detail.state is SyncState.NOT_SYNCING
         assert detail.history[0].action is Action.LEAVER_RECORDED
     assert (await sim.get("/_sim/requests"))["data"] == before
+
+
+async def test_unrecognised_stored_values_are_kept_and_do_not_block_other_edits(sqlite_url: str) -> None:
+    async with services(sqlite_url, Simulator()) as context:
+        employee_id, _, _ = await add_employee(
+            context, person(9, title="Prof", email="old.invalid@", forenames="[red]Al"), created_via=CreatedVia.CLI
+        )
+        app = HostApp(context)
+        async with app.run_test(size=SIZE) as pilot:
+            app.open(EmployeeScreen(employee_id))
+            await settle(pilot)
+            text = screen_text(app)
+            assert "Prof (not recognised by Benefits)" in text and "E000001 [red]Al Person" in text
+            await type_into(pilot, "job_title", "Lecturer")
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+        assert app.notes()[-1] == "Saved Job title."
+        detail = await employee_detail(context, employee_id)
+        assert (detail.title, detail.email, detail.job_title) == ("Prof", "old.invalid@", "Lecturer")

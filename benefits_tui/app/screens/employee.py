@@ -157,15 +157,17 @@ class EmployeeScreen(Screen[bool]):
         if self.refused:
             notify(self.app, f"Not saved: {self.refused}.", severity="warning")
             return
-        raw, first_bad = check_all(self._fields())
+        original = self._values(self.detail)
+        edited = [w for w in self._fields() if w.raw().strip() != original.get(w.field, "").strip()]
+        if not edited:
+            notify(self.app, "Nothing changed.")
+            return
+        # Only what was edited must be valid: an old value the platform refuses does not
+        # block an unrelated fix (it fails at sync with a reason instead).
+        changed, first_bad = check_all(edited)
         if first_bad is not None:
             focus_control(first_bad)
             notify(self.app, f"Not saved: {first_bad.problem}", severity="error")
-            return
-        original = self._values(self.detail)
-        changed = {name: text for name, text in raw.items() if text.strip() != original.get(name, "").strip()}
-        if not changed:
-            notify(self.app, "Nothing changed.")
             return
         self.saving = True
         self._save(changed)

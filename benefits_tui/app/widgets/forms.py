@@ -186,6 +186,10 @@ class ChoiceField(FormField):
     def control(self) -> Widget:
         options = [(shown(prompt), value) for prompt, value in self.options]
         values = {value for _, value in self.options}
+        if self.initial and self.initial not in values:
+            # A stored value the platform no longer offers stays visible (and is not lost on save).
+            options.append((shown(f"{self.initial} (not recognised by Benefits)"), self.initial))
+            values.add(self.initial)
         initial: Any = self.initial if self.initial in values else Select.NULL
         return Select(options, value=initial, allow_blank=True, prompt=self.blank, id=f"input-{self.field}",
                       compact=True)
