@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from benefits_tui import __version__
+from benefits_tui.cli.app_cmd import demo
 from benefits_tui.cli.db_cmd import db
 from benefits_tui.cli.history_cmd import history
 from benefits_tui.cli.simulator_cmd import simulator
@@ -37,6 +38,7 @@ def cli(ctx: click.Context, database_url: str | None, api_url: str | None, user:
 
 cli.add_command(db)
 cli.add_command(status)
+cli.add_command(demo)
 cli.add_command(employee)
 cli.add_command(level)
 cli.add_command(leaver)

@@ -1,0 +1,171 @@
+"""The Textual app: opens the services on its own event loop, runs the sync worker, polls.
+
+Two ways in: ``BenefitsApp(settings)`` (the CLI; the database engine and platform client are
+created inside the app's event loop, as the async engine requires) or
+``BenefitsApp(services=context)`` (tests, around a context they built on the same loop).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+import anyio
+from textual.app import App
+from textual.worker import Worker
+
+from benefits_tui.app.bindings import APP_BINDINGS
+from benefits_tui.app.messages import DataChanged
+from benefits_tui.config import Settings
+from benefits_tui.services.clock import Clock
+from benefits_tui.services.context import ServiceContext, open_context
+from benefits_tui.services.queries import change_marker
+from benefits_tui.services.sync.worker import SyncWorker
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+FULL_REFRESH_EVERY = 15  # polls: stuck flags and "next attempt at" move with time alone
+WORKER_RESTART_SECONDS = 10.0
+
+
+class BenefitsApp(App[None]):
+    """Benefits Management: send HR employees to the Benefits platform and watch the sync."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Benefits Management"
+    BINDINGS = APP_BINDINGS
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        services: ServiceContext | None = None,
+        start_worker: bool = True,
+        poll_seconds: float | None = POLL_SECONDS,
+        clock: Clock | None = None,
+        transport: Any = None,
+        theme: str | None = None,
+    ) -> None:
+        if settings is None and services is None:
+            raise ValueError("BenefitsApp needs settings or services")
+        super().__init__()
+        self.settings = settings if settings is not None else services.settings  # type: ignore[union-attr]
+        self.services: ServiceContext = services  # type: ignore[assignment]
+        self.start_worker = start_worker
+        self.poll_seconds = poll_seconds
+        self.startup_error: BaseException | None = None
+        self.worker_status = "Sync worker: off"
+        self._own_services = services is None
+        self._clock = clock
+        self._transport = transport
+        self._theme_name = theme
+        self._stack = contextlib.AsyncExitStack()
+        self._stop: anyio.Event | None = None
+        self._sync_worker: Worker[None] | None = None
+        self._marker: int | None = None
+        self._polls = 0
+        self._polling = False
+        self._closed = False
+        self.main_screen: Any = None
+
+    # ------------------------------------------------------------------ start
+    async def on_mount(self) -> None:
+        if self._theme_name:
+            self.theme = self._theme_name
+        if self.services is None:
+            try:
+                self.services = await self._stack.enter_async_context(
+                    open_context(self.settings, clock=self._clock, transport=self._transport)
+                )
+            except Exception as exc:  # config, database: the CLI prints it as one line
+                self.startup_error = exc
+                self.exit(return_code=2)
+                return
+        self._stop = anyio.Event()
+        try:
+            self._marker = await change_marker(self.services)
+        except Exception as exc:
+            self.startup_error = exc
+            self.exit(return_code=2)
+            return
+        from benefits_tui.app.screens.benefits_management import BenefitsManagementScreen
+
+        self.main_screen = BenefitsManagementScreen()
+        if self.start_worker:
+            self._start_sync_worker()
+        await self.push_screen(self.main_screen)
+        if self.poll_seconds:
+            self.set_interval(self.poll_seconds, self._poll)
+
+    def _start_sync_worker(self) -> None:
+        if not self.services.has_platform:
+            self.worker_status = "No platform configured (BENEFITS_API_URL): syncs wait in the queue"
+            return
+        self.worker_status = "Sync worker: running"
+        self._sync_worker = self.run_worker(self._run_sync_worker(), name="sync-worker", group="sync-worker", exit_on_error=False)
+
+    async def _run_sync_worker(self) -> None:
+        """The sync worker in the background; it restarts after an unexpected error."""
+        assert self._stop is not None
+        while not self._stop.is_set():
+            try:
+                await SyncWorker(self.services).run(stop=self._stop, on_progress=self._worker_progress)
+            except Exception as exc:
+                log.exception("sync worker stopped")
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                self.worker_status = f"Sync worker paused: {first}"
+                self.notify(f"Sync worker paused: {first}", severity="error", markup=False)
+                with anyio.move_on_after(WORKER_RESTART_SECONDS):
+                    await self._stop.wait()
+                self.worker_status = "Sync worker: running"
+
+    def _worker_progress(self) -> None:
+        """Called by the worker as it claims work: check for changes soon."""
+
+    # ------------------------------------------------------------------ live
+    def _poll(self) -> None:
+        if self._polling or self.services is None or self._closed:
+            return
+        self._polling = True
+        self.run_worker(self._check_changes(), group="poll", exit_on_error=False)
+
+    async def _check_changes(self) -> None:
+        try:
+            marker = await change_marker(self.services)
+            self._polls += 1
+            if marker != self._marker or self._polls % FULL_REFRESH_EVERY == 0:
+                self._marker = marker
+                if self.main_screen is not None:
+                    self.main_screen.post_message(DataChanged(marker))
+        except Exception:
+            log.debug("change poll failed", exc_info=True)
+        finally:
+            self._polling = False
+
+    def refresh_data(self) -> None:
+        """Reload what the main screen shows (HR workflow screens call this after a change)."""
+        if self.main_screen is not None:
+            self.main_screen.refresh_data()
+
+    # ------------------------------------------------------------------ stop
+    async def action_quit(self) -> None:
+        await self._close()
+        self.exit()
+
+    async def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._stop is not None:
+            self._stop.set()
+        if self._sync_worker is not None:
+            with anyio.move_on_after(3), contextlib.suppress(Exception):
+                await self._sync_worker.wait()
+            self._sync_worker.cancel()
+        self.workers.cancel_all()
+        await self._stack.aclose()
+
+    async def on_unmount(self) -> None:
+        await self._close()

@@ -1,0 +1,477 @@
+"""Benefits Management (SPEC 3): four tabs with live counts, search, ticks, detail, Sync."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.containers import Container, Horizontal
+from textual.content import Content
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets._tabbed_content import ContentTabs
+
+from benefits_tui.app.bindings import SCREEN_BINDINGS
+from benefits_tui.app.commands import BenefitsCommands
+from benefits_tui.app.messages import DataChanged, RowActivated, RowHighlighted, TicksChanged
+from benefits_tui.app.text import literal, plural
+from benefits_tui.app.widgets.detail_pane import DetailPane
+from benefits_tui.app.widgets.employee_table import EmployeeTable
+from benefits_tui.app.widgets.search_bar import SearchBar
+from benefits_tui.app.widgets.tab_label import tab_label
+from benefits_tui.config import Role
+from benefits_tui.domain.states import SyncState
+from benefits_tui.services.errors import NotFound, ServiceError
+from benefits_tui.services.queries import count_by_state, employee_detail, list_ids, stuck_count
+from benefits_tui.services.sync.requests import Selection, SyncPlan, plan_sync, request_sync
+
+if TYPE_CHECKING:
+    from benefits_tui.app.app import BenefitsApp
+
+SYNCABLE = (SyncState.NOT_SYNCING, SyncState.FAILED)
+HR_ACTIONS = {
+    "sync": "sync employees",
+    "assign_level": "assign a Benefits Level",
+    "new_employee": "add employees",
+    "leaver": "run the leaver workflow",
+}
+HR_KEYS = {"s": "sync", "b": "assign_level", "n": "new_employee", "l": "leaver"}
+WIDE = 140  # columns from which the detail pane sits beside the grid
+SEARCH_DEBOUNCE = 0.15
+DETAIL_DEBOUNCE = 0.08
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+class BenefitsManagementScreen(Screen[None]):
+    """The main screen."""
+
+    CSS_PATH = "benefits_management.tcss"
+    BINDINGS = SCREEN_BINDINGS
+    COMMANDS = {BenefitsCommands}
+    AUTO_FOCUS = None
+    search_debounce = SEARCH_DEBOUNCE
+    detail_debounce = DETAIL_DEBOUNCE
+
+    app: BenefitsApp
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.active = SyncState.NOT_SYNCING
+        self.counts: dict[SyncState, int] = {}
+        self.stuck = 0
+        self.tables: dict[SyncState, EmployeeTable] = {}
+        self._reloading = False
+        self._reload_again = False
+        self._loading: set[SyncState] = set()
+        self._load_again: set[SyncState] = set()
+        self._search_timer: Timer | None = None
+        self._detail_timer: Timer | None = None
+        self._detail_generation = 0
+        self.activity = ""
+        self.batch: tuple[int, int] | None = None  # (queued, in-progress baseline)
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        services = self.app.services
+        role = {Role.READ_ONLY: "read-only", Role.HR: "HR", Role.ADMIN: "admin"}[services.role]
+        with Horizontal(id="title-bar"):
+            yield Static(Content.styled("Benefits Management", "bold"), id="title")
+            yield Static(Content.assemble(literal(services.actor), f" · {role}"), id="who")
+        with Container(id="body"):
+            with TabbedContent(initial=SyncState.NOT_SYNCING.value, id="tabs"):
+                for state in SyncState:
+                    with TabPane(tab_label(state, None), id=state.value):
+                        yield SearchBar(state, id=f"search-{state.value}")
+                        yield EmployeeTable(state, id=f"table-{state.value}")
+            yield DetailPane(id="detail")
+        with Horizontal(id="status-bar"):
+            yield Static(id="ticked")
+            yield ProgressBar(id="batch-progress", show_eta=False, show_percentage=True)
+            yield Static(id="activity")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.tables = {state: self.query_one(f"#table-{state.value}", EmployeeTable) for state in SyncState}
+        self.query_one(ContentTabs).can_focus = False
+        self.query_one("#batch-progress").display = False
+        self._apply_layout(self.size.width)
+        self.table.focus()
+        self.update_status()
+        self.refresh_data()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_layout(event.size.width)
+
+    def _apply_layout(self, width: int) -> None:
+        self.set_class(width >= WIDE, "-wide")
+        self.set_class(width < WIDE, "-narrow")
+
+    @property
+    def table(self) -> EmployeeTable:
+        return self.tables[self.active]
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    # ------------------------------------------------------------------ loading
+    def refresh_data(self) -> None:
+        """Reload counts, the visible grid and the detail pane (other grids when shown)."""
+        for table in self.tables.values():
+            table.stale = True
+        if self._reloading:
+            self._reload_again = True
+            return
+        self._reloading = True
+        self.run_worker(self._reload(), group="reload", exit_on_error=False)
+
+    async def _reload(self) -> None:
+        try:
+            while True:
+                self._reload_again = False
+                await self._load_counts()
+                await self._load_table(self.table)
+                if self.detail.employee_id is not None:
+                    await self._load_detail(self.detail.employee_id, self._detail_generation)
+                if not self._reload_again:
+                    break
+        except ServiceError as exc:
+            self.notify(_one_line(exc), severity="error", markup=False)
+        finally:
+            self._reloading = False
+
+    async def _load_counts(self) -> None:
+        services = self.app.services
+        self.counts = await count_by_state(services)
+        self.stuck = await stuck_count(services)
+        tabs = self.query_one(TabbedContent)
+        for state in SyncState:
+            tabs.get_tab(state.value).label = tab_label(
+                state, self.counts.get(state, 0), self.stuck if state is SyncState.IN_PROGRESS else 0
+            )
+        if self.batch is not None:
+            queued, baseline = self.batch
+            done = max(0, min(queued, baseline + queued - self.counts.get(SyncState.IN_PROGRESS, 0)))
+            bar = self.query_one("#batch-progress", ProgressBar)
+            bar.update(total=queued, progress=done)
+            if done >= queued:
+                self.batch = None
+                self.set_timer(2.0, self._hide_progress)
+        self.update_status()
+
+    def _hide_progress(self) -> None:
+        if self.batch is None:
+            self.query_one("#batch-progress").display = False
+            self.update_status()
+
+    async def _load_table(self, table: EmployeeTable, *, reset_cursor: bool = False) -> None:
+        """Fetch the IDs of ``table``'s filter (coalescing bursts of requests)."""
+        if table.state in self._loading:
+            self._load_again.add(table.state)
+            return
+        self._loading.add(table.state)
+        try:
+            while True:
+                self._load_again.discard(table.state)
+                search = table.search
+                ids = await list_ids(self.app.services, table.filter)
+                if table.search != search:
+                    reset_cursor = True
+                    continue
+                table.set_ids(ids, reset_cursor=reset_cursor)
+                if table.state not in self._load_again:
+                    break
+                reset_cursor = False
+        finally:
+            self._loading.discard(table.state)
+        if table is self.table:
+            self.update_status()
+
+    def load_table(self, table: EmployeeTable, *, reset_cursor: bool = False) -> None:
+        self.run_worker(self._load_table(table, reset_cursor=reset_cursor), group="load", exit_on_error=False)
+
+    async def _load_detail(self, employee_id: int, generation: int) -> None:
+        try:
+            detail = await employee_detail(self.app.services, employee_id)
+        except NotFound:
+            if generation == self._detail_generation:
+                self.detail.show(None)
+            return
+        if generation == self._detail_generation and self.table.highlighted_id == employee_id:
+            self.detail.show(detail)
+
+    def _schedule_detail(self) -> None:
+        self._detail_generation += 1
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        employee_id = self.table.highlighted_id
+        if employee_id is None:
+            self.detail.show(None)
+            return
+        generation = self._detail_generation
+        self._detail_timer = self._later(
+            self.detail_debounce,
+            lambda: self.run_worker(self._load_detail(employee_id, generation), group="detail", exit_on_error=False),
+        )
+
+    def _later(self, delay: float, callback: Callable[[], object]) -> Timer | None:
+        """Debounce: run ``callback`` after ``delay`` seconds (at once when zero)."""
+        if delay <= 0:
+            self.call_later(callback)
+            return None
+        return self.set_timer(delay, callback)
+
+    # ------------------------------------------------------------------ events
+    @on(DataChanged)
+    def _data_changed(self) -> None:
+        self.refresh_data()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane_id = event.pane.id or SyncState.NOT_SYNCING.value
+        self.active = SyncState(pane_id)
+        table = self.table
+        if table.stale or not table.loaded:
+            self.load_table(table)
+        focused = self.focused
+        if focused is None or event.pane not in focused.ancestors:
+            table.focus()
+        self._schedule_detail()
+        self.update_status()
+        self.refresh_bindings()
+
+    @on(RowHighlighted)
+    def _row_highlighted(self, event: RowHighlighted) -> None:
+        self._schedule_detail()
+
+    @on(RowActivated)
+    def _row_activated(self, event: RowActivated) -> None:
+        self.detail.focus()
+
+    @on(TicksChanged)
+    def _ticks_changed(self, event: TicksChanged) -> None:
+        self.update_status()
+
+    @on(Input.Changed)
+    def _search_changed(self, event: Input.Changed) -> None:
+        if not isinstance(event.input, SearchBar):
+            return
+        table = self.tables[event.input.state]
+        table.search = event.value
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self._later(self.search_debounce, lambda: self.load_table(table, reset_cursor=True))
+
+    @on(Input.Submitted)
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        if isinstance(event.input, SearchBar):
+            self.action_focus_table()
+
+    def on_key(self, event: events.Key) -> None:
+        """A disabled key (read-only user, wrong tab) says why instead of doing nothing."""
+        if not isinstance(self.focused, EmployeeTable):
+            return
+        action = HR_KEYS.get(event.key)
+        if action is None:
+            return
+        reason = self.disabled_reason(action)
+        if reason:
+            event.stop()
+            event.prevent_default()
+            self.notify(reason, severity="warning", markup=False)
+
+    # ------------------------------------------------------------------ status
+    def update_status(self) -> None:
+        if not self.tables:
+            return
+        table = self.table
+        ticked = table.ticks.count
+        shown = len(table.ids)
+        if ticked:
+            text = Content.assemble((f"{ticked:,} ticked", "bold $text-accent"), f" of {shown:,}")
+        elif shown:
+            text = Content(f"0 ticked · {shown:,} shown · actions apply to the highlighted row")
+        else:
+            text = Content(f"0 ticked · {shown:,} shown")
+        self.query_one("#ticked", Static).update(text)
+        self.query_one("#activity", Static).update(self._activity_text())
+
+    def _activity_text(self) -> Content:
+        if self.activity:
+            return Content.styled(self.activity, "$text-warning")
+        in_progress = self.counts.get(SyncState.IN_PROGRESS, 0)
+        status = self.app.worker_status
+        if in_progress:
+            return Content(f"{status} · {in_progress:,} in progress")
+        return Content.styled(status, "$text-muted")
+
+    def set_activity(self, text: str) -> None:
+        self.activity = text
+        self.update_status()
+
+    # ------------------------------------------------------------------ action rules
+    def disabled_reason(self, action: str) -> str | None:
+        """Why ``action`` cannot run now (None: it can)."""
+        services = self.app.services
+        if action in HR_ACTIONS and not services.can(Role.HR):
+            return f"{services.actor} is a read-only user and cannot {HR_ACTIONS[action]}"
+        if action == "sync" and self.active not in SYNCABLE:
+            return "Sync works from the Not syncing and Failed tabs"
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in HR_ACTIONS and self.tables and self.disabled_reason(action):
+            return None  # shown disabled in the footer
+        return True
+
+    def run_command(self, action: str) -> None:
+        """Run an action from the command palette, saying why when it is disabled."""
+        reason = self.disabled_reason(action)
+        if reason:
+            self.notify(reason, severity="warning", markup=False)
+            return
+        if action in ("tick", "toggle_all", "clear_ticks"):
+            self.table.focus()
+            getattr(self.table, "clear_ticks" if action == "clear_ticks" else f"action_{action}")()
+            return
+        self.run_worker(self.run_action(action), group="command")
+
+    def _target(self) -> tuple[Selection, int] | None:
+        """The ticked rows, or the highlighted one (htop's rule)."""
+        table = self.table
+        selection = table.ticks.selection(table.filter)
+        if selection is not None:
+            return selection, table.ticks.count
+        if (current := table.highlighted_id) is not None:
+            return Selection.of([current]), 1
+        self.notify("No employee highlighted", severity="warning")
+        return None
+
+    # ------------------------------------------------------------------ actions
+    def action_show_tab(self, pane_id: str) -> None:
+        # Focusing the grid of a hidden pane makes TabbedContent show that pane.
+        self.tables[SyncState(pane_id)].focus()
+
+    def action_focus_search(self) -> None:
+        self.query_one(f"#search-{self.active.value}", SearchBar).focus()
+
+    def action_focus_table(self) -> None:
+        self.table.focus()
+
+    def action_focus_detail(self) -> None:
+        self.detail.focus()
+
+    def action_refresh(self) -> None:
+        self.refresh_data()
+
+    def action_help(self) -> None:
+        from benefits_tui.app.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    def action_sync(self) -> None:
+        if reason := self.disabled_reason("sync"):
+            self.notify(reason, severity="warning", markup=False)
+            return
+        target = self._target()
+        if target is None:
+            return
+        selection, count = target
+        self.run_worker(self._plan_and_confirm(selection, count), group="sync", exit_on_error=False)
+
+    async def _plan_and_confirm(self, selection: Selection, count: int) -> None:
+        from benefits_tui.app.screens.confirm_sync import ConfirmSync
+
+        self.set_activity(f"Checking {plural(count, 'employee')}…")
+        try:
+            plan = await plan_sync(self.app.services, selection)
+        except Exception as exc:  # platform unreachable, not configured...
+            self.notify(f"Cannot check the selection: {_one_line(exc)}", severity="error", markup=False)
+            return
+        finally:
+            self.set_activity("")
+        sendable = len(plan.to_send) + len(plan.rejected)
+        if sendable == 0:
+            lines = "; ".join(plan.summary_lines()) or "nothing to send"
+            self.notify(f"Nothing to send: {lines}", severity="warning", markup=False)
+            return
+
+        def confirmed(answer: bool | None) -> None:
+            if answer:
+                self.run_worker(self._send(selection, plan), group="sync", exit_on_error=False)
+
+        self.app.push_screen(ConfirmSync(plan), confirmed)
+
+    async def _send(self, selection: Selection, plan: SyncPlan) -> None:
+        sendable = len(plan.to_send) + len(plan.rejected)
+        self.set_activity(f"Sending {plural(sendable, 'employee')} to Benefits…")
+        baseline = self.counts.get(SyncState.IN_PROGRESS, 0)
+        try:
+            result = await request_sync(self.app.services, selection, plan=plan)
+        except Exception as exc:
+            self.notify(f"Sync not sent: {_one_line(exc)}", severity="error", markup=False)
+            return
+        finally:
+            self.set_activity("")
+        self.notify(f"{plural(result.sent, 'employee')} sent to Benefits", title="Sync")
+        if result.rejected:
+            self.notify(
+                f"{plural(result.rejected, 'employee')} failed at once (see the Failed tab)",
+                severity="warning",
+            )
+        self.table.clear_ticks()
+        if result.queued:
+            self.batch = (result.queued, baseline)
+            bar = self.query_one("#batch-progress", ProgressBar)
+            bar.update(total=result.queued, progress=0)
+            bar.display = True
+        self.refresh_data()
+
+    def _open(self, module: str, name: str, *args: Any, on_result: Callable[[Any], None] | None = None) -> None:
+        """Push an HR workflow screen built by another module (imported when needed)."""
+        try:
+            screen_type = getattr(__import__(module, fromlist=[name]), name)
+        except (ImportError, AttributeError):
+            self.notify(f"{name} is not available in this build yet", severity="warning")
+            return
+
+        def done(result: Any) -> None:
+            self.refresh_data()
+            if on_result is not None:
+                on_result(result)
+
+        self.app.push_screen(screen_type(*args), done)
+
+    def action_assign_level(self) -> None:
+        target = self._target()
+        if target is not None:
+            selection, count = target
+            self._open(
+                "benefits_tui.app.screens.assign_level",
+                "AssignLevelScreen",
+                selection,
+                count,
+                on_result=lambda changed: self.table.clear_ticks() if changed else None,
+            )
+
+    def action_edit_employee(self) -> None:
+        if (current := self.table.highlighted_id) is None:
+            self.notify("No employee highlighted", severity="warning")
+            return
+        self._open("benefits_tui.app.screens.employee", "EmployeeScreen", current)
+
+    def action_new_employee(self) -> None:
+        self._open("benefits_tui.app.screens.new_employee", "NewEmployeeScreen")
+
+    def action_leaver(self) -> None:
+        if (current := self.table.highlighted_id) is None:
+            self.notify("No employee highlighted", severity="warning")
+            return
+        self._open("benefits_tui.app.screens.leaver", "LeaverScreen", current)

@@ -1,0 +1,46 @@
+"""``?``: every key of the Benefits Management screen."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from benefits_tui.app.bindings import KEY_HELP
+
+
+class HelpScreen(ModalScreen[None]):
+    """A list of keys; any of escape, ?, q or enter closes it."""
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+        & > Vertical {
+            width: 80; max-width: 100%; height: auto; max-height: 100%;
+            border: round $accent; background: $surface; padding: 0 1;
+        }
+        & VerticalScroll { height: auto; max-height: 100%; }
+        & #help-footer { color: $text-muted; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape,question_mark,q,enter", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        width = max(len(key) for key, _ in KEY_HELP) + 2
+        rows = Content("\n").join(
+            Content.assemble((key.ljust(width), "bold $text-accent"), text) for key, text in KEY_HELP
+        )
+        with Vertical() as box:
+            box.border_title = "Keys"
+            with VerticalScroll():
+                yield Static(rows)
+            yield Static("Actions apply to the ticked rows, or to the highlighted row when none is ticked.", id="help-footer")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(None)

@@ -1,0 +1,50 @@
+"""Untrusted text, shown literally (SPEC 3, 5 "Hostile input").
+
+Every value that came from a person or the platform (names, emails, reasons, history) goes
+through :func:`clean` or :func:`literal` before it reaches the screen: it is never parsed as
+markup, and control characters (ANSI escape sequences, carriage returns, bells...) are
+replaced by visible symbols so they cannot move the cursor or restyle the terminal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from textual.content import Content
+
+_CONTROL = {code: chr(0x2400 + code) for code in range(0x20)}  # ␀ .. ␟ (ESC is ␛)
+_CONTROL[0x7F] = "\u2421"  # ␡
+_CONTROL.update({code: "\ufffd" for code in range(0x80, 0xA0)})  # C1 controls (CSI 0x9b ...)
+_MULTILINE = dict(_CONTROL)
+del _MULTILINE[0x0A]  # keep newlines where text may wrap
+
+MAX_CHARS = 4000  # a 10,000-character value is shown cut, with an ellipsis
+
+
+def clean(text: object, *, multiline: bool = False, limit: int = MAX_CHARS) -> str:
+    """``text`` as a plain string safe to draw: control characters made visible."""
+    if text is None:
+        return ""
+    value = str(text)
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return value.translate(_MULTILINE if multiline else _CONTROL)
+
+
+def literal(text: object, style: str = "", *, multiline: bool = False) -> Content:
+    """Untrusted ``text`` as :class:`Content` (never markup), optionally styled."""
+    return Content.styled(clean(text, multiline=multiline), style)
+
+
+def when(moment: dt.datetime | None) -> str:
+    """A timestamp for people, in local time."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 employee`` / ``1,234 employees``."""
+    return f"{count:,} {word if count == 1 else (words or word + 's')}"

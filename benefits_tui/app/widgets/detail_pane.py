@@ -1,0 +1,121 @@
+"""The detail pane: the highlighted employee's summary, linked account and sync history."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from benefits_tui.app.bindings import DETAIL_BINDINGS
+from benefits_tui.app.text import clean, literal, when
+from benefits_tui.domain.states import SyncState
+from benefits_tui.services.queries import EmployeeDetail, HistoryEvent
+
+STATE_STYLES = {
+    SyncState.NOT_SYNCING: "$text-muted",
+    SyncState.IN_PROGRESS: "$text-warning",
+    SyncState.SUCCESSFUL: "$text-success",
+    SyncState.FAILED: "$text-error bold",
+}
+
+
+def _line(label: str, value: Content | str) -> Content:
+    return Content.assemble((f"{label}: ", "$text-muted"), value, "\n")
+
+
+def describe(detail: EmployeeDetail) -> Content:
+    """Everything the pane shows, as literal content (no markup from the data)."""
+    parts: list[Content | str | tuple[str, str]] = [
+        literal(detail.name or "(no name)", "bold"),
+        ("  " + clean(detail.employee_number), "$text-muted"),
+        "\n",
+    ]
+    if detail.title or detail.job_title or detail.department:
+        bits = [clean(v) for v in (detail.job_title, detail.department) if v]
+        parts.append(Content(" · ".join(bits) + "\n"))
+    parts.append(_line("Email", literal(detail.email) if detail.email else Content.styled("none", "$text-error")))
+    parts.append(
+        _line("Benefits Level", literal(detail.benefit_level) if detail.benefit_level else Content.styled("not set", "$text-muted"))
+    )
+    status = Content.styled(detail.state.label, STATE_STYLES[detail.state])
+    if detail.stuck:
+        status = Content.assemble(status, ("  ⚠ stuck", "$text-warning bold"))
+    parts.append(_line("Status", status))
+    if detail.status_text and detail.status_text != detail.state.label:
+        style = "$text-error" if detail.state is SyncState.FAILED else ""
+        label = "Reason" if detail.state is SyncState.FAILED else "Now"
+        parts.append(_line(label, literal(detail.status_text, style, multiline=True)))
+    parts.append(
+        _line("Benefits account", literal(detail.account_id) if detail.account_id else Content.styled("not linked", "$text-muted"))
+    )
+    if detail.requested_at:
+        parts.append(_line("Last requested", when(detail.requested_at)))
+    if detail.last_synced_at:
+        parts.append(_line("Last synced", when(detail.last_synced_at)))
+    if detail.leave_date:
+        reason = f" ({clean(detail.leave_reason)})" if detail.leave_reason else ""
+        parts.append(_line("Leaver", f"{detail.leave_date:%Y-%m-%d}{reason}"))
+    parts.append("\n")
+    parts.append((f"Sync history ({len(detail.history)}, newest first)\n", "bold underline"))
+    if not detail.history:
+        parts.append(("No sync activity yet.\n", "$text-muted"))
+    for event in detail.history:
+        parts.append(describe_event(event))
+    return Content.assemble(*parts)
+
+
+def describe_event(event: HistoryEvent) -> Content:
+    """One history event: when, who, what; then the platform's answer and the reason."""
+    failed = event.action_label.lower() in ("failed", "hr rejected")
+    parts: list[Content | str | tuple[str, str]] = [
+        (when(event.at), "$text-muted"),
+        "  ",
+        literal(event.actor, "$text-accent"),
+        "  ",
+        (event.action_label, "$text-error bold" if failed else "bold"),
+        "\n",
+    ]
+    if event.status_code is not None or event.answer:
+        code = f"HTTP {event.status_code} " if event.status_code is not None else ""
+        parts.append(Content.assemble("    answer: ", (code, "bold"), literal(event.answer, multiline=True), "\n"))
+    if event.reason:
+        parts.append(Content.assemble("    reason: ", literal(event.reason, "$text-error", multiline=True), "\n"))
+    return Content.assemble(*parts)
+
+
+class DetailPane(VerticalScroll, can_focus=True):
+    """Scrollable details of one employee; ``enter`` on a grid row focuses it."""
+
+    BINDINGS = DETAIL_BINDINGS
+
+    DEFAULT_CSS = """
+    DetailPane {
+        padding: 0 1;
+        & > Static { width: 1fr; }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.employee_id: int | None = None
+        self.border_title = "Employee"
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(Content.styled("No employee highlighted.", "$text-muted"), id="detail-body")
+
+    def show(self, detail: EmployeeDetail | None) -> None:
+        body = self.query_one("#detail-body", Static)
+        if detail is None:
+            self.employee_id = None
+            self.border_title = "Employee"
+            body.update(Content.styled("No employee highlighted.", "$text-muted"))
+            return
+        if detail.id != self.employee_id:
+            self.scroll_home(animate=False)
+        self.employee_id = detail.id
+        self.border_title = literal(detail.employee_number)
+        body.update(describe(detail))
+
+    def show_message(self, message: str) -> None:
+        self.employee_id = None
+        self.query_one("#detail-body", Static).update(literal(message, "$text-muted"))

@@ -1,0 +1,450 @@
+"""The employee grid on Textual's Line API: only the rows on screen are fetched and drawn.
+
+Holds the ordered IDs of the whole filter (cheap ints from ``list_ids``), a cache of the rows
+fetched for the window on screen, the cursor, and the ticks (:class:`~benefits_tui.app.selection.Ticks`).
+Line 0 is the header, whose checkbox is the select-all toggle; line ``1 + i`` shows
+``ids[scroll_y + i]``. Ticking a row redraws one line; ticking all flips a flag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from benefits_tui.app.bindings import TABLE_BINDINGS
+from benefits_tui.app.messages import RowActivated, RowHighlighted, TicksChanged
+from benefits_tui.app.selection import Ticks, TickState
+from benefits_tui.app.text import clean
+from benefits_tui.domain.states import SyncState
+from benefits_tui.services.queries import EmployeeFilter, EmployeeRow, fetch_rows
+
+MARGIN = 60  # rows fetched beyond the window, so scrolling rarely shows placeholders
+CACHE_LIMIT = 4000
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    width: int  # minimum (and fixed width when flex == 0)
+    flex: int = 0
+    limit: int = 0  # maximum width of a flex column (0 = none)
+    short: str = ""  # title when the column is at its minimum width
+
+
+STATUS_TITLES = {
+    SyncState.IN_PROGRESS: "Phase",
+    SyncState.FAILED: "Reason",
+}
+
+
+def layout_columns(width: int, state: SyncState | None) -> list[tuple[Column, int]]:
+    """Columns that fit in ``width`` cells, with their widths (one space between)."""
+    columns = [
+        Column("tick", "", 1),
+        Column("number", "Number", 7),
+        Column("name", "Name", 14, flex=3, limit=32),
+        Column("email", "Email", 16, flex=3, limit=40),
+        Column("department", "Department", 16, short="Dept"),
+        Column("level", "Benefits Level", 14, short="Level"),
+    ]
+    if state in STATUS_TITLES:
+        columns.append(Column("status", STATUS_TITLES[state], 16, flex=5))
+    # Narrow: shorten fixed columns, then drop the least needed.
+    def needed(cols: list[Column]) -> int:
+        return sum(c.width for c in cols) + len(cols) - 1
+
+    if needed(columns) > width:
+        columns = [
+            Column(c.key, c.short, {"department": 11, "level": 9}[c.key], short=c.short)
+            if c.key in ("department", "level")
+            else c
+            for c in columns
+        ]
+    for drop in ("department", "email", "level"):
+        if needed(columns) <= width:
+            break
+        columns = [c for c in columns if c.key != drop]
+    spare = max(0, width - needed(columns))
+    widths = {c.key: c.width for c in columns}
+    # Hand out the spare cells to flex columns by weight, respecting their limits.
+    while spare > 0:
+        growable = [c for c in columns if c.flex and (not c.limit or widths[c.key] < c.limit)]
+        if not growable:
+            break
+        weight = sum(c.flex for c in growable)
+        given = 0
+        for c in growable:
+            share = max(1, spare * c.flex // weight)
+            if c.limit:
+                share = min(share, c.limit - widths[c.key])
+            share = min(share, spare - given)
+            widths[c.key] += share
+            given += share
+            if given >= spare:
+                break
+        if given == 0:
+            break
+        spare -= given
+    return [(c, widths[c.key]) for c in columns]
+
+
+def fit(text: str, width: int) -> str:
+    """Crop (with an ellipsis) or pad ``text`` to exactly ``width`` cells."""
+    if width <= 0:
+        return ""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
+
+
+class EmployeeTable(ScrollView, can_focus=True):
+    """A virtual grid of employees with a checkbox column and a select-all header."""
+
+    BINDINGS = TABLE_BINDINGS
+
+    COMPONENT_CLASSES = {
+        "employee-table--header",
+        "employee-table--cursor",
+        "employee-table--cursor-blurred",
+        "employee-table--ticked",
+        "employee-table--muted",
+        "employee-table--reason",
+        "employee-table--stuck",
+    }
+
+    DEFAULT_CSS = """
+    EmployeeTable {
+        overflow-x: hidden;
+        overflow-y: auto;
+        background: $surface;
+        & > .employee-table--header { text-style: bold; background: $panel; color: $foreground; }
+        & > .employee-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: $block-cursor-text-style; }
+        & > .employee-table--cursor-blurred { background: $block-cursor-blurred-background; }
+        & > .employee-table--ticked { color: $accent; text-style: bold; }
+        & > .employee-table--muted { color: $text-muted; }
+        & > .employee-table--reason { color: $text-error; }
+        & > .employee-table--stuck { color: $text-warning; text-style: bold; }
+    }
+    """
+
+    def __init__(self, state: SyncState, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.state = state
+        self.search = ""
+        self.ids: list[int] = []
+        self.ticks = Ticks()
+        self.cursor = 0
+        self.loaded = False  # IDs fetched at least once
+        self.stale = True  # IDs need reloading (data changed while the tab was hidden)
+        self._rows: dict[int, tuple[int, EmployeeRow | None]] = {}
+        self._generation = 0
+        self._fetching = False
+        self._want_fetch = False
+        self._highlighted: int | None = None
+        self._anchor: int | None = None
+
+    # ------------------------------------------------------------------ data
+    @property
+    def filter(self) -> EmployeeFilter:
+        return EmployeeFilter(self.state, self.search)
+
+    @property
+    def highlighted_id(self) -> int | None:
+        return self.ids[self.cursor] if 0 <= self.cursor < len(self.ids) else None
+
+    def row(self, employee_id: int) -> EmployeeRow | None:
+        cached = self._rows.get(employee_id)
+        return cached[1] if cached else None
+
+    def set_ids(self, ids: list[int], *, reset_cursor: bool = False) -> None:
+        """The filter now matches ``ids`` (in order); rows on screen are fetched again."""
+        previous = self.highlighted_id
+        self.ids = ids
+        self.loaded = True
+        self.stale = False
+        self.ticks.restrict_to(ids)
+        if reset_cursor or previous is None:
+            self.cursor = 0
+        else:
+            try:
+                self.cursor = ids.index(previous)
+            except ValueError:
+                self.cursor = min(self.cursor, max(0, len(ids) - 1))
+        self.invalidate_rows()
+        self._update_virtual_size()
+        self._scroll_cursor_into_view()
+        self.refresh()
+        self._announce_highlight()
+        self.post_message(TicksChanged(self.ticks.count))
+
+    def invalidate_rows(self) -> None:
+        """Rows on screen are refetched (old values stay visible until then)."""
+        self._generation += 1
+        if len(self._rows) > CACHE_LIMIT:
+            self._rows.clear()
+        self.refresh()
+
+    def _update_virtual_size(self) -> None:
+        width = max(1, self.scrollable_content_region.width)
+        self.virtual_size = Size(width, len(self.ids) + 1)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._update_virtual_size()
+        self._scroll_cursor_into_view()
+
+    def _request_rows(self) -> None:
+        if self._fetching:
+            self._want_fetch = True
+            return
+        top = max(0, int(self.scroll_y) - MARGIN)
+        bottom = min(len(self.ids), int(self.scroll_y) + self.page_size + 1 + MARGIN)
+        window = [
+            i
+            for i in self.ids[top:bottom]
+            if (cached := self._rows.get(i)) is None or cached[0] != self._generation
+        ]
+        if not window:
+            return
+        self._fetching = True
+        self.run_worker(self._fetch(window, self._generation), group="rows", exit_on_error=False)
+
+    async def _fetch(self, window: list[int], generation: int) -> None:
+        try:
+            rows = await fetch_rows(self.app.services, window)  # type: ignore[attr-defined]
+            found = {row.id: row for row in rows}
+            for employee_id in window:
+                self._rows[employee_id] = (generation, found.get(employee_id))
+        finally:
+            self._fetching = False
+        self.refresh()
+        if self._want_fetch or generation != self._generation:
+            self._want_fetch = False
+            self.call_later(self._request_rows)
+
+    # ------------------------------------------------------------------ rendering
+    @property
+    def page_size(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width or self.size.width
+        base = self.rich_style
+        columns = layout_columns(width, self.state)
+        if y == 0:
+            return self._render_header(columns, width, base)
+        index = int(self.scroll_y) + y - 1
+        if index >= len(self.ids):
+            if not self.ids and y == 1 and self.loaded:
+                text = "  No employees here" + (" match this search" if self.search else "")
+                return Strip([Segment(fit(text, width), base + self.get_component_rich_style("employee-table--muted"))])
+            return Strip.blank(width, base)
+        employee_id = self.ids[index]
+        cached = self._rows.get(employee_id)
+        if cached is None or cached[0] != self._generation:
+            self.call_later(self._request_rows)
+        row = cached[1] if cached else None
+        return self._render_row(columns, width, base, index, employee_id, row)
+
+    def _render_header(self, columns: list[tuple[Column, int]], width: int, base: Style) -> Strip:
+        style = base + self.get_component_rich_style("employee-table--header")
+        segments: list[Segment] = []
+        for n, (column, cell_width) in enumerate(columns):
+            if n:
+                segments.append(Segment(" ", style))
+            if column.key == "tick":
+                state = self.ticks.state
+                tick_style = style + self.get_component_rich_style("employee-table--ticked") if state is not TickState.NONE else style
+                segments.append(Segment(state.value, tick_style + Style(meta={"toggle_all": True})))
+            else:
+                segments.append(Segment(fit(column.title, cell_width), style))
+        return Strip(segments).adjust_cell_length(width, style)
+
+    def _render_row(
+        self,
+        columns: list[tuple[Column, int]],
+        width: int,
+        base: Style,
+        index: int,
+        employee_id: int,
+        row: EmployeeRow | None,
+    ) -> Strip:
+        style = base
+        if index == self.cursor:
+            style = base + self.get_component_rich_style(
+                "employee-table--cursor" if self.has_focus else "employee-table--cursor-blurred"
+            )
+        ticked = self.ticks.is_ticked(employee_id)
+        segments: list[Segment] = []
+        for n, (column, cell_width) in enumerate(columns):
+            if n:
+                segments.append(Segment(" ", style))
+            cell_style = style
+            if column.key == "tick":
+                text = "☑" if ticked else "☐"
+                if ticked:
+                    cell_style = style + self.get_component_rich_style("employee-table--ticked")
+            elif row is None:
+                text = "…" if column.key == "number" else ""
+            else:
+                text, extra = self._cell(column.key, row)
+                if extra:
+                    cell_style = style + self.get_component_rich_style(extra)
+            segments.append(Segment(fit(text, cell_width), cell_style))
+        return Strip(segments).adjust_cell_length(width, style)
+
+    def _cell(self, key: str, row: EmployeeRow) -> tuple[str, str]:
+        if key == "number":
+            return clean(row.employee_number), ""
+        if key == "name":
+            return clean(row.name), ""
+        if key == "email":
+            return (clean(row.email), "") if row.email else ("(no email)", "employee-table--muted")
+        if key == "department":
+            return clean(row.department), ""
+        if key == "level":
+            return (clean(row.benefit_level), "") if row.benefit_level else ("—", "employee-table--muted")
+        if key == "status":
+            if row.stuck:
+                return "⚠ stuck: " + clean(row.status_text), "employee-table--stuck"
+            if row.state is SyncState.FAILED:
+                return clean(row.status_text), "employee-table--reason"
+            if row.state is not self.state:
+                return f"now {row.state.label}", "employee-table--muted"
+            return clean(row.status_text), ""
+        return "", ""
+
+    # ------------------------------------------------------------------ cursor
+    def move_cursor(self, index: int) -> None:
+        if not self.ids:
+            return
+        index = max(0, min(index, len(self.ids) - 1))
+        if index == self.cursor:
+            return
+        old = self.cursor
+        self.cursor = index
+        self._refresh_index(old)
+        self._refresh_index(index)
+        self._scroll_cursor_into_view()
+        self._announce_highlight()
+
+    def _refresh_index(self, index: int) -> None:
+        y = index - int(self.scroll_y) + 1
+        if 1 <= y < self.size.height:
+            self._refresh_screen_line(y)
+
+    def _refresh_screen_line(self, y: int) -> None:
+        """Redraw one line of the widget as seen (0 = the header)."""
+        self.refresh(Region(0, y, self.size.width, 1))
+
+    def _scroll_cursor_into_view(self) -> None:
+        top = int(self.scroll_y)
+        page = self.page_size
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + page:
+            self.scroll_to(y=self.cursor - page + 1, animate=False)
+
+    def _announce_highlight(self) -> None:
+        current = self.highlighted_id
+        if current != self._highlighted:
+            self._highlighted = current
+            self.post_message(RowHighlighted(current))
+
+    def on_focus(self) -> None:
+        self._refresh_index(self.cursor)
+
+    def on_blur(self) -> None:
+        self._refresh_index(self.cursor)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self.cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self.cursor + 1)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(self.cursor - self.page_size)
+
+    def action_page_down(self) -> None:
+        self.move_cursor(self.cursor + self.page_size)
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.move_cursor(len(self.ids) - 1)
+
+    def action_activate(self) -> None:
+        if (current := self.highlighted_id) is not None:
+            self.post_message(RowActivated(current))
+
+    # ------------------------------------------------------------------ ticks
+    def _ticks_changed(self) -> None:
+        self._refresh_screen_line(0)  # the header toggle
+        self.post_message(TicksChanged(self.ticks.count))
+
+    def action_tick(self) -> None:
+        current = self.highlighted_id
+        if current is None:
+            return
+        self.ticks.toggle(current)
+        self._anchor = self.cursor
+        self._refresh_index(self.cursor)
+        self._ticks_changed()
+
+    def _tick_step(self, step: int) -> None:
+        current = self.highlighted_id
+        if current is None:
+            return
+        # Extend the range: tick the row under the cursor, then move and tick the next.
+        self.ticks.set(current, True)
+        self._refresh_index(self.cursor)
+        self.move_cursor(self.cursor + step)
+        if (after := self.highlighted_id) is not None:
+            self.ticks.set(after, True)
+            self._refresh_index(self.cursor)
+        self._ticks_changed()
+
+    def action_tick_down(self) -> None:
+        self._tick_step(1)
+
+    def action_tick_up(self) -> None:
+        self._tick_step(-1)
+
+    def action_toggle_all(self) -> None:
+        self.ticks.toggle_all()
+        self.refresh()
+        self._ticks_changed()
+
+    def clear_ticks(self) -> None:
+        self.ticks.clear()
+        self.refresh()
+        self._ticks_changed()
+
+    # ------------------------------------------------------------------ mouse
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        event.stop()
+        self.focus()
+        if offset.y == 0:
+            if offset.x <= 1:
+                self.action_toggle_all()
+            return
+        index = int(self.scroll_y) + offset.y - 1
+        if index >= len(self.ids):
+            return
+        self.move_cursor(index)
+        if offset.x <= 1:
+            self.action_tick()
+        elif event.chain >= 2:
+            self.action_activate()

@@ -1,0 +1,133 @@
+"""``benefits-tui`` (the app on the configured database and platform) and ``benefits-tui demo``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import tempfile
+from pathlib import Path
+
+import anyio
+import click
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from benefits_tui.cli.runner import describe_database_error, fail, settings_from
+from benefits_tui.config import ConfigError, Settings, load_settings
+from benefits_tui.db import DatabaseURLError
+from benefits_tui.services.errors import ServiceError
+
+THEME_ENV = "BENEFITS_TUI_THEME"
+
+
+def _check_theme(theme: str | None) -> str | None:
+    if not theme:
+        return None
+    from textual.theme import BUILTIN_THEMES
+
+    names = sorted(BUILTIN_THEMES)
+    if theme not in names:
+        fail(f"--theme: unknown theme {theme!r} (choose from {', '.join(names)})")
+    return theme
+
+
+def run_app(settings: Settings, *, theme: str | None = None) -> None:
+    """Run the app; a startup problem (settings, database) is one line, never a traceback."""
+    from benefits_tui.app.app import BenefitsApp
+
+    app = BenefitsApp(settings, theme=theme)
+    app.run()
+    error = app.startup_error
+    if error is None:
+        if app.return_code:
+            raise SystemExit(app.return_code)
+        return
+    if isinstance(error, ConfigError):
+        fail(str(error))
+    if isinstance(error, DatabaseURLError):
+        fail(f"BENEFITS_TUI_DATABASE_URL: {error}")
+    if isinstance(error, ServiceError):
+        fail(str(error), 1)
+    if isinstance(error, (OperationalError, DBAPIError, OSError, socket.gaierror)):
+        fail(describe_database_error(error, settings))
+    fail(f"cannot start: {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}", 1)
+
+
+def open_app(ctx: click.Context) -> None:
+    """Open the app on the configured database and platform (``benefits-tui`` alone)."""
+    try:
+        settings = settings_from(ctx)
+    except ConfigError as exc:
+        fail(str(exc))
+        return
+    run_app(settings, theme=_check_theme(os.environ.get(THEME_ENV)))
+
+
+@click.command("demo")
+@click.option("--employees", default=500, show_default=True, type=click.IntRange(1, 1_000_000), help="How many demo employees to seed.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed of the demo data.")
+@click.option(
+    "--presync",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Share of employees already sent on start (so every tab shows something); 0 = none.",
+)
+@click.option("--theme", envvar=THEME_ENV, help="Textual theme, e.g. ansi-dark for plain terminals.")
+@click.option("--keep", is_flag=True, help="Keep the demo directory (database, simulator state) on exit.")
+@click.pass_context
+def demo(ctx: click.Context, employees: int, seed: int, presync: float, theme: str | None, keep: bool) -> None:
+    """The whole product with nothing to configure: a seeded SQLite database, a Benefits
+    simulator on a free loopback port (with latency, async jobs and a few errors), and the app.
+    """
+    from benefits_tui.platform.simulator.config import SimulatorConfig
+    from benefits_tui.platform.simulator.server import start_in_thread
+    from benefits_tui.services.context import open_context
+    from benefits_tui.services.demo import prepare_demo, write_preload_csv
+
+    theme = _check_theme(theme)
+    directory = Path(tempfile.mkdtemp(prefix="benefits-tui-demo-"))
+    token = "sk_demo_" + secrets.token_urlsafe(24)
+    preload = directory / "existing-accounts.csv"
+    write_preload_csv(preload, employees, seed)
+    click.echo(f"Starting the demo in {directory} ...", err=True)
+    simulator = start_in_thread(
+        SimulatorConfig(
+            token=token,
+            state_path=directory / "simulator.db",
+            latency_ms=80,
+            jitter_ms=40,
+            async_ratio=0.2,
+            job_delay_ms=1500,
+            fail_rate=0.03,
+            preload=preload,
+            seed=seed,
+        )
+    )
+    try:
+        flags = dict(ctx.find_root().obj or {})
+        flags.update(
+            database_url=f"sqlite+aiosqlite:///{directory / 'demo.db'}",
+            api_url=simulator.url,
+            api_token=token,
+        )
+        try:
+            settings = load_settings(**flags)
+        except ConfigError as exc:
+            fail(str(exc))
+            return
+
+        async def prepare() -> None:
+            async with open_context(settings) as context:
+                await prepare_demo(context, employees, seed, presync)
+
+        anyio.run(prepare)
+        run_app(settings, theme=theme)
+    finally:
+        simulator.stop()
+        if keep:
+            click.echo(f"Demo files kept in {directory}", err=True)
+        else:
+            import shutil
+
+            shutil.rmtree(directory, ignore_errors=True)

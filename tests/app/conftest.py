@@ -1,0 +1,73 @@
+"""Fixtures for the app: a real SQLite database, the simulator over ASGI, the app around them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from benefits_tui.app.app import BenefitsApp
+from benefits_tui.app.screens.benefits_management import BenefitsManagementScreen
+from benefits_tui.config import Role
+from benefits_tui.services.clock import ManualClock
+from benefits_tui.services.context import ServiceContext, open_context
+from tests.conftest import make_settings
+from tests.helpers import Simulator
+
+START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Times in history are shown in local time: make it UTC so screens are reproducible."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@asynccontextmanager
+async def context_for(url: str, sim: Simulator, *, role: Role = Role.HR, user: str = "hr.tester") -> AsyncIterator[ServiceContext]:
+    settings = make_settings(url, user=user, default_role=role)
+    async with open_context(settings, clock=ManualClock(START), transport=sim.transport) as context:
+        yield context
+
+
+def screen_text(app: BenefitsApp) -> str:
+    """What the terminal shows, as plain text."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def main_screen(app: BenefitsApp) -> BenefitsManagementScreen:
+    screen = app.main_screen
+    assert isinstance(screen, BenefitsManagementScreen)
+    return screen
+
+
+async def settle(pilot: Any) -> None:
+    """Let messages, timers of zero delay and workers finish (twice: work begets work)."""
+    app = pilot.app
+    for _ in range(3):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def make_app(context: ServiceContext, **options: Any) -> BenefitsApp:
+    app = BenefitsApp(services=context, start_worker=False, poll_seconds=None, **options)
+    return app
+
+
+@pytest.fixture
+def no_debounce(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BenefitsManagementScreen, "search_debounce", 0.0)
+    monkeypatch.setattr(BenefitsManagementScreen, "detail_debounce", 0.0)
+
+
+__all__ = ["context_for", "screen_text", "main_screen", "settle", "make_app", "START", "os"]

@@ -1,0 +1,329 @@
+"""The Benefits Management screen, driven by keys only (SPEC 3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benefits_tui.app.screens.confirm_sync import ConfirmSync
+from benefits_tui.app.widgets.detail_pane import DetailPane
+from benefits_tui.app.widgets.employee_table import EmployeeTable
+from benefits_tui.config import Role
+from benefits_tui.domain.states import SyncState
+from benefits_tui.services.queries import count_by_state
+from benefits_tui.services.sync.requests import Selection, request_sync
+from tests.app.conftest import context_for, main_screen, make_app, screen_text, settle
+from tests.helpers import Simulator, add_people
+
+pytestmark = pytest.mark.usefixtures("no_debounce")
+
+
+def table_of(app) -> EmployeeTable:  # type: ignore[no-untyped-def]
+    return main_screen(app).table
+
+
+async def test_search_narrows_rows(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        await add_people(context, 12)
+        await add_people(context, 1, start=50, forenames="Zebedee", surname="Quill", email="zq@example.com")
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert len(table_of(app).ids) == 13
+            await pilot.press("slash", *"quill")
+            await settle(pilot)
+            assert len(table_of(app).ids) == 1
+            assert "Zebedee Quill" in screen_text(app)
+            assert "Test1 Person" not in screen_text(app)
+            # By employee number and by email too; escape returns to the grid.
+            await pilot.press(*["backspace"] * 5, *"E000003")
+            await settle(pilot)
+            assert len(table_of(app).ids) == 1
+            await pilot.press(*["backspace"] * 7, *"test.person1")
+            await settle(pilot)
+            assert len(table_of(app).ids) == 4  # 1, 10, 11, 12
+            await pilot.press("escape")
+            assert isinstance(app.focused, EmployeeTable)
+
+
+async def test_space_ticks_and_shift_down_ticks_a_range(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        await add_people(context, 10)
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            table = table_of(app)
+            await pilot.press("space")
+            assert table.ticks.count == 1
+            assert "1 ticked" in screen_text(app)
+            await pilot.press("j", "shift+down", "shift+down")
+            assert table.ticks.count == 4
+            await pilot.press("space")  # untick the highlighted row
+            assert table.ticks.count == 3
+            assert "▣" in screen_text(app)  # the header shows "some"
+
+
+async def test_a_ticks_every_row_in_the_filter_including_off_screen(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        await add_people(context, 60)
+        app = make_app(context)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            table = table_of(app)
+            assert table.size.height < 60
+            await pilot.press("a")
+            assert table.ticks.count == 60
+            assert table.ticks.is_ticked(table.ids[-1])
+            text = screen_text(app)
+            assert "☑ Number" in text and "60 ticked" in text
+            await pilot.press("G", "space")  # untick the last one, off screen before
+            assert table.ticks.count == 59
+            await pilot.press("s")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmSync)
+            assert app.screen.count == 59
+            await pilot.press("escape")
+            await pilot.press("a")  # some ticked: tick all again
+            assert table.ticks.count == 60
+            await pilot.press("a")  # all ticked: untick all
+            assert table.ticks.count == 0
+
+
+async def test_sync_opens_confirm_and_escape_sends_nothing(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        await add_people(context, 5)
+        await add_people(context, 1, start=9, email=None)
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("space", "j", "space", "j", "space")
+            await pilot.press("s")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmSync)
+            assert "Send 3 employees to Benefits?" in screen_text(app)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert not isinstance(app.screen, ConfirmSync)
+            counts = await count_by_state(context)
+            assert counts[SyncState.NOT_SYNCING] == 6 and counts[SyncState.IN_PROGRESS] == 0
+            assert table_of(app).ticks.count == 3  # ticks kept after cancel
+            await pilot.press("s")
+            await settle(pilot)
+            await pilot.press("n")
+            await settle(pilot)
+            assert (await count_by_state(context))[SyncState.IN_PROGRESS] == 0
+            # The pre-flight summary names what will fail at once.
+            await pilot.press("a", "s")
+            await settle(pilot)
+            text = screen_text(app)
+            assert "Send 6 employees to Benefits?" in text
+            assert "1 will fail at once: no email" in text
+
+
+async def test_enter_sends_them_and_counts_move(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        await add_people(context, 4)
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("space", "j", "space")
+            await pilot.press("s")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmSync)
+            await pilot.press("enter")
+            await settle(pilot)
+            counts = await count_by_state(context)
+            assert counts[SyncState.IN_PROGRESS] == 2 and counts[SyncState.NOT_SYNCING] == 2
+            messages = [str(n.message) for n in app._notifications]
+            assert "2 employees sent to Benefits" in messages
+            assert table_of(app).ticks.count == 0
+            text = screen_text(app)
+            assert "Not syncing (2)" in text and "In progress (2)" in text
+            # Nothing ticked: `s` syncs the highlighted row; `y` confirms.
+            await pilot.press("s")
+            await settle(pilot)
+            assert "Send 1 employee to Benefits?" in screen_text(app)
+            await pilot.press("y")
+            await settle(pilot)
+            assert (await count_by_state(context))[SyncState.IN_PROGRESS] == 3
+            await pilot.press("2")
+            await settle(pilot)
+            assert len(table_of(app).ids) == 3
+            assert "Queued" in screen_text(app)
+
+
+async def test_failed_row_shows_reason_and_history(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        ids = await add_people(context, 2)
+        bad = await add_people(context, 1, start=7, email=None, forenames="Nomail", surname="Person")
+        await request_sync(context, Selection.of(bad))
+        app = make_app(context)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await settle(pilot)
+            assert "Failed (1)" in screen_text(app)
+            await pilot.press("4")
+            await settle(pilot)
+            assert main_screen(app).active is SyncState.FAILED
+            text = screen_text(app)
+            assert "Nomail Person" in text
+            assert "Reason" in text and "no email address" in text  # in the grid
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.focused, DetailPane)
+            detail = main_screen(app).query_one(DetailPane)
+            assert detail.employee_id == bad[0]
+            text = screen_text(app)
+            assert "Sync history (3, newest first)" in text
+            assert "Hr rejected" in text and "Requested" in text and "Employee added" in text
+            assert text.index("Hr rejected") < text.index("Employee added")  # newest first
+            assert "reason: HR rejected: no email address" in text
+            await pilot.press("escape")
+            assert isinstance(app.focused, EmployeeTable)
+            assert ids  # the others stay in Not syncing
+
+
+async def test_tabs_switch_with_1_to_4(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        await add_people(context, 3)
+        app = make_app(context)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            screen = main_screen(app)
+            for key, state in zip("2341", [SyncState.IN_PROGRESS, SyncState.SUCCESSFUL, SyncState.FAILED, SyncState.NOT_SYNCING]):
+                await pilot.press(key)
+                await settle(pilot)
+                assert screen.active is state
+                assert app.focused is screen.tables[state]
+            # In a search box, digits are text, not tab switches.
+            await pilot.press("slash", "3")
+            await settle(pilot)
+            assert screen.active is SyncState.NOT_SYNCING
+
+
+HOSTILE = ["Bob [/x]", "[bold]x", "Smith [admin]", "\x1b[31mRed\x1b[0m", "[link=http://evil]click[/link]"]
+
+
+async def test_hostile_names_render_literally(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        for n, name in enumerate(HOSTILE, start=1):
+            await add_people(context, 1, start=n, forenames=name, surname="[/]", email=f"h{n}@example.com")
+        bad = await add_people(context, 1, start=9, forenames="[red]Evil", surname="Reason", email="not-an-email[b]")
+        await request_sync(context, Selection.of(bad))
+        app = make_app(context)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await settle(pilot)
+            text = screen_text(app)
+            assert "Bob [/x] [/]" in text
+            assert "[bold]x [/]" in text
+            assert "Smith [admin] [/]" in text
+            assert "␛[31mRed␛[0m [/]" in text  # escape sequences are shown, not obeyed
+            assert "[link=http://evil]click" in text
+            # The detail pane and notifications too.
+            await pilot.press("4")
+            await settle(pilot)
+            text = screen_text(app)
+            assert "[red]Evil Reason" in text
+            assert "'not-an-email[b]'" in text
+
+
+async def test_main_screen_at_80x24(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        await add_people(context, 40)
+        app = make_app(context)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            lines = screen_text(app).splitlines()
+            assert len(lines) == 24
+            text = "\n".join(lines)
+            for part in ("Not syncing (40)", "In progress (0)", "Successful (0)", "Failed (0)", "Search", "Number", "Name", "E000001", "0 ticked"):
+                assert part in text, part
+            assert "Sync" in lines[-1] and "Quit" in lines[-1]  # the footer
+            table = table_of(app)
+            assert table.size.height >= 8  # rows to work with
+            assert main_screen(app).query_one(DetailPane).size.height >= 5
+
+
+async def test_read_only_user_sees_sync_disabled(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as hr:
+        await add_people(hr, 3)
+    async with context_for(sqlite_url, sim, role=Role.READ_ONLY, user="viewer") as context:
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            bindings = app.screen.active_bindings
+            assert bindings["s"].enabled is False
+            assert bindings["b"].enabled is False
+            assert bindings["space"].enabled is True
+            await pilot.press("space", "s")
+            await settle(pilot)
+            assert not isinstance(app.screen, ConfirmSync)
+            messages = [str(n.message) for n in app._notifications]
+            assert "viewer is a read-only user and cannot sync employees" in messages
+            assert (await count_by_state(context))[SyncState.IN_PROGRESS] == 0
+            assert "viewer · read-only" in screen_text(app)
+
+
+async def test_sync_key_is_disabled_on_in_progress_tab(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        ids = await add_people(context, 2)
+        await request_sync(context, Selection.of(ids))
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("2")
+            await settle(pilot)
+            assert app.screen.active_bindings["s"].enabled is False
+            await pilot.press("s")
+            await settle(pilot)
+            assert not isinstance(app.screen, ConfirmSync)
+            assert "Sync works from the Not syncing and Failed tabs" in [str(n.message) for n in app._notifications]
+
+
+async def test_help_and_command_palette_list_actions(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        await add_people(context, 2)
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("question_mark")
+            await settle(pilot)
+            text = screen_text(app)
+            assert "Keys" in text and "Tick every row in the current filter" in text
+            await pilot.press("escape")
+            await pilot.press("ctrl+p")
+            await settle(pilot)
+            await pilot.press(*"sync to")
+            await settle(pilot)
+            assert "Sync to Benefits" in screen_text(app)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmSync)
+
+
+async def test_live_update_from_another_terminal(sqlite_url: str, tmp_path: Path) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        ids = await add_people(context, 3)
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert "Not syncing (3)" in screen_text(app)
+            async with context_for(sqlite_url, sim, user="someone.else") as other:
+                await request_sync(other, Selection.of(ids[:2]))
+            app._poll()  # what the 1 s timer does
+            await settle(pilot)
+            text = screen_text(app)
+            assert "Not syncing (1)" in text and "In progress (2)" in text
