@@ -82,7 +82,7 @@ class FormField(Vertical):
     """A labelled control with a problem message under it."""
 
     DEFAULT_CSS = """
-    FormField { height: auto; margin: 0 0 1 0; }
+    FormField { height: auto; margin: 0; }
     FormField > Horizontal { height: auto; }
     FormField .field-label { width: 18; padding: 0 1 0 0; text-align: right; }
     FormField .field-control { width: 1fr; max-width: 60; }
