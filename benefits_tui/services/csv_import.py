@@ -153,7 +153,8 @@ async def check_file(context: ServiceContext, data: bytes) -> tuple[list[dict[st
             for index, name in wanted:
                 try:
                     row[ATTRIBUTE_OF[name]] = parse_field(name, _unquote_formula(values[index]),
-                                                          picklists=picklists, levels=levels)
+                                                          picklists=picklists, levels=levels,
+                                                          platform_rules=False)
                 except FieldProblem as exc:
                     problems.append(RowProblem(line, name, exc.message))
                     bad = True

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, String, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from benefits_tui.db.models import Employee, SyncEvent, SyncRecord
@@ -166,7 +166,7 @@ def filter_clauses(flt: EmployeeFilter, today: dt.date) -> list[ColumnElement[bo
 
 def filtered(statement: Select[Any], flt: EmployeeFilter, today: dt.date) -> Select[Any]:
     return statement.select_from(Employee).join(SyncRecord, SyncRecord.employee_id == Employee.id).where(
-        and_(*filter_clauses(flt, today))
+        *filter_clauses(flt, today)
     )
 
 

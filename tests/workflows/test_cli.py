@@ -127,13 +127,15 @@ def test_import_bad_rows_change_nothing_and_name_each_line(run) -> None:  # type
     result = run("import", str(DATA / "bad_rows.csv"))
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert f"{DATA / 'bad_rows.csv'}: line 3, column email: 'bad.email@' is not a valid email address" in lines
+    # What the platform needs (email syntax, picklists, levels) is checked at sync, not here:
+    # an invalid email is stored as given and fails pre-flight with its reason (SPEC 4, 5).
+    assert not any("line 3" in line for line in lines)
     assert any("line 4, column date_of_birth: '01/02/1990' is not a date" in line for line in lines)
     assert any("line 5, column forenames: is required" in line for line in lines)
     assert any("line 6, column employee_number: B001 is also on line 2" in line for line in lines)
     assert any("line 6, column annual_pay: 'lots' is not a number" in line for line in lines)
-    assert any("line 6, column benefits_level: 'PLATINUM' is not a Benefits Level" in line for line in lines)
-    assert lines[-1] == "benefits-tui: 6 problems in 4 line(s); nothing was imported"
+    assert not any("PLATINUM" in line for line in lines)
+    assert lines[-1] == "benefits-tui: 4 problems in 3 line(s); nothing was imported"
     assert counts(run)["not_syncing"] == 0
 
 

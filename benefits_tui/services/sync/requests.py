@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncRecord
@@ -126,7 +126,7 @@ async def _candidate_rows(
                 yield (await session.execute(base.where(Employee.id.in_(ids[start : start + CHUNK])))).all()
         return
     flt = selection.filter or EmployeeFilter()
-    statement = base.where(and_(*filter_clauses(flt, context.clock.today()))).order_by(Employee.id)
+    statement = base.where(*filter_clauses(flt, context.clock.today())).order_by(Employee.id)
     excluded = selection.excluded
     async with context.db.read() as session:
         rows = (await session.execute(statement)).all()
