@@ -12,7 +12,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 # The email rule and the picklists are the domain's: HR's pre-flight uses the same ones.
-from benefits_tui.domain.fields import DEFAULT_PICKLISTS, EMAIL_RE, MAX_EMAIL_LENGTH, is_valid_email
+from benefits_tui.domain.fields import (
+    DEFAULT_PICKLISTS,
+    EMAIL_RE,
+    MAX_EMAIL_LENGTH,
+    REQUIRED_FOR_PLATFORM,
+    is_valid_email,
+)
 
 API_PREFIX: Final = "/v1"
 
@@ -26,18 +32,7 @@ DEFAULT_BENEFIT_LEVELS: Final[tuple[tuple[str, str], ...]] = (
 )
 """(code, name) pairs the simulator offers unless configured otherwise."""
 
-REQUIRED_CREATE_FIELDS: Final[tuple[str, ...]] = (
-    "external_id",
-    "forenames",
-    "surname",
-    "date_of_birth",
-    "gender",
-    "title",
-    "email",
-    "annual_pay",
-    "pay_basis",
-    "pay_frequency",
-)
+REQUIRED_CREATE_FIELDS: Final[tuple[str, ...]] = ("external_id", *REQUIRED_FOR_PLATFORM)
 """Fields a create must carry (non-null, non-blank)."""
 
 WRITABLE_FIELDS: Final[tuple[str, ...]] = (
