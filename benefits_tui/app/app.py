@@ -56,7 +56,7 @@ class BenefitsApp(App[None]):
         self.start_worker = start_worker
         self.poll_seconds = poll_seconds
         self.startup_error: BaseException | None = None
-        self.worker_status = "Sync worker: off"
+        self.worker_status = "Worker off"
         self._own_services = services is None
         self._clock = clock
         self._transport = transport
@@ -101,9 +101,9 @@ class BenefitsApp(App[None]):
 
     def _start_sync_worker(self) -> None:
         if not self.services.has_platform:
-            self.worker_status = "No platform configured (BENEFITS_API_URL): syncs wait in the queue"
+            self.worker_status = "No platform (BENEFITS_API_URL): syncs wait"
             return
-        self.worker_status = "Sync worker: running"
+        self.worker_status = "Worker running"
         self._sync_worker = self.run_worker(self._run_sync_worker(), name="sync-worker", group="sync-worker", exit_on_error=False)
 
     async def _run_sync_worker(self) -> None:
@@ -119,7 +119,7 @@ class BenefitsApp(App[None]):
                 self.notify(f"Sync worker paused: {first}", severity="error", markup=False)
                 with anyio.move_on_after(WORKER_RESTART_SECONDS):
                     await self._stop.wait()
-                self.worker_status = "Sync worker: running"
+                self.worker_status = "Worker running"
 
     def _worker_progress(self) -> None:
         """Called by the worker as it claims work: check for changes soon."""

@@ -76,6 +76,7 @@ class BenefitsManagementScreen(Screen[None]):
         self._detail_generation = 0
         self.activity = ""
         self.batch: tuple[int, int] | None = None  # (queued, in-progress baseline)
+        self.batch_note = ""
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -161,6 +162,7 @@ class BenefitsManagementScreen(Screen[None]):
             done = max(0, min(queued, baseline + queued - self.counts.get(SyncState.IN_PROGRESS, 0)))
             bar = self.query_one("#batch-progress", ProgressBar)
             bar.update(total=queued, progress=done)
+            self.batch_note = f"Batch: {done:,} of {queued:,} answered"
             if done >= queued:
                 self.batch = None
                 self.set_timer(2.0, self._hide_progress)
@@ -169,6 +171,7 @@ class BenefitsManagementScreen(Screen[None]):
     def _hide_progress(self) -> None:
         if self.batch is None:
             self.query_one("#batch-progress").display = False
+            self.batch_note = ""
             self.update_status()
 
     async def _load_table(self, table: EmployeeTable, *, reset_cursor: bool = False) -> None:
@@ -296,8 +299,6 @@ class BenefitsManagementScreen(Screen[None]):
         shown = len(table.ids)
         if ticked:
             text = Content.assemble((f"{ticked:,} ticked", "bold $text-accent"), f" of {shown:,}")
-        elif shown:
-            text = Content(f"0 ticked · {shown:,} shown · actions apply to the highlighted row")
         else:
             text = Content(f"0 ticked · {shown:,} shown")
         self.query_one("#ticked", Static).update(text)
@@ -306,6 +307,8 @@ class BenefitsManagementScreen(Screen[None]):
     def _activity_text(self) -> Content:
         if self.activity:
             return Content.styled(self.activity, "$text-warning")
+        if self.batch_note:
+            return Content(self.batch_note)
         in_progress = self.counts.get(SyncState.IN_PROGRESS, 0)
         status = self.app.worker_status
         if in_progress:

@@ -46,28 +46,31 @@ STATUS_TITLES = {
 
 
 def layout_columns(width: int, state: SyncState | None) -> list[tuple[Column, int]]:
-    """Columns that fit in ``width`` cells, with their widths (one space between)."""
+    """Columns that fit in ``width`` cells, with their widths (one space between).
+
+    The phase / reason column matters most where it exists; then name, email, level;
+    the department goes first when space is short.
+    """
+    status = state in STATUS_TITLES
     columns = [
         Column("tick", "", 1),
         Column("number", "Number", 7),
-        Column("name", "Name", 14, flex=3, limit=32),
+        Column("name", "Name", 14, flex=2, limit=30),
         Column("email", "Email", 16, flex=3, limit=40),
-        Column("department", "Department", 16, short="Dept"),
-        Column("level", "Benefits Level", 14, short="Level"),
+        Column("department", "Department", 16, limit=16),
+        Column("level", "Benefits Level", 14),
     ]
-    if state in STATUS_TITLES:
-        columns.append(Column("status", STATUS_TITLES[state], 16, flex=5))
-    # Narrow: shorten fixed columns, then drop the least needed.
+    if status:
+        columns.append(Column("status", STATUS_TITLES[state], 24, flex=5))  # type: ignore[index]
+
     def needed(cols: list[Column]) -> int:
         return sum(c.width for c in cols) + len(cols) - 1
 
-    if needed(columns) > width:
-        columns = [
-            Column(c.key, c.short, {"department": 11, "level": 9}[c.key], short=c.short)
-            if c.key in ("department", "level")
-            else c
-            for c in columns
-        ]
+    if needed(columns) + (30 if status else 10) > width:
+        short = {"department": ("Dept", 11), "level": ("Level", 9)}
+        columns = [Column(c.key, short[c.key][0], short[c.key][1]) if c.key in short else c for c in columns]
+    if status and width < 120:
+        columns = [c for c in columns if c.key != "department"]
     for drop in ("department", "email", "level"):
         if needed(columns) <= width:
             break
@@ -93,6 +96,8 @@ def layout_columns(width: int, state: SyncState | None) -> list[tuple[Column, in
         if given == 0:
             break
         spare -= given
+    if spare > 0 and "department" in widths:
+        widths["department"] += min(spare, 8)
     return [(c, widths[c.key]) for c in columns]
 
 
@@ -290,15 +295,20 @@ class EmployeeTable(ScrollView, can_focus=True):
             if column.key == "tick":
                 text = "☑" if ticked else "☐"
                 if ticked:
-                    cell_style = style + self.get_component_rich_style("employee-table--ticked")
+                    cell_style = style + self._foreground("employee-table--ticked")
             elif row is None:
                 text = "…" if column.key == "number" else ""
             else:
                 text, extra = self._cell(column.key, row)
                 if extra:
-                    cell_style = style + self.get_component_rich_style(extra)
+                    cell_style = style + self._foreground(extra)
             segments.append(Segment(fit(text, cell_width), cell_style))
         return Strip(segments).adjust_cell_length(width, style)
+
+    def _foreground(self, component: str) -> Style:
+        """A component's colour and emphasis, without its background (keeps the cursor bar whole)."""
+        style = self.get_component_rich_style(component)
+        return Style(color=style.color, bold=style.bold, italic=style.italic)
 
     def _cell(self, key: str, row: EmployeeRow) -> tuple[str, str]:
         if key == "number":
