@@ -154,6 +154,14 @@ async def _run(
                 Path(profile).write_text(profiler.output_text(unicode=False, show_all=False))
             sim_cpu1 = sim.cpu_seconds()
             stats = sim.stats()
+            if os.environ.get("SYNC_BENCH_TIMELINE"):
+                with urllib.request.urlopen(sim.url + "/_sim/requests", timeout=10) as response:
+                    log = json.loads(response.read())["data"]
+                start = log[0]["time"]
+                buckets: dict[int, int] = {}
+                for entry in log:
+                    buckets[int((entry["time"] - start) / 0.5)] = buckets.get(int((entry["time"] - start) / 0.5), 0) + 1
+                print(name, [buckets.get(i, 0) for i in range(max(buckets) + 1)], file=sys.stderr)
             async with ctx.db.read() as session:
                 states = dict((await session.execute(
                     select(SyncRecord.state, func.count()).group_by(SyncRecord.state))).all())

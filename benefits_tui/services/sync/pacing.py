@@ -2,12 +2,17 @@
 
 A 429's Retry-After is stored as ``blocked_until`` so that no process sends inside the
 window; an optional client-side rate limit hands out start times (``next_slot``) so that
-requests are spread out instead of bouncing off the platform's limit.
+requests are spread out instead of bouncing off the platform's limit. A process reserves
+start times a few at a time (about a tenth of a second's worth) and hands them out locally,
+so the shared row costs one write per batch rather than one per request.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+from collections import deque
 
 import anyio
 from sqlalchemy import select, update
@@ -15,11 +20,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from benefits_tui.db.models import Throttle
+from benefits_tui.platform.client import before_retry
 from benefits_tui.services.context import ServiceContext
+
+T = TypeVar("T")
 
 KEY = "platform"
 MAX_INLINE_WAIT = 2.0  # seconds a request may wait in place; longer waits reschedule
 CACHE_SECONDS = 0.1
+SLOT_BATCH_SECONDS = 0.1  # reserve about this much of the rate at once
+MAX_SLOT_BATCH = 50
+STALE_SLOT_SECONDS = 0.05  # a reserved start time this far in the past was not used: drop it
 
 
 class HeldBack(Exception):
@@ -39,6 +50,7 @@ class Pacer:
         self._blocked_until: dt.datetime | None = None
         self._read_at = -1.0
         self._lock = anyio.Lock()
+        self._slots: deque[dt.datetime] = deque()
 
     async def _ensure_row(self) -> None:
         now = self.context.clock.now()
@@ -65,33 +77,71 @@ class Pacer:
         """Wait until a request may be sent; raise :class:`HeldBack` for long waits."""
         clock = self.context.clock
         while True:
+            await self._wait_out_hold_back()
+            if self.rate <= 0:
+                return
+            slot = await self._next_slot()
+            wait = (slot - clock.now()).total_seconds()
+            if wait <= 0:
+                return
+            await anyio.sleep(wait)
+            # A 429 may have come in while this request waited for its start time: look again.
+            until = await self.blocked_until()
+            if until is None or until <= clock.now():
+                return
+
+    async def _wait_out_hold_back(self) -> None:
+        clock = self.context.clock
+        while True:
             until = await self.blocked_until()
             now = clock.now()
             if until is None or until <= now:
-                break
+                return
             wait = (until - now).total_seconds()
             if wait > MAX_INLINE_WAIT:
                 raise HeldBack(until)
             await anyio.sleep(wait)
             self._read_at = -1.0
-        if self.rate > 0:
-            slot = await self._reserve_slot()
-            wait = (slot - clock.now()).total_seconds()
-            if wait > 0:
-                await anyio.sleep(wait)
 
-    async def _reserve_slot(self) -> dt.datetime:
+    async def call(self, factory: Callable[[], Awaitable[T]]) -> T:
+        """Make one platform call when it is our turn (:meth:`wait_turn`).
+
+        The client's own retries of a GET wait for their turn too: a retry 0.4 s after a
+        5xx must not land inside a Retry-After window another process has just recorded.
+        """
+        await self.wait_turn()
+        token = before_retry.set(self.wait_turn)
+        try:
+            return await factory()
+        finally:
+            before_retry.reset(token)
+
+    async def _next_slot(self) -> dt.datetime:
+        """This request's start time: the next one this process holds, reserving more if none."""
+        async with self._lock:
+            stale = self.context.clock.now() - dt.timedelta(seconds=STALE_SLOT_SECONDS)
+            while self._slots and self._slots[0] < stale:
+                self._slots.popleft()
+            if not self._slots:
+                count = max(1, min(MAX_SLOT_BATCH, int(self.rate * SLOT_BATCH_SECONDS)))
+                first = await self._reserve_slots(count)
+                interval = dt.timedelta(seconds=1.0 / self.rate)
+                self._slots.extend(first + interval * i for i in range(count))
+            return self._slots.popleft()
+
+    async def _reserve_slots(self, count: int) -> dt.datetime:
+        """Reserve ``count`` consecutive start times in the shared row; returns the first."""
         interval = dt.timedelta(seconds=1.0 / self.rate)
         for _ in range(2):
-            now = self.context.clock.now()
             async with self.context.db.write() as session:
+                now = self.context.clock.now()
                 statement = select(Throttle).where(Throttle.key == KEY)
                 if self.context.db.is_postgresql:
                     statement = statement.with_for_update()
                 row = await session.scalar(statement)
                 if row is not None:
                     slot = max(row.next_slot or now, now)
-                    row.next_slot = slot + interval
+                    row.next_slot = slot + interval * count
                     row.updated_at = now
                     return slot
             await self._ensure_row()
@@ -100,6 +150,9 @@ class Pacer:
     async def hold_back(self, seconds: float) -> dt.datetime:
         """Record a 429's Retry-After for every process; returns the end of the window."""
         until = self.context.clock.now() + dt.timedelta(seconds=max(seconds, 0.0))
+        # This process stops at once; the others when they see the row (the write may wait
+        # for the database's write lock for a while).
+        self._hold_locally(until)
         for _ in range(2):
             async with self.context.db.write() as session:
                 result = await session.execute(
@@ -114,6 +167,10 @@ class Pacer:
             if exists:
                 break
             await self._ensure_row()
-        self._blocked_until = until
-        self._read_at = self.context.clock.monotonic()
+        self._hold_locally(until)
         return until
+
+    def _hold_locally(self, until: dt.datetime) -> None:
+        if self._blocked_until is None or self._blocked_until < until:
+            self._blocked_until = until
+        self._read_at = self.context.clock.monotonic()

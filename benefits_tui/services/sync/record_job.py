@@ -130,25 +130,66 @@ class RecordJob:
         events: list[dict[str, Any]] = (),  # type: ignore[assignment]
         *,
         release: bool = False,
-    ) -> None:
-        """Write the record (fenced by the lease token) and its history in one transaction."""
+        finish: bool = False,
+    ) -> bool:
+        """Write the record (fenced by the lease token) and its history in one transaction.
+
+        With ``finish``, the same transaction also marks the record Successful when nothing
+        is left to send (see :meth:`_finish`); returns True when it did.
+        """
         values = dict(values, updated_at=self.now)
+        events = list(events)
         if release:
             values.update(lease_owner=None, lease_expires_at=None)
+        records = SyncRecord.__table__
         async with self.context.db.write() as session:
-            result = await session.execute(
-                update(SyncRecord)
+            finished = await self._finish_values(session, values, events) if finish else False
+            connection = await session.connection()
+            result = await connection.execute(
+                update(records)
                 .where(
-                    SyncRecord.employee_id == self.claim.employee_id,
-                    SyncRecord.lease_token == self.claim.token,
-                    SyncRecord.lease_owner == self.claim.owner,
+                    records.c.employee_id == self.claim.employee_id,
+                    records.c.lease_token == self.claim.token,
+                    records.c.lease_owner == self.claim.owner,
                 )
                 .values(**values)
-                .execution_options(synchronize_session=False)
             )
             if result.rowcount != 1:
                 raise LeaseLost()
             await write_events(session, events)
+        return finished
+
+    async def _finish_values(self, session: Any, values: dict[str, Any], events: list[dict[str, Any]]) -> bool:
+        """Inside the write: if the record is in sync once ``values`` are stored, add the
+        Successful state to them (the employee row is locked first, as HR edits do)."""
+        record = self.record
+        assert record is not None
+        statement = select(Employee.revision, Employee.leave_date).where(Employee.id == self.claim.employee_id)
+        if self.context.db.is_postgresql:
+            statement = statement.with_for_update()
+        revision, leave_date = (await session.execute(statement)).one()
+        synced = values.get("synced_revision", record.synced_revision)
+        ended = values.get("coverage_ended_on", record.coverage_ended_on)
+        if revision > synced or (leave_date is not None and ended != leave_date):
+            return False  # changed meanwhile (or a termination is due): go round again
+        values.update(self._success_values(ended))
+        account_id = values.get("account_id", record.account_id)
+        events.append(self._event(Action.SUCCEEDED, answer=f"in sync with Benefits account {account_id}"))
+        return True
+
+    def _success_values(self, coverage_ended_on: dt.date | None) -> dict[str, Any]:
+        now = self.now
+        return {
+            "state": SyncState.SUCCESSFUL.value,
+            "phase": None,
+            "reason": "Coverage ended" if coverage_ended_on else None,
+            "next_attempt_at": None,
+            "attempts": 0,
+            "last_synced_at": now,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "updated_at": now,
+        }
 
     def _event(self, action: Action, **fields: Any) -> dict[str, Any]:
         return event(self.claim.employee_id, self.actor, action, self.now, **fields)
@@ -235,8 +276,7 @@ class RecordJob:
 
     async def _call(self, coroutine_factory: Any) -> Any:
         """Wait for our turn (shared 429 window, rate limit), then make the call."""
-        await self.pacer.wait_turn()
-        return await coroutine_factory()
+        return await self.pacer.call(coroutine_factory)
 
     # ----------------------------------------------------------------- the steps
 
@@ -291,14 +331,13 @@ class RecordJob:
         if rejection is not None:
             await self._fail(rejection.reason)
             return False
-        await self._save({"phase": Phase.LOOKING_UP.value})
+        if self.record.phase != Phase.LOOKING_UP.value:  # the claim usually set it already
+            await self._save({"phase": Phase.LOOKING_UP.value})
         account = await self._call(lambda: self.context.platform().find_account_by_email(employee["email"]))
         if account is None:
-            await self._save(
-                {},
-                [self._event(Action.LOOKED_UP, status_code=200, answer="no account with this email")],
-            )
-            return await self._send(CREATE, account_body(employee))
+            # The look-up's event is stored with the create's key and body (one transaction).
+            looked_up = self._event(Action.LOOKED_UP, status_code=200, answer="no account with this email")
+            return await self._send(CREATE, account_body(employee), [looked_up])
         return await self._link(account.id, found_by="email")
 
     async def _link(self, account_id: str, *, found_by: str) -> bool:
@@ -338,11 +377,13 @@ class RecordJob:
             ).first()
         return f"{row.employee_number} {row.forenames} {row.surname}" if row else None
 
-    async def _send(self, kind: str, body: dict[str, Any]) -> bool:
+    async def _send(self, kind: str, body: dict[str, Any], events: list[dict[str, Any]] | None = None) -> bool:
         """Commit the key and body first, then make the write call."""
         assert self.record is not None
         key = f"{kind}-{self.claim.employee_id}-{uuid.uuid4().hex}"
-        events = [self._event(Action.CREATE_SENT, answer="creating a new Benefits account")] if kind == CREATE else []
+        events = list(events or ())
+        if kind == CREATE:
+            events.append(self._event(Action.CREATE_SENT, answer="creating a new Benefits account"))
         await self._save(
             {
                 "request_kind": kind,
@@ -507,14 +548,17 @@ class RecordJob:
             values.update(coverage_ended_on=dt.date.fromisoformat(leave) if leave else self.employee["leave_date"])
             detail = f"coverage ends on {leave}" + (f" ({answer})" if answer else "")
         try:
-            await self._save(values, [self._event(DONE_ACTION[kind], status_code=status_code, answer=detail)])
+            # Recording the outcome and, when nothing is left to send, Successful: one write.
+            finished = await self._save(
+                values, [self._event(DONE_ACTION[kind], status_code=status_code, answer=detail)], finish=True
+            )
         except IntegrityError:
             holder = await self._holder_of(account_id or "") or "another employee"
             await self._fail(
                 f"{BENEFITS_REJECTED}: the new Benefits account {account_id} is already linked to {holder}"
             )
             return False
-        return True
+        return not finished
 
     async def _finish(self) -> bool:
         """Nothing left to send: Successful, unless HR changed something meanwhile."""
@@ -529,16 +573,8 @@ class RecordJob:
                 raise LeaseLost()
             if revision > record.synced_revision or (leave_date is not None and record.coverage_ended_on != leave_date):
                 return True  # changed meanwhile: go round again
-            now = self.now
-            record.state = SyncState.SUCCESSFUL.value
-            record.phase = None
-            record.reason = "Coverage ended" if record.coverage_ended_on else None
-            record.next_attempt_at = None
-            record.attempts = 0
-            record.last_synced_at = now
-            record.lease_owner = None
-            record.lease_expires_at = None
-            record.updated_at = now
+            for name, value in self._success_values(record.coverage_ended_on).items():
+                setattr(record, name, value)
             await write_events(
                 session,
                 [self._event(Action.SUCCEEDED, answer=f"in sync with Benefits account {record.account_id}")],

@@ -15,14 +15,15 @@ import os
 import random
 import socket
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from benefits_tui.db.models import SyncRecord
-from benefits_tui.domain.states import Action, SyncState
+from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event, write_events
 from benefits_tui.services.sync.crash import crashpoint
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 HOST = socket.gethostname()
 DEAD_OWNER_CHECK_SECONDS = 2.0
 IDLE_POLL_SECONDS = 0.5
+BUSY_POLL_SECONDS = 0.05  # while records are being worked: how soon newly due ones are seen
 
 
 def new_owner() -> str:
@@ -89,6 +91,10 @@ class SyncWorker:
         self._dead_checked = -1e9
         self._rules: PlatformRules | None = None
         self._active = 0
+        self._wake = anyio.Event()  # set when a record's task ends (a slot is free)
+        # Claims are taken in batches and held briefly so that a free slot is refilled at
+        # once, without one claiming transaction per record.
+        self.prefetch = max(1, self.concurrency // 2)
 
     async def rules(self) -> PlatformRules:
         if self._rules is None:
@@ -131,6 +137,12 @@ class SyncWorker:
             or_(SyncRecord.next_attempt_at.is_(None), SyncRecord.next_attempt_at <= now),
             lease_free,
         )
+        # A first sync starts with the look-up: show it from the claim on (saves a write).
+        first_step = and_(
+            SyncRecord.account_id.is_(None),
+            SyncRecord.request_kind.is_(None),
+            SyncRecord.platform_job_id.is_(None),
+        )
         statement = (
             select(SyncRecord.employee_id, SyncRecord.lease_owner)
             .where(due)
@@ -156,6 +168,7 @@ class SyncWorker:
                         lease_owner=self.owner,
                         lease_token=SyncRecord.lease_token + 1,
                         lease_expires_at=expires,
+                        phase=case((first_step, Phase.LOOKING_UP.value), else_=SyncRecord.phase),
                         updated_at=now,
                     )
                     .returning(SyncRecord.employee_id, SyncRecord.lease_token)
@@ -190,6 +203,23 @@ class SyncWorker:
         finally:
             self.stats.processed += 1
             self._active -= 1
+            self._wake.set()
+
+    async def _release(self, claims: list[Claim]) -> None:
+        """Give back leases taken but not started (fenced: only those still ours)."""
+        now = self.context.clock.now()
+        async with self.context.db.write() as session:
+            for claim in claims:
+                await session.execute(
+                    update(SyncRecord)
+                    .where(
+                        SyncRecord.employee_id == claim.employee_id,
+                        SyncRecord.lease_token == claim.token,
+                        SyncRecord.lease_owner == claim.owner,
+                    )
+                    .values(lease_owner=None, lease_expires_at=None, updated_at=now)
+                    .execution_options(synchronize_session=False)
+                )
 
     async def next_due_in(self) -> float | None:
         """Seconds until the next record falls due (None when nothing is In progress)."""
@@ -228,30 +258,62 @@ class SyncWorker:
         poll_seconds: float = IDLE_POLL_SECONDS,
         on_progress: Callable[[], None] | None = None,
     ) -> WorkerStats:
-        """Work until stopped; with ``until_idle``, until no employee is In progress."""
-        async with anyio.create_task_group() as group:
-            while stop is None or not stop.is_set():
-                free = self.concurrency - self._active
-                claims = await self.claim(min(free, self.concurrency)) if free > 0 else []
-                for claim in claims:
-                    self._active += 1
-                    group.start_soon(self._process, claim)
-                if claims:
+        """Work until stopped; with ``until_idle``, until no employee is In progress.
+
+        Keeps ``concurrency`` records in work: claims come in batches into a small local
+        queue (``prefetch``), and a task that ends wakes the loop to start the next at once.
+        When nothing is due, the database is asked again every ``poll_seconds`` (every
+        50 ms at most while records are being worked).
+        """
+        pending: deque[Claim] = deque()
+        clock = self.context.clock
+        exhausted = False  # the last claim found fewer due records than asked for
+        next_poll = 0.0
+        try:
+            async with anyio.create_task_group() as group:
+                while stop is None or not stop.is_set():
+                    self._wake = anyio.Event()  # before looking at the slots: no end is missed
+                    while pending and self._active < self.concurrency:
+                        self._active += 1
+                        group.start_soon(self._process, pending.popleft())
+                    want = self.concurrency + self.prefetch - self._active - len(pending)
+                    if (
+                        want > 0
+                        and (want >= self.prefetch or not pending)
+                        and (not exhausted or clock.monotonic() >= next_poll)
+                    ):
+                        claims = await self.claim(want)
+                        pending.extend(claims)
+                        exhausted = len(claims) < want
+                        if exhausted:
+                            interval = poll_seconds if self._active == 0 and not pending else BUSY_POLL_SECONDS
+                            next_poll = clock.monotonic() + min(poll_seconds, interval)
+                        if claims:
+                            if on_progress:
+                                on_progress()
+                            continue
+                    if until_idle and self._active == 0 and not pending:
+                        due = await self.next_due_in()
+                        if due is None:
+                            break
+                        await anyio.sleep(min(max(due, 0.05), poll_seconds))
+                        next_poll = 0.0
+                        continue
                     if on_progress:
                         on_progress()
-                    await anyio.sleep(0)
-                    continue
-                if until_idle and self._active == 0:
-                    due = await self.next_due_in()
-                    if due is None:
-                        break
-                    await anyio.sleep(min(max(due, 0.05), poll_seconds))
-                    continue
-                if on_progress:
-                    on_progress()
-                await anyio.sleep(poll_seconds if self._active == 0 else min(poll_seconds, 0.05))
-            if stop is not None and stop.is_set():
-                group.cancel_scope.cancel()
+                    # Sleep until a task ends (a slot frees) or it is time to look again.
+                    timeout = max(next_poll - clock.monotonic(), 0.0) if exhausted else poll_seconds
+                    with anyio.move_on_after(min(max(timeout, 0.001), poll_seconds)):
+                        await self._wake.wait()
+                if stop is not None and stop.is_set():
+                    group.cancel_scope.cancel()
+        finally:
+            if pending:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await self._release(list(pending))
+                    except Exception:  # the leases expire on their own
+                        log.exception("could not give back %d unstarted claims", len(pending))
         return self.stats
 
     async def drain(self, *, timeout: float | None = None) -> WorkerStats:
