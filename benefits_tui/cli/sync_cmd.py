@@ -15,6 +15,7 @@ from benefits_tui.domain.states import SyncState
 from benefits_tui.platform.errors import AuthError, PlatformError, PlatformUnreachable
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.queries import EmployeeFilter, resolve_numbers, state_counts
+from benefits_tui.services.sync.pacing import HeldBack, Pacer
 from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 
@@ -26,7 +27,9 @@ async def _check_platform(context: ServiceContext) -> None:
     context.settings.require_api_url()
     context.settings.token()
     try:
-        await context.platform().check_connection()
+        await Pacer(context).call(context.platform().check_connection)
+    except HeldBack:
+        return  # another process was answered 429 just now: the platform is up; don't add to it
     except (AuthError, PlatformUnreachable) as exc:
         raise CommandFailed(str(exc), EXIT_USAGE) from None
     except PlatformError:

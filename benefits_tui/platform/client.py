@@ -13,7 +13,8 @@ import asyncio
 import email.utils
 import json
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from contextvars import ContextVar
 from types import TracebackType
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
@@ -46,6 +47,11 @@ except PackageNotFoundError:  # running from a source tree
 USER_AGENT = f"benefits-tui/{__version__}"
 SNIPPET_CHARS = 200
 GET_RETRY_BASE_DELAY = 0.1  # idempotent GETs retry after 0.1 s, 0.4 s, ... on transient errors
+
+#: Awaited (when set) before each automatic retry of a GET. The sync engine sets it around
+#: its calls so that a retry waits for the shared 429 hold-back and rate limit like any
+#: other request, instead of landing inside another process's Retry-After window.
+before_retry: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar("benefits_before_retry", default=None)
 
 
 MIN_SCRUB_LENGTH = 6
@@ -241,6 +247,9 @@ class BenefitsClient:
                 if attempt >= len(self._delays):
                     raise
                 await asyncio.sleep(self._delays[attempt])
+                gate = before_retry.get()
+                if gate is not None:
+                    await gate()
                 attempt += 1
 
     async def _write(self, method: str, path: str, body: Mapping[str, Any], idempotency_key: str) -> WriteResult:

@@ -14,6 +14,7 @@ from benefits_tui.db.models import BenefitLevel, PlatformCache
 from benefits_tui.domain.fields import DEFAULT_PICKLISTS
 from benefits_tui.platform.errors import PlatformError
 from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.sync.pacing import HeldBack, Pacer
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,11 @@ async def cached_rules(context: ServiceContext) -> PlatformRules:
 async def refresh_rules(context: ServiceContext) -> PlatformRules:
     """Fetch picklists and levels from the platform and store them (outside any transaction)."""
     client = context.platform()
-    levels = await client.list_benefit_levels()
-    picklists = {name: tuple(await client.get_picklist(name)) for name in DEFAULT_PICKLISTS}
+    pacer = Pacer(context)  # these calls honour the shared 429 hold-back like the worker's
+    levels = await pacer.call(client.list_benefit_levels)
+    picklists = {}
+    for name in DEFAULT_PICKLISTS:
+        picklists[name] = tuple(await pacer.call(lambda name=name: client.get_picklist(name)))
     now = context.clock.now()
     insert_fn = pg_insert if context.db.is_postgresql else sqlite_insert
     # Upserts: several processes may refresh at the same moment.
@@ -103,4 +107,6 @@ async def platform_rules(context: ServiceContext) -> PlatformRules:
             return await refresh_rules(context)
         except PlatformError as exc:
             log.warning("could not refresh the platform's picklists and levels: %s", exc)
+        except HeldBack:
+            log.info("the platform is rate limiting: using the cached picklists and levels for now")
     return rules
