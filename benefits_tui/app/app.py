@@ -111,7 +111,7 @@ class BenefitsApp(App[None]):
         assert self._stop is not None
         while not self._stop.is_set():
             try:
-                await SyncWorker(self.services).run(stop=self._stop, on_progress=self._worker_progress)
+                await SyncWorker(self.services).run(stop=self._stop)
             except Exception as exc:
                 log.exception("sync worker stopped")
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -120,9 +120,6 @@ class BenefitsApp(App[None]):
                 with anyio.move_on_after(WORKER_RESTART_SECONDS):
                     await self._stop.wait()
                 self.worker_status = "Worker running"
-
-    def _worker_progress(self) -> None:
-        """Called by the worker as it claims work: check for changes soon."""
 
     # ------------------------------------------------------------------ live
     def _poll(self) -> None:
@@ -161,7 +158,7 @@ class BenefitsApp(App[None]):
         if self._stop is not None:
             self._stop.set()
         if self._sync_worker is not None:
-            with anyio.move_on_after(3), contextlib.suppress(Exception):
+            with anyio.move_on_after(1.5), contextlib.suppress(Exception):
                 await self._sync_worker.wait()
             self._sync_worker.cancel()
         self.workers.cancel_all()

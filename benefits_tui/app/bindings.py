@@ -20,7 +20,7 @@ SCREEN_BINDINGS: list[BindingType] = [
     Binding("slash", "focus_search", "Search", show=False),  # the search bar says so
     Binding("question_mark", "help", "Keys"),
     Binding("r", "refresh", "Refresh", show=False),
-    Binding("q", "quit", "Quit"),
+    Binding("q", "app.quit", "Quit"),
 ]
 
 SEARCH_BINDINGS: list[BindingType] = [

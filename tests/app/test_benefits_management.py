@@ -327,3 +327,76 @@ async def test_live_update_from_another_terminal(sqlite_url: str, tmp_path: Path
             await settle(pilot)
             text = screen_text(app)
             assert "Not syncing (1)" in text and "In progress (2)" in text
+
+
+async def test_stuck_records_are_flagged_and_counted(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        ids = await add_people(context, 3)
+        await request_sync(context, Selection.of(ids[:2]))
+        context.clock.advance(20 * 60)  # type: ignore[attr-defined]  # past the 15-minute threshold
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert "In progress (2, ⚠ 2 stuck)" in screen_text(app)
+            await pilot.press("2")
+            await settle(pilot)
+            text = screen_text(app)
+            assert "⚠ stuck: Queued" in text
+            assert "⚠ stuck" in text.split("Sync history")[0]  # the detail pane says so too
+
+
+async def test_workflow_keys_open_their_screens(sqlite_url: str) -> None:
+    from benefits_tui.app.screens.assign_level import AssignLevelScreen
+    from benefits_tui.app.screens.employee import EmployeeScreen
+    from benefits_tui.app.screens.leaver import LeaverScreen
+    from benefits_tui.app.screens.new_employee import NewEmployeeScreen
+
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        ids = await add_people(context, 3)
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            for key, screen_type in (
+                ("e", EmployeeScreen),
+                ("n", NewEmployeeScreen),
+                ("l", LeaverScreen),
+                ("b", AssignLevelScreen),
+            ):
+                await pilot.press(key)
+                await settle(pilot)
+                assert isinstance(app.screen, screen_type), key
+                if key in ("e", "l"):
+                    assert app.screen.employee_id == ids[0]  # type: ignore[attr-defined]
+                app.screen.dismiss(None)
+                await settle(pilot)
+                assert app.screen is main_screen(app)
+
+
+async def test_q_quits(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        await add_people(context, 1)
+        app = make_app(context)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("q")
+            await pilot.pause()
+            assert app._exit
+
+
+async def test_changing_the_search_drops_tick_all(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        await add_people(context, 12)
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("slash", *"person1", "enter")
+            await settle(pilot)
+            await pilot.press("a")
+            assert table_of(app).ticks.count == 4  # 1, 10, 11, 12
+            await pilot.press("slash", "backspace")
+            await settle(pilot)
+            assert table_of(app).ticks.count == 0  # never "all 12" by surprise

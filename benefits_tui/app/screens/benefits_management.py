@@ -268,6 +268,8 @@ class BenefitsManagementScreen(Screen[None]):
             return
         table = self.tables[event.input.state]
         table.search = event.value
+        if table.ticks.all:  # "all in filter" meant the old filter
+            table.clear_ticks()
         if self._search_timer is not None:
             self._search_timer.stop()
         self._search_timer = self._later(self.search_debounce, lambda: self.load_table(table, reset_cursor=True))
