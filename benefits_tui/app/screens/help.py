@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -24,6 +24,8 @@ class HelpScreen(ModalScreen[None]):
         }
         & VerticalScroll { height: auto; max-height: 100%; }
         & #help-footer { color: $text-muted; }
+        & .help-row { height: auto; }
+        & .help-text { width: 1fr; }
     }
     """
 
@@ -33,14 +35,16 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         width = max(len(key) for key, _ in KEY_HELP) + 2
-        rows = Content("\n").join(
-            Content.assemble((key.ljust(width), "bold $text-accent"), text) for key, text in KEY_HELP
-        )
         with Vertical() as box:
             box.border_title = "Keys"
             with VerticalScroll():
-                yield Static(rows)
-            yield Static("Actions apply to the ticked rows, or to the highlighted row when none is ticked.", id="help-footer")
+                for key, text in KEY_HELP:
+                    with Horizontal(classes="help-row"):
+                        key_cell = Static(Content.styled(key, "bold $text-accent"), classes="help-key")
+                        key_cell.styles.width = width
+                        yield key_cell
+                        yield Static(Content(text), classes="help-text")
+            yield Static("Actions use the ticked rows, or the highlighted row if none is ticked.", id="help-footer")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)
