@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
@@ -82,6 +82,16 @@ class Claim:
     employee_id: int
     token: int
     owner: str
+    # The employee and record as read in the claiming transaction: the first step needs no read.
+    employee: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    record: SyncRecord | None = field(default=None, compare=False, repr=False)
+
+
+async def read_claimed(session: Any, ids: list[int]) -> tuple[dict[int, dict[str, Any]], dict[int, SyncRecord]]:
+    """The employees and records of just-claimed IDs (inside the claiming transaction)."""
+    rows = (await session.execute(select(*_EMPLOYEE_COLUMNS).where(Employee.id.in_(ids)))).all()
+    records = (await session.scalars(select(SyncRecord).where(SyncRecord.employee_id.in_(ids)))).all()
+    return {row.id: dict(row._mapping) for row in rows}, {record.employee_id: record for record in records}
 
 
 class RecordJob:
@@ -112,6 +122,11 @@ class RecordJob:
         return self.context.clock.now()
 
     async def _load(self) -> None:
+        claim = self.claim
+        if self.record is None and claim.record is not None and claim.employee is not None:
+            self.employee, self.record = dict(claim.employee), claim.record  # read by the claim
+            self.actor = claim.record.requested_by or "benefits-sync"
+            return
         async with self.context.db.read() as session:
             row = (
                 await session.execute(select(*_EMPLOYEE_COLUMNS).where(Employee.id == self.claim.employee_id))

@@ -28,7 +28,7 @@ from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event, write_events
 from benefits_tui.services.sync.crash import crashpoint
 from benefits_tui.services.sync.pacing import Pacer
-from benefits_tui.services.sync.record_job import Claim, LeaseLost, RecordJob
+from benefits_tui.services.sync.record_job import Claim, LeaseLost, RecordJob, read_claimed
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
 
 log = logging.getLogger(__name__)
@@ -175,6 +175,7 @@ class SyncWorker:
                     .execution_options(synchronize_session=False)
                 )
             ).all()
+            employees, records = await read_claimed(session, [row.employee_id for row in claimed])
             taken_over = [row for row in rows if row.lease_owner]
             if taken_over:
                 await write_events(
@@ -187,7 +188,11 @@ class SyncWorker:
                 )
         self.stats.claimed += len(claimed)
         self.stats.reclaimed += len(taken_over)
-        return [Claim(row.employee_id, row.lease_token, self.owner) for row in claimed]
+        return [
+            Claim(row.employee_id, row.lease_token, self.owner, employees.get(row.employee_id),
+                  records.get(row.employee_id))
+            for row in claimed
+        ]
 
     # ---------------------------------------------------------------- processing
 
