@@ -365,10 +365,12 @@ class BenefitsManagementScreen(Screen[None]):
         self.tables[SyncState(pane_id)].focus()
 
     def action_focus_search(self) -> None:
-        self.query_one(f"#search-{self.active.value}", SearchBar).focus()
+        # At once, not deferred: the next key (typed fast, or pasted) must land in the box,
+        # never on the grid where a letter is an action.
+        self.set_focus(self.query_one(f"#search-{self.active.value}", SearchBar))
 
     def action_focus_table(self) -> None:
-        self.table.focus()
+        self.set_focus(self.table)
 
     def action_focus_detail(self) -> None:
         self.detail.focus()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
+from textual._time import get_time
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -24,6 +25,7 @@ class ConfirmSync(ModalScreen[bool]):
         super().__init__()
         self.plan = plan
         self.count = len(plan.to_send) + len(plan.rejected)
+        self._shown_at = float("inf")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog") as dialog:
@@ -50,7 +52,14 @@ class ConfirmSync(ModalScreen[bool]):
                 yield Button(f"Sync {self.count:,}", id="sync", variant="primary", compact=True)
 
     def on_mount(self) -> None:
+        self._shown_at = get_time()
         self.query_one("#sync", Button).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys pressed before the dialog appeared (it waits for the pre-flight) are not answers."""
+        if event.time < self._shown_at:
+            event.stop()
+            event.prevent_default()
 
     @on(Button.Pressed, "#sync")
     def action_confirm(self) -> None:
