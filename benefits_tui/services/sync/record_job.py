@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -104,10 +105,13 @@ class RecordJob:
         pacer: Pacer,
         rules: PlatformRules,
         rng: random.Random,
+        *,
+        requests: anyio.Semaphore | None = None,
     ) -> None:
         self.context = context
         self.claim = claim
         self.pacer = pacer
+        self.requests = requests  # the worker's bound on platform calls in flight
         self.rules = rules
         self.rng = rng
         self.settings = context.settings.sync
@@ -291,7 +295,10 @@ class RecordJob:
 
     async def _call(self, coroutine_factory: Any) -> Any:
         """Wait for our turn (shared 429 window, rate limit), then make the call."""
-        return await self.pacer.call(coroutine_factory)
+        if self.requests is None:
+            return await self.pacer.call(coroutine_factory)
+        async with self.requests:
+            return await self.pacer.call(coroutine_factory)
 
     # ----------------------------------------------------------------- the steps
 

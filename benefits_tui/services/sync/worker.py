@@ -37,6 +37,7 @@ HOST = socket.gethostname()
 DEAD_OWNER_CHECK_SECONDS = 2.0
 IDLE_POLL_SECONDS = 0.5
 BUSY_POLL_SECONDS = 0.05  # while records are being worked: how soon newly due ones are seen
+JOBS_PER_REQUEST = 2  # records in work per platform call in flight (see SyncWorker)
 
 
 def new_owner() -> str:
@@ -71,7 +72,12 @@ class WorkerStats:
 
 
 class SyncWorker:
-    """Runs sync records to completion with bounded concurrency."""
+    """Runs sync records to completion with bounded concurrency.
+
+    ``concurrency`` bounds the platform calls in flight. Twice as many records are in work,
+    so that while some of them write to the database, the others keep ``concurrency``
+    calls going (a record spends a good share of its time between calls).
+    """
 
     def __init__(
         self,
@@ -92,9 +98,11 @@ class SyncWorker:
         self._rules: PlatformRules | None = None
         self._active = 0
         self._wake = anyio.Event()  # set when a record's task ends (a slot is free)
+        self.jobs = self.concurrency * JOBS_PER_REQUEST
+        self.requests = anyio.Semaphore(self.concurrency)
         # Claims are taken in batches and held briefly so that a free slot is refilled at
         # once, without one claiming transaction per record.
-        self.prefetch = max(1, self.concurrency // 2)
+        self.prefetch = max(1, self.jobs // 4)
 
     async def rules(self) -> PlatformRules:
         if self._rules is None:
@@ -199,7 +207,7 @@ class SyncWorker:
     async def _process(self, claim: Claim) -> None:
         crashpoint("after_claim")
         try:
-            job = RecordJob(self.context, claim, self.pacer, await self.rules(), self.rng)
+            job = RecordJob(self.context, claim, self.pacer, await self.rules(), self.rng, requests=self.requests)
             await job.run()
         except LeaseLost:
             pass
@@ -265,7 +273,7 @@ class SyncWorker:
     ) -> WorkerStats:
         """Work until stopped; with ``until_idle``, until no employee is In progress.
 
-        Keeps ``concurrency`` records in work: claims come in batches into a small local
+        Keeps ``jobs`` records in work: claims come in batches into a small local
         queue (``prefetch``), and a task that ends wakes the loop to start the next at once.
         When nothing is due, the database is asked again every ``poll_seconds`` (every
         50 ms at most while records are being worked).
@@ -278,10 +286,10 @@ class SyncWorker:
             async with anyio.create_task_group() as group:
                 while stop is None or not stop.is_set():
                     self._wake = anyio.Event()  # before looking at the slots: no end is missed
-                    while pending and self._active < self.concurrency:
+                    while pending and self._active < self.jobs:
                         self._active += 1
                         group.start_soon(self._process, pending.popleft())
-                    want = self.concurrency + self.prefetch - self._active - len(pending)
+                    want = self.jobs + self.prefetch - self._active - len(pending)
                     if (
                         want > 0
                         and (want >= self.prefetch or not pending)
