@@ -89,7 +89,15 @@ class Action(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return ACTION_LABELS.get(self, self.value.replace("_", " ").capitalize())
+
+
+ACTION_LABELS: dict[Action, str] = {
+    Action.HR_REJECTED: "HR rejected",
+    Action.CREATE_SENT: "Create sent",
+    Action.ACCEPTED: "Accepted (async job)",
+    Action.LEASE_RECLAIMED: "Resumed after interruption",
+}
 
 
 class CreatedVia(StrEnum):

@@ -181,8 +181,8 @@ async def test_failed_row_shows_reason_and_history(sqlite_url: str) -> None:
             assert detail.employee_id == bad[0]
             text = screen_text(app)
             assert "Sync history (3, newest first)" in text
-            assert "Hr rejected" in text and "Requested" in text and "Employee added" in text
-            assert text.index("Hr rejected") < text.index("Employee added")  # newest first
+            assert "HR rejected" in text and "Requested" in text and "Employee added" in text
+            assert text.index("HR rejected") < text.index("Employee added")  # newest first
             assert "reason: HR rejected: no email address" in text
             await pilot.press("escape")
             assert isinstance(app.focused, EmployeeTable)
