@@ -77,6 +77,13 @@ class _BearerAuth(httpx.Auth):
         """
         return text.replace(self._token, "***") if len(self._token) >= MIN_SCRUB_LENGTH else text
 
+    def scrub_bytes(self, body: bytes) -> bytes:
+        """*body* with the token (if a careless platform echoed it back) replaced by ``***``."""
+        if len(self._token) < MIN_SCRUB_LENGTH:
+            return body
+        token = self._token.encode("utf-8")
+        return body.replace(token, b"***") if token in body else body
+
     def __repr__(self) -> str:
         return "_BearerAuth(token=***)"
 
@@ -333,7 +340,7 @@ class BenefitsClient:
         where = f"{method} {path}"
         if 200 <= status < 300:
             try:
-                return response.json()
+                return self._json(response)
             except (ValueError, UnicodeDecodeError):
                 raise ProtocolError(
                     f"The Benefits platform answered {where} with {status} but the body is not JSON: "
@@ -392,12 +399,17 @@ class BenefitsClient:
             problem=problem,
         )
 
+    def _json(self, response: httpx.Response) -> Any:
+        """The body parsed as JSON, without the token: whatever a platform echoes back (an
+        account, a problem's detail, a job's error) may end up in history or on screen."""
+        return json.loads(self._auth.scrub_bytes(response.content))
+
     def _problem(self, response: httpx.Response) -> Problem | None:
         content_type = response.headers.get("content-type", "")
         if "json" not in content_type:
             return None
         try:
-            data = response.json()
+            data = self._json(response)
         except (ValueError, UnicodeDecodeError):
             return None
         if not isinstance(data, Mapping) or not (data.get("code") or data.get("title") or data.get("detail")):
