@@ -10,15 +10,24 @@ from pathlib import Path
 
 import platformdirs
 
-from benefits_tui.config import APP_NAME
+from benefits_tui.config import APP_NAME, load_settings
+
+
+def _tokens() -> set[str]:
+    """The API token from wherever it is configured: the environment, the token file, the
+    config file (the crash may have happened before or while the settings were read)."""
+    tokens = {os.environ.get("BENEFITS_API_TOKEN", "").strip()}
+    try:
+        tokens.add(load_settings().token())
+    except Exception:  # noqa: BLE001 - a broken configuration must not hide the crash
+        pass
+    return {token for token in tokens if len(token) >= 6}  # as the client: a few characters cannot be hidden usefully
 
 
 def _scrub(text: str) -> str:
-    """Remove the API token from text bound for a file (it must never be written)."""
-    for name in ("BENEFITS_API_TOKEN",):
-        token = os.environ.get(name, "").strip()
-        if len(token) >= 6:  # as the client: a few characters cannot be hidden usefully
-            text = text.replace(token, "***")
+    """Remove the API token from text bound for a file or the screen (it must never be written)."""
+    for token in _tokens():
+        text = text.replace(token, "***")
     return text
 
 
