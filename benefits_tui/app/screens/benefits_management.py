@@ -420,8 +420,19 @@ class BenefitsManagementScreen(Screen[None]):
         sendable = len(plan.to_send) + len(plan.rejected)
         self.set_activity(f"Sending {plural(sendable, 'employee')} to Benefits…")
         baseline = self.counts.get(SyncState.IN_PROGRESS, 0)
+        bar = self.query_one("#batch-progress", ProgressBar)
+        if sendable > 2_000:  # a long batch: show it being written
+
+            def written(done: int, total: int) -> None:
+                bar.update(total=total, progress=done)
+                self.set_activity(f"Sending {done:,} of {total:,} employees to Benefits…")
+
+            bar.update(total=sendable, progress=0)
+            bar.display = True
+        else:
+            written = None  # type: ignore[assignment]
         try:
-            result = await request_sync(self.app.services, selection, plan=plan)
+            result = await request_sync(self.app.services, selection, plan=plan, on_progress=written)
         except Exception as exc:
             self.notify(f"Sync not sent: {_one_line(exc)}", severity="error", markup=False)
             return
@@ -436,9 +447,10 @@ class BenefitsManagementScreen(Screen[None]):
         self.table.clear_ticks()
         if result.queued:
             self.batch = (result.queued, baseline)
-            bar = self.query_one("#batch-progress", ProgressBar)
             bar.update(total=result.queued, progress=0)
             bar.display = True
+        else:
+            bar.display = False
         self.refresh_data()
 
     def _open(self, module: str, name: str, *args: Any, on_result: Callable[[Any], None] | None = None) -> None:

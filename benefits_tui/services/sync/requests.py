@@ -9,7 +9,7 @@ two users asking at the same moment share one job.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,14 +204,35 @@ async def plan_sync(
     return plan
 
 
+Progress = Callable[[int, int], None]
+
+
 async def request_sync(
-    context: ServiceContext, selection: Selection, *, plan: SyncPlan | None = None
+    context: ServiceContext,
+    selection: Selection,
+    *,
+    plan: SyncPlan | None = None,
+    on_progress: Progress | None = None,
 ) -> SyncRequestResult:
-    """Confirm a sync: queue the sendable employees, fail the rest at once with a reason."""
+    """Confirm a sync: queue the sendable employees, fail the rest at once with a reason.
+
+    Large batches are written in chunks (short transactions); ``on_progress(done, total)``
+    is called after each.
+    """
     context.require(Role.HR, "sync employees to Benefits")
     plan = plan or await plan_sync(context, selection)
-    rejected = await _reject(context, plan.rejected)
-    queued = await queue_first_syncs(context, plan.to_send)
+    total = len(plan.rejected) + len(plan.to_send)
+
+    def rejected_progress(done: int, _: int) -> None:
+        if on_progress:
+            on_progress(done, total)
+
+    def queued_progress(done: int, _: int) -> None:
+        if on_progress:
+            on_progress(len(plan.rejected) + done, total)
+
+    rejected = await _reject(context, plan.rejected, on_progress=rejected_progress)
+    queued = await queue_first_syncs(context, plan.to_send, on_progress=queued_progress)
     return SyncRequestResult(
         requested=plan.total,
         queued=len(queued),
@@ -241,7 +262,9 @@ def queued_values(context: ServiceContext) -> dict[str, Any]:
     }
 
 
-async def queue_first_syncs(context: ServiceContext, ids: Sequence[int]) -> list[int]:
+async def queue_first_syncs(
+    context: ServiceContext, ids: Sequence[int], *, on_progress: Progress | None = None
+) -> list[int]:
     """Move Not syncing / Failed records to In progress; returns the IDs this call moved."""
     moved: list[int] = []
     for start in range(0, len(ids), CHUNK):
@@ -257,10 +280,14 @@ async def queue_first_syncs(context: ServiceContext, ids: Sequence[int]) -> list
             now = context.clock.now()
             await write_events(session, (event(i, context.actor, Action.REQUESTED, now) for i in done))
         moved.extend(done)
+        if on_progress:
+            on_progress(start + len(chunk), len(ids))
     return moved
 
 
-async def _reject(context: ServiceContext, rejected: dict[int, preflight.Rejection]) -> list[int]:
+async def _reject(
+    context: ServiceContext, rejected: dict[int, preflight.Rejection], *, on_progress: Progress | None = None
+) -> list[int]:
     """Fail records at once (HR rejected) with their reasons; no platform call."""
     items = list(rejected.items())
     done: list[int] = []
@@ -296,4 +323,6 @@ async def _reject(context: ServiceContext, rejected: dict[int, preflight.Rejecti
                 rows.append(event(employee_id, context.actor, Action.HR_REJECTED, now, reason=rejection.reason))
             await write_events(session, rows)
         done.extend(employee_id for employee_id, _ in chunk)
+        if on_progress:
+            on_progress(len(done), len(items))
     return done
