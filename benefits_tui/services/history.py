@@ -13,6 +13,7 @@ from benefits_tui.db.models import SyncEvent
 from benefits_tui.domain.states import Action
 
 MAX_TEXT = 2000
+_INSERT = insert(SyncEvent.__table__)  # built once: its compiled form is cached and reused
 
 
 def _clip(text: str | None) -> str | None:
@@ -49,7 +50,7 @@ async def write_events(session: AsyncSession, rows: Iterable[dict[str, Any]]) ->
     if batch:
         # Core insert: the ORM's bulk path is much slower for large batches.
         connection = await session.connection()
-        await connection.execute(insert(SyncEvent.__table__), batch)
+        await connection.execute(_INSERT, batch)
 
 
 async def write_event(session: AsyncSession, employee_id: int, actor: str, action: Action,

@@ -93,6 +93,11 @@ class SimulatorProcess:
         with urllib.request.urlopen(self.url + "/_sim/stats", timeout=10) as response:
             return dict(json.loads(response.read()))
 
+    def request_log(self) -> list[dict[str, Any]]:
+        """The simulator's most recent /v1 requests (up to 10,000), oldest first."""
+        with urllib.request.urlopen(self.url + "/_sim/requests", timeout=10) as response:
+            return list(json.loads(response.read())["data"])
+
     def cpu_seconds(self) -> float | None:
         try:
             fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -154,14 +159,7 @@ async def _run(
                 Path(profile).write_text(profiler.output_text(unicode=False, show_all=False))
             sim_cpu1 = sim.cpu_seconds()
             stats = sim.stats()
-            if os.environ.get("SYNC_BENCH_TIMELINE"):
-                with urllib.request.urlopen(sim.url + "/_sim/requests", timeout=10) as response:
-                    log = json.loads(response.read())["data"]
-                start = log[0]["time"]
-                buckets: dict[int, int] = {}
-                for entry in log:
-                    buckets[int((entry["time"] - start) / 0.5)] = buckets.get(int((entry["time"] - start) / 0.5), 0) + 1
-                print(name, [buckets.get(i, 0) for i in range(max(buckets) + 1)], file=sys.stderr)
+            log = sim.request_log()
             async with ctx.db.read() as session:
                 states = dict((await session.execute(
                     select(SyncRecord.state, func.count()).group_by(SyncRecord.state))).all())
@@ -172,6 +170,7 @@ async def _run(
     throttled = by_status.get("429", 0)
     ok = total - throttled
     rps = ok / elapsed
+    steady = _steady_rate(log)
     successful = states.get(SyncState.SUCCESSFUL.value, 0)
     out: dict[str, Any] = {
         "employees_queued": result.queued,
@@ -180,6 +179,7 @@ async def _run(
         "requests": total,
         "requests_by_status": by_status,
         "requests_per_s": round(rps, 1),
+        "requests_per_s_steady": round(steady, 1) if steady else None,
         "share_429": round(throttled / total, 4) if total else 0.0,
         "requests_per_employee": round(total / result.queued, 3) if result.queued else None,
         "requests_per_new_account": round(ok / stats["accounts"], 3) if stats["accounts"] else None,
@@ -192,6 +192,13 @@ async def _run(
             round((sim_cpu1 - sim_cpu0) * 1000 / total, 2) if total and sim_cpu0 is not None and sim_cpu1 else None
         ),
     }
+    if os.environ.get("SYNC_BENCH_TIMELINE"):  # requests per 0.5 s, to stderr
+        start = log[0]["time"] if log else 0.0
+        buckets: dict[int, int] = {}
+        for entry in log:
+            slot = int((entry["time"] - start) / 0.5)
+            buckets[slot] = buckets.get(slot, 0) + 1
+        print(name, [buckets.get(i, 0) for i in range(max(buckets, default=-1) + 1)], file=sys.stderr)
     if sim_rate:
         out["rate_limit"] = sim_rate
         out["client_rate_limit"] = client_rate
@@ -202,6 +209,17 @@ async def _run(
         out["achieved_over_configured_concurrency"] = round(achieved / concurrency, 3)
     out["ok"] = _meets_target(name, out, sim_rate, concurrency)
     return out
+
+
+def _steady_rate(log: list[dict[str, Any]]) -> float | None:
+    """Successful requests/s between the 5th and the 95th percentile of arrival times: the
+    run without its ramp-up and its tail."""
+    times = sorted(entry["time"] for entry in log if entry.get("status") != 429)
+    if len(times) < 40:
+        return None
+    low, high = times[len(times) * 5 // 100], times[len(times) * 95 // 100]
+    inside = sum(1 for t in times if low <= t < high)
+    return inside / (high - low) if high > low else None
 
 
 def _meets_target(name: str, out: dict[str, Any], sim_rate: float, concurrency: int) -> bool | None:

@@ -10,6 +10,7 @@ idempotency key and body) is committed *before* the call, so a retry after a tim
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import random
 import uuid
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from sqlalchemy import select, update
+from sqlalchemy import Select, Update, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from benefits_tui.db.models import Employee, SyncRecord
@@ -70,6 +71,31 @@ _EMPLOYEE_COLUMNS = (
     Employee.leave_reason,
     Employee.revision,
 )
+
+
+_RECORDS = SyncRecord.__table__
+_EMPLOYEES = Employee.__table__
+# Statements built once: SQLAlchemy then reuses their compiled form without rebuilding them
+# and their cache keys for every step of every record.
+_EMPLOYEE_STATE: Select[Any] = select(_EMPLOYEES.c.revision, _EMPLOYEES.c.leave_date).where(
+    _EMPLOYEES.c.id == bindparam("employee_id")
+)
+_EMPLOYEE_STATE_LOCKED: Select[Any] = _EMPLOYEE_STATE.with_for_update()
+
+
+@functools.lru_cache(maxsize=256)
+def _fenced_update(names: tuple[str, ...]) -> Update:
+    """UPDATE of these record columns where the lease is still ours (parameters ``fence_*``
+    and ``v_<column>``)."""
+    return (
+        update(_RECORDS)
+        .where(
+            _RECORDS.c.employee_id == bindparam("fence_id"),
+            _RECORDS.c.lease_token == bindparam("fence_token"),
+            _RECORDS.c.lease_owner == bindparam("fence_owner"),
+        )
+        .values({name: bindparam(f"v_{name}", type_=_RECORDS.c[name].type) for name in names})
+    )
 
 
 class LeaseLost(Exception):
@@ -160,33 +186,26 @@ class RecordJob:
         events = list(events)
         if release:
             values.update(lease_owner=None, lease_expires_at=None)
-        records = SyncRecord.__table__
         async with self.context.db.write() as session:
-            finished = await self._finish_values(session, values, events) if finish else False
             connection = await session.connection()
-            result = await connection.execute(
-                update(records)
-                .where(
-                    records.c.employee_id == self.claim.employee_id,
-                    records.c.lease_token == self.claim.token,
-                    records.c.lease_owner == self.claim.owner,
-                )
-                .values(**values)
-            )
+            finished = await self._finish_values(connection, values, events) if finish else False
+            names = tuple(sorted(values))
+            parameters = {f"v_{name}": values[name] for name in names}
+            parameters.update(fence_id=self.claim.employee_id, fence_token=self.claim.token,
+                              fence_owner=self.claim.owner)
+            result = await connection.execute(_fenced_update(names), parameters)
             if result.rowcount != 1:
                 raise LeaseLost()
             await write_events(session, events)
         return finished
 
-    async def _finish_values(self, session: Any, values: dict[str, Any], events: list[dict[str, Any]]) -> bool:
+    async def _finish_values(self, connection: Any, values: dict[str, Any], events: list[dict[str, Any]]) -> bool:
         """Inside the write: if the record is in sync once ``values`` are stored, add the
         Successful state to them (the employee row is locked first, as HR edits do)."""
         record = self.record
         assert record is not None
-        statement = select(Employee.revision, Employee.leave_date).where(Employee.id == self.claim.employee_id)
-        if self.context.db.is_postgresql:
-            statement = statement.with_for_update()
-        revision, leave_date = (await session.execute(statement)).one()
+        statement = _EMPLOYEE_STATE_LOCKED if self.context.db.is_postgresql else _EMPLOYEE_STATE
+        revision, leave_date = (await connection.execute(statement, {"employee_id": self.claim.employee_id})).one()
         synced = values.get("synced_revision", record.synced_revision)
         ended = values.get("coverage_ended_on", record.coverage_ended_on)
         if revision > synced or (leave_date is not None and ended != leave_date):
