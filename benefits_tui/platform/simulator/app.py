@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -266,7 +266,10 @@ async def _idempotent_write(
         code = c.IDEMPOTENCY_KEY_REQUIRED if not (key or "").strip() else c.IDEMPOTENCY_KEY_INVALID
         return problem_response(400, code, problem)
     assert key is not None
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except ClientDisconnect:  # the client went away (killed) mid-body: nothing was done
+        return Response(status_code=499)
     request_print = fingerprint(request.method, request.url.path, raw)
     stored = sim.store.get_answer(key)
     if stored is not None:
