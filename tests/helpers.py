@@ -67,11 +67,13 @@ async def services(
     *,
     user: str = "hr.tester",
     clock: Clock | None = None,
+    api_url: str | None = None,
     **sync: Any,
 ) -> AsyncIterator[ServiceContext]:
+    """A service context on ``database_url``; the simulator over ASGI, or at ``api_url``."""
     from tests.conftest import make_settings
 
-    settings = make_settings(database_url, user=user)
+    settings = make_settings(database_url, user=user, **({"api_url": api_url} if api_url else {}))
     settings.sync = settings.sync.model_copy(
         update={"backoff_base_seconds": 0.01, "backoff_max_seconds": 0.05, "job_poll_seconds": 0.02, **sync}
     )

@@ -6,13 +6,16 @@ import datetime as dt
 from pathlib import Path
 
 import anyio
+import httpx
 
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.employees import record_leaver, update_employee
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import Simulator, add_people, person, services, write_preload
+from benefits_tui.platform.simulator.config import SimulatorConfig
+from benefits_tui.platform.simulator.server import start_in_thread
+from tests.helpers import TOKEN, Simulator, add_people, person, services, write_preload
 
 
 def actions(detail) -> list[str]:
@@ -171,21 +174,37 @@ async def test_transient_errors_keep_the_record_in_progress_until_it_succeeds(da
 
 
 async def test_committed_then_timed_out_create_is_retried_with_the_same_key(database_url: str) -> None:
-    sim = Simulator(timeout_rate=1.0, hang_ms=400, seed=3)
-    async with services(database_url, sim, request_timeout=0.15, max_attempts=20) as context:
-        ids = await add_people(context, 4)
-        await request_sync(context, Selection.of(ids))
-        worker = SyncWorker(context)
-        for claim in await worker.claim(10):
-            worker._active += 1
-            await worker._process(claim)
-        await anyio.sleep(0.5)  # let the hung requests finish committing on the platform
-        await sim.configure(timeout_rate=0.0)
-        await worker.drain(timeout=30)
-        details = [await employee_detail(context, i) for i in ids]
+    # A real socket, so the client's read timeout fires while the platform hangs; half the
+    # hangs come after the create was committed (the classic ambiguous outcome).
+    config = SimulatorConfig(token=TOKEN, timeout_rate=0.5, hang_ms=400, seed=11)
+    with start_in_thread(config) as running:
+        async with services(database_url, api_url=running.url, request_timeout=0.15, max_attempts=40) as context:
+            ids = await add_people(context, 6)
+            await request_sync(context, Selection.of(ids))
+            worker = SyncWorker(context)
+            ambiguous = 0
+            for _ in range(8):  # rounds of work under faults, until a create timed out
+                for claim in await worker.claim(10):
+                    worker._active += 1
+                    await worker._process(claim)
+                details = [await employee_detail(context, i) for i in ids]
+                ambiguous = sum(
+                    1 for d in details for e in d.history if e.answer and "may have been applied" in e.answer
+                )
+                if ambiguous:
+                    break
+                await anyio.sleep(0.1)
+            assert ambiguous, "no create timed out: the test proves nothing"
+            httpx.post(f"{running.url}/_sim/config", json={"timeout_rate": 0.0}).raise_for_status()
+            await anyio.sleep(0.5)  # let hung requests finish (and commit) on the platform
+            await worker.drain(timeout=30)
+            details = [await employee_detail(context, i) for i in ids]
+        stats = httpx.get(f"{running.url}/_sim/stats").json()
+        log = httpx.get(f"{running.url}/_sim/requests").json()["data"]
     assert all(d.state is SyncState.SUCCESSFUL for d in details)
-    stats = await sim.stats()
-    assert stats["accounts"] == 4 and stats["duplicate_emails"] == 0
+    assert stats["accounts"] == 6 and stats["duplicate_emails"] == 0
+    creates = [r for r in log if r["method"] == "POST" and r["path"] == "/v1/accounts"]
+    assert len({r["idempotency_key"] for r in creates}) <= 6  # retries re-sent the same key
 
 
 async def test_two_users_requesting_the_same_employees_share_one_job(database_url: str) -> None:
