@@ -168,7 +168,9 @@ async def update_employee(
     async with context.db.write() as session:
         statement = select(Employee).where(Employee.id == employee_id)
         if context.db.is_postgresql:
-            statement = statement.with_for_update()
+            # NO KEY UPDATE: serialises with the worker without blocking history INSERTs
+            # (their foreign-key check), which would deadlock with a record's holder.
+            statement = statement.with_for_update(key_share=True)
         employee = await session.scalar(statement)
         if employee is None:
             raise NotFound(f"no employee with id {employee_id}")
@@ -374,7 +376,9 @@ async def record_leaver(
     async with context.db.write() as session:
         statement = select(Employee).where(Employee.id == employee_id)
         if context.db.is_postgresql:
-            statement = statement.with_for_update()
+            # NO KEY UPDATE: serialises with the worker without blocking history INSERTs
+            # (their foreign-key check), which would deadlock with a record's holder.
+            statement = statement.with_for_update(key_share=True)
         employee = await session.scalar(statement)
         if employee is None:
             raise NotFound(f"no employee with id {employee_id}")

@@ -80,7 +80,11 @@ _EMPLOYEES = Employee.__table__
 _EMPLOYEE_STATE: Select[Any] = select(_EMPLOYEES.c.revision, _EMPLOYEES.c.leave_date).where(
     _EMPLOYEES.c.id == bindparam("employee_id")
 )
-_EMPLOYEE_STATE_LOCKED: Select[Any] = _EMPLOYEE_STATE.with_for_update()
+# FOR NO KEY UPDATE, not FOR UPDATE: it serialises with HR edits just the same, but does not
+# block the FOR KEY SHARE that every history INSERT (a foreign key to the employee) takes —
+# with FOR UPDATE, "employee, then record" here against "record, then history" in a claim
+# or a save was a deadlock on PostgreSQL.
+_EMPLOYEE_STATE_LOCKED: Select[Any] = _EMPLOYEE_STATE.with_for_update(key_share=True)
 
 
 @functools.lru_cache(maxsize=256)
@@ -606,7 +610,7 @@ class RecordJob:
         async with self.context.db.write() as session:
             statement = select(Employee.revision, Employee.leave_date).where(Employee.id == self.claim.employee_id)
             if self.context.db.is_postgresql:
-                statement = statement.with_for_update()
+                statement = statement.with_for_update(key_share=True)  # see _EMPLOYEE_STATE_LOCKED
             revision, leave_date = (await session.execute(statement)).one()
             record = await session.get(SyncRecord, self.claim.employee_id, with_for_update=self.context.db.is_postgresql)
             assert record is not None

@@ -1,0 +1,51 @@
+"""PostgreSQL lock order: the employee row lock taken to finish a record (and by HR edits)
+must not block the history INSERT of another transaction that already holds the record.
+
+Every history row references its employee, so PostgreSQL's foreign-key check takes FOR KEY
+SHARE on the employee row. A transaction holding the record that writes history (the claim
+taking over a lease, any step's save) therefore needs that lock, while a transaction that
+locked the employee FOR UPDATE and then wants the record waits for it: a deadlock (seen in
+tests/reliability/test_chaos.py as "deadlock detected" and a worker traceback). FOR NO KEY
+UPDATE still serialises HR edits with the worker and is compatible with FOR KEY SHARE.
+"""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from sqlalchemy import update
+
+from benefits_tui.db.models import SyncRecord
+from benefits_tui.domain.states import Action
+from benefits_tui.services.history import event, write_events
+from benefits_tui.services.sync import record_job
+from tests.helpers import add_people
+from tests.reliability.common import open_services
+
+
+async def test_finishing_lock_does_not_block_history_of_the_record_holder(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row-lock modes are PostgreSQL's")
+    async with open_services(database_url, None) as context:
+        [employee_id] = await add_people(context, 1)
+        now = context.clock.now()
+        async with context.db.write() as finishing:
+            # The worker finishing a record locks its employee row (as HR edits do) ...
+            await finishing.execute(record_job._EMPLOYEE_STATE_LOCKED, {"employee_id": employee_id})
+
+            async def claim_taking_over() -> None:  # ... while another holds the record and writes history
+                async with context.db.write() as session:
+                    await session.execute(
+                        update(SyncRecord).where(SyncRecord.employee_id == employee_id).values(updated_at=now)
+                    )
+                    await write_events(session, [event(employee_id, "benefits-sync", Action.LEASE_RECLAIMED, now,
+                                                       reason="resumed work left by a dead worker")])
+
+            with anyio.fail_after(5):
+                await claim_taking_over()
+
+
+def test_employee_rows_are_locked_for_no_key_update() -> None:
+    from sqlalchemy.dialects import postgresql
+
+    assert "FOR NO KEY UPDATE" in str(record_job._EMPLOYEE_STATE_LOCKED.compile(dialect=postgresql.dialect()))
