@@ -30,7 +30,10 @@ MAX_INLINE_WAIT = 2.0  # seconds a request may wait in place; longer waits resch
 CACHE_SECONDS = 0.1
 SLOT_BATCH_SECONDS = 0.1  # reserve about this much of the rate at once
 MAX_SLOT_BATCH = 50
-STALE_SLOT_SECONDS = 0.05  # a reserved start time this far in the past was not used: drop it
+# Start times left unused (a stall: CPU, the database's write lock) may be caught up on for
+# this long, like a token bucket holding a quarter of a second's worth (the platform's holds
+# a second's worth); older ones are dropped, so the rate over any window stays within it.
+CATCH_UP_SECONDS = 0.25
 
 
 class HeldBack(Exception):
@@ -119,7 +122,7 @@ class Pacer:
     async def _next_slot(self) -> dt.datetime:
         """This request's start time: the next one this process holds, reserving more if none."""
         async with self._lock:
-            stale = self.context.clock.now() - dt.timedelta(seconds=STALE_SLOT_SECONDS)
+            stale = self.context.clock.now() - dt.timedelta(seconds=CATCH_UP_SECONDS)
             while self._slots and self._slots[0] < stale:
                 self._slots.popleft()
             if not self._slots:
@@ -140,7 +143,7 @@ class Pacer:
                     statement = statement.with_for_update()
                 row = await session.scalar(statement)
                 if row is not None:
-                    slot = max(row.next_slot or now, now)
+                    slot = max(row.next_slot or now, now - dt.timedelta(seconds=CATCH_UP_SECONDS))
                     row.next_slot = slot + interval * count
                     row.updated_at = now
                     return slot
