@@ -269,10 +269,10 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--employees", type=int, default=400)
+    parser.add_argument("--employees", type=int, default=600)
     parser.add_argument("--rate-limit", type=float, default=100.0, help="simulator (and client-side) requests/s")
     parser.add_argument("--latency-ms", type=float, default=50.0)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=8, help="the product's default")
     parser.add_argument("--database-url", help="a THROW-AWAY database (emptied before each run)")
     parser.add_argument("--only", help="comma-separated run names")
     parser.add_argument("--profile", help="write a pyinstrument profile of each run to PREFIX.<run>.txt")
