@@ -247,3 +247,33 @@ async def test_429_holds_back_every_worker(database_url: str) -> None:
         window_end = hit["time"] + 1.0  # Retry-After is at least one second
         inside = [r for r in log if hit["time"] + 0.2 < r["time"] < window_end - 0.05]
         assert not inside, (hit, inside[:3])
+
+
+async def test_worker_waits_out_database_trouble_instead_of_exiting(database_url: str, monkeypatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    sim = Simulator()
+    async with services(database_url, sim) as context:
+        [employee] = await add_people(context, 1)
+        await request_sync(context, Selection.of([employee]))
+        worker = SyncWorker(context)
+        real_claim = worker.claim
+        failures = iter([OperationalError("SELECT", {}, Exception("server closed the connection"))])
+
+        async def flaky_claim(limit: int):
+            for failure in failures:
+                raise failure
+            return await real_claim(limit)
+
+        monkeypatch.setattr(worker, "claim", flaky_claim)
+        monkeypatch.setattr("benefits_tui.services.sync.worker.anyio.sleep", _fast_sleep)
+        await worker.drain(timeout=20)
+        assert worker.database_errors == 1
+        assert (await employee_detail(context, employee)).state is SyncState.SUCCESSFUL
+
+
+_real_sleep = anyio.sleep
+
+
+async def _fast_sleep(seconds: float) -> None:
+    await _real_sleep(min(seconds, 0.01))

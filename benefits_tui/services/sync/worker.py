@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import anyio
 from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from benefits_tui.db.models import SyncRecord
 from benefits_tui.domain.states import Action, Phase, SyncState
@@ -32,6 +33,9 @@ from benefits_tui.services.sync.record_job import Claim, LeaseLost, RecordJob, r
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
 
 log = logging.getLogger(__name__)
+
+# Database errors a long-running worker waits out (OperationalError is a DBAPIError).
+DATABASE_TROUBLE = (DBAPIError, OSError)
 
 HOST = socket.gethostname()
 DEAD_OWNER_CHECK_SECONDS = 2.0
@@ -93,6 +97,7 @@ class SyncWorker:
         self.pacer = Pacer(context)
         self.rng = random.Random(seed)
         self.stats = WorkerStats()
+        self.database_errors = 0
         self._dead_owners: set[str] = set()
         self._dead_checked = -1e9
         self._rules: PlatformRules | None = None
@@ -295,7 +300,11 @@ class SyncWorker:
                         and (want >= self.prefetch or not pending)
                         and (not exhausted or clock.monotonic() >= next_poll)
                     ):
-                        claims = await self.claim(want)
+                        try:
+                            claims = await self.claim(want)
+                        except DATABASE_TROUBLE as exc:
+                            await self._database_trouble(exc)
+                            continue
                         pending.extend(claims)
                         exhausted = len(claims) < want
                         if exhausted:
@@ -306,7 +315,11 @@ class SyncWorker:
                                 on_progress()
                             continue
                     if until_idle and self._active == 0 and not pending:
-                        due = await self.next_due_in()
+                        try:
+                            due = await self.next_due_in()
+                        except DATABASE_TROUBLE as exc:
+                            await self._database_trouble(exc)
+                            continue
                         if due is None:
                             break
                         await anyio.sleep(min(max(due, 0.05), poll_seconds))
@@ -328,6 +341,14 @@ class SyncWorker:
                     except Exception:  # the leases expire on their own
                         log.exception("could not give back %d unstarted claims", len(pending))
         return self.stats
+
+    async def _database_trouble(self, exc: Exception) -> None:
+        """A deadlock, a restarting server, a full disk: wait and try again, never exit."""
+        self.database_errors += 1
+        delay = min(30.0, 0.5 * 2 ** min(self.database_errors - 1, 6))
+        log.warning("database trouble while looking for work (retrying in %.1f s): %s", delay,
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        await anyio.sleep(delay)
 
     async def drain(self, *, timeout: float | None = None) -> WorkerStats:
         """Work until nothing is In progress (``benefits-tui worker --once``)."""
