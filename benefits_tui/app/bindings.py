@@ -20,6 +20,7 @@ SCREEN_BINDINGS: list[BindingType] = [
     Binding("slash", "focus_search", "Search", show=False),  # the search bar says so
     Binding("question_mark", "help", "Keys"),
     Binding("r", "refresh", "Refresh", show=False),
+    Binding("i", "integration", "Integration", show=False),
     Binding("q", "app.quit", "Quit"),
 ]
 
@@ -70,6 +71,7 @@ KEY_HELP: list[tuple[str, str]] = [
     ("n", "Add a new employee"),
     ("l", "Leaver workflow for the highlighted employee"),
     ("r", "Refresh now"),
+    ("i", "Integration settings and connection test (admins)"),
     ("↑ ↓ j k", "Move"),
     ("pgup pgdn g G", "Page up / down, first / last row"),
     ("ctrl+p", "Command palette: every action by name"),

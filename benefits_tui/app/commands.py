@@ -23,6 +23,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("Leaver", "Leaver workflow for the highlighted employee (key l)", "leaver"),
     ("Show history", "Details and sync history of the highlighted employee (enter)", "focus_detail"),
     ("Refresh now", "Reload counts and grids (key r)", "refresh"),
+    ("Integration settings", "The platform connection and a connection test, for admins (key i)", "integration"),
     ("Keys", "Every key of this screen (key ?)", "help"),
 ]
 

@@ -38,7 +38,7 @@ HR_ACTIONS = {
     "new_employee": "add employees",
     "leaver": "run the leaver workflow",
 }
-HR_KEYS = {"s": "sync", "b": "assign_level", "n": "new_employee", "l": "leaver"}
+HR_KEYS = {"s": "sync", "b": "assign_level", "n": "new_employee", "l": "leaver", "i": "integration"}
 WIDE = 140  # columns from which the detail pane sits beside the grid
 SEARCH_DEBOUNCE = 0.15
 DETAIL_DEBOUNCE = 0.08
@@ -327,12 +327,14 @@ class BenefitsManagementScreen(Screen[None]):
         services = self.app.services
         if action in HR_ACTIONS and not services.can(Role.HR):
             return f"{services.actor} is a read-only user and cannot {HR_ACTIONS[action]}"
+        if action == "integration" and not services.can(Role.ADMIN):
+            return f"{services.actor} is not an admin: only admins see the integration settings"
         if action == "sync" and self.active not in SYNCABLE:
             return "Sync works from the Not syncing and Failed tabs"
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in HR_ACTIONS and self.tables and self.disabled_reason(action):
+        if (action in HR_ACTIONS or action == "integration") and self.tables and self.disabled_reason(action):
             return None  # shown disabled in the footer
         return True
 
@@ -377,6 +379,14 @@ class BenefitsManagementScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self.refresh_data()
+
+    def action_integration(self) -> None:
+        if reason := self.disabled_reason("integration"):
+            self.notify(reason, severity="warning", markup=False)
+            return
+        from benefits_tui.app.screens.integration import IntegrationScreen
+
+        self.app.push_screen(IntegrationScreen())
 
     def action_help(self) -> None:
         from benefits_tui.app.screens.help import HelpScreen

@@ -1,0 +1,70 @@
+"""Integration settings and the connection test (admins only, SPEC 1.10)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.engine import make_url
+
+from benefits_tui.config import ConfigError, Role
+from benefits_tui.platform.errors import PlatformError
+from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.sync.pacing import HeldBack, Pacer
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """The result of testing the platform connection."""
+
+    ok: bool
+    message: str
+    elapsed_ms: float
+
+
+def integration_settings(context: ServiceContext) -> list[tuple[str, str]]:
+    """What the integration is configured with, for an admin; the token is never shown."""
+    context.require(Role.ADMIN, "see the integration settings")
+    settings = context.settings
+    if settings.api_token is not None:
+        token = "set (BENEFITS_API_TOKEN)"
+    elif settings.api_token_file is not None:
+        token = f"read from {settings.api_token_file}"
+    else:
+        token = "not set"
+    sync = settings.sync
+    return [
+        ("Benefits platform", settings.api_url or "not set (BENEFITS_API_URL)"),
+        ("API token", token),
+        ("Database", make_url(settings.database_url).render_as_string(hide_password=True)),
+        ("Acting user", f"{context.actor} ({context.role.value.replace('_', '-')})"),
+        ("Concurrency", f"{sync.concurrency} calls at once per process"),
+        ("Client rate limit", f"{sync.rate_limit:g} requests/s" if sync.rate_limit else "none"),
+        ("Retries", f"up to {sync.max_attempts} attempts or {sync.max_retry_seconds:g} s"),
+        ("Request timeout", f"{sync.request_timeout:g} s"),
+        ("Stuck after", f"{sync.stuck_after_minutes:g} minutes In progress"),
+    ]
+
+
+async def test_connection(context: ServiceContext) -> ConnectionCheck:
+    """Reach the platform with the configured URL and token; say what is wrong if not."""
+    context.require(Role.ADMIN, "test the connection")
+    started = time.perf_counter()
+    try:
+        client = context.platform()
+        await Pacer(context).call(client.check_connection)
+        levels = await Pacer(context).call(client.list_benefit_levels)
+    except ConfigError as exc:
+        return ConnectionCheck(False, str(exc), (time.perf_counter() - started) * 1000)
+    except PlatformError as exc:
+        return ConnectionCheck(False, str(exc), (time.perf_counter() - started) * 1000)
+    except HeldBack as held:
+        return ConnectionCheck(
+            False,
+            f"The platform's rate limit holds every call back until {held.until.astimezone():%H:%M:%S}; try again then.",
+            (time.perf_counter() - started) * 1000,
+        )
+    elapsed = (time.perf_counter() - started) * 1000
+    names = ", ".join(level.code for level in levels) or "none"
+    return ConnectionCheck(True, f"Connected: the platform answered in {elapsed:.0f} ms; levels on offer: {names}",
+                           elapsed)

@@ -1,0 +1,61 @@
+"""Admins see the integration settings and test the connection (SPEC 1.10); others cannot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benefits_tui.app.screens.integration import IntegrationScreen
+from benefits_tui.config import Role
+from tests.app.conftest import context_for, make_app, screen_text, settle
+from tests.helpers import TOKEN, Simulator, add_people
+
+
+async def test_admin_sees_settings_without_the_token_and_tests_the_connection(tmp_path: Path) -> None:
+    sim = Simulator()
+    async with context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim, role=Role.ADMIN) as context:
+        await add_people(context, 2)
+        app = make_app(context)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("i")
+            await settle(pilot)
+            assert isinstance(app.screen, IntegrationScreen)
+            text = screen_text(app)
+            assert "http://benefits.test" in text and "set (BENEFITS_API_TOKEN)" in text
+            assert TOKEN not in text
+            await pilot.press("t")
+            await settle(pilot)
+            text = screen_text(app)
+            assert "Connected" in text and "CORE" in text
+            assert TOKEN not in text
+            await pilot.press("escape")
+            await settle(pilot)
+            assert not isinstance(app.screen, IntegrationScreen)
+
+
+async def test_a_wrong_token_is_reported_by_the_connection_test(tmp_path: Path) -> None:
+    sim = Simulator()
+    sim.config.token = "a-different-token-value"
+    async with context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim, role=Role.ADMIN) as context:
+        app = make_app(context)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("i")
+            await settle(pilot)
+            await pilot.press("t")
+            await settle(pilot)
+            text = screen_text(app)
+            assert "BENEFITS_API_TOKEN" in text and "Connected" not in text
+
+
+async def test_hr_users_cannot_open_the_integration_settings(tmp_path: Path) -> None:
+    sim = Simulator()
+    async with context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim, role=Role.HR) as context:
+        await add_people(context, 1)
+        app = make_app(context)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("i")
+            await settle(pilot)
+            assert not isinstance(app.screen, IntegrationScreen)
+            assert any("only admins" in str(n.message) for n in app._notifications)
