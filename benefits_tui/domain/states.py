@@ -54,13 +54,13 @@ class Phase(StrEnum):
 
 PHASE_LABELS: dict[Phase, str] = {
     Phase.QUEUED: "Queued",
-    Phase.LOOKING_UP: "Looking up account by email",
+    Phase.LOOKING_UP: "Looking up by email",
     Phase.CREATING: "Creating account",
-    Phase.WAITING_JOB: "Waiting for a platform job",
+    Phase.WAITING_JOB: "Waiting for platform job",
     Phase.UPDATING: "Sending update",
     Phase.TERMINATING: "Ending coverage",
-    Phase.RETRYING: "Retrying after an error",
-    Phase.THROTTLED: "Held back by the platform's rate limit",
+    Phase.RETRYING: "Retrying after error",
+    Phase.THROTTLED: "Rate limited by platform",
 }
 
 

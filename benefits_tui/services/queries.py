@@ -72,7 +72,7 @@ def waiting_for(phase: Phase | None, next_attempt_at: dt.datetime | None) -> str
     """What an In progress record waits for, for people (SPEC 1.11)."""
     label = phase.label if phase else Phase.QUEUED.label
     if phase in (Phase.RETRYING, Phase.THROTTLED, Phase.WAITING_JOB) and next_attempt_at:
-        return f"{label}; next attempt at {next_attempt_at.astimezone().strftime('%H:%M:%S')}"
+        return f"{label}; next at {next_attempt_at.astimezone().strftime('%H:%M:%S')}"
     return label
 
 
