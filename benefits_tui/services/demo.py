@@ -11,25 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benefits_tui.domain.states import SyncState
+from benefits_tui.platform.contract import WRITABLE_FIELDS
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.queries import EmployeeFilter, list_ids
 from benefits_tui.services.seed import generate, seed_employees
 from benefits_tui.services.sync.requests import Selection, request_sync
 
-PRELOAD_COLUMNS = (
-    "external_id",
-    "email",
-    "title",
-    "forenames",
-    "surname",
-    "date_of_birth",
-    "gender",
-    "annual_pay",
-    "pay_basis",
-    "pay_frequency",
-    "benefit_level",
-    "job_title",
-)
+# The account fields a pre-existing account carries (no address: the CSV keeps it flat).
+PRELOAD_COLUMNS = tuple(name for name in WRITABLE_FIELDS if name != "address")
 
 
 def write_preload_csv(path: str | Path, count: int, seed: int = 0, every: int = 20) -> int:

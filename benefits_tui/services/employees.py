@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncRecord
@@ -157,6 +158,20 @@ async def add_employee(
     raise ServiceError("could not allocate an employee number; try again")
 
 
+async def _locked_employee(context: ServiceContext, session: AsyncSession, employee_id: int) -> Employee:
+    """The employee row, locked for this write transaction (PostgreSQL; SQLite's write lock
+    already serialises writers)."""
+    statement = select(Employee).where(Employee.id == employee_id)
+    if context.db.is_postgresql:
+        # NO KEY UPDATE: serialises with the worker without blocking history INSERTs
+        # (their foreign-key check), which would deadlock with a record's holder.
+        statement = statement.with_for_update(key_share=True)
+    employee = await session.scalar(statement)
+    if employee is None:
+        raise NotFound(f"no employee with id {employee_id}")
+    return employee
+
+
 async def update_employee(
     context: ServiceContext, employee_id: int, changes: Mapping[str, Any]
 ) -> ChangeResult:
@@ -166,14 +181,7 @@ async def update_employee(
         raise InvalidInput({name: "is required" for name in ("forenames", "surname") if name in changes and not changes[name]})
     now = context.clock.now()
     async with context.db.write() as session:
-        statement = select(Employee).where(Employee.id == employee_id)
-        if context.db.is_postgresql:
-            # NO KEY UPDATE: serialises with the worker without blocking history INSERTs
-            # (their foreign-key check), which would deadlock with a record's holder.
-            statement = statement.with_for_update(key_share=True)
-        employee = await session.scalar(statement)
-        if employee is None:
-            raise NotFound(f"no employee with id {employee_id}")
+        employee = await _locked_employee(context, session, employee_id)
         changed = [name for name, value in changes.items() if getattr(employee, name) != value]
         if not changed:
             return ChangeResult(employee_id, (), False, False)
@@ -374,14 +382,7 @@ async def record_leaver(
     reason = cleaned
     now = context.clock.now()
     async with context.db.write() as session:
-        statement = select(Employee).where(Employee.id == employee_id)
-        if context.db.is_postgresql:
-            # NO KEY UPDATE: serialises with the worker without blocking history INSERTs
-            # (their foreign-key check), which would deadlock with a record's holder.
-            statement = statement.with_for_update(key_share=True)
-        employee = await session.scalar(statement)
-        if employee is None:
-            raise NotFound(f"no employee with id {employee_id}")
+        employee = await _locked_employee(context, session, employee_id)
         if employee.start_date is not None and leave_date < employee.start_date:
             raise InvalidInput({"leave_date": f"is before the start date ({employee.start_date.isoformat()})"})
         record = await session.get(SyncRecord, employee_id, with_for_update=context.db.is_postgresql)
