@@ -25,7 +25,7 @@ from benefits_tui.app.widgets.tab_label import tab_label
 from benefits_tui.config import Role
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.errors import NotFound, ServiceError
-from benefits_tui.services.queries import count_by_state, employee_detail, list_ids, stuck_count
+from benefits_tui.services.queries import count_by_state, employee_detail, fetch_rows, list_ids, stuck_count
 from benefits_tui.services.sync.requests import Selection, SyncPlan, plan_sync, request_sync
 
 if TYPE_CHECKING:
@@ -188,7 +188,12 @@ class BenefitsManagementScreen(Screen[None]):
                 if table.search != search:
                     reset_cursor = True
                     continue
-                table.set_ids(ids, reset_cursor=reset_cursor)
+                # The rows the new filter shows first, so that one frame paints them.
+                rows = await fetch_rows(self.app.services, table.window_for(ids, reset_cursor=reset_cursor))
+                if table.search != search:
+                    reset_cursor = True
+                    continue
+                table.set_ids(ids, reset_cursor=reset_cursor, rows=rows)
                 if table.state not in self._load_again:
                     break
                 reset_cursor = False

@@ -8,6 +8,7 @@ Line 0 is the header, whose checkbox is the select-all toggle; line ``1 + i`` sh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
@@ -169,21 +170,46 @@ class EmployeeTable(ScrollView, can_focus=True):
         cached = self._rows.get(employee_id)
         return cached[1] if cached else None
 
-    def set_ids(self, ids: list[int], *, reset_cursor: bool = False) -> None:
-        """The filter now matches ``ids`` (in order); rows on screen are fetched again."""
+    def _cursor_for(self, ids: list[int], reset_cursor: bool) -> int:
+        """Where the cursor lands when the filter becomes ``ids``: on the same employee if kept."""
         previous = self.highlighted_id
+        if reset_cursor or previous is None:
+            return 0
+        try:
+            return ids.index(previous)
+        except ValueError:
+            return min(self.cursor, max(0, len(ids) - 1))
+
+    def window_for(self, ids: list[int], *, reset_cursor: bool = False) -> list[int]:
+        """The IDs that can be on screen once ``set_ids(ids)`` runs (wherever the cursor scrolls).
+
+        Fetching their rows first and handing them to :meth:`set_ids` paints the new filter in
+        one frame, instead of a frame of old rows while the window is fetched.
+        """
+        cursor = self._cursor_for(ids, reset_cursor)
+        page = self.page_size
+        return ids[max(0, cursor - page - 1) : cursor + page + 1]
+
+    def set_ids(
+        self,
+        ids: list[int],
+        *,
+        reset_cursor: bool = False,
+        rows: Sequence[EmployeeRow] | None = None,
+    ) -> None:
+        """The filter now matches ``ids`` (in order); rows on screen are fetched again.
+
+        ``rows``: rows just fetched for (part of) the new window (see :meth:`window_for`).
+        """
+        self.cursor = self._cursor_for(ids, reset_cursor)
         self.ids = ids
         self.loaded = True
         self.stale = False
         self.ticks.restrict_to(ids)
-        if reset_cursor or previous is None:
-            self.cursor = 0
-        else:
-            try:
-                self.cursor = ids.index(previous)
-            except ValueError:
-                self.cursor = min(self.cursor, max(0, len(ids) - 1))
         self.invalidate_rows()
+        if rows is not None:
+            for row in rows:
+                self._rows[row.id] = (self._generation, row)
         self._update_virtual_size()
         self._scroll_cursor_into_view()
         self.refresh()
