@@ -8,6 +8,7 @@ created inside the app's event loop, as the async engine requires) or
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from typing import Any
 
@@ -68,6 +69,7 @@ class BenefitsApp(App[None]):
         self._polls = 0
         self._polling = False
         self._closed = False
+        self._heap_frozen = False
         self.main_screen: Any = None
 
     # ------------------------------------------------------------------ start
@@ -141,6 +143,16 @@ class BenefitsApp(App[None]):
         finally:
             self._polling = False
 
+    def freeze_heap(self) -> None:
+        """Once the first screen is up: what is alive then leaves the garbage collector's reach.
+
+        That is ~150,000 objects (Textual, SQLAlchemy, the screen) that a full collection would
+        otherwise walk every so often: an 80-130 ms pause, felt as a late key. Undone on close.
+        """
+        if not self._heap_frozen and not self._closed:
+            self._heap_frozen = True
+            gc.freeze()
+
     def refresh_data(self) -> None:
         """Reload what the main screen shows (HR workflow screens call this after a change)."""
         if self.main_screen is not None:
@@ -155,6 +167,8 @@ class BenefitsApp(App[None]):
         if self._closed:
             return
         self._closed = True
+        if self._heap_frozen:
+            gc.unfreeze()
         if self._stop is not None:
             self._stop.set()
         if self._sync_worker is not None:

@@ -143,6 +143,7 @@ class BenefitsManagementScreen(Screen[None]):
                     await self._load_detail(self.detail.employee_id, self._detail_generation)
                 if not self._reload_again:
                     break
+            self.app.freeze_heap()  # after the first load (then a no-op)
         except ServiceError as exc:
             self.notify(_one_line(exc), severity="error", markup=False)
         finally:
