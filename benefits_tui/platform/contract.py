@@ -14,8 +14,6 @@ from typing import Any, Final
 # The email rule and the picklists are the domain's: HR's pre-flight uses the same ones.
 from benefits_tui.domain.fields import (
     DEFAULT_PICKLISTS,
-    EMAIL_RE,
-    MAX_EMAIL_LENGTH,
     REQUIRED_FOR_PLATFORM,
     is_valid_email,
 )

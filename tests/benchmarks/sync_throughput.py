@@ -171,7 +171,6 @@ async def _run(
     ok = total - throttled
     rps = ok / elapsed
     steady = _steady_rate(log)
-    successful = states.get(SyncState.SUCCESSFUL.value, 0)
     out: dict[str, Any] = {
         "employees_queued": result.queued,
         "rejected_by_preflight": result.rejected,

@@ -212,7 +212,7 @@ async def run_naive(url: str, samples: int, budget: float) -> dict[str, Any]:
     from textual.coordinate import Coordinate
     from textual.widgets import DataTable, Input
 
-    from benefits_tui.db.models import Employee, SyncRecord
+    from benefits_tui.db.models import Employee
     from benefits_tui.domain.states import SyncState
     from benefits_tui.services.context import open_context
     from benefits_tui.services.queries import EmployeeFilter, filtered

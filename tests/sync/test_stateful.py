@@ -34,7 +34,7 @@ from benefits_tui.services.sync import record_job
 from benefits_tui.services.sync.record_job import LeaseLost, RecordJob
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import TOKEN, Simulator, add_people, person, services
+from tests.helpers import Simulator, add_people, services
 
 EMPLOYEES = 5
 PRELOADED = "TEST.PERSON1@example.com"  # employee 1 links to this pre-existing account

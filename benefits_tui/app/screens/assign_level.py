@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, LoadingIndicator, Select, Static
 
-from benefits_tui.app.widgets.forms import host_of, level_options, notify, refresh_host, refusal, shown
+from benefits_tui.app.widgets.forms import host_of, level_options, notify, refresh_host, refusal, show_refusal, shown
 from benefits_tui.services.employees import assign_level
 from benefits_tui.services.errors import ServiceError
 from benefits_tui.services.sync.reference import platform_rules
@@ -53,10 +53,7 @@ class AssignLevelScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.query_one("#refusal").display = False
         self.refused = refusal(host_of(self).services, "assign Benefits Levels")
-        if self.refused:
-            line = self.query_one("#refusal", Static)
-            line.update(shown(f"Read only: {self.refused}."))
-            line.display = True
+        show_refusal(self, self.refused)
         self._load()
 
     @work(exclusive=True, group="load")

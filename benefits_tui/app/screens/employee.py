@@ -25,6 +25,7 @@ from benefits_tui.app.widgets.forms import (
     notify,
     refresh_host,
     refusal,
+    show_refusal,
     show_problems,
     shown,
     text_of,
@@ -105,11 +106,7 @@ class EmployeeScreen(Screen[bool]):
             + shown(f"{detail.employee_number} {detail.name}", "bold")
         )
         self.query_one("#sync-line", Static).update(sync_line(detail))
-        if self.refused:
-            line = self.query_one("#refusal", Static)
-            line.update(shown(f"Read only: {self.refused}."))
-            line.display = True
-            self.query_one("#save", Button).disabled = True
+        show_refusal(self, self.refused, disable="save")
         body = self.query_one("#body")
         await body.remove_children()
         values = self._values(detail)

@@ -26,6 +26,7 @@ from benefits_tui.app.widgets.forms import (
     notify,
     refresh_host,
     refusal,
+    show_refusal,
     show_problems,
     shown,
 )
@@ -66,11 +67,7 @@ class LeaverScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.query_one("#refusal").display = False
         self.refused = refusal(host_of(self).services, "record leavers")
-        if self.refused:
-            line = self.query_one("#refusal", Static)
-            line.update(shown(f"Read only: {self.refused}."))
-            line.display = True
-            self.query_one("#confirm", Button).disabled = True
+        show_refusal(self, self.refused, disable="confirm")
         self._load()
         self.call_after_refresh(focus_control, self.query_one("#field-leave_date", FormField))
 

@@ -25,6 +25,7 @@ from benefits_tui.app.widgets.forms import (
     notify,
     refresh_host,
     refusal,
+    show_refusal,
     show_problems,
     shown,
 )
@@ -95,10 +96,7 @@ class NewEmployeeScreen(Screen[int | None]):
         body = self.query_one("#body")
         await body.remove_children()
         await body.mount(self._form(self.rules))
-        if self.refused:
-            refusal_line = self.query_one("#refusal", Static)
-            refusal_line.update(shown(f"Read only: {self.refused}."))
-            refusal_line.display = True
+        show_refusal(self, self.refused)
         self.query_one("#buttons").display = True
         self._go(self.mode and self._first_step() or "choose")
 

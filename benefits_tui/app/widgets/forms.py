@@ -73,6 +73,18 @@ def refusal(context: ServiceContext, action: str) -> str | None:
     return None
 
 
+def show_refusal(screen: Any, refused: str | None, *, disable: str | None = None) -> None:
+    """Show why a read-only user cannot save on the screen's ``#refusal`` line (SPEC 1.10),
+    disabling the button ``disable`` (an id) when given."""
+    if not refused:
+        return
+    line = screen.query_one("#refusal")
+    line.update(shown(f"Read only: {refused}."))
+    line.display = True
+    if disable:
+        screen.query_one(f"#{disable}").disabled = True
+
+
 def notify(app: App[Any], message: str, *, severity: str = "information", title: str = "") -> None:
     """A notification whose text is shown literally (names may hold ``[bold]``)."""
     app.notify(message, title=title, severity=cast(Any, severity), markup=False)
