@@ -38,6 +38,14 @@ class Simulator:
         async with httpx.AsyncClient(transport=self.transport, base_url="http://benefits.test") as client:
             return await client.post(path, json=payload, headers={"Authorization": f"Bearer {TOKEN}"})
 
+    async def post_account(self, body: dict[str, Any]) -> httpx.Response:
+        """Create an account directly on the platform (as another system would)."""
+        async with httpx.AsyncClient(transport=self.transport, base_url="http://benefits.test") as client:
+            return await client.post(
+                "/v1/accounts", json=body,
+                headers={"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": f"other-{id(body)}"},
+            )
+
     async def configure(self, **changes: Any) -> None:
         """Change fault settings at run time (``POST /_sim/config``)."""
         response = await self.post("/_sim/config", changes)

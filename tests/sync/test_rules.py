@@ -277,3 +277,58 @@ _real_sleep = anyio.sleep
 
 async def _fast_sleep(seconds: float) -> None:
     await _real_sleep(min(seconds, 0.01))
+
+
+async def test_account_already_linked_to_another_employee_fails_naming_them(database_url: str) -> None:
+    sim = Simulator()
+    async with services(database_url, sim) as context:
+        [leaver] = await add_people(context, 1, email="shared.mailbox@example.com")
+        await request_sync(context, Selection.of([leaver]))
+        await SyncWorker(context).drain(timeout=20)
+        # The first holder left long ago (no longer current, so HR's shared-email check
+        # does not see them); a new starter is given the same mailbox.
+        await record_leaver(context, leaver, dt.date(2026, 1, 1), "Resignation")
+        await SyncWorker(context).drain(timeout=20)
+        [starter] = await add_people(context, 1, start=2, email="Shared.Mailbox@example.com")
+        await request_sync(context, Selection.of([starter]))
+        await SyncWorker(context).drain(timeout=20)
+        old, new = await employee_detail(context, leaver), await employee_detail(context, starter)
+    assert new.state is SyncState.FAILED and new.account_id is None
+    assert old.account_id and old.account_id in (new.reason or "")
+    assert old.employee_number in (new.reason or "") and "already linked" in (new.reason or "")
+    assert (await sim.stats())["accounts"] == 1
+
+
+async def test_async_job_that_ends_in_error_is_resolved_without_a_duplicate(database_url: str) -> None:
+    sim = Simulator(async_ratio=1.0, job_delay_ms=200)
+    async with services(database_url, sim) as context:
+        [employee] = await add_people(context, 1)
+        await request_sync(context, Selection.of([employee]))
+        worker = SyncWorker(context)
+        for claim in await worker.claim(5):
+            worker._active += 1
+            await worker._process(claim)
+        assert (await employee_detail(context, employee)).phase is not None
+        # Before the job completes, someone else creates an account with the same email:
+        # the platform's job then ends in error (email_in_use).
+        await sim.configure(async_ratio=0.0)
+        response = await sim.post_account({"external_id": "OTHER", **_account_fields(email="test.person1@example.com")})
+        assert response.status_code == 201, response.text
+        other_id = response.json()["id"]
+        await anyio.sleep(0.25)
+        await worker.drain(timeout=20)
+        detail = await employee_detail(context, employee)
+    history = " ".join(f"{e.action} {e.answer or ''} {e.reason or ''}" for e in detail.history)
+    assert "retry_scheduled" in history and "in use" in history, history  # the job's error is in the history
+    assert detail.state is SyncState.SUCCESSFUL and detail.account_id == other_id  # linked, not duplicated
+    assert (await sim.stats())["duplicate_emails"] == 0
+
+
+def _account_fields(**overrides: object) -> dict[str, object]:
+    values = {
+        "email": "someone@example.com", "title": "Ms", "forenames": "Other", "surname": "Person",
+        "date_of_birth": "1990-01-01", "gender": "F", "annual_pay": 30000, "pay_basis": "Salary",
+        "pay_frequency": "Monthly",
+    }
+    values.update(overrides)
+    return values
