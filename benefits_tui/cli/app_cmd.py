@@ -110,6 +110,7 @@ def demo(ctx: click.Context, employees: int, seed: int, presync: float, theme: s
             database_url=f"sqlite+aiosqlite:///{directory / 'demo.db'}",
             api_url=simulator.url,
             api_token=token,
+            default_role="admin",  # the demo shows everything, the integration settings too
         )
         try:
             settings = load_settings(**flags)
