@@ -195,6 +195,8 @@ def parse_field(name: str, raw: str | None, *, picklists: dict[str, tuple[str, .
     if name == "annual_pay":
         return parse_pay(name, text)
     if name == "email":
+        if has_control_characters(text):  # stored as given by the import: never an escape sequence
+            raise FieldProblem(name, "contains control characters")
         if platform_rules and not is_valid_email(text):
             raise FieldProblem(name, f"{text!r} is not a valid email address")
         return text
@@ -207,6 +209,8 @@ def parse_field(name: str, raw: str | None, *, picklists: dict[str, tuple[str, .
             raise FieldProblem(name, f"{text!r} is not one of {', '.join(allowed)}")
         return match
     if name in ("benefits_level", "benefit_level"):
+        if has_control_characters(text):
+            raise FieldProblem(name, "contains control characters")
         code = text.upper()
         if platform_rules and levels is not None and code not in levels:
             raise FieldProblem(name, f"{text!r} is not a Benefits Level ({', '.join(levels)})")
