@@ -277,9 +277,9 @@ async def test_screen_shows_hostile_rows_literally(sqlite_url: str) -> None:
             assert "\x1b" not in text
             assert "[bold]x Q" in text  # markup shown as text, not applied
             # Search for a hostile string: only that row, shown literally, in the grid and the detail pane.
-            for needle, shown in [("[bold]x", "[bold]x"), ("Smith [admin]", "Smith [admin]"),
-                                  ("Bob [/x]", "Bob [/x]"), ("[link=https://evil]", "[link=https://evil]click[/link]"),
-                                  ("DROP TABLE", "Robert'); DROP TABLE employees;--"), ("👩🏽", "👩🏽")]:
+            for needle, shown in [("smith [admin]", "Smith [admin]"), ("bob [/x]", "Bob [/x]"),
+                                  ("[link=https", "[link=https://evil]click[/link]"),
+                                  ("drop table", "Robert'); DROP TABLE employees;--")]:
                 await pilot.press("slash", *needle)
                 await settle(pilot)
                 assert len(screen.table.ids) == 1, needle
