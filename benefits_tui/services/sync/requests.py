@@ -8,12 +8,13 @@ two users asking at the same moment share one job.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, true, update
 
 from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncRecord
@@ -55,6 +56,8 @@ class SyncPlan:
     already_synced: int = 0
     rejected: dict[int, preflight.Rejection] = field(default_factory=dict)
     without_level: int = 0
+    # When the plan looked: a record requested by someone else since then is theirs.
+    planned_at: dt.datetime | None = None
 
     @property
     def rejected_by_kind(self) -> Counter[str]:
@@ -177,7 +180,7 @@ async def plan_sync(
     """Pre-flight every selected employee without changing anything."""
     rules = rules or await platform_rules(context)
     holders = await shared_emails(context)
-    plan = SyncPlan()
+    plan = SyncPlan(planned_at=context.clock.now())
     async for chunk in _candidate_rows(context, selection):
         for row in chunk:
             plan.total += 1
@@ -231,8 +234,10 @@ async def request_sync(
         if on_progress:
             on_progress(len(plan.rejected) + done, total)
 
-    rejected = await _reject(context, plan.rejected, on_progress=rejected_progress)
-    queued = await queue_first_syncs(context, plan.to_send, on_progress=queued_progress)
+    rejected = await _reject(context, plan.rejected, plan.planned_at, on_progress=rejected_progress)
+    queued = await queue_first_syncs(
+        context, plan.to_send, on_progress=queued_progress, not_requested_since=plan.planned_at
+    )
     return SyncRequestResult(
         requested=plan.total,
         queued=len(queued),
@@ -262,17 +267,36 @@ def queued_values(context: ServiceContext) -> dict[str, Any]:
     }
 
 
+def _not_requested_since(moment: dt.datetime | None) -> ColumnElement[bool]:
+    """Nobody asked for this record after ``moment`` (two users asking at once share it)."""
+    if moment is None:
+        return true()
+    return or_(SyncRecord.requested_at.is_(None), SyncRecord.requested_at <= moment)
+
+
 async def queue_first_syncs(
-    context: ServiceContext, ids: Sequence[int], *, on_progress: Progress | None = None
+    context: ServiceContext,
+    ids: Sequence[int],
+    *,
+    on_progress: Progress | None = None,
+    not_requested_since: dt.datetime | None = None,
 ) -> list[int]:
-    """Move Not syncing / Failed records to In progress; returns the IDs this call moved."""
+    """Move Not syncing / Failed records to In progress; returns the IDs this call moved.
+
+    Only records still requestable, and not requested by someone else after
+    ``not_requested_since`` (the moment the caller's plan looked), are moved.
+    """
     moved: list[int] = []
     for start in range(0, len(ids), CHUNK):
         chunk = list(ids[start : start + CHUNK])
         async with context.db.write() as session:
             statement = (
                 update(SyncRecord)
-                .where(SyncRecord.employee_id.in_(chunk), SyncRecord.state.in_(REQUESTABLE))
+                .where(
+                    SyncRecord.employee_id.in_(chunk),
+                    SyncRecord.state.in_(REQUESTABLE),
+                    _not_requested_since(not_requested_since),
+                )
                 .values(**queued_values(context))
                 .returning(SyncRecord.employee_id)
             )
@@ -286,43 +310,48 @@ async def queue_first_syncs(
 
 
 async def _reject(
-    context: ServiceContext, rejected: dict[int, preflight.Rejection], *, on_progress: Progress | None = None
+    context: ServiceContext,
+    rejected: dict[int, preflight.Rejection],
+    planned_at: dt.datetime | None,
+    *,
+    on_progress: Progress | None = None,
 ) -> list[int]:
-    """Fail records at once (HR rejected) with their reasons; no platform call."""
+    """Fail records at once (HR rejected) with their reasons; no platform call.
+
+    Each row is failed only if nobody requested it since the plan looked, and its history
+    is written only then: two users confirming at once record one request, not two.
+    """
     items = list(rejected.items())
     done: list[int] = []
     for start in range(0, len(items), CHUNK):
         chunk = items[start : start + CHUNK]
         now = context.clock.now()
         async with context.db.write() as session:
-            records = SyncRecord.__table__
-            statement = (
-                update(records)
-                .where(
-                    records.c.employee_id == bindparam("eid"),
-                    or_(*(records.c.state == state for state in REQUESTABLE)),  # no IN: executemany
-                )
-                .values(
-                    state=SyncState.FAILED.value,
-                    phase=None,
-                    reason=bindparam("why"),
-                    next_attempt_at=None,
-                    requested_by=context.actor,
-                    requested_at=now,
-                    updated_at=now,
-                )
-            )
             connection = await session.connection()
-            await connection.execute(
-                statement,
-                [{"eid": employee_id, "why": rejection.reason} for employee_id, rejection in chunk],
-            )
             rows = []
             for employee_id, rejection in chunk:
-                rows.append(event(employee_id, context.actor, Action.REQUESTED, now))
-                rows.append(event(employee_id, context.actor, Action.HR_REJECTED, now, reason=rejection.reason))
+                result = await connection.execute(
+                    update(SyncRecord.__table__)
+                    .where(
+                        SyncRecord.__table__.c.employee_id == employee_id,
+                        SyncRecord.__table__.c.state.in_(REQUESTABLE),
+                        _not_requested_since(planned_at),
+                    )
+                    .values(
+                        state=SyncState.FAILED.value,
+                        phase=None,
+                        reason=rejection.reason,
+                        next_attempt_at=None,
+                        requested_by=context.actor,
+                        requested_at=now,
+                        updated_at=now,
+                    )
+                )
+                if result.rowcount:
+                    done.append(employee_id)
+                    rows.append(event(employee_id, context.actor, Action.REQUESTED, now))
+                    rows.append(event(employee_id, context.actor, Action.HR_REJECTED, now, reason=rejection.reason))
             await write_events(session, rows)
-        done.extend(employee_id for employee_id, _ in chunk)
         if on_progress:
-            on_progress(len(done), len(items))
+            on_progress(start + len(chunk), len(items))
     return done
