@@ -115,6 +115,9 @@ def _safe_url(url: httpx.URL | str) -> str:
     return str(parsed.copy_with(userinfo=b"", query=None, fragment=None))
 
 
+DEADLINE_FACTOR = 3.0  # a whole request may take this many read timeouts
+
+
 class BenefitsClient:
     """``async with BenefitsClient(base_url, token) as client: ...`` — the platform's API.
 
@@ -143,6 +146,9 @@ class BenefitsClient:
         else:
             timeouts = httpx.Timeout(connect=min(5.0, timeout), read=timeout, write=timeout, pool=timeout)
         self._auth = _BearerAuth(token)
+        # httpx times each socket read; a platform that drips a byte at a time (slow-loris)
+        # would never trip it. Every request also has a deadline for the whole exchange.
+        self.deadline = DEADLINE_FACTOR * float(timeouts.read or 10.0)
         self.base_url = _safe_url(base_url.rstrip("/"))
         self.max_connections = max_connections
         self._delays = tuple(GET_RETRY_BASE_DELAY * 4**i for i in range(max(0, get_retries)))
@@ -289,7 +295,18 @@ class BenefitsClient:
         where = f"{self.base_url}{path}"
         is_write = method != "GET"
         try:
-            return await self._http.request(method, path, params=params, json=json_body, headers=headers)
+            try:
+                return await asyncio.wait_for(
+                    self._http.request(method, path, params=params, json=json_body, headers=headers),
+                    timeout=self.deadline,
+                )
+            except asyncio.TimeoutError:
+                raise PlatformTimeout(
+                    f"The Benefits platform took longer than {self.deadline:g} s to answer {method} {where}"
+                    + (" — the change may have been applied; retry with the same idempotency key." if is_write else "."),
+                    ambiguous=is_write,
+                    code="deadline_exceeded",
+                ) from None
         except httpx.ConnectTimeout:
             raise PlatformUnreachable(
                 f"Timed out connecting to the Benefits platform at {self.base_url}: check BENEFITS_API_URL "

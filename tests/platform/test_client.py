@@ -291,3 +291,30 @@ async def test_timeouts_are_explicit_and_pool_is_bounded() -> None:
     pool = http._transport._pool  # type: ignore[attr-defined]  # noqa: SLF001
     assert pool._max_connections == 7  # noqa: SLF001
     await client.aclose()
+
+
+async def test_a_slow_loris_answer_is_cut_off_by_the_deadline() -> None:
+    """A platform that drips its answer a byte at a time never trips httpx's per-read
+    timeout; the client's deadline for the whole exchange does."""
+    import asyncio as _asyncio
+
+    from benefits_tui.platform.client import BenefitsClient
+    from benefits_tui.platform.errors import PlatformTimeout
+
+    async def drip(scope, receive, send):  # type: ignore[no-untyped-def]
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json")]})
+        for char in '{"data": []}' * 100:
+            await send({"type": "http.response.body", "body": char.encode(), "more_body": True})
+            await _asyncio.sleep(0.02)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    client = BenefitsClient("http://benefits.test", "sk_test_token_123456", timeout=0.1,
+                            transport=httpx.ASGITransport(app=drip), get_retries=0)
+    async with client:
+        started = _asyncio.get_running_loop().time()
+        with pytest.raises(PlatformTimeout) as error:
+            await client.find_account_by_email("a@example.com")
+        elapsed = _asyncio.get_running_loop().time() - started
+    assert elapsed < 1.0
+    assert "longer than" in str(error.value)
