@@ -58,6 +58,9 @@ class SyncPlan:
     without_level: int = 0
     # When the plan looked: a record requested by someone else since then is theirs.
     planned_at: dt.datetime | None = None
+    # What the plan saw of each rejected record (state, requested_at), to fail it only if
+    # nobody else has touched it since.
+    seen: dict[int, tuple[str, dt.datetime | None]] = field(default_factory=dict)
 
     @property
     def rejected_by_kind(self) -> Counter[str]:
@@ -113,6 +116,7 @@ _PLAN_COLUMNS = (
     Employee.leave_date,
     SyncRecord.state,
     SyncRecord.account_id,
+    SyncRecord.requested_at,
 )
 
 
@@ -200,6 +204,7 @@ async def plan_sync(
             )
             if rejection is not None:
                 plan.rejected[row.id] = rejection
+                plan.seen[row.id] = (row.state, row.requested_at)
                 continue
             plan.to_send.append(row.id)
             if not row.benefit_level:
@@ -234,7 +239,7 @@ async def request_sync(
         if on_progress:
             on_progress(len(plan.rejected) + done, total)
 
-    rejected = await _reject(context, plan.rejected, plan.planned_at, on_progress=rejected_progress)
+    rejected = await _reject(context, plan.rejected, plan.seen, on_progress=rejected_progress)
     queued = await queue_first_syncs(
         context, plan.to_send, on_progress=queued_progress, not_requested_since=plan.planned_at
     )
@@ -312,15 +317,17 @@ async def queue_first_syncs(
 async def _reject(
     context: ServiceContext,
     rejected: dict[int, preflight.Rejection],
-    planned_at: dt.datetime | None,
+    seen: dict[int, tuple[str, dt.datetime | None]],
     *,
     on_progress: Progress | None = None,
 ) -> list[int]:
     """Fail records at once (HR rejected) with their reasons; no platform call.
 
-    Each row is failed only if nobody requested it since the plan looked, and its history
-    is written only then: two users confirming at once record one request, not two.
+    Each row is failed only if it is still as the plan saw it (same state, same last
+    request), and its history is written only then: two users confirming at once record
+    one request, not two — even when the other's write was not yet visible to the plan.
     """
+    records = SyncRecord.__table__
     items = list(rejected.items())
     done: list[int] = []
     for start in range(0, len(items), CHUNK):
@@ -330,13 +337,14 @@ async def _reject(
             connection = await session.connection()
             rows = []
             for employee_id, rejection in chunk:
+                state, requested_at = seen.get(employee_id, (SyncState.NOT_SYNCING.value, None))
+                unchanged = (
+                    records.c.requested_at.is_(None) if requested_at is None
+                    else records.c.requested_at == requested_at
+                )
                 result = await connection.execute(
-                    update(SyncRecord.__table__)
-                    .where(
-                        SyncRecord.__table__.c.employee_id == employee_id,
-                        SyncRecord.__table__.c.state.in_(REQUESTABLE),
-                        _not_requested_since(planned_at),
-                    )
+                    update(records)
+                    .where(records.c.employee_id == employee_id, records.c.state == state, unchanged)
                     .values(
                         state=SyncState.FAILED.value,
                         phase=None,
