@@ -26,12 +26,9 @@ import asyncio
 import json
 import os
 import platform
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+
+from _simulator_process import SimulatorProcess  # noqa: E402
 
 from benefits_tui.config import load_settings  # noqa: E402
 from benefits_tui.db.models import SyncRecord  # noqa: E402
@@ -58,62 +57,6 @@ CONCURRENCY_SHARE_TARGET = 0.8
 
 
 # ------------------------------------------------------------------ the simulator
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class SimulatorProcess:
-    """``benefits-tui simulator`` in a subprocess, state in memory."""
-
-    def __init__(self, *, rate_limit: float, latency_ms: float) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        env.pop("BENEFITS_API_TOKEN_FILE", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benefits_tui", "simulator", "--port", str(self.port), "--state", ":memory:",
-             "--token", TOKEN, "--latency-ms", str(latency_ms), "--rate-limit", str(rate_limit)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 20
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"simulator exited: {self.proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("simulator did not start") from None
-                time.sleep(0.05)
-
-    def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(self.url + "/_sim/stats", timeout=10) as response:
-            return dict(json.loads(response.read()))
-
-    def request_log(self) -> list[dict[str, Any]]:
-        """The simulator's most recent /v1 requests (up to 10,000), oldest first."""
-        with urllib.request.urlopen(self.url + "/_sim/requests", timeout=10) as response:
-            return list(json.loads(response.read())["data"])
-
-    def cpu_seconds(self) -> float | None:
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, IndexError, ValueError):
-            return None
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-
-
 # ------------------------------------------------------------------- the database
 async def _empty_database(url: str) -> None:
     if not url.startswith("postgresql"):
@@ -133,7 +76,7 @@ async def _run(
     latency_ms: float, concurrency: int, profile: str | None,
 ) -> dict[str, Any]:
     await _empty_database(database_url)
-    sim = SimulatorProcess(rate_limit=sim_rate, latency_ms=latency_ms)
+    sim = SimulatorProcess(TOKEN, rate_limit=sim_rate, latency_ms=latency_ms)
     try:
         settings = load_settings(database_url=database_url, api_url=sim.url, api_token=TOKEN, user="bench")
         settings.sync = settings.sync.model_copy(update={"rate_limit": client_rate, "concurrency": concurrency})

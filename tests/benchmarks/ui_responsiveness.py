@@ -23,9 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,8 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _simulator_process import SimulatorProcess  # noqa: E402
 from _ui_common import (  # noqa: E402
-    ROOT,
     Frames,
     note,
     wait,
@@ -54,48 +52,6 @@ from _ui_common import (  # noqa: E402
 SIZE = (120, 36)
 TOKEN = "bench-ui-token"
 P99_TARGET_MS = 100.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class SimulatorProcess:
-    """``benefits-tui simulator`` in a subprocess (its own GIL), state in memory."""
-
-    def __init__(self, latency_ms: float) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        env.pop("BENEFITS_API_TOKEN_FILE", None)
-        exe = Path(sys.executable).with_name("benefits-tui")
-        command = [str(exe)] if exe.exists() else [sys.executable, "-m", "benefits_tui"]
-        self.proc = subprocess.Popen(
-            [*command, "simulator", "--port", str(self.port), "--state", ":memory:", "--token", TOKEN,
-             "--latency-ms", str(latency_ms)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"simulator exited: {self.proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("simulator did not start") from None
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
 
 
 async def loop_lag(samples: list[float], stop: asyncio.Event, period: float = 0.01) -> None:
@@ -225,7 +181,7 @@ async def run(url: str, sim_url: str, args: argparse.Namespace) -> dict[str, Any
 
 
 def one_run(db: Path, args: argparse.Namespace) -> dict[str, Any]:
-    simulator = SimulatorProcess(args.latency_ms)
+    simulator = SimulatorProcess(TOKEN, latency_ms=args.latency_ms)
     try:
         with tempfile.TemporaryDirectory(prefix="ui-resp-") as workdir:
             url = working_copy(db, Path(workdir))
