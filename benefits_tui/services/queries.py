@@ -176,6 +176,11 @@ def stuck_before(context: ServiceContext) -> dt.datetime:
     return context.clock.now() - dt.timedelta(minutes=minutes)
 
 
+def is_stuck(state: SyncState, requested_at: dt.datetime | None, threshold: dt.datetime) -> bool:
+    """In progress since before ``threshold`` (SPEC 1.11); :func:`stuck_count` asks the same in SQL."""
+    return state is SyncState.IN_PROGRESS and requested_at is not None and requested_at < threshold
+
+
 async def list_ids(context: ServiceContext, flt: EmployeeFilter) -> list[int]:
     """IDs of the employees matching ``flt``, ordered by employee number."""
     ordered = filtered(select(Employee.id), flt, context.clock.today()).order_by(Employee.employee_number)
@@ -242,9 +247,7 @@ async def fetch_rows(context: ServiceContext, ids: Sequence[int]) -> list[Employ
             account_id=row.account_id,
             requested_at=row.requested_at,
             next_attempt_at=row.next_attempt_at,
-            stuck=state is SyncState.IN_PROGRESS
-            and row.requested_at is not None
-            and row.requested_at < threshold,
+            stuck=is_stuck(state, row.requested_at, threshold),
         )
     return [by_id[i] for i in ids if i in by_id]
 
@@ -344,9 +347,7 @@ async def employee_detail(context: ServiceContext, employee_id: int) -> Employee
         requested_at=record.requested_at,
         last_synced_at=record.last_synced_at,
         coverage_ended_on=record.coverage_ended_on,
-        stuck=state is SyncState.IN_PROGRESS
-        and record.requested_at is not None
-        and record.requested_at < stuck_before(context),
+        stuck=is_stuck(state, record.requested_at, stuck_before(context)),
         history=tuple(events),
     )
 
