@@ -18,7 +18,7 @@ from sqlalchemy import update
 from benefits_tui.db.models import SyncRecord
 from benefits_tui.domain.states import Action
 from benefits_tui.services.history import event, write_events
-from benefits_tui.services.sync import record_job
+from benefits_tui.services.sync.record_writer import employee_state
 from tests.helpers import add_people
 from tests.reliability.common import open_services
 
@@ -31,7 +31,7 @@ async def test_finishing_lock_does_not_block_history_of_the_record_holder(databa
         now = context.clock.now()
         async with context.db.write() as finishing:
             # The worker finishing a record locks its employee row (as HR edits do) ...
-            await finishing.execute(record_job._EMPLOYEE_STATE_LOCKED, {"employee_id": employee_id})
+            await finishing.execute(employee_state([employee_id], lock=True))
 
             async def claim_taking_over() -> None:  # ... while another holds the record and writes history
                 async with context.db.write() as session:
@@ -48,4 +48,5 @@ async def test_finishing_lock_does_not_block_history_of_the_record_holder(databa
 def test_employee_rows_are_locked_for_no_key_update() -> None:
     from sqlalchemy.dialects import postgresql
 
-    assert "FOR NO KEY UPDATE" in str(record_job._EMPLOYEE_STATE_LOCKED.compile(dialect=postgresql.dialect()))
+    statement = employee_state([1, 2], lock=True)
+    assert "FOR NO KEY UPDATE" in str(statement.compile(dialect=postgresql.dialect()))

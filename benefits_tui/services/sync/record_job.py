@@ -10,7 +10,6 @@ idempotency key and body) is committed *before* the call, so a retry after a tim
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import random
 import uuid
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from sqlalchemy import Select, Update, bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from benefits_tui.db.models import Employee, SyncRecord
@@ -35,11 +34,18 @@ from benefits_tui.platform.errors import (
 )
 from benefits_tui.platform.types import Job, WriteResult
 from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.history import event, write_events
+from benefits_tui.services.history import event
 from benefits_tui.services.sync import preflight
 from benefits_tui.services.sync.crash import crashpoint
 from benefits_tui.services.sync.pacing import HeldBack, Pacer
 from benefits_tui.services.sync.payload import account_body, termination_body
+from benefits_tui.services.sync.record_writer import (
+    AccountTaken,
+    Finisher,
+    LeaseLost,
+    RecordWrite,
+    RecordWriter,
+)
 from benefits_tui.services.sync.reference import PlatformRules
 
 log = logging.getLogger(__name__)
@@ -73,39 +79,6 @@ _EMPLOYEE_COLUMNS = (
 )
 
 
-_RECORDS = SyncRecord.__table__
-_EMPLOYEES = Employee.__table__
-# Statements built once: SQLAlchemy then reuses their compiled form without rebuilding them
-# and their cache keys for every step of every record.
-_EMPLOYEE_STATE: Select[Any] = select(_EMPLOYEES.c.revision, _EMPLOYEES.c.leave_date).where(
-    _EMPLOYEES.c.id == bindparam("employee_id")
-)
-# FOR NO KEY UPDATE, not FOR UPDATE: it serialises with HR edits just the same, but does not
-# block the FOR KEY SHARE that every history INSERT (a foreign key to the employee) takes —
-# with FOR UPDATE, "employee, then record" here against "record, then history" in a claim
-# or a save was a deadlock on PostgreSQL.
-_EMPLOYEE_STATE_LOCKED: Select[Any] = _EMPLOYEE_STATE.with_for_update(key_share=True)
-
-
-@functools.lru_cache(maxsize=256)
-def _fenced_update(names: tuple[str, ...]) -> Update:
-    """UPDATE of these record columns where the lease is still ours (parameters ``fence_*``
-    and ``v_<column>``)."""
-    return (
-        update(_RECORDS)
-        .where(
-            _RECORDS.c.employee_id == bindparam("fence_id"),
-            _RECORDS.c.lease_token == bindparam("fence_token"),
-            _RECORDS.c.lease_owner == bindparam("fence_owner"),
-        )
-        .values({name: bindparam(f"v_{name}", type_=_RECORDS.c[name].type) for name in names})
-    )
-
-
-class LeaseLost(Exception):
-    """Another worker took this record over; stop touching it."""
-
-
 @dataclass(frozen=True)
 class Claim:
     """A record this worker holds: its fencing token proves the lease is still ours."""
@@ -137,11 +110,13 @@ class RecordJob:
         rng: random.Random,
         *,
         requests: anyio.Semaphore | None = None,
+        writer: RecordWriter | None = None,
     ) -> None:
         self.context = context
         self.claim = claim
         self.pacer = pacer
         self.requests = requests  # the worker's bound on platform calls in flight
+        self.writer = writer or RecordWriter(context.db)  # the worker's, to batch with other records
         self.rules = rules
         self.rng = rng
         self.settings = context.settings.sync
@@ -184,40 +159,36 @@ class RecordJob:
         """Write the record (fenced by the lease token) and its history in one transaction.
 
         With ``finish``, the same transaction also marks the record Successful when nothing
-        is left to send (see :meth:`_finish`); returns True when it did.
+        is left to send (see :meth:`_finish`); returns True when it did. Raises
+        :class:`LeaseLost`, and :class:`AccountTaken` when ``values`` link an account that
+        another employee holds.
         """
         values = dict(values, updated_at=self.now)
-        events = list(events)
         if release:
             values.update(lease_owner=None, lease_expires_at=None)
-        async with self.context.db.write() as session:
-            connection = await session.connection()
-            finished = await self._finish_values(connection, values, events) if finish else False
-            names = tuple(sorted(values))
-            parameters = {f"v_{name}": values[name] for name in names}
-            parameters.update(fence_id=self.claim.employee_id, fence_token=self.claim.token,
-                              fence_owner=self.claim.owner)
-            result = await connection.execute(_fenced_update(names), parameters)
-            if result.rowcount != 1:
-                raise LeaseLost()
-            await write_events(session, events)
-        return finished
+        claim = self.claim
+        step = RecordWrite(claim.employee_id, claim.token, claim.owner, values, list(events),
+                           finish=self._finisher(values) if finish else None)
+        return await self.writer.write(step)
 
-    async def _finish_values(self, connection: Any, values: dict[str, Any], events: list[dict[str, Any]]) -> bool:
-        """Inside the write: if the record is in sync once ``values`` are stored, add the
-        Successful state to them (the employee row is locked first, as HR edits do)."""
+    def _finisher(self, values: dict[str, Any]) -> Finisher:
+        """Inside the write: if the record is in sync once ``values`` are stored, the values
+        and event that make it Successful (the employee's row is read, and on PostgreSQL
+        locked, in the same transaction, as HR edits do)."""
         record = self.record
         assert record is not None
-        statement = _EMPLOYEE_STATE_LOCKED if self.context.db.is_postgresql else _EMPLOYEE_STATE
-        revision, leave_date = (await connection.execute(statement, {"employee_id": self.claim.employee_id})).one()
         synced = values.get("synced_revision", record.synced_revision)
         ended = values.get("coverage_ended_on", record.coverage_ended_on)
-        if revision > synced or (leave_date is not None and ended != leave_date):
-            return False  # changed meanwhile (or a termination is due): go round again
-        values.update(self._success_values(ended))
         account_id = values.get("account_id", record.account_id)
-        events.append(self._event(Action.SUCCEEDED, answer=f"in sync with Benefits account {account_id}"))
-        return True
+
+        def finish(revision: int, leave_date: dt.date | None) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+            if revision > synced or (leave_date is not None and ended != leave_date):
+                return None  # changed meanwhile (or a termination is due): go round again
+            return self._success_values(ended), [
+                self._event(Action.SUCCEEDED, answer=f"in sync with Benefits account {account_id}")
+            ]
+
+        return finish
 
     def _success_values(self, coverage_ended_on: dt.date | None) -> dict[str, Any]:
         now = self.now
@@ -405,7 +376,7 @@ class RecordJob:
                     self._event(Action.LINKED, answer=f"linked to existing account {account_id} ({found_by})"),
                 ],
             )
-        except IntegrityError:
+        except (IntegrityError, AccountTaken):
             holder = await self._holder_of(account_id) or "another employee"
             await self._fail(f"{BENEFITS_REJECTED}: the Benefits account {account_id} is already linked to {holder}")
             return False
@@ -597,7 +568,7 @@ class RecordJob:
             finished = await self._save(
                 values, [self._event(DONE_ACTION[kind], status_code=status_code, answer=detail)], finish=True
             )
-        except IntegrityError:
+        except (IntegrityError, AccountTaken):
             holder = await self._holder_of(account_id or "") or "another employee"
             await self._fail(
                 f"{BENEFITS_REJECTED}: the new Benefits account {account_id} is already linked to {holder}"
@@ -607,24 +578,7 @@ class RecordJob:
 
     async def _finish(self) -> bool:
         """Nothing left to send: Successful, unless HR changed something meanwhile."""
-        async with self.context.db.write() as session:
-            statement = select(Employee.revision, Employee.leave_date).where(Employee.id == self.claim.employee_id)
-            if self.context.db.is_postgresql:
-                statement = statement.with_for_update(key_share=True)  # see _EMPLOYEE_STATE_LOCKED
-            revision, leave_date = (await session.execute(statement)).one()
-            record = await session.get(SyncRecord, self.claim.employee_id, with_for_update=self.context.db.is_postgresql)
-            assert record is not None
-            if record.lease_token != self.claim.token or record.lease_owner != self.claim.owner:
-                raise LeaseLost()
-            if revision > record.synced_revision or (leave_date is not None and record.coverage_ended_on != leave_date):
-                return True  # changed meanwhile: go round again
-            for name, value in self._success_values(record.coverage_ended_on).items():
-                setattr(record, name, value)
-            await write_events(
-                session,
-                [self._event(Action.SUCCEEDED, answer=f"in sync with Benefits account {record.account_id}")],
-            )
-        return False
+        return not await self._save({}, finish=True)
 
 
 def _describe(exc: PlatformError) -> str:

@@ -29,7 +29,8 @@ from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event, write_events
 from benefits_tui.services.sync.crash import crashpoint
 from benefits_tui.services.sync.pacing import Pacer
-from benefits_tui.services.sync.record_job import Claim, LeaseLost, RecordJob, read_claimed
+from benefits_tui.services.sync.record_job import Claim, RecordJob, read_claimed
+from benefits_tui.services.sync.record_writer import LeaseLost, RecordWriter, WriteInterrupted
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class SyncWorker:
         self._wake = anyio.Event()  # set when a record's task ends (a slot is free)
         self.jobs = self.concurrency * JOBS_PER_REQUEST
         self.requests = anyio.Semaphore(self.concurrency)
+        self.writer = RecordWriter(context.db)  # the records' steps, written in batches
         # Claims are taken in batches and held briefly so that a free slot is refilled at
         # once, without one claiming transaction per record.
         self.prefetch = max(1, self.jobs // 4)
@@ -212,10 +214,11 @@ class SyncWorker:
     async def _process(self, claim: Claim) -> None:
         crashpoint("after_claim")
         try:
-            job = RecordJob(self.context, claim, self.pacer, await self.rules(), self.rng, requests=self.requests)
+            job = RecordJob(self.context, claim, self.pacer, await self.rules(), self.rng, requests=self.requests,
+                            writer=self.writer)
             await job.run()
-        except LeaseLost:
-            pass
+        except (LeaseLost, WriteInterrupted):
+            pass  # someone else has the record now, or the worker is stopping: the lease expires
         except Exception:  # a bug must not stop the worker: the lease expires and it is retried
             log.exception("sync of employee %s failed unexpectedly", claim.employee_id)
         finally:
