@@ -60,16 +60,17 @@ def _retry_after_violations(log: list[dict[str, Any]]) -> tuple[int, list[str]]:
             # The simulator's Retry-After is whole seconds, at least 1: with any limit of a
             # request per second or more the wait is under a second, so it says 1.
             retry_after = max(1, math.ceil(1 / min(RATE_LIMIT, SQUEEZE[2])))
-            windows.append((entry["time"] + GRACE, entry["time"] + retry_after))
+            windows.append((entry["time"] + GRACE, entry["time"] + retry_after, f"{entry['method']} {entry['path']}"))
     windows.sort()
     bad: list[str] = []
     starts = [w[0] for w in windows]
     for entry in log:
         t = entry["time"]
         index = bisect.bisect_right(starts, t)
-        for start, end in windows[:index]:
+        for start, end, throttled in windows[:index]:
             if start < t < end:
-                bad.append(f"{entry['method']} {entry['path']} at +{t - start + GRACE:.2f}s -> {entry['status']}")
+                bad.append(f"{entry['method']} {entry['path']} at +{t - start + GRACE:.2f}s -> {entry['status']}"
+                           f" (429 to {throttled})")
                 break
     return len(windows), bad
 

@@ -4,9 +4,14 @@ database: start times are reserved a few at a time, yet the platform's limit is 
 from __future__ import annotations
 
 import anyio
+import pytest
+from sqlalchemy import update
 
+from benefits_tui.db.models import Throttle
 from benefits_tui.domain.states import SyncState
+from benefits_tui.platform.errors import Throttled
 from benefits_tui.services.queries import employee_detail
+from benefits_tui.services.sync.pacing import CACHE_SECONDS, HeldBack, Pacer
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.helpers import Simulator, add_people, services
@@ -33,3 +38,36 @@ async def test_client_side_rate_limit_keeps_two_workers_under_the_platform_limit
     assert len(statuses) == 80  # a look-up and a create each
     # 80 requests at 20/s take about 4 s (less the simulator's one-second burst is not used).
     assert elapsed >= (len(statuses) - 1) / RATE * 0.9, elapsed
+
+
+async def test_a_process_own_429_window_outlives_a_stale_read_of_the_shared_row(database_url: str) -> None:
+    """The shared row may not show our 429 yet (its write can wait for the write lock while
+    other processes write): re-reading it must not make this process forget the window."""
+    async with services(database_url, Simulator()) as context, services(database_url, Simulator()) as other:
+        pacer, other_pacer = Pacer(context), Pacer(other)
+        until = await pacer.hold_back(5.0)
+        async with context.db.write() as session:  # as if the write had not landed yet
+            await session.execute(update(Throttle).values(blocked_until=None))
+        await anyio.sleep(CACHE_SECONDS * 1.5)  # the cached read is stale: the next look reads the row
+        assert await pacer.blocked_until() == until
+        assert await other_pacer.blocked_until() is None  # others learn of it from the row only
+        with pytest.raises(HeldBack):  # and a call waits (longer than inline: rescheduled)
+            await pacer.call(lambda: anyio.sleep(0))
+
+
+async def test_any_call_answered_429_holds_back_every_process(database_url: str) -> None:
+    """Not only the sync steps: a connection check answered 429 is shared too (chaos found a
+    user's `benefits-tui sync` check answered 429 and workers sending inside its window)."""
+    sim = Simulator(rate_limit=1.0)
+    async with services(database_url, sim) as context, services(database_url, sim) as other:
+        pacer = Pacer(context)
+        client = context.platform()
+        await pacer.call(client.check_connection)  # the bucket's one token
+        with pytest.raises(Throttled) as answered:
+            await pacer.call(client.check_connection)
+        held = await Pacer(other).blocked_until()
+        assert held is not None
+        assert 0 < (held - context.clock.now()).total_seconds() <= answered.value.retry_after
+        await Pacer(other).call(other.platform().check_connection)  # waits out the window first
+        sent_at = (await sim.requests())[-1]["time"]
+    assert sent_at >= held.timestamp() - 0.01

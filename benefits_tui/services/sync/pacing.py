@@ -10,9 +10,10 @@ so the shared row costs one write per batch rather than one per request.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
 from collections import deque
+from typing import TypeVar
 
 import anyio
 from sqlalchemy import select, update
@@ -21,9 +22,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from benefits_tui.db.models import Throttle
 from benefits_tui.platform.client import before_retry
+from benefits_tui.platform.errors import Throttled
 from benefits_tui.services.context import ServiceContext
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 KEY = "platform"
 MAX_INLINE_WAIT = 2.0  # seconds a request may wait in place; longer waits reschedule
@@ -50,7 +53,10 @@ class Pacer:
     def __init__(self, context: ServiceContext) -> None:
         self.context = context
         self.rate = context.settings.sync.rate_limit
-        self._blocked_until: dt.datetime | None = None
+        self._blocked_until: dt.datetime | None = None  # the shared hold-back, as last read
+        # This process's own 429 windows: kept until they end, whatever an older read of the
+        # shared row says (its write may still be waiting for the database's write lock).
+        self._held_until: dt.datetime | None = None
         self._read_at = -1.0
         self._lock = anyio.Lock()
         self._slots: deque[dt.datetime] = deque()
@@ -74,7 +80,7 @@ class Pacer:
                     select(Throttle.blocked_until).where(Throttle.key == KEY)
                 )
             self._read_at = clock.monotonic()
-        return self._blocked_until
+        return _later(self._blocked_until, self._held_until)
 
     async def wait_turn(self) -> None:
         """Wait until a request may be sent; raise :class:`HeldBack` for long waits."""
@@ -111,11 +117,21 @@ class Pacer:
 
         The client's own retries of a GET wait for their turn too: a retry 0.4 s after a
         5xx must not land inside a Retry-After window another process has just recorded.
+        A 429 is recorded for every process (:meth:`hold_back`) before it is raised.
         """
         await self.wait_turn()
         token = before_retry.set(self.wait_turn)
         try:
             return await factory()
+        except Throttled as exc:
+            # Whatever the call (a sync step, a connection check, the picklists), a 429 holds
+            # back every process: a check answered 429 and not shared let others send inside
+            # the window.
+            try:
+                await self.hold_back(exc.retry_after)
+            except Exception:  # the 429 still reaches the caller; this process holds back anyway
+                log.warning("could not share a 429's Retry-After through the database", exc_info=True)
+            raise
         finally:
             before_retry.reset(token)
 
@@ -174,6 +190,10 @@ class Pacer:
         return until
 
     def _hold_locally(self, until: dt.datetime) -> None:
-        if self._blocked_until is None or self._blocked_until < until:
-            self._blocked_until = until
-        self._read_at = self.context.clock.monotonic()
+        self._held_until = _later(self._held_until, until)
+
+
+def _later(first: dt.datetime | None, second: dt.datetime | None) -> dt.datetime | None:
+    if first is None or second is None:
+        return first or second
+    return max(first, second)

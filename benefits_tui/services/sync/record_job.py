@@ -266,7 +266,8 @@ class RecordJob:
         )
 
     async def _throttled(self, seconds: float, *, status_code: int | None, message: str) -> None:
-        until = await self.pacer.hold_back(seconds)
+        # The pacer has already recorded the window for every process (Pacer.call): wait it out.
+        until = await self.pacer.blocked_until() or self.now + dt.timedelta(seconds=seconds)
         await self._reschedule(until, Phase.THROTTLED, status_code=status_code, message=message)
 
     async def _reschedule(self, until: dt.datetime, phase: Phase, *, status_code: int | None = None,
