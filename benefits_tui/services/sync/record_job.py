@@ -156,7 +156,8 @@ class RecordJob:
         release: bool = False,
         finish: bool = False,
     ) -> bool:
-        """Write the record (fenced by the lease token) and its history in one transaction.
+        """Write the record (fenced by the lease token) and its history in one transaction,
+        renewing the lease unless ``release`` gives it back.
 
         With ``finish``, the same transaction also marks the record Successful when nothing
         is left to send (see :meth:`_finish`); returns True when it did. Raises
@@ -166,6 +167,8 @@ class RecordJob:
         values = dict(values, updated_at=self.now)
         if release:
             values.update(lease_owner=None, lease_expires_at=None)
+        else:  # renew: a step is bounded by the request deadline, well inside a lease
+            values["lease_expires_at"] = self.now + dt.timedelta(seconds=self.settings.lease_seconds)
         claim = self.claim
         step = RecordWrite(claim.employee_id, claim.token, claim.owner, values, list(events),
                            finish=self._finisher(values) if finish else None)

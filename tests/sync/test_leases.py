@@ -1,0 +1,36 @@
+"""Leases: a worker that is still working on a record keeps it (every step renews the lease),
+so a second worker never takes over a live record and repeats its calls."""
+
+from __future__ import annotations
+
+import anyio
+
+from benefits_tui.domain.states import SyncState
+from benefits_tui.services.queries import employee_detail
+from benefits_tui.services.sync.reference import platform_rules
+from benefits_tui.services.sync.requests import Selection, request_sync
+from benefits_tui.services.sync.worker import SyncWorker
+from tests.helpers import Simulator, add_people, services
+
+LEASE_SECONDS = 2.0
+LATENCY_MS = 1200  # a look-up and a create take 2.4 s: longer than the lease
+
+
+async def test_each_step_renews_the_lease_so_a_slow_record_is_not_taken_over(database_url: str) -> None:
+    sim = Simulator()
+    async with services(database_url, sim, lease_seconds=LEASE_SECONDS) as first, \
+            services(database_url, sim, lease_seconds=LEASE_SECONDS) as second:
+        [employee] = await add_people(first, 1)
+        await request_sync(first, Selection.of([employee]))
+        await platform_rules(first)  # picklists and levels cached (both workers read the cache)
+        await sim.configure(latency_ms=LATENCY_MS)
+        async with anyio.create_task_group() as group:
+            group.start_soon(lambda: SyncWorker(first).drain(timeout=20))
+            await anyio.sleep(0.2)  # the first worker has claimed it
+            group.start_soon(lambda: SyncWorker(second).drain(timeout=20))
+        detail = await employee_detail(first, employee)
+    actions = [str(event.action) for event in detail.history]
+    assert detail.state is SyncState.SUCCESSFUL
+    assert "lease_reclaimed" not in actions
+    calls = [r for r in await sim.requests() if r["path"].startswith("/v1/accounts")]
+    assert [r["method"] for r in calls] == ["GET", "POST"]  # one look-up, one create: nothing repeated
