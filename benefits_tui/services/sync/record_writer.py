@@ -125,10 +125,14 @@ class RecordWriter:
             batch = [self._pending.popleft() for _ in range(min(len(self._pending), self.max_batch))]
             try:
                 await self._write_batch(batch)
-            except BaseException as exc:  # cancelled, or the database failed: every step hears
+            except Exception as exc:  # the database failed: every step of the batch hears it
                 for other in batch:
                     if not other.done:
-                        other.fail(exc if isinstance(exc, Exception) else WriteInterrupted())
+                        other.fail(exc)
+            except BaseException:  # cancelled: the batch may or may not have been written
+                for other in batch:
+                    if not other.done:
+                        other.fail(WriteInterrupted())
                 if step in self._pending:
                     self._pending.remove(step)
                 raise
