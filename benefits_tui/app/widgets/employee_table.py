@@ -400,9 +400,10 @@ class EmployeeTable(ScrollView, can_focus=True):
     def on_blur(self) -> None:
         self._refresh_index(self.cursor)
 
-    async def key_slash(self) -> None:
+    async def key_slash(self, event: events.Key) -> None:
         """``/`` moves to the search at once, here rather than when the key bubbles up to the
         screen's binding: keys typed right after it are already queued behind it (see on_key)."""
+        event.stop()  # done here: the screen's binding need not focus the search again
         await self.run_action("screen.focus_search")
 
     def on_key(self, event: events.Key) -> None:

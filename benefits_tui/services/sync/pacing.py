@@ -171,7 +171,7 @@ class Pacer:
         until = self.context.clock.now() + dt.timedelta(seconds=max(seconds, 0.0))
         # This process stops at once; the others when they see the row (the write may wait
         # for the database's write lock for a while).
-        self._hold_locally(until)
+        self._held_until = _later(self._held_until, until)
         for _ in range(2):
             async with self.context.db.write() as session:
                 result = await session.execute(
@@ -186,11 +186,7 @@ class Pacer:
             if exists:
                 break
             await self._ensure_row()
-        self._hold_locally(until)
         return until
-
-    def _hold_locally(self, until: dt.datetime) -> None:
-        self._held_until = _later(self._held_until, until)
 
 
 def _later(first: dt.datetime | None, second: dt.datetime | None) -> dt.datetime | None:
