@@ -52,19 +52,18 @@ async def test_connection(context: ServiceContext) -> ConnectionCheck:
     started = time.perf_counter()
     try:
         client = context.platform()
-        await Pacer(context).call(client.check_connection)
-        levels = await Pacer(context).call(client.list_benefit_levels)
-    except ConfigError as exc:
-        return ConnectionCheck(False, str(exc), (time.perf_counter() - started) * 1000)
-    except PlatformError as exc:
-        return ConnectionCheck(False, str(exc), (time.perf_counter() - started) * 1000)
+        pacer = Pacer(context)
+        await pacer.call(client.check_connection)
+        levels = await pacer.call(client.list_benefit_levels)
+    except (ConfigError, PlatformError) as exc:
+        problem = str(exc)
     except HeldBack as held:
-        return ConnectionCheck(
-            False,
-            f"The platform's rate limit holds every call back until {held.until.astimezone():%H:%M:%S}; try again then.",
-            (time.perf_counter() - started) * 1000,
-        )
+        problem = f"The platform's rate limit holds every call back until {held.until.astimezone():%H:%M:%S}; try again then."
+    else:
+        problem = None
     elapsed = (time.perf_counter() - started) * 1000
+    if problem is not None:
+        return ConnectionCheck(False, problem, elapsed)
     names = ", ".join(level.code for level in levels) or "none"
     return ConnectionCheck(True, f"Connected: the platform answered in {elapsed:.0f} ms; levels on offer: {names}",
                            elapsed)

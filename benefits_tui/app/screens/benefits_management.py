@@ -340,7 +340,7 @@ class BenefitsManagementScreen(Screen[None]):
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if (action in HR_ACTIONS or action == "integration") and self.tables and self.disabled_reason(action):
+        if self.tables and self.disabled_reason(action):
             return None  # shown disabled in the footer
         return True
 
