@@ -102,7 +102,9 @@ class Settings(BaseSettings):
             value = "postgresql+asyncpg://" + value.split("://", 1)[1]
         if value.startswith("sqlite:///"):
             value = "sqlite+aiosqlite:///" + value[len("sqlite:///") :]
-        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")):
+        if not (
+            value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
+        ):
             raise ValueError(
                 "must start with sqlite+aiosqlite:/// or postgresql+asyncpg:// "
                 f"(got {value.split('://', 1)[0] or 'nothing'!r})"
@@ -152,7 +154,9 @@ class Settings(BaseSettings):
             try:
                 text = path.read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise ConfigError("BENEFITS_API_TOKEN_FILE", f"cannot read {path}: {exc.strerror}") from None
+                raise ConfigError(
+                    "BENEFITS_API_TOKEN_FILE", f"cannot read {path}: {exc.strerror}"
+                ) from None
             if not text:
                 raise ConfigError("BENEFITS_API_TOKEN_FILE", f"{path} is empty")
             return text
@@ -175,9 +179,7 @@ def check_private_file(path: Path, setting: str) -> None:
     except OSError as exc:
         raise ConfigError(setting, f"cannot read {path}: {exc.strerror}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(
-            setting, f"{path} is accessible by other users; run: chmod 600 {path}"
-        )
+        raise ConfigError(setting, f"{path} is accessible by other users; run: chmod 600 {path}")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -217,9 +219,7 @@ def load_settings(**overrides: Any) -> Settings:
         # values priority, so merge file < env by letting env sources fill gaps.
         env_settings = Settings.model_validate({})  # defaults + environment
         explicit_env = {
-            name
-            for name, env in _SETTING_NAMES.items()
-            if os.environ.get(env) not in (None, "")
+            name for name, env in _SETTING_NAMES.items() if os.environ.get(env) not in (None, "")
         }
         merged: dict[str, Any] = {}
         for key, value in file_values.items():

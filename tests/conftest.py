@@ -45,7 +45,9 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if url is None and os.environ.get("BENEFITS_TUI_TEST_REQUIRE_PG"):
         pytest.fail(f"{PG_URL_ENV} must be set when BENEFITS_TUI_TEST_REQUIRE_PG is")
     if url is None:
-        pytest.skip(f"PostgreSQL tests need {PG_URL_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)")
+        pytest.skip(
+            f"PostgreSQL tests need {PG_URL_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)"
+        )
     await reset_postgres(url)
     yield url
 
@@ -59,7 +61,11 @@ def sqlite_url(tmp_path: Path) -> str:
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tests never read the developer's own configuration."""
     for name in list(os.environ):
-        if name.startswith("BENEFITS_TUI_") and name != PG_URL_ENV or name.startswith("BENEFITS_API_"):
+        if (
+            (name.startswith("BENEFITS_TUI_")
+            and name != PG_URL_ENV)
+            or name.startswith("BENEFITS_API_")
+        ):
             monkeypatch.delenv(name, raising=False)
     yield
 

@@ -29,21 +29,33 @@ class Simulator:
         self.transport = httpx.ASGITransport(app=self.app)
 
     async def get(self, path: str) -> Any:
-        async with httpx.AsyncClient(transport=self.transport, base_url="http://benefits.test") as client:
+        async with httpx.AsyncClient(
+            transport=self.transport, base_url="http://benefits.test"
+        ) as client:
             response = await client.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
             response.raise_for_status()
             return response.json()
 
     async def post(self, path: str, payload: Any) -> httpx.Response:
-        async with httpx.AsyncClient(transport=self.transport, base_url="http://benefits.test") as client:
-            return await client.post(path, json=payload, headers={"Authorization": f"Bearer {TOKEN}"})
+        async with httpx.AsyncClient(
+            transport=self.transport, base_url="http://benefits.test"
+        ) as client:
+            return await client.post(
+                path, json=payload, headers={"Authorization": f"Bearer {TOKEN}"}
+            )
 
     async def post_account(self, body: dict[str, Any]) -> httpx.Response:
         """Create an account directly on the platform (as another system would)."""
-        async with httpx.AsyncClient(transport=self.transport, base_url="http://benefits.test") as client:
+        async with httpx.AsyncClient(
+            transport=self.transport, base_url="http://benefits.test"
+        ) as client:
             return await client.post(
-                "/v1/accounts", json=body,
-                headers={"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": f"other-{id(body)}"},
+                "/v1/accounts",
+                json=body,
+                headers={
+                    "Authorization": f"Bearer {TOKEN}",
+                    "Idempotency-Key": f"other-{id(body)}",
+                },
             )
 
     async def configure(self, **changes: Any) -> None:
@@ -83,9 +95,16 @@ async def services(
 
     settings = make_settings(database_url, user=user, **({"api_url": api_url} if api_url else {}))
     settings.sync = settings.sync.model_copy(
-        update={"backoff_base_seconds": 0.01, "backoff_max_seconds": 0.05, "job_poll_seconds": 0.02, **sync}
+        update={
+            "backoff_base_seconds": 0.01,
+            "backoff_max_seconds": 0.05,
+            "job_poll_seconds": 0.02,
+            **sync,
+        }
     )
-    async with open_context(settings, clock=clock, transport=simulator.transport if simulator else None) as context:
+    async with open_context(
+        settings, clock=clock, transport=simulator.transport if simulator else None
+    ) as context:
         yield context
 
 
@@ -94,7 +113,9 @@ def write_preload(path: Any, people: list[dict[str, Any]]) -> str:
     import csv
 
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["email", "forenames", "surname", "title", "gender"])
+        writer = csv.DictWriter(
+            handle, fieldnames=["email", "forenames", "surname", "title", "gender"]
+        )
         writer.writeheader()
         for values in people:
             writer.writerow({name: values.get(name) for name in writer.fieldnames})
@@ -122,9 +143,13 @@ def person(n: int, **overrides: Any) -> dict[str, Any]:
     return values
 
 
-async def add_people(context: ServiceContext, count: int, start: int = 1, **overrides: Any) -> list[int]:
+async def add_people(
+    context: ServiceContext, count: int, start: int = 1, **overrides: Any
+) -> list[int]:
     ids = []
     for n in range(start, start + count):
-        employee_id, _, _ = await add_employee(context, person(n, **overrides), created_via=CreatedVia.CLI)
+        employee_id, _, _ = await add_employee(
+            context, person(n, **overrides), created_via=CreatedVia.CLI
+        )
         ids.append(employee_id)
     return ids

@@ -106,7 +106,9 @@ class BenefitsApp(App[None]):
             self.worker_status = "No platform (BENEFITS_API_URL): syncs wait"
             return
         self.worker_status = "Worker running"
-        self._sync_worker = self.run_worker(self._run_sync_worker(), name="sync-worker", group="sync-worker", exit_on_error=False)
+        self._sync_worker = self.run_worker(
+            self._run_sync_worker(), name="sync-worker", group="sync-worker", exit_on_error=False
+        )
 
     async def _run_sync_worker(self) -> None:
         """The sync worker in the background; it restarts after an unexpected error."""

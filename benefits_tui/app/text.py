@@ -14,7 +14,7 @@ from textual.content import Content
 
 _CONTROL = {code: chr(0x2400 + code) for code in range(0x20)}  # ␀ .. ␟ (ESC is ␛)
 _CONTROL[0x7F] = "\u2421"  # ␡
-_CONTROL.update({code: "\ufffd" for code in range(0x80, 0xA0)})  # C1 controls (CSI 0x9b ...)
+_CONTROL.update(dict.fromkeys(range(128, 160), "�"))  # C1 controls (CSI 0x9b ...)
 _MULTILINE = dict(_CONTROL)
 del _MULTILINE[0x0A]  # keep newlines where text may wrap
 

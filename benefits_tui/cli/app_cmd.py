@@ -50,7 +50,10 @@ def run_app(settings: Settings, *, theme: str | None = None) -> None:
         fail(str(error), 1)
     if isinstance(error, (OperationalError, DBAPIError, OSError, socket.gaierror)):
         fail(describe_database_error(error, settings))
-    fail(f"cannot start: {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}", 1)
+    fail(
+        f"cannot start: {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}",
+        1,
+    )
 
 
 def open_app(ctx: click.Context) -> None:
@@ -64,8 +67,16 @@ def open_app(ctx: click.Context) -> None:
 
 
 @click.command("demo")
-@click.option("--employees", default=500, show_default=True, type=click.IntRange(1, 1_000_000), help="How many demo employees to seed.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed of the demo data.")
+@click.option(
+    "--employees",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="How many demo employees to seed.",
+)
+@click.option(
+    "--seed", default=0, show_default=True, type=int, help="Random seed of the demo data."
+)
 @click.option(
     "--presync",
     default=0.2,
@@ -73,10 +84,16 @@ def open_app(ctx: click.Context) -> None:
     type=click.FloatRange(0.0, 1.0),
     help="Share of employees already sent on start (so every tab shows something); 0 = none.",
 )
-@click.option("--theme", envvar=THEME_ENV, help="Textual theme, e.g. ansi-dark for plain terminals.")
-@click.option("--keep", is_flag=True, help="Keep the demo directory (database, simulator state) on exit.")
+@click.option(
+    "--theme", envvar=THEME_ENV, help="Textual theme, e.g. ansi-dark for plain terminals."
+)
+@click.option(
+    "--keep", is_flag=True, help="Keep the demo directory (database, simulator state) on exit."
+)
 @click.pass_context
-def demo(ctx: click.Context, employees: int, seed: int, presync: float, theme: str | None, keep: bool) -> None:
+def demo(
+    ctx: click.Context, employees: int, seed: int, presync: float, theme: str | None, keep: bool
+) -> None:
     """The whole product with nothing to configure: a seeded SQLite database, a Benefits
     simulator on a free loopback port (with latency, async jobs and a few errors), and the app.
     """

@@ -21,7 +21,9 @@ def _tokens() -> set[str]:
         tokens.add(load_settings().token())
     except Exception:  # noqa: BLE001 - a broken configuration must not hide the crash
         pass
-    return {token for token in tokens if len(token) >= 6}  # as the client: a few characters cannot be hidden usefully
+    return {
+        token for token in tokens if len(token) >= 6
+    }  # as the client: a few characters cannot be hidden usefully
 
 
 def _scrub(text: str) -> str:
@@ -44,5 +46,8 @@ def report_crash(exc: BaseException) -> None:
     except OSError:
         pass
     message = _scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-    print(f"benefits-tui: unexpected error: {type(exc).__name__}: {message[:300]}{where}", file=sys.stderr)
+    print(
+        f"benefits-tui: unexpected error: {type(exc).__name__}: {message[:300]}{where}",
+        file=sys.stderr,
+    )
     sys.exit(70)

@@ -29,10 +29,21 @@ def db_upgrade(ctx: click.Context) -> None:
 
 
 @db.command("seed")
-@click.option("--employees", "count", type=click.IntRange(1, 1_000_000), default=500,
-              show_default=True, help="How many employees (E000001 upwards).")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Random seed; the same seed and count give the same people.")
+@click.option(
+    "--employees",
+    "count",
+    type=click.IntRange(1, 1_000_000),
+    default=500,
+    show_default=True,
+    help="How many employees (E000001 upwards).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed; the same seed and count give the same people.",
+)
 @click.pass_context
 def db_seed(ctx: click.Context, count: int, seed: int) -> None:
     """Add deterministic, realistic demo employees (existing ones are kept)."""

@@ -32,7 +32,9 @@ ADD_OPTIONS: tuple[tuple[str, str], ...] = (
 
 def invalid(exc: InvalidInput, flags: dict[str, str] | None = None) -> CommandFailed:
     """Refused input as one line naming each option or field and its problem."""
-    parts = [f"{(flags or {}).get(name, name)}: {message}" for name, message in exc.problems.items()]
+    parts = [
+        f"{(flags or {}).get(name, name)}: {message}" for name, message in exc.problems.items()
+    ]
     return CommandFailed("; ".join(parts), EXIT_USAGE)
 
 
@@ -44,15 +46,23 @@ def employee() -> None:
 def _add_options(func):  # type: ignore[no-untyped-def]
     for option, column in reversed(ADD_OPTIONS):
         required = column in ("forenames", "surname")
-        func = click.option(option, column, required=required, metavar="TEXT",
-                            help=f"{column.replace('_', ' ').capitalize()}.")(func)
+        func = click.option(
+            option,
+            column,
+            required=required,
+            metavar="TEXT",
+            help=f"{column.replace('_', ' ').capitalize()}.",
+        )(func)
     return func
 
 
 @employee.command("add")
 @_add_options
-@click.option("--create-benefits-record", is_flag=True,
-              help="Queue the starter for sync to Benefits at once (the wizard's toggle).")
+@click.option(
+    "--create-benefits-record",
+    is_flag=True,
+    help="Queue the starter for sync to Benefits at once (the wizard's toggle).",
+)
 @pass_services
 async def add(context: ServiceContext, create_benefits_record: bool, **raw: str | None) -> None:
     """Add a new employee; prints the new employee number.
@@ -84,7 +94,10 @@ def _pairs(assignments: tuple[str, ...]) -> dict[str, str]:
         name, sep, value = text.partition("=")
         name = name.strip().lower().replace("-", "_")
         if not sep or not name:
-            raise CommandFailed(f"{text!r}: write FIELD=VALUE (FIELD one of {', '.join(CSV_FIELDS[1:])})", EXIT_USAGE)
+            raise CommandFailed(
+                f"{text!r}: write FIELD=VALUE (FIELD one of {', '.join(CSV_FIELDS[1:])})",
+                EXIT_USAGE,
+            )
         if name in ("leave_date", "leave_reason"):
             raise CommandFailed(f"{name}: record leavers with `benefits-tui leaver`", EXIT_USAGE)
         if name in raw:

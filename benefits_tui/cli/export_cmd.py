@@ -13,10 +13,19 @@ STATUS_CHOICES = [state.slug for state in SyncState] + ["all"]
 
 
 @click.command("export")
-@click.argument("path", metavar="FILE|-", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
-@click.option("--status", type=click.Choice(STATUS_CHOICES), default="all", show_default=True,
-              help="One tab, or every employee (leavers included).")
-@click.option("--search", default="", help="Only employees matching this search (name, email, number).")
+@click.argument(
+    "path", metavar="FILE|-", type=click.Path(dir_okay=False, writable=True, allow_dash=True)
+)
+@click.option(
+    "--status",
+    type=click.Choice(STATUS_CHOICES),
+    default="all",
+    show_default=True,
+    help="One tab, or every employee (leavers included).",
+)
+@click.option(
+    "--search", default="", help="Only employees matching this search (name, email, number)."
+)
 @pass_services
 async def export(context: ServiceContext, path: str, status: str, search: str) -> None:
     """Write employees as CSV to FILE (or - for standard output).
@@ -27,5 +36,7 @@ async def export(context: ServiceContext, path: str, status: str, search: str) -
     with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as handle:
         count = await export_csv(context, export_filter(status, search), handle)
     if path != "-":
-        click.echo(f"{count:,} employee{'s' if count != 1 else ''} written to {click.format_filename(path)}",
-                   err=True)
+        click.echo(
+            f"{count:,} employee{'s' if count != 1 else ''} written to {click.format_filename(path)}",
+            err=True,
+        )

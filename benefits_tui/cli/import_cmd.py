@@ -10,7 +10,9 @@ from benefits_tui.services.csv_import import import_csv
 
 
 @click.command("import")
-@click.argument("path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.argument(
+    "path", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False, allow_dash=True)
+)
 @click.option("--dry-run", is_flag=True, help="Check every row and report; save nothing.")
 @pass_services
 async def import_(context: ServiceContext, path: str, dry_run: bool) -> None:

@@ -16,11 +16,18 @@ from benefits_tui.services.queries import find_employee
 
 @click.command()
 @click.argument("employee_key", metavar="EMPLOYEE")
-@click.option("--date", "leave_date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="Leave date, YYYY-MM-DD (coverage ends on this date).")
+@click.option(
+    "--date",
+    "leave_date",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Leave date, YYYY-MM-DD (coverage ends on this date).",
+)
 @click.option("--reason", required=True, help="Why the employee leaves.")
 @pass_services
-async def leaver(context: ServiceContext, employee_key: str, leave_date: dt.datetime, reason: str) -> None:
+async def leaver(
+    context: ServiceContext, employee_key: str, leave_date: dt.datetime, reason: str
+) -> None:
     """Record EMPLOYEE (number or email) as a leaver.
 
     For an employee linked to a Benefits account, coverage ends on the leave date on the

@@ -27,8 +27,13 @@ def level() -> None:
 @click.option("--status", type=click.Choice(STATUS_CHOICES), help="Every employee in this tab ...")
 @click.option("--search", default=None, help="... matching this search (name, email, number).")
 @pass_services
-async def assign(context: ServiceContext, level_code: str, employees: tuple[str, ...],
-                 status: str | None, search: str | None) -> None:
+async def assign(
+    context: ServiceContext,
+    level_code: str,
+    employees: tuple[str, ...],
+    status: str | None,
+    search: str | None,
+) -> None:
     """Assign LEVEL (a level code; "none" clears it) to employees.
 
     Name employees by number or email, or choose them like the app does with --status
@@ -37,7 +42,9 @@ async def assign(context: ServiceContext, level_code: str, employees: tuple[str,
     if employees and (status or search is not None):
         raise CommandFailed("name employees, or use --status/--search, not both", EXIT_USAGE)
     if not employees and not status and search is None:
-        raise CommandFailed("name employees, or choose them with --status and/or --search", EXIT_USAGE)
+        raise CommandFailed(
+            "name employees, or choose them with --status and/or --search", EXIT_USAGE
+        )
     if employees:
         selection = Selection.of(await resolve_numbers(context, list(employees)))
     else:

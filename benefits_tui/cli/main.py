@@ -7,14 +7,14 @@ import click
 from benefits_tui import __version__
 from benefits_tui.cli.app_cmd import demo
 from benefits_tui.cli.db_cmd import db
-from benefits_tui.cli.history_cmd import history
-from benefits_tui.cli.simulator_cmd import simulator
-from benefits_tui.cli.status_cmd import status
 from benefits_tui.cli.employee_cmd import employee
 from benefits_tui.cli.export_cmd import export
+from benefits_tui.cli.history_cmd import history
 from benefits_tui.cli.import_cmd import import_
 from benefits_tui.cli.leaver_cmd import leaver
 from benefits_tui.cli.level_cmd import level
+from benefits_tui.cli.simulator_cmd import simulator
+from benefits_tui.cli.status_cmd import status
 from benefits_tui.cli.sync_cmd import sync, worker
 
 
@@ -24,7 +24,9 @@ from benefits_tui.cli.sync_cmd import sync, worker
 @click.option("--user", help="Acting user for the audit trail (overrides BENEFITS_TUI_USER).")
 @click.version_option(__version__, prog_name="benefits-tui")
 @click.pass_context
-def cli(ctx: click.Context, database_url: str | None, api_url: str | None, user: str | None) -> None:
+def cli(
+    ctx: click.Context, database_url: str | None, api_url: str | None, user: str | None
+) -> None:
     """Benefits Management: send HR employees to the Benefits platform and watch the sync.
 
     Without a command, opens the app on the configured database and platform.

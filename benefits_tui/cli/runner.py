@@ -45,7 +45,11 @@ def settings_from(ctx: click.Context) -> Settings:
 
 def describe_database_error(exc: BaseException, settings: Settings | None) -> str:
     where = "BENEFITS_TUI_DATABASE_URL"
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
+    text = (
+        str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        if str(exc)
+        else type(exc).__name__
+    )
     return f"{where}: cannot use the database ({text})"
 
 

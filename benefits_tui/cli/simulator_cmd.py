@@ -22,13 +22,23 @@ def _read_token(token: str | None) -> str:
         try:
             return Path(token_file).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise click.UsageError(f"cannot read BENEFITS_API_TOKEN_FILE ({token_file}): {exc.strerror}") from None
-    raise click.UsageError("no API token: pass --token or set BENEFITS_API_TOKEN (or BENEFITS_API_TOKEN_FILE)")
+            raise click.UsageError(
+                f"cannot read BENEFITS_API_TOKEN_FILE ({token_file}): {exc.strerror}"
+            ) from None
+    raise click.UsageError(
+        "no API token: pass --token or set BENEFITS_API_TOKEN (or BENEFITS_API_TOKEN_FILE)"
+    )
 
 
 @click.command("simulator")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0 = any free one).")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0 = any free one).",
+)
 @click.option(
     "--state",
     default="sim.db",
@@ -42,14 +52,40 @@ def _read_token(token: str | None) -> str:
     show_envvar=True,
     help="Bearer token clients must send (or BENEFITS_API_TOKEN_FILE).",
 )
-@click.option("--latency-ms", default=0.0, show_default=True, type=_NON_NEGATIVE, help="Time each request takes.")
-@click.option("--jitter-ms", default=0.0, show_default=True, type=_NON_NEGATIVE, help="± random spread on latency and job time.")
 @click.option(
-    "--async-ratio", default=0.0, show_default=True, type=_SHARE, help="Share of writes answered 202 with a job."
+    "--latency-ms",
+    default=0.0,
+    show_default=True,
+    type=_NON_NEGATIVE,
+    help="Time each request takes.",
 )
-@click.option("--job-delay-ms", default=500.0, show_default=True, type=_NON_NEGATIVE, help="How long a job takes.")
 @click.option(
-    "--fail-rate", default=0.0, show_default=True, type=_SHARE, help="Share of requests answered 500/503, doing nothing."
+    "--jitter-ms",
+    default=0.0,
+    show_default=True,
+    type=_NON_NEGATIVE,
+    help="± random spread on latency and job time.",
+)
+@click.option(
+    "--async-ratio",
+    default=0.0,
+    show_default=True,
+    type=_SHARE,
+    help="Share of writes answered 202 with a job.",
+)
+@click.option(
+    "--job-delay-ms",
+    default=500.0,
+    show_default=True,
+    type=_NON_NEGATIVE,
+    help="How long a job takes.",
+)
+@click.option(
+    "--fail-rate",
+    default=0.0,
+    show_default=True,
+    type=_SHARE,
+    help="Share of requests answered 500/503, doing nothing.",
 )
 @click.option(
     "--timeout-rate",
@@ -58,7 +94,13 @@ def _read_token(token: str | None) -> str:
     type=_SHARE,
     help="Share of requests that hang for --hang-ms (half of them after committing the change).",
 )
-@click.option("--hang-ms", default=30000.0, show_default=True, type=_NON_NEGATIVE, help="How long a hang lasts.")
+@click.option(
+    "--hang-ms",
+    default=30000.0,
+    show_default=True,
+    type=_NON_NEGATIVE,
+    help="How long a hang lasts.",
+)
 @click.option(
     "--rate-limit",
     default=0.0,
@@ -71,7 +113,9 @@ def _read_token(token: str | None) -> str:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="CSV of pre-existing accounts (email, forenames, surname, other account fields, optional id).",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed for reproducible faults.")
+@click.option(
+    "--seed", default=0, show_default=True, type=int, help="Seed for reproducible faults."
+)
 def simulator(
     host: str,
     port: int,
@@ -95,7 +139,9 @@ def simulator(
     rate-limited. GET /_sim/stats reports accounts, duplicate emails and answers by status.
     """
     if fail_rate + timeout_rate > 1:
-        raise click.BadParameter("--fail-rate plus --timeout-rate must not exceed 1", param_hint="--timeout-rate")
+        raise click.BadParameter(
+            "--fail-rate plus --timeout-rate must not exceed 1", param_hint="--timeout-rate"
+        )
     from benefits_tui.platform.simulator.server import serve  # uvicorn only when serving
 
     config = SimulatorConfig(
@@ -115,7 +161,9 @@ def simulator(
     try:
         serve(config, host=host, port=port)
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None
     except sqlite3.Error as exc:
         raise click.ClickException(f"cannot use state file {state}: {exc}") from None
     except ValueError as exc:  # e.g. a preload CSV without the needed columns

@@ -13,7 +13,12 @@ from benefits_tui.services.queries import count_by_state, stuck_count
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: not_syncing, in_progress, successful, failed.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON: not_syncing, in_progress, successful, failed.",
+)
 @pass_services
 async def status(context: ServiceContext, as_json: bool) -> None:
     """Counts per tab (Not syncing, In progress, Successful, Failed)."""
@@ -28,5 +33,7 @@ async def status(context: ServiceContext, as_json: bool) -> None:
     for state in SyncState:
         click.echo(f"{state.label:<{width}}  {counts[state]:>9,}")
     if stuck:
-        click.echo(f"{stuck:,} In progress for longer than "
-                   f"{context.settings.sync.stuck_after_minutes:g} minutes (stuck)")
+        click.echo(
+            f"{stuck:,} In progress for longer than "
+            f"{context.settings.sync.stuck_after_minutes:g} minutes (stuck)"
+        )

@@ -37,23 +37,44 @@ async def _check_platform(context: ServiceContext) -> None:
 
 
 @click.command()
-@click.option("--status", type=STATUS_CHOICES, default="not-syncing", show_default=True,
-              help="The tab to sync from.")
-@click.option("--search", default="", help="Only employees matching this search (name, email, number).")
-@click.option("--employee", "employees", multiple=True, metavar="E",
-              help="An employee number or email; repeat for several.")
+@click.option(
+    "--status",
+    type=STATUS_CHOICES,
+    default="not-syncing",
+    show_default=True,
+    help="The tab to sync from.",
+)
+@click.option(
+    "--search", default="", help="Only employees matching this search (name, email, number)."
+)
+@click.option(
+    "--employee",
+    "employees",
+    multiple=True,
+    metavar="E",
+    help="An employee number or email; repeat for several.",
+)
 @click.option("--all", "sync_all", is_flag=True, help="Every employee in the tab and search.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--no-wait", is_flag=True, help="Queue and return; the worker finishes the job.")
 @pass_services
-async def sync(context: ServiceContext, status: str, search: str, employees: tuple[str, ...],
-               sync_all: bool, yes: bool, no_wait: bool) -> None:
+async def sync(
+    context: ServiceContext,
+    status: str,
+    search: str,
+    employees: tuple[str, ...],
+    sync_all: bool,
+    yes: bool,
+    no_wait: bool,
+) -> None:
     """Send employees to Benefits (the Sync button, headless).
 
     Exit 0 when none failed, 1 when some failed, 2 for usage or configuration errors.
     """
     if not sync_all and not employees:
-        raise CommandFailed("say who to sync: --all (the whole tab and search) or --employee E", EXIT_USAGE)
+        raise CommandFailed(
+            "say who to sync: --all (the whole tab and search) or --employee E", EXIT_USAGE
+        )
     await _check_platform(context)
     if employees:
         selection = Selection.of(await resolve_numbers(context, employees))
@@ -76,8 +97,10 @@ async def sync(context: ServiceContext, status: str, search: str, employees: tup
         if not click.confirm("Sync", default=False, err=True):
             raise CommandFailed("cancelled; nothing was sent", EXIT_USAGE)
     result = await request_sync(context, selection, plan=plan)
-    err.print(f"{result.sent:,} employees sent to Benefits ({result.queued:,} queued, "
-              f"{result.rejected:,} failed pre-flight).")
+    err.print(
+        f"{result.sent:,} employees sent to Benefits ({result.queued:,} queued, "
+        f"{result.rejected:,} failed pre-flight)."
+    )
     chosen = list(result.queued_ids) + list(result.rejected_ids)
     if no_wait:
         if result.rejected:
@@ -86,8 +109,15 @@ async def sync(context: ServiceContext, status: str, search: str, employees: tup
     worker = SyncWorker(context)
     stop = anyio.Event()
     outcome: dict[str, int] = {}
-    with Progress(TextColumn("Syncing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[detail]}"),
-                  TimeElapsedColumn(), console=err, transient=False) as progress:
+    with Progress(
+        TextColumn("Syncing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as progress:
         task = progress.add_task("sync", total=len(chosen), detail="")
 
         async def watch() -> None:
@@ -95,8 +125,11 @@ async def sync(context: ServiceContext, status: str, search: str, employees: tup
             while True:
                 outcome = await state_counts(context, chosen)
                 done = outcome.get("successful", 0) + outcome.get("failed", 0)
-                progress.update(task, completed=done,
-                                detail=f"{outcome.get('successful', 0):,} ok, {outcome.get('failed', 0):,} failed")
+                progress.update(
+                    task,
+                    completed=done,
+                    detail=f"{outcome.get('successful', 0):,} ok, {outcome.get('failed', 0):,} failed",
+                )
                 if done >= len(chosen):
                     stop.set()
                     return
@@ -115,8 +148,12 @@ async def sync(context: ServiceContext, status: str, search: str, employees: tup
 
 @click.command()
 @click.option("--once", is_flag=True, help="Work until no employee is In progress, then exit.")
-@click.option("--concurrency", type=click.IntRange(1, 256), default=None,
-              help="Parallel platform calls (default from settings).")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Parallel platform calls (default from settings).",
+)
 @pass_services
 async def worker(context: ServiceContext, once: bool, concurrency: int | None) -> None:
     """Run the sync worker without a screen (a long-running service)."""
@@ -137,7 +174,9 @@ async def worker(context: ServiceContext, once: bool, concurrency: int | None) -
                 stop.set()
                 return
 
-    err.print(f"Worker {sync_worker.owner} running (concurrency {sync_worker.concurrency}); Ctrl+C stops it.")
+    err.print(
+        f"Worker {sync_worker.owner} running (concurrency {sync_worker.concurrency}); Ctrl+C stops it."
+    )
     async with anyio.create_task_group() as group:
         group.start_soon(on_signals)
         await sync_worker.run(stop=stop)

@@ -156,9 +156,7 @@ class SyncEvent(Base):
     __table_args__ = (Index("ix_sync_events_employee", "employee_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    employee_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("employees.id", ondelete="CASCADE")
-    )
+    employee_id: Mapped[int] = mapped_column(BigId, ForeignKey("employees.id", ondelete="CASCADE"))
     at: Mapped[dt.datetime]
     actor: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(String(32))

@@ -119,7 +119,11 @@ class FieldProblem(ValueError):
 
 def is_valid_email(value: object) -> bool:
     """True when ``value`` is a string the platform accepts as an email address."""
-    return isinstance(value, str) and len(value) <= MAX_EMAIL_LENGTH and EMAIL_RE.fullmatch(value) is not None
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_EMAIL_LENGTH
+        and EMAIL_RE.fullmatch(value) is not None
+    )
 
 
 def email_key(value: str | None) -> str | None:
@@ -166,8 +170,14 @@ def _clean_text(field: str, raw: str) -> str | None:
     return text
 
 
-def parse_field(name: str, raw: str | None, *, picklists: dict[str, tuple[str, ...]] | None = None,
-                levels: tuple[str, ...] | None = None, platform_rules: bool = True) -> Any:
+def parse_field(
+    name: str,
+    raw: str | None,
+    *,
+    picklists: dict[str, tuple[str, ...]] | None = None,
+    levels: tuple[str, ...] | None = None,
+    platform_rules: bool = True,
+) -> Any:
     """Turn typed or imported text into the value stored for field ``name`` (CSV naming).
 
     Empty text means "no value" (``None``). Raises :class:`FieldProblem` with a message

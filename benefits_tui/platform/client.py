@@ -15,9 +15,9 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from contextvars import ContextVar
-from types import TracebackType
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
+from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
@@ -51,7 +51,9 @@ GET_RETRY_BASE_DELAY = 0.1  # idempotent GETs retry after 0.1 s, 0.4 s, ... on t
 #: Awaited (when set) before each automatic retry of a GET. The sync engine sets it around
 #: its calls so that a retry waits for the shared 429 hold-back and rate limit like any
 #: other request, instead of landing inside another process's Retry-After window.
-before_retry: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar("benefits_before_retry", default=None)
+before_retry: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar(
+    "benefits_before_retry", default=None
+)
 
 
 MIN_SCRUB_LENGTH = 6
@@ -88,7 +90,9 @@ class _BearerAuth(httpx.Auth):
         return "_BearerAuth(token=***)"
 
 
-def parse_retry_after(value: str | None, *, default: float = 1.0, now: float | None = None) -> float:
+def parse_retry_after(
+    value: str | None, *, default: float = 1.0, now: float | None = None
+) -> float:
     """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date."""
     if value is None or not value.strip():
         return default
@@ -140,11 +144,15 @@ class BenefitsClient:
         if not base_url:
             raise PlatformUnreachable("no Benefits platform URL: set BENEFITS_API_URL")
         if not token:
-            raise AuthError("no Benefits API token: set BENEFITS_API_TOKEN", status_code=None, code="no_token")
+            raise AuthError(
+                "no Benefits API token: set BENEFITS_API_TOKEN", status_code=None, code="no_token"
+            )
         if isinstance(timeout, httpx.Timeout):
             timeouts = timeout
         else:
-            timeouts = httpx.Timeout(connect=min(5.0, timeout), read=timeout, write=timeout, pool=timeout)
+            timeouts = httpx.Timeout(
+                connect=min(5.0, timeout), read=timeout, write=timeout, pool=timeout
+            )
         self._auth = _BearerAuth(token)
         # httpx times each socket read; a platform that drips a byte at a time (slow-loris)
         # would never trip it. Every request also has a deadline for the whole exchange.
@@ -156,9 +164,14 @@ class BenefitsClient:
             base_url=base_url.rstrip("/"),
             auth=self._auth,
             timeout=timeouts,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
             transport=transport,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json, application/problem+json"},
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json, application/problem+json",
+            },
             follow_redirects=False,
             trust_env=transport is None,
         )
@@ -170,7 +183,10 @@ class BenefitsClient:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()
 
@@ -212,16 +228,22 @@ class BenefitsClient:
         """Create an account: 201 with it, or 202 with a job."""
         return await self._write("POST", "/v1/accounts", body, idempotency_key)
 
-    async def update_account(self, account_id: str, body: Mapping[str, Any], idempotency_key: str) -> WriteResult:
+    async def update_account(
+        self, account_id: str, body: Mapping[str, Any], idempotency_key: str
+    ) -> WriteResult:
         """Partially update the account (by ID): 200 with it, or 202 with a job."""
-        return await self._write("PATCH", f"/v1/accounts/{_segment(account_id)}", body, idempotency_key)
+        return await self._write(
+            "PATCH", f"/v1/accounts/{_segment(account_id)}", body, idempotency_key
+        )
 
     async def terminate_account(
         self, account_id: str, leave_date: str, reason: str, idempotency_key: str
     ) -> WriteResult:
         """End the account's coverage from *leave_date*: 200 with it, or 202 with a job."""
         body = {"leave_date": leave_date, "reason": reason}
-        return await self._write("POST", f"/v1/accounts/{_segment(account_id)}/termination", body, idempotency_key)
+        return await self._write(
+            "POST", f"/v1/accounts/{_segment(account_id)}/termination", body, idempotency_key
+        )
 
     async def get_job(self, job_id: str) -> Job:
         """The state of an async job (raises :class:`NotFoundError`)."""
@@ -230,7 +252,9 @@ class BenefitsClient:
         try:
             return Job.from_json(body if isinstance(body, Mapping) else {})
         except ValueError as exc:
-            raise ProtocolError(f"The Benefits platform answered GET {path} with an unusable job: {exc}.") from None
+            raise ProtocolError(
+                f"The Benefits platform answered GET {path} with an unusable job: {exc}."
+            ) from None
 
     async def list_benefit_levels(self) -> list[BenefitLevelInfo]:
         """The Benefits Levels the platform offers."""
@@ -239,7 +263,9 @@ class BenefitsClient:
         for item in items:
             if not isinstance(item, Mapping) or not isinstance(item.get("code"), str):
                 raise ProtocolError("The Benefits platform listed a benefit level without a code.")
-            levels.append(BenefitLevelInfo(code=item["code"], name=str(item.get("name") or item["code"])))
+            levels.append(
+                BenefitLevelInfo(code=item["code"], name=str(item.get("name") or item["code"]))
+            )
         return levels
 
     async def get_picklist(self, name: str) -> list[str]:
@@ -265,10 +291,14 @@ class BenefitsClient:
                     await gate()
                 attempt += 1
 
-    async def _write(self, method: str, path: str, body: Mapping[str, Any], idempotency_key: str) -> WriteResult:
+    async def _write(
+        self, method: str, path: str, body: Mapping[str, Any], idempotency_key: str
+    ) -> WriteResult:
         if not idempotency_key:
             raise ValueError("an idempotency key is required for writes")
-        response = await self._send(method, path, json_body=dict(body), idempotency_key=idempotency_key)
+        response = await self._send(
+            method, path, json_body=dict(body), idempotency_key=idempotency_key
+        )
         data = self._decode(response, method, path)
         replayed = response.headers.get("idempotent-replayed", "").lower() == "true"
         if response.status_code == 202:
@@ -297,13 +327,19 @@ class BenefitsClient:
         try:
             try:
                 return await asyncio.wait_for(
-                    self._http.request(method, path, params=params, json=json_body, headers=headers),
+                    self._http.request(
+                        method, path, params=params, json=json_body, headers=headers
+                    ),
                     timeout=self.deadline,
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise PlatformTimeout(
                     f"The Benefits platform took longer than {self.deadline:g} s to answer {method} {where}"
-                    + (" — the change may have been applied; retry with the same idempotency key." if is_write else "."),
+                    + (
+                        " — the change may have been applied; retry with the same idempotency key."
+                        if is_write
+                        else "."
+                    ),
                     ambiguous=is_write,
                     code="deadline_exceeded",
                 ) from None
@@ -322,7 +358,11 @@ class BenefitsClient:
         except httpx.TimeoutException as exc:
             raise PlatformTimeout(
                 f"The Benefits platform did not answer {method} {where} in time"
-                + (" — the change may have been applied; retry with the same idempotency key." if is_write else "."),
+                + (
+                    " — the change may have been applied; retry with the same idempotency key."
+                    if is_write
+                    else "."
+                ),
                 ambiguous=is_write,
                 code=type(exc).__name__,
             ) from None
@@ -332,10 +372,19 @@ class BenefitsClient:
                 "check BENEFITS_API_URL and that the platform is up.",
                 code="connect_error",
             ) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.CloseError) as exc:
+        except (
+            httpx.RemoteProtocolError,
+            httpx.ReadError,
+            httpx.WriteError,
+            httpx.CloseError,
+        ) as exc:
             raise PlatformTimeout(
                 f"The connection to the Benefits platform dropped during {method} {where}"
-                + (" — the change may have been applied; retry with the same idempotency key." if is_write else "."),
+                + (
+                    " — the change may have been applied; retry with the same idempotency key."
+                    if is_write
+                    else "."
+                ),
                 ambiguous=is_write,
                 code=type(exc).__name__,
             ) from None
@@ -408,7 +457,9 @@ class BenefitsClient:
         if status == 422 and code == "idempotency_key_reused":
             raise ConflictError(f"Benefits rejected: {reason}", status_code=status, problem=problem)
         if status in (400, 422):
-            raise ValidationFailed(f"Benefits rejected: {reason}", status_code=status, problem=problem)
+            raise ValidationFailed(
+                f"Benefits rejected: {reason}", status_code=status, problem=problem
+            )
         raise ProtocolError(
             f"The Benefits platform answered {where} with an unexpected {status}: {reason}",
             status_code=status,
@@ -429,7 +480,9 @@ class BenefitsClient:
             data = self._json(response)
         except (ValueError, UnicodeDecodeError):
             return None
-        if not isinstance(data, Mapping) or not (data.get("code") or data.get("title") or data.get("detail")):
+        if not isinstance(data, Mapping) or not (
+            data.get("code") or data.get("title") or data.get("detail")
+        ):
             return None
         return Problem.from_json(data, status=response.status_code)
 
@@ -458,7 +511,9 @@ class BenefitsClient:
         try:
             return Account.from_json(data if isinstance(data, Mapping) else {})
         except ValueError as exc:
-            raise ProtocolError(f"The Benefits platform answered {path} with an unusable account: {exc}.") from None
+            raise ProtocolError(
+                f"The Benefits platform answered {path} with an unusable account: {exc}."
+            ) from None
 
 
 def _segment(value: str) -> str:
@@ -468,4 +523,4 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
-__all__ = ["BenefitsClient", "PlatformError", "USER_AGENT", "parse_retry_after"]
+__all__ = ["USER_AGENT", "BenefitsClient", "PlatformError", "parse_retry_after"]

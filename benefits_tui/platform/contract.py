@@ -50,7 +50,13 @@ WRITABLE_FIELDS: Final[tuple[str, ...]] = (
 )
 """Fields a client may send on create or PATCH."""
 
-READ_ONLY_FIELDS: Final[tuple[str, ...]] = ("id", "status", "leave_date", "created_at", "updated_at")
+READ_ONLY_FIELDS: Final[tuple[str, ...]] = (
+    "id",
+    "status",
+    "leave_date",
+    "created_at",
+    "updated_at",
+)
 """Fields only the platform sets; sending one is a 422 ``read_only_field``."""
 
 ACCOUNT_FIELDS: Final[tuple[str, ...]] = ("id", *WRITABLE_FIELDS, "status", "leave_date")
@@ -114,7 +120,9 @@ def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def benefit_level_codes(levels: Iterable[tuple[str, str]] = DEFAULT_BENEFIT_LEVELS) -> frozenset[str]:
+def benefit_level_codes(
+    levels: Iterable[tuple[str, str]] = DEFAULT_BENEFIT_LEVELS,
+) -> frozenset[str]:
     """The codes among (code, name) pairs."""
     return frozenset(code for code, _name in levels)
 
@@ -142,7 +150,9 @@ def validate_account(
 
     for name in sorted(body):
         if name in READ_ONLY_FIELDS:
-            problems.append((name, READ_ONLY_FIELD, f"{name} is set by the platform and cannot be written"))
+            problems.append(
+                (name, READ_ONLY_FIELD, f"{name} is set by the platform and cannot be written")
+            )
         elif name not in WRITABLE_FIELDS:
             problems.append((name, UNKNOWN_FIELD, f"{name} is not an account field"))
 
@@ -167,7 +177,9 @@ def validate_account(
     return problems
 
 
-def _check_field(name: str, value: Any, levels: frozenset[str], today: _dt.date) -> tuple[str, str] | None:
+def _check_field(
+    name: str, value: Any, levels: frozenset[str], today: _dt.date
+) -> tuple[str, str] | None:
     if name == "email":
         if not isinstance(value, str):
             return INVALID_TYPE, "email must be a string"
@@ -195,7 +207,10 @@ def _check_field(name: str, value: Any, levels: frozenset[str], today: _dt.date)
     if name == "benefit_level":
         if not isinstance(value, str) or value not in levels:
             allowed = ", ".join(sorted(levels))
-            return UNKNOWN_BENEFIT_LEVEL, f"benefit_level must be one of the offered level codes: {allowed}"
+            return (
+                UNKNOWN_BENEFIT_LEVEL,
+                f"benefit_level must be one of the offered level codes: {allowed}",
+            )
         return None
     if name == "address":
         if not isinstance(value, Mapping):
@@ -221,7 +236,9 @@ def validate_termination(body: Mapping[str, Any]) -> list[FieldProblem]:
     if is_blank(leave_date):
         problems.append(("leave_date", MISSING_FIELD, "leave_date is required"))
     elif parse_date(leave_date) is None:
-        problems.append(("leave_date", INVALID_DATE, "leave_date must be a real date written YYYY-MM-DD"))
+        problems.append(
+            ("leave_date", INVALID_DATE, "leave_date must be a real date written YYYY-MM-DD")
+        )
     reason = body.get("reason")
     if is_blank(reason):
         problems.append(("reason", MISSING_FIELD, "reason is required"))

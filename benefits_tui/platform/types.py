@@ -37,7 +37,9 @@ class Problem:
         )
         raw_status = data.get("status")
         return cls(
-            status=raw_status if isinstance(raw_status, int) and not isinstance(raw_status, bool) else (status or 0),
+            status=raw_status
+            if isinstance(raw_status, int) and not isinstance(raw_status, bool)
+            else (status or 0),
             code=str(data.get("code") or ""),
             title=str(data.get("title") or ""),
             detail=str(data.get("detail") or ""),
@@ -90,7 +92,9 @@ class Account:
             surname=_opt_str(data.get("surname")),
             date_of_birth=_opt_str(data.get("date_of_birth")),
             gender=_opt_str(data.get("gender")),
-            annual_pay=float(pay) if isinstance(pay, (int, float)) and not isinstance(pay, bool) else None,
+            annual_pay=float(pay)
+            if isinstance(pay, (int, float)) and not isinstance(pay, bool)
+            else None,
             pay_basis=_opt_str(data.get("pay_basis")),
             pay_frequency=_opt_str(data.get("pay_frequency")),
             benefit_level=_opt_str(data.get("benefit_level")),

@@ -54,7 +54,11 @@ class ServiceContext:
 
     @property
     def has_platform(self) -> bool:
-        return bool(self.settings.api_url) or self._client is not None or self._client_factory is not None
+        return (
+            bool(self.settings.api_url)
+            or self._client is not None
+            or self._client_factory is not None
+        )
 
     def require(self, minimum: Role, action: str) -> None:
         """Refuse ``action`` unless the acting user's role allows it (SPEC 1.10)."""

@@ -69,11 +69,15 @@ class ImportResult:
 
     def message(self) -> str:
         if self.problems:
-            return (f"{len(self.problems):,} problem{'s' if len(self.problems) != 1 else ''} in "
-                    f"{len({p.line for p in self.problems}):,} line(s); nothing was imported")
+            return (
+                f"{len(self.problems):,} problem{'s' if len(self.problems) != 1 else ''} in "
+                f"{len({p.line for p in self.problems}):,} line(s); nothing was imported"
+            )
         if self.dry_run:
             return f"{self.rows:,} employee{'s' if self.rows != 1 else ''} would be imported (dry run: nothing saved)"
-        return f"{self.inserted:,} employee{'s' if self.inserted != 1 else ''} imported (Not syncing)"
+        return (
+            f"{self.inserted:,} employee{'s' if self.inserted != 1 else ''} imported (Not syncing)"
+        )
 
 
 def decode(data: bytes) -> tuple[str | None, RowProblem | None]:
@@ -82,7 +86,9 @@ def decode(data: bytes) -> tuple[str | None, RowProblem | None]:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        return None, RowProblem(line, "", f"is not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")
+        return None, RowProblem(
+            line, "", f"is not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+        )
 
 
 def _unquote_formula(text: str) -> str:
@@ -114,7 +120,9 @@ class _CsvBroken(Exception):
         self.message = message
 
 
-async def check_file(context: ServiceContext, data: bytes) -> tuple[list[dict[str, Any]], list[RowProblem]]:
+async def check_file(
+    context: ServiceContext, data: bytes
+) -> tuple[list[dict[str, Any]], list[RowProblem]]:
     """Parse and check the whole file: (rows of model values, problems)."""
     text, problem = decode(data)
     if problem is not None:
@@ -128,13 +136,20 @@ async def check_file(context: ServiceContext, data: bytes) -> tuple[list[dict[st
     try:
         first = next(records, None)
         if first is None:
-            return [], [RowProblem(1, "", "the file is empty; the first line must name the columns")]
+            return [], [
+                RowProblem(1, "", "the file is empty; the first line must name the columns")
+            ]
         header_line, header = first
         columns = [name.strip().lower() for name in header]
         for index, name in enumerate(columns):
             if name not in CSV_FIELDS and name not in EXPORT_ONLY_COLUMNS:
-                problems.append(RowProblem(header_line, header[index] or f"#{index + 1}",
-                                           "is not a column (use: " + ", ".join(CSV_FIELDS) + ")"))
+                problems.append(
+                    RowProblem(
+                        header_line,
+                        header[index] or f"#{index + 1}",
+                        "is not a column (use: " + ", ".join(CSV_FIELDS) + ")",
+                    )
+                )
             elif columns.index(name) != index:
                 problems.append(RowProblem(header_line, name, "appears twice in the header"))
         for name in sorted(REQUIRED_TO_IMPORT - set(columns), key=CSV_FIELDS.index):
@@ -146,22 +161,32 @@ async def check_file(context: ServiceContext, data: bytes) -> tuple[list[dict[st
         picklists, levels = rules.picklists, rules.level_codes
         for line, values in records:
             if len(values) != len(columns):
-                problems.append(RowProblem(line, "", f"has {len(values)} values; the header has {len(columns)}"))
+                problems.append(
+                    RowProblem(line, "", f"has {len(values)} values; the header has {len(columns)}")
+                )
                 continue
             row: dict[str, Any] = {}
             bad = False
             for index, name in wanted:
                 try:
-                    row[ATTRIBUTE_OF[name]] = parse_field(name, _unquote_formula(values[index]),
-                                                          picklists=picklists, levels=levels,
-                                                          platform_rules=False)
+                    row[ATTRIBUTE_OF[name]] = parse_field(
+                        name,
+                        _unquote_formula(values[index]),
+                        picklists=picklists,
+                        levels=levels,
+                        platform_rules=False,
+                    )
                 except FieldProblem as exc:
                     problems.append(RowProblem(line, name, exc.message))
                     bad = True
             number = row.get("employee_number")
             if number:
                 if number in seen:
-                    problems.append(RowProblem(line, "employee_number", f"{number} is also on line {seen[number]}"))
+                    problems.append(
+                        RowProblem(
+                            line, "employee_number", f"{number} is also on line {seen[number]}"
+                        )
+                    )
                     bad = True
                 else:
                     seen[number] = line
@@ -177,16 +202,21 @@ async def check_file(context: ServiceContext, data: bytes) -> tuple[list[dict[st
         for start in range(0, len(numbers), CHUNK):
             existing = (
                 await session.scalars(
-                    select(Employee.employee_number).where(Employee.employee_number.in_(numbers[start : start + CHUNK]))
+                    select(Employee.employee_number).where(
+                        Employee.employee_number.in_(numbers[start : start + CHUNK])
+                    )
                 )
             ).all()
             for number in existing:
-                problems.append(RowProblem(seen[number], "employee_number", f"{number} is already an employee"))
+                problems.append(
+                    RowProblem(seen[number], "employee_number", f"{number} is already an employee")
+                )
     return rows, sorted(problems, key=lambda p: p.line)
 
 
-async def import_csv(context: ServiceContext, data: bytes, *, dry_run: bool = False,
-                     source: str = "CSV") -> ImportResult:
+async def import_csv(
+    context: ServiceContext, data: bytes, *, dry_run: bool = False, source: str = "CSV"
+) -> ImportResult:
     """Check the file and, when every row is good and not ``dry_run``, insert them all at once."""
     if not dry_run:
         context.require(Role.HR, "import employees")
@@ -203,32 +233,51 @@ async def import_csv(context: ServiceContext, data: bytes, *, dry_run: bool = Fa
             for start in range(0, len(rows), CHUNK):
                 chunk = []
                 for values in rows[start : start + CHUNK]:
-                    chunk.append({
-                        **values,
-                        "email_key": email_key(values.get("email")),
-                        "search_text": search_text(values["employee_number"], values["forenames"],
-                                                   values["surname"], values.get("email")),
-                        "created_via": CreatedVia.IMPORT.value,
-                        "created_by": context.actor,
-                        "created_at": now,
-                        "updated_at": now,
-                        "revision": 1,
-                    })
+                    chunk.append(
+                        {
+                            **values,
+                            "email_key": email_key(values.get("email")),
+                            "search_text": search_text(
+                                values["employee_number"],
+                                values["forenames"],
+                                values["surname"],
+                                values.get("email"),
+                            ),
+                            "created_via": CreatedVia.IMPORT.value,
+                            "created_by": context.actor,
+                            "created_at": now,
+                            "updated_at": now,
+                            "revision": 1,
+                        }
+                    )
                 # Core, not ORM bulk: the ORM splices RETURNING batches quadratically.
                 connection = await session.connection()
-                ids = list((await connection.execute(insert(employees).returning(employees.c.id), chunk)).scalars())
+                ids = list(
+                    (
+                        await connection.execute(insert(employees).returning(employees.c.id), chunk)
+                    ).scalars()
+                )
                 await connection.execute(
-                    insert(SyncRecord.__table__), [{"employee_id": i, "state": state, "updated_at": now} for i in ids]
+                    insert(SyncRecord.__table__),
+                    [{"employee_id": i, "state": state, "updated_at": now} for i in ids],
                 )
                 await connection.execute(
                     insert(SyncEvent.__table__),
-                    [event(i, context.actor, Action.EMPLOYEE_ADDED, now, reason=reason) for i in ids],
+                    [
+                        event(i, context.actor, Action.EMPLOYEE_ADDED, now, reason=reason)
+                        for i in ids
+                    ],
                 )
                 result.inserted += len(ids)
     except IntegrityError:
         # Another user added one of these numbers since the check: nothing was saved.
         result.inserted = 0
-        result.problems = [RowProblem(1, "employee_number",
-                                      "an employee number in the file was added by someone else meanwhile; "
-                                      "nothing was imported, run the import again to see which")]
+        result.problems = [
+            RowProblem(
+                1,
+                "employee_number",
+                "an employee number in the file was added by someone else meanwhile; "
+                "nothing was imported, run the import again to see which",
+            )
+        ]
     return result

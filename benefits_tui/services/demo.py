@@ -40,7 +40,9 @@ def write_preload_csv(path: str | Path, count: int, seed: int = 0, every: int = 
                     "title": row["title"] or "",
                     "forenames": row["forenames"],
                     "surname": row["surname"],
-                    "date_of_birth": row["date_of_birth"].isoformat() if row["date_of_birth"] else "",
+                    "date_of_birth": row["date_of_birth"].isoformat()
+                    if row["date_of_birth"]
+                    else "",
                     "gender": row["gender"] or "",
                     "annual_pay": str(row["annual_pay"]),
                     "pay_basis": row["pay_basis"] or "",
@@ -59,7 +61,9 @@ class DemoData:
     requested: int
 
 
-async def prepare_demo(context: ServiceContext, count: int, seed: int = 0, presync_share: float = 0.2) -> DemoData:
+async def prepare_demo(
+    context: ServiceContext, count: int, seed: int = 0, presync_share: float = 0.2
+) -> DemoData:
     """Seed ``count`` employees and ask for the first sync of a share of them.
 
     The share gives every tab something to show within seconds; the rest wait in Not

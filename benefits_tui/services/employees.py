@@ -34,7 +34,12 @@ from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
 from benefits_tui.services.history import event, write_events
 from benefits_tui.services.sync.reference import platform_rules
-from benefits_tui.services.sync.requests import Selection, SyncRequestResult, queued_values, request_sync
+from benefits_tui.services.sync.requests import (
+    Selection,
+    SyncRequestResult,
+    queued_values,
+    request_sync,
+)
 
 # Changing these on a linked employee is sent by PATCH (leave date goes by termination).
 REVISION_ATTRIBUTES = SYNCED_ATTRIBUTES - {"leave_date"}
@@ -92,7 +97,9 @@ async def next_employee_number(context: ServiceContext) -> str:
             await session.scalars(
                 select(Employee.employee_number)
                 .where(Employee.employee_number.like("E%"))
-                .order_by(func.length(Employee.employee_number).desc(), Employee.employee_number.desc())
+                .order_by(
+                    func.length(Employee.employee_number).desc(), Employee.employee_number.desc()
+                )
                 .limit(1)
             )
         ).all()
@@ -120,7 +127,7 @@ async def add_employee(
     data = dict(values)
     missing = [name for name in ("forenames", "surname") if not data.get(name)]
     if missing:
-        raise InvalidInput({name: "is required" for name in missing})
+        raise InvalidInput(dict.fromkeys(missing, "is required"))
     for _ in range(5):
         number = data.get("employee_number") or await next_employee_number(context)
         now = context.clock.now()
@@ -128,7 +135,9 @@ async def add_employee(
             **{key: value for key, value in data.items() if key != "employee_number"},
             "employee_number": number,
             "email_key": email_key(data.get("email")),
-            "search_text": search_text(number, data["forenames"], data["surname"], data.get("email")),
+            "search_text": search_text(
+                number, data["forenames"], data["surname"], data.get("email")
+            ),
             "created_via": created_via.value,
             "created_by": context.actor,
             "created_at": now,
@@ -137,15 +146,35 @@ async def add_employee(
         }
         try:
             async with context.db.write() as session:
-                employee_id = (await session.execute(insert(Employee).returning(Employee.id), [row])).scalar_one()
+                employee_id = (
+                    await session.execute(insert(Employee).returning(Employee.id), [row])
+                ).scalar_one()
                 await session.execute(
                     insert(SyncRecord),
-                    [{"employee_id": employee_id, "state": SyncState.NOT_SYNCING.value, "updated_at": now}],
+                    [
+                        {
+                            "employee_id": employee_id,
+                            "state": SyncState.NOT_SYNCING.value,
+                            "updated_at": now,
+                        }
+                    ],
                 )
-                how = "starter wizard" if created_via is CreatedVia.STARTER_WIZARD else created_via.value.replace("_", " ")
+                how = (
+                    "starter wizard"
+                    if created_via is CreatedVia.STARTER_WIZARD
+                    else created_via.value.replace("_", " ")
+                )
                 await write_events(
                     session,
-                    [event(employee_id, context.actor, Action.EMPLOYEE_ADDED, now, reason=f"added via {how}")],
+                    [
+                        event(
+                            employee_id,
+                            context.actor,
+                            Action.EMPLOYEE_ADDED,
+                            now,
+                            reason=f"added via {how}",
+                        )
+                    ],
                 )
         except IntegrityError:
             if data.get("employee_number"):
@@ -158,7 +187,9 @@ async def add_employee(
     raise ServiceError("could not allocate an employee number; try again")
 
 
-async def _locked_employee(context: ServiceContext, session: AsyncSession, employee_id: int) -> Employee:
+async def _locked_employee(
+    context: ServiceContext, session: AsyncSession, employee_id: int
+) -> Employee:
     """The employee row, locked for this write transaction (PostgreSQL; SQLite's write lock
     already serialises writers)."""
     statement = select(Employee).where(Employee.id == employee_id)
@@ -177,8 +208,19 @@ async def update_employee(
 ) -> ChangeResult:
     """Save changed fields (model attribute names, parsed values) and queue what follows."""
     context.require(Role.HR, "change employee details")
-    if "forenames" in changes and not changes["forenames"] or "surname" in changes and not changes["surname"]:
-        raise InvalidInput({name: "is required" for name in ("forenames", "surname") if name in changes and not changes[name]})
+    if (
+        ("forenames" in changes
+        and not changes["forenames"])
+        or ("surname" in changes
+        and not changes["surname"])
+    ):
+        raise InvalidInput(
+            {
+                name: "is required"
+                for name in ("forenames", "surname")
+                if name in changes and not changes[name]
+            }
+        )
     now = context.clock.now()
     async with context.db.write() as session:
         employee = await _locked_employee(context, session, employee_id)
@@ -188,24 +230,43 @@ async def update_employee(
         for name in changed:
             setattr(employee, name, changes[name])
         employee.email_key = email_key(employee.email)
-        employee.search_text = search_text(employee.employee_number, employee.forenames, employee.surname, employee.email)
+        employee.search_text = search_text(
+            employee.employee_number, employee.forenames, employee.surname, employee.email
+        )
         employee.updated_at = now
         if set(changed) & REVISION_ATTRIBUTES:
             employee.revision += 1
-        record = await session.get(SyncRecord, employee_id, with_for_update=context.db.is_postgresql)
+        record = await session.get(
+            SyncRecord, employee_id, with_for_update=context.db.is_postgresql
+        )
         assert record is not None
         names = ", ".join(FIELD_LABELS.get(name, name) for name in changed)
-        events = [event(employee_id, context.actor, Action.DETAILS_CHANGED, now, reason=f"changed {names}")]
+        events = [
+            event(
+                employee_id, context.actor, Action.DETAILS_CHANGED, now, reason=f"changed {names}"
+            )
+        ]
         update_queued = retry_queued = False
         still_failing: str | None = None
         synced_change = bool(set(changed) & SYNCED_ATTRIBUTES)
-        if record.account_id is not None and synced_change and record.state != SyncState.IN_PROGRESS.value:
+        if (
+            record.account_id is not None
+            and synced_change
+            and record.state != SyncState.IN_PROGRESS.value
+        ):
             # SPEC 1.9: a linked employee's change goes to Benefits by account ID.
             for key, value in queued_values(context).items():
                 setattr(record, key, value)
             update_queued = True
-            events.append(event(employee_id, context.actor, Action.UPDATE_QUEUED, now,
-                                reason=f"send {names} to account {record.account_id}"))
+            events.append(
+                event(
+                    employee_id,
+                    context.actor,
+                    Action.UPDATE_QUEUED,
+                    now,
+                    reason=f"send {names} to account {record.account_id}",
+                )
+            )
         elif record.account_id is not None and synced_change:
             update_queued = True  # the worker sees the new revision before it finishes
         await write_events(session, events)
@@ -216,11 +277,17 @@ async def update_employee(
         retry_queued = result.queued > 0
         if result.rejected:
             async with context.db.read() as session:
-                still_failing = await session.scalar(select(SyncRecord.reason).where(SyncRecord.employee_id == employee_id))
-    return ChangeResult(employee_id, tuple(changed), update_queued, retry_queued, record.account_id, still_failing)
+                still_failing = await session.scalar(
+                    select(SyncRecord.reason).where(SyncRecord.employee_id == employee_id)
+                )
+    return ChangeResult(
+        employee_id, tuple(changed), update_queued, retry_queued, record.account_id, still_failing
+    )
 
 
-async def set_fields(context: ServiceContext, employee_id: int, raw: Mapping[str, str | None]) -> ChangeResult:
+async def set_fields(
+    context: ServiceContext, employee_id: int, raw: Mapping[str, str | None]
+) -> ChangeResult:
     """Parse text values (CSV names) and save them (`benefits-tui employee set`)."""
     values = await parse_values(context, raw)
     for name in REQUIRED_TO_IMPORT - {"employee_number"}:
@@ -256,7 +323,9 @@ class LevelResult:
         return text + "."
 
 
-async def assign_level(context: ServiceContext, selection: Selection, level: str | None) -> LevelResult:
+async def assign_level(
+    context: ServiceContext, selection: Selection, level: str | None
+) -> LevelResult:
     """Assign a Benefits Level to many employees (SPEC 1.6), set-based and chunked.
 
     Each chunk is one transaction: a conditional UPDATE of the employees whose level really
@@ -269,7 +338,11 @@ async def assign_level(context: ServiceContext, selection: Selection, level: str
     rules = await platform_rules(context)
     code = level.strip().upper() if level and level.strip() else None
     if code and code not in rules.level_codes:
-        raise InvalidInput({"benefits_level": f"{level!r} is not a Benefits Level ({', '.join(rules.level_codes)})"})
+        raise InvalidInput(
+            {
+                "benefits_level": f"{level!r} is not a Benefits Level ({', '.join(rules.level_codes)})"
+            }
+        )
     from benefits_tui.services.sync.requests import _candidate_rows
 
     selected = changed = queued = 0
@@ -286,7 +359,10 @@ async def assign_level(context: ServiceContext, selection: Selection, level: str
                 (
                     await session.scalars(
                         update(Employee)
-                        .where(Employee.id.in_(list(previous)), Employee.benefit_level.is_distinct_from(code))
+                        .where(
+                            Employee.id.in_(list(previous)),
+                            Employee.benefit_level.is_distinct_from(code),
+                        )
                         .values(benefit_level=code, revision=Employee.revision + 1, updated_at=now)
                         .returning(Employee.id)
                         .execution_options(synchronize_session=False)
@@ -320,14 +396,28 @@ async def assign_level(context: ServiceContext, selection: Selection, level: str
             events = []
             for employee_id in done:
                 was = previous.get(employee_id) or "none"
-                events.append(event(employee_id, context.actor, Action.LEVEL_ASSIGNED, now,
-                                    reason=f"Benefits Level {label} (was {was})"))
+                events.append(
+                    event(
+                        employee_id,
+                        context.actor,
+                        Action.LEVEL_ASSIGNED,
+                        now,
+                        reason=f"Benefits Level {label} (was {was})",
+                    )
+                )
             for record in records:
                 if record.account_id is not None:
                     queued += 1
                     if record.employee_id in newly_queued:
-                        events.append(event(record.employee_id, context.actor, Action.UPDATE_QUEUED, now,
-                                            reason=f"send Benefits Level to account {record.account_id}"))
+                        events.append(
+                            event(
+                                record.employee_id,
+                                context.actor,
+                                Action.UPDATE_QUEUED,
+                                now,
+                                reason=f"send Benefits Level to account {record.account_id}",
+                            )
+                        )
                 elif record.state == SyncState.FAILED.value:
                     retry_ids.append(record.employee_id)
             await write_events(session, events)
@@ -336,7 +426,13 @@ async def assign_level(context: ServiceContext, selection: Selection, level: str
     if retry_ids:
         result = await request_sync(context, Selection.of(retry_ids))
         retries = result.queued
-    return LevelResult(selected=selected, changed=changed, updates_queued=queued, retries_queued=retries, level=code)
+    return LevelResult(
+        selected=selected,
+        changed=changed,
+        updates_queued=queued,
+        retries_queued=retries,
+        level=code,
+    )
 
 
 @dataclass(frozen=True)
@@ -346,19 +442,28 @@ class LeaverResult:
     message: str
 
 
-def _leaver_outcome(state: str, account_id: str | None, in_flight: bool, leave_date: dt.date | None) -> tuple[bool, str]:
+def _leaver_outcome(
+    state: str, account_id: str | None, in_flight: bool, leave_date: dt.date | None
+) -> tuple[bool, str]:
     """(a termination will be sent, what happens on the platform) — one rule for preview and save."""
     when = leave_date.isoformat() if leave_date else "the leave date"
     if account_id is not None:
-        return True, f"Benefits account {account_id}: coverage ends on {when}; the leaver is sent to Benefits."
+        return (
+            True,
+            f"Benefits account {account_id}: coverage ends on {when}; the leaver is sent to Benefits.",
+        )
     if state == SyncState.IN_PROGRESS.value and in_flight:
-        return True, (f"A first sync is under way: once the account is linked, coverage ends on {when}.")
+        return True, (
+            f"A first sync is under way: once the account is linked, coverage ends on {when}."
+        )
     if state == SyncState.IN_PROGRESS.value:
         return False, "Sync not started yet: it stops with a reason; nothing is sent to Benefits."
     return False, "Never synced to Benefits: nothing is sent to the platform."
 
 
-async def leaver_preview(context: ServiceContext, employee_id: int, leave_date: dt.date | None) -> str:
+async def leaver_preview(
+    context: ServiceContext, employee_id: int, leave_date: dt.date | None
+) -> str:
     """What recording this leaver would do on the platform (the leaver dialog's summary)."""
     async with context.db.read() as session:
         record = await session.get(SyncRecord, employee_id)
@@ -384,21 +489,39 @@ async def record_leaver(
     async with context.db.write() as session:
         employee = await _locked_employee(context, session, employee_id)
         if employee.start_date is not None and leave_date < employee.start_date:
-            raise InvalidInput({"leave_date": f"is before the start date ({employee.start_date.isoformat()})"})
-        record = await session.get(SyncRecord, employee_id, with_for_update=context.db.is_postgresql)
+            raise InvalidInput(
+                {"leave_date": f"is before the start date ({employee.start_date.isoformat()})"}
+            )
+        record = await session.get(
+            SyncRecord, employee_id, with_for_update=context.db.is_postgresql
+        )
         assert record is not None
         employee.leave_date = leave_date
         employee.leave_reason = reason
         employee.updated_at = now
         in_flight = record.request_kind == "create" or record.platform_job_id is not None
         queued, message = _leaver_outcome(record.state, record.account_id, in_flight, leave_date)
-        events = [event(employee_id, context.actor, Action.LEAVER_RECORDED, now,
-                        reason=f"leave date {leave_date.isoformat()}: {reason}")]
+        events = [
+            event(
+                employee_id,
+                context.actor,
+                Action.LEAVER_RECORDED,
+                now,
+                reason=f"leave date {leave_date.isoformat()}: {reason}",
+            )
+        ]
         if queued:
             if record.state != SyncState.IN_PROGRESS.value:
                 for key, value in queued_values(context).items():
                     setattr(record, key, value)
-            events.append(event(employee_id, context.actor, Action.TERMINATION_QUEUED, now,
-                                reason=f"end coverage on {leave_date.isoformat()}"))
+            events.append(
+                event(
+                    employee_id,
+                    context.actor,
+                    Action.TERMINATION_QUEUED,
+                    now,
+                    reason=f"end coverage on {leave_date.isoformat()}",
+                )
+            )
         await write_events(session, events)
     return LeaverResult(employee_id, queued, message)

@@ -53,6 +53,12 @@ async def write_events(session: AsyncSession, rows: Iterable[dict[str, Any]]) ->
         await connection.execute(_INSERT, batch)
 
 
-async def write_event(session: AsyncSession, employee_id: int, actor: str, action: Action,
-                      at: dt.datetime, **fields: Any) -> None:
+async def write_event(
+    session: AsyncSession,
+    employee_id: int,
+    actor: str,
+    action: Action,
+    at: dt.datetime,
+    **fields: Any,
+) -> None:
     await write_events(session, [event(employee_id, actor, action, at, **fields)])

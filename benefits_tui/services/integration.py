@@ -65,5 +65,8 @@ async def test_connection(context: ServiceContext) -> ConnectionCheck:
     if problem is not None:
         return ConnectionCheck(False, problem, elapsed)
     names = ", ".join(level.code for level in levels) or "none"
-    return ConnectionCheck(True, f"Connected: the platform answered in {elapsed:.0f} ms; levels on offer: {names}",
-                           elapsed)
+    return ConnectionCheck(
+        True,
+        f"Connected: the platform answered in {elapsed:.0f} ms; levels on offer: {names}",
+        elapsed,
+    )

@@ -26,40 +26,130 @@ from benefits_tui.services.context import ServiceContext
 
 # (forename as written, ASCII for the email), grouped by culture.
 FORENAMES: tuple[tuple[str, str], ...] = (
-    ("Oliver", "oliver"), ("Amelia", "amelia"), ("George", "george"), ("Isla", "isla"),
-    ("Harry", "harry"), ("Ava", "ava"), ("Noah", "noah"), ("Mia", "mia"), ("Jack", "jack"),
-    ("Grace", "grace"), ("Siobhán", "siobhan"), ("Seán", "sean"), ("Aoife", "aoife"),
-    ("Niamh", "niamh"), ("Zoë", "zoe"), ("Chloé", "chloe"), ("François", "francois"),
-    ("Hélène", "helene"), ("José", "jose"), ("Begoña", "begona"), ("Jürgen", "jurgen"),
-    ("Björn", "bjorn"), ("Åsa", "asa"), ("Łukasz", "lukasz"), ("Zofia", "zofia"),
-    ("Małgorzata", "malgorzata"), ("Dmitri", "dmitri"), ("Анна", "anna"), ("Иван", "ivan"),
-    ("Priya", "priya"), ("Arjun", "arjun"), ("Aarav", "aarav"), ("Ananya", "ananya"),
-    ("Mohammed", "mohammed"), ("Fatima", "fatima"), ("Aisha", "aisha"), ("Omar", "omar"),
-    ("Wei", "wei"), ("Mei", "mei"), ("伟", "wei"), ("秀英", "xiuying"), ("Hiroshi", "hiroshi"),
-    ("Yuki", "yuki"), ("さくら", "sakura"), ("Min-jun", "minjun"), ("지우", "jiwoo"),
-    ("Chinedu", "chinedu"), ("Adaeze", "adaeze"), ("Kwame", "kwame"), ("Amara", "amara"),
-    ("Tomás", "tomas"), ("Inês", "ines"), ("Giuseppe", "giuseppe"), ("Chiara", "chiara"),
-    ("Νίκος", "nikos"), ("Ελένη", "eleni"), ("Mary-Jane", "maryjane"), ("Jean-Luc", "jeanluc"),
-    ("Dylan", "dylan"), ("Rhiannon", "rhiannon"), ("Yasmin", "yasmin"), ("Leila", "leila"),
+    ("Oliver", "oliver"),
+    ("Amelia", "amelia"),
+    ("George", "george"),
+    ("Isla", "isla"),
+    ("Harry", "harry"),
+    ("Ava", "ava"),
+    ("Noah", "noah"),
+    ("Mia", "mia"),
+    ("Jack", "jack"),
+    ("Grace", "grace"),
+    ("Siobhán", "siobhan"),
+    ("Seán", "sean"),
+    ("Aoife", "aoife"),
+    ("Niamh", "niamh"),
+    ("Zoë", "zoe"),
+    ("Chloé", "chloe"),
+    ("François", "francois"),
+    ("Hélène", "helene"),
+    ("José", "jose"),
+    ("Begoña", "begona"),
+    ("Jürgen", "jurgen"),
+    ("Björn", "bjorn"),
+    ("Åsa", "asa"),
+    ("Łukasz", "lukasz"),
+    ("Zofia", "zofia"),
+    ("Małgorzata", "malgorzata"),
+    ("Dmitri", "dmitri"),
+    ("Анна", "anna"),
+    ("Иван", "ivan"),
+    ("Priya", "priya"),
+    ("Arjun", "arjun"),
+    ("Aarav", "aarav"),
+    ("Ananya", "ananya"),
+    ("Mohammed", "mohammed"),
+    ("Fatima", "fatima"),
+    ("Aisha", "aisha"),
+    ("Omar", "omar"),
+    ("Wei", "wei"),
+    ("Mei", "mei"),
+    ("伟", "wei"),
+    ("秀英", "xiuying"),
+    ("Hiroshi", "hiroshi"),
+    ("Yuki", "yuki"),
+    ("さくら", "sakura"),
+    ("Min-jun", "minjun"),
+    ("지우", "jiwoo"),
+    ("Chinedu", "chinedu"),
+    ("Adaeze", "adaeze"),
+    ("Kwame", "kwame"),
+    ("Amara", "amara"),
+    ("Tomás", "tomas"),
+    ("Inês", "ines"),
+    ("Giuseppe", "giuseppe"),
+    ("Chiara", "chiara"),
+    ("Νίκος", "nikos"),
+    ("Ελένη", "eleni"),
+    ("Mary-Jane", "maryjane"),
+    ("Jean-Luc", "jeanluc"),
+    ("Dylan", "dylan"),
+    ("Rhiannon", "rhiannon"),
+    ("Yasmin", "yasmin"),
+    ("Leila", "leila"),
 )
 SURNAMES: tuple[tuple[str, str], ...] = (
-    ("Smith", "smith"), ("Jones", "jones"), ("Taylor", "taylor"), ("Brown", "brown"),
-    ("Williams", "williams"), ("Wilson", "wilson"), ("Evans", "evans"), ("Thomas", "thomas"),
-    ("O'Brien", "obrien"), ("O'Sullivan", "osullivan"), ("MacDonald", "macdonald"),
-    ("Ó Briain", "obriain"), ("Müller", "muller"), ("Schröder", "schroder"),
-    ("García", "garcia"), ("Martínez", "martinez"), ("Núñez", "nunez"), ("Dubois", "dubois"),
-    ("Lefèvre", "lefevre"), ("Kowalski", "kowalski"), ("Wiśniewska", "wisniewska"),
-    ("Nowak", "nowak"), ("Иванов", "ivanov"), ("Петрова", "petrova"), ("Patel", "patel"),
-    ("Sharma", "sharma"), ("Singh", "singh"), ("Khan", "khan"), ("Ahmed", "ahmed"),
-    ("Al-Sayed", "alsayed"), ("Chen", "chen"), ("Wang", "wang"), ("王", "wang"),
-    ("李", "li"), ("Nakamura", "nakamura"), ("佐藤", "sato"), ("Kim", "kim"), ("박", "park"),
-    ("Okafor", "okafor"), ("Mensah", "mensah"), ("Adeyemi", "adeyemi"), ("Rossi", "rossi"),
-    ("Ferreira", "ferreira"), ("Papadopoulos", "papadopoulos"), ("Παπαδάκη", "papadaki"),
-    ("van der Berg", "vanderberg"), ("de la Cruz", "delacruz"), ("Lloyd-Webber", "lloydwebber"),
-    ("Nguyễn", "nguyen"), ("Cohen", "cohen"), ("Jensen", "jensen"), ("Åberg", "aberg"),
+    ("Smith", "smith"),
+    ("Jones", "jones"),
+    ("Taylor", "taylor"),
+    ("Brown", "brown"),
+    ("Williams", "williams"),
+    ("Wilson", "wilson"),
+    ("Evans", "evans"),
+    ("Thomas", "thomas"),
+    ("O'Brien", "obrien"),
+    ("O'Sullivan", "osullivan"),
+    ("MacDonald", "macdonald"),
+    ("Ó Briain", "obriain"),
+    ("Müller", "muller"),
+    ("Schröder", "schroder"),
+    ("García", "garcia"),
+    ("Martínez", "martinez"),
+    ("Núñez", "nunez"),
+    ("Dubois", "dubois"),
+    ("Lefèvre", "lefevre"),
+    ("Kowalski", "kowalski"),
+    ("Wiśniewska", "wisniewska"),
+    ("Nowak", "nowak"),
+    ("Иванов", "ivanov"),
+    ("Петрова", "petrova"),
+    ("Patel", "patel"),
+    ("Sharma", "sharma"),
+    ("Singh", "singh"),
+    ("Khan", "khan"),
+    ("Ahmed", "ahmed"),
+    ("Al-Sayed", "alsayed"),
+    ("Chen", "chen"),
+    ("Wang", "wang"),
+    ("王", "wang"),
+    ("李", "li"),
+    ("Nakamura", "nakamura"),
+    ("佐藤", "sato"),
+    ("Kim", "kim"),
+    ("박", "park"),
+    ("Okafor", "okafor"),
+    ("Mensah", "mensah"),
+    ("Adeyemi", "adeyemi"),
+    ("Rossi", "rossi"),
+    ("Ferreira", "ferreira"),
+    ("Papadopoulos", "papadopoulos"),
+    ("Παπαδάκη", "papadaki"),
+    ("van der Berg", "vanderberg"),
+    ("de la Cruz", "delacruz"),
+    ("Lloyd-Webber", "lloydwebber"),
+    ("Nguyễn", "nguyen"),
+    ("Cohen", "cohen"),
+    ("Jensen", "jensen"),
+    ("Åberg", "aberg"),
 )
 DEPARTMENTS: dict[str, tuple[str, ...]] = {
-    "Engineering": ("Software Engineer", "Senior Software Engineer", "QA Analyst", "Engineering Manager"),
+    "Engineering": (
+        "Software Engineer",
+        "Senior Software Engineer",
+        "QA Analyst",
+        "Engineering Manager",
+    ),
     "Finance": ("Accountant", "Payroll Officer", "Financial Analyst", "Finance Director"),
     "People": ("HR Advisor", "Recruiter", "People Partner", "Head of People"),
     "Sales": ("Account Executive", "Sales Manager", "Business Development Rep"),
@@ -99,8 +189,10 @@ def generate(count: int, seed: int = 0, start: int = 1) -> Iterator[dict[str, An
         department = rng.choice(tuple(DEPARTMENTS))
         job_title = rng.choice(DEPARTMENTS[department])
         hourly = department in ("Operations", "Customer Service") and rng.random() < 0.5
-        pay = Decimal(rng.randrange(21_000, 140_000, 250)) if not hourly else Decimal(
-            rng.randrange(24_000, 36_000, 50)
+        pay = (
+            Decimal(rng.randrange(21_000, 140_000, 250))
+            if not hourly
+            else Decimal(rng.randrange(24_000, 36_000, 50))
         )
         birth = dt.date(1960, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 44))
         start_date = dt.date(2005, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 21))
@@ -164,9 +256,11 @@ async def seed_employees(context: ServiceContext, count: int, seed: int = 0) -> 
         async with context.db.write() as session:
             # Core, not the ORM: its bulk RETURNING path is quadratic in the batch size.
             connection = await session.connection()
-            statement = insert_fn(employees).on_conflict_do_nothing(
-                index_elements=["employee_number"]
-            ).returning(employees.c.id)
+            statement = (
+                insert_fn(employees)
+                .on_conflict_do_nothing(index_elements=["employee_number"])
+                .returning(employees.c.id)
+            )
             ids = list((await connection.execute(statement, chunk)).scalars())
             if ids:
                 await connection.execute(
@@ -182,7 +276,9 @@ async def seed_employees(context: ServiceContext, count: int, seed: int = 0) -> 
     for row in generate(count, seed):
         row.update(
             email_key=email_key(row["email"]),
-            search_text=search_text(row["employee_number"], row["forenames"], row["surname"], row["email"]),
+            search_text=search_text(
+                row["employee_number"], row["forenames"], row["surname"], row["email"]
+            ),
             created_via=CreatedVia.SEED.value,
             created_by=SEED_ACTOR,
             created_at=now,

@@ -33,7 +33,9 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @asynccontextmanager
-async def context_for(url: str, sim: Simulator, *, role: Role = Role.HR, user: str = "hr.tester") -> AsyncIterator[ServiceContext]:
+async def context_for(
+    url: str, sim: Simulator, *, role: Role = Role.HR, user: str = "hr.tester"
+) -> AsyncIterator[ServiceContext]:
     settings = make_settings(url, user=user, default_role=role)
     async with open_context(settings, clock=ManualClock(START), transport=sim.transport) as context:
         yield context
@@ -70,4 +72,4 @@ def no_debounce(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(BenefitsManagementScreen, "detail_debounce", 0.0)
 
 
-__all__ = ["context_for", "screen_text", "main_screen", "settle", "make_app", "START", "os"]
+__all__ = ["START", "context_for", "main_screen", "make_app", "os", "screen_text", "settle"]

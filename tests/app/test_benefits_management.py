@@ -27,7 +27,9 @@ async def test_search_narrows_rows(sqlite_url: str) -> None:
     sim = Simulator()
     async with context_for(sqlite_url, sim) as context:
         await add_people(context, 12)
-        await add_people(context, 1, start=50, forenames="Zebedee", surname="Quill", email="zq@example.com")
+        await add_people(
+            context, 1, start=50, forenames="Zebedee", surname="Quill", email="zq@example.com"
+        )
         app = make_app(context)
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
@@ -162,7 +164,9 @@ async def test_failed_row_shows_reason_and_history(sqlite_url: str) -> None:
     sim = Simulator()
     async with context_for(sqlite_url, sim) as context:
         ids = await add_people(context, 2)
-        bad = await add_people(context, 1, start=7, email=None, forenames="Nomail", surname="Person")
+        bad = await add_people(
+            context, 1, start=7, email=None, forenames="Nomail", surname="Person"
+        )
         await request_sync(context, Selection.of(bad))
         app = make_app(context)
         async with app.run_test(size=(160, 40)) as pilot:
@@ -197,7 +201,15 @@ async def test_tabs_switch_with_1_to_4(sqlite_url: str) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             screen = main_screen(app)
-            for key, state in zip("2341", [SyncState.IN_PROGRESS, SyncState.SUCCESSFUL, SyncState.FAILED, SyncState.NOT_SYNCING]):
+            for key, state in zip(
+                "2341",
+                [
+                    SyncState.IN_PROGRESS,
+                    SyncState.SUCCESSFUL,
+                    SyncState.FAILED,
+                    SyncState.NOT_SYNCING,
+                ],
+            ):
                 await pilot.press(key)
                 await settle(pilot)
                 assert screen.active is state
@@ -208,15 +220,25 @@ async def test_tabs_switch_with_1_to_4(sqlite_url: str) -> None:
             assert screen.active is SyncState.NOT_SYNCING
 
 
-HOSTILE = ["Bob [/x]", "[bold]x", "Smith [admin]", "\x1b[31mRed\x1b[0m", "[link=http://evil]click[/link]"]
+HOSTILE = [
+    "Bob [/x]",
+    "[bold]x",
+    "Smith [admin]",
+    "\x1b[31mRed\x1b[0m",
+    "[link=http://evil]click[/link]",
+]
 
 
 async def test_hostile_names_render_literally(sqlite_url: str) -> None:
     sim = Simulator()
     async with context_for(sqlite_url, sim) as context:
         for n, name in enumerate(HOSTILE, start=1):
-            await add_people(context, 1, start=n, forenames=name, surname="[/]", email=f"h{n}@example.com")
-        bad = await add_people(context, 1, start=9, forenames="[red]Evil", surname="Reason", email="not-an-email[b]")
+            await add_people(
+                context, 1, start=n, forenames=name, surname="[/]", email=f"h{n}@example.com"
+            )
+        bad = await add_people(
+            context, 1, start=9, forenames="[red]Evil", surname="Reason", email="not-an-email[b]"
+        )
         await request_sync(context, Selection.of(bad))
         app = make_app(context)
         async with app.run_test(size=(160, 40)) as pilot:
@@ -245,7 +267,17 @@ async def test_main_screen_at_80x24(sqlite_url: str) -> None:
             lines = screen_text(app).splitlines()
             assert len(lines) == 24
             text = "\n".join(lines)
-            for part in ("Not syncing (40)", "In progress (0)", "Successful (0)", "Failed (0)", "Search", "Number", "Name", "E000001", "0 ticked"):
+            for part in (
+                "Not syncing (40)",
+                "In progress (0)",
+                "Successful (0)",
+                "Failed (0)",
+                "Search",
+                "Number",
+                "Name",
+                "E000001",
+                "0 ticked",
+            ):
                 assert part in text, part
             assert "Sync" in lines[-1] and "Quit" in lines[-1]  # the footer
             table = table_of(app)
@@ -288,7 +320,9 @@ async def test_sync_key_is_disabled_on_in_progress_tab(sqlite_url: str) -> None:
             await pilot.press("s")
             await settle(pilot)
             assert not isinstance(app.screen, ConfirmSync)
-            assert "Sync works from the Not syncing and Failed tabs" in [str(n.message) for n in app._notifications]
+            assert "Sync works from the Not syncing and Failed tabs" in [
+                str(n.message) for n in app._notifications
+            ]
 
 
 async def test_help_and_command_palette_list_actions(sqlite_url: str) -> None:

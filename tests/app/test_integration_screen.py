@@ -10,9 +10,13 @@ from tests.app.conftest import context_for, make_app, screen_text, settle
 from tests.helpers import TOKEN, Simulator, add_people
 
 
-async def test_admin_sees_settings_without_the_token_and_tests_the_connection(tmp_path: Path) -> None:
+async def test_admin_sees_settings_without_the_token_and_tests_the_connection(
+    tmp_path: Path,
+) -> None:
     sim = Simulator()
-    async with context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim, role=Role.ADMIN) as context:
+    async with context_for(
+        f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim, role=Role.ADMIN
+    ) as context:
         await add_people(context, 2)
         app = make_app(context)
         async with app.run_test(size=(100, 30)) as pilot:
@@ -36,7 +40,9 @@ async def test_admin_sees_settings_without_the_token_and_tests_the_connection(tm
 async def test_a_wrong_token_is_reported_by_the_connection_test(tmp_path: Path) -> None:
     sim = Simulator()
     sim.config.token = "a-different-token-value"
-    async with context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim, role=Role.ADMIN) as context:
+    async with context_for(
+        f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim, role=Role.ADMIN
+    ) as context:
         app = make_app(context)
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
@@ -50,7 +56,9 @@ async def test_a_wrong_token_is_reported_by_the_connection_test(tmp_path: Path) 
 
 async def test_hr_users_cannot_open_the_integration_settings(tmp_path: Path) -> None:
     sim = Simulator()
-    async with context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim, role=Role.HR) as context:
+    async with context_for(
+        f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim, role=Role.HR
+    ) as context:
         await add_people(context, 1)
         app = make_app(context)
         async with app.run_test(size=(100, 30)) as pilot:

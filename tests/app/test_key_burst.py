@@ -11,11 +11,15 @@ from tests.app.test_benefits_management import table_of
 from tests.helpers import Simulator, add_people
 
 
-async def test_a_burst_after_slash_is_typed_into_the_search(sqlite_url: str, no_debounce: None) -> None:
+async def test_a_burst_after_slash_is_typed_into_the_search(
+    sqlite_url: str, no_debounce: None
+) -> None:
     sim = Simulator()
     async with context_for(sqlite_url, sim) as context:
         await add_people(context, 12)
-        await add_people(context, 1, start=50, forenames="Sam", surname="Quill", email="sq@example.com")
+        await add_people(
+            context, 1, start=50, forenames="Sam", surname="Quill", email="sq@example.com"
+        )
         app = make_app(context)
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)

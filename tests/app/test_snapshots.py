@@ -20,7 +20,9 @@ def prepare(url: str, sim: Simulator) -> None:
     async def body() -> None:
         async with context_for(url, sim) as context:
             await add_people(context, 24)
-            await add_people(context, 1, start=30, forenames="Bob [/x]", surname="[bold]Smith [admin]")
+            await add_people(
+                context, 1, start=30, forenames="Bob [/x]", surname="[bold]Smith [admin]"
+            )
             failing = await add_people(context, 2, start=40, email=None)
             queued = await add_people(context, 3, start=50)
             await request_sync(context, Selection.of(failing + queued))

@@ -24,15 +24,36 @@ def free_port() -> int:
 class SimulatorProcess:
     """Starts the simulator on a free loopback port and waits until it accepts connections."""
 
-    def __init__(self, token: str, *, latency_ms: float, rate_limit: float = 0, start_timeout: float = 30) -> None:
+    def __init__(
+        self, token: str, *, latency_ms: float, rate_limit: float = 0, start_timeout: float = 30
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        }
         env.pop("BENEFITS_API_TOKEN_FILE", None)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benefits_tui", "simulator", "--port", str(self.port), "--state", ":memory:",
-             "--token", token, "--latency-ms", str(latency_ms), "--rate-limit", str(rate_limit)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "benefits_tui",
+                "simulator",
+                "--port",
+                str(self.port),
+                "--state",
+                ":memory:",
+                "--token",
+                token,
+                "--latency-ms",
+                str(latency_ms),
+                "--rate-limit",
+                str(rate_limit),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + start_timeout
         while True:

@@ -82,7 +82,9 @@ class _Conn:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         return cls(reader, writer)
 
-    async def request(self, method: str, target: str, body: bytes = b"", key: str | None = None) -> tuple[int, bytes]:
+    async def request(
+        self, method: str, target: str, body: bytes = b"", key: str | None = None
+    ) -> tuple[int, bytes]:
         head = f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
         if key:
             head += f"Idempotency-Key: {key}\r\n"
@@ -101,7 +103,9 @@ class _Conn:
         self.writer.close()
 
 
-async def _fire(port: int, requests: int, concurrency: int) -> tuple[float, Counter[int], list[float]]:
+async def _fire(
+    port: int, requests: int, concurrency: int
+) -> tuple[float, Counter[int], list[float]]:
     run = uuid.uuid4().hex[:8]
     statuses: Counter[int] = Counter()
     latencies: list[float] = []
@@ -153,9 +157,15 @@ def main() -> int:
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
         state = os.path.join(tmp, "bench.db")
-        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        proc = subprocess.Popen([sys.executable, "-c", SERVER_CODE, TOKEN, state, str(port)], env=env,
-                                stdout=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SERVER_CODE, TOKEN, state, str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         try:
             _wait_for(port, proc)
             elapsed, statuses, latencies = asyncio.run(_fire(port, args.requests, args.concurrency))

@@ -35,10 +35,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from _simulator_process import SimulatorProcess  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
-
-from _simulator_process import SimulatorProcess  # noqa: E402
 
 from benefits_tui.config import load_settings  # noqa: E402
 from benefits_tui.db.models import SyncRecord  # noqa: E402
@@ -72,17 +71,30 @@ async def _empty_database(url: str) -> None:
 
 # ------------------------------------------------------------------------ one run
 async def _run(
-    name: str, *, database_url: str, employees: int, sim_rate: float, client_rate: float,
-    latency_ms: float, concurrency: int, profile: str | None,
+    name: str,
+    *,
+    database_url: str,
+    employees: int,
+    sim_rate: float,
+    client_rate: float,
+    latency_ms: float,
+    concurrency: int,
+    profile: str | None,
 ) -> dict[str, Any]:
     await _empty_database(database_url)
     sim = SimulatorProcess(TOKEN, rate_limit=sim_rate, latency_ms=latency_ms)
     try:
-        settings = load_settings(database_url=database_url, api_url=sim.url, api_token=TOKEN, user="bench")
-        settings.sync = settings.sync.model_copy(update={"rate_limit": client_rate, "concurrency": concurrency})
+        settings = load_settings(
+            database_url=database_url, api_url=sim.url, api_token=TOKEN, user="bench"
+        )
+        settings.sync = settings.sync.model_copy(
+            update={"rate_limit": client_rate, "concurrency": concurrency}
+        )
         async with open_context(settings) as ctx:
             await seed_employees(ctx, employees, seed=1)
-            result = await request_sync(ctx, Selection.all_in(EmployeeFilter(SyncState.NOT_SYNCING)))
+            result = await request_sync(
+                ctx, Selection.all_in(EmployeeFilter(SyncState.NOT_SYNCING))
+            )
             worker = SyncWorker(ctx, concurrency=concurrency)
             await worker.rules()  # picklists and levels: fetched once, outside the timing
             before = sim.stats()["requests_by_status"]
@@ -104,11 +116,20 @@ async def _run(
             stats = sim.stats()
             log = sim.request_log()
             async with ctx.db.read() as session:
-                states = dict((await session.execute(
-                    select(SyncRecord.state, func.count()).group_by(SyncRecord.state))).all())
+                states = dict(
+                    (
+                        await session.execute(
+                            select(SyncRecord.state, func.count()).group_by(SyncRecord.state)
+                        )
+                    ).all()
+                )
     finally:
         sim.stop()
-    by_status = {k: v - before.get(k, 0) for k, v in stats["requests_by_status"].items() if v - before.get(k, 0)}
+    by_status = {
+        k: v - before.get(k, 0)
+        for k, v in stats["requests_by_status"].items()
+        if v - before.get(k, 0)
+    }
     total = sum(by_status.values())
     throttled = by_status.get("429", 0)
     ok = total - throttled
@@ -131,7 +152,9 @@ async def _run(
         "final_states": states,
         "engine_cpu_ms_per_request": round(cpu * 1000 / total, 2) if total else None,
         "simulator_cpu_ms_per_request": (
-            round((sim_cpu1 - sim_cpu0) * 1000 / total, 2) if total and sim_cpu0 is not None and sim_cpu1 else None
+            round((sim_cpu1 - sim_cpu0) * 1000 / total, 2)
+            if total and sim_cpu0 is not None and sim_cpu1
+            else None
         ),
     }
     if os.environ.get("SYNC_BENCH_TIMELINE"):  # requests per 0.5 s, to stderr
@@ -140,7 +163,9 @@ async def _run(
         for entry in log:
             slot = int((entry["time"] - start) / 0.5)
             buckets[slot] = buckets.get(slot, 0) + 1
-        print(name, [buckets.get(i, 0) for i in range(max(buckets, default=-1) + 1)], file=sys.stderr)
+        print(
+            name, [buckets.get(i, 0) for i in range(max(buckets, default=-1) + 1)], file=sys.stderr
+        )
     if sim_rate:
         out["rate_limit"] = sim_rate
         out["client_rate_limit"] = client_rate
@@ -165,7 +190,10 @@ def _steady_rate(log: list[dict[str, Any]]) -> float | None:
 
 
 def _meets_target(name: str, out: dict[str, Any], sim_rate: float, concurrency: int) -> bool | None:
-    done = out["final_states"].get(SyncState.IN_PROGRESS.value, 0) == 0 and out["duplicate_emails"] == 0
+    done = (
+        out["final_states"].get(SyncState.IN_PROGRESS.value, 0) == 0
+        and out["duplicate_emails"] == 0
+    )
     if name == "rate_limited":
         return bool(
             done
@@ -174,7 +202,9 @@ def _meets_target(name: str, out: dict[str, Any], sim_rate: float, concurrency: 
             and (out["requests_per_new_account"] or 0) <= MAX_REQUESTS_PER_ACCOUNT
         )
     if name == "unlimited":
-        return bool(done and out["achieved_over_configured_concurrency"] >= CONCURRENCY_SHARE_TARGET)
+        return bool(
+            done and out["achieved_over_configured_concurrency"] >= CONCURRENCY_SHARE_TARGET
+        )
     return None  # reported, no target
 
 
@@ -192,8 +222,14 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
             url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / (name + '.db')}"
             profile = f"{args.profile}.{name}.txt" if args.profile else None
             runs[name] = await _run(
-                name, database_url=url, employees=args.employees, sim_rate=sim_rate, client_rate=client_rate,
-                latency_ms=args.latency_ms, concurrency=args.concurrency, profile=profile,
+                name,
+                database_url=url,
+                employees=args.employees,
+                sim_rate=sim_rate,
+                client_rate=client_rate,
+                latency_ms=args.latency_ms,
+                concurrency=args.concurrency,
+                profile=profile,
             )
     targets = [run["ok"] for run in runs.values() if run["ok"] is not None]
     return {
@@ -202,7 +238,9 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
         "rate_limit": args.rate_limit,
         "latency_ms": args.latency_ms,
         "concurrency": args.concurrency,
-        "database": "postgresql" if (args.database_url or "").startswith("postgresql") else "sqlite",
+        "database": "postgresql"
+        if (args.database_url or "").startswith("postgresql")
+        else "sqlite",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "runs": runs,
         "ok": all(targets),
@@ -212,12 +250,16 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--employees", type=int, default=600)
-    parser.add_argument("--rate-limit", type=float, default=100.0, help="simulator (and client-side) requests/s")
+    parser.add_argument(
+        "--rate-limit", type=float, default=100.0, help="simulator (and client-side) requests/s"
+    )
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--concurrency", type=int, default=8, help="the product's default")
     parser.add_argument("--database-url", help="a THROW-AWAY database (emptied before each run)")
     parser.add_argument("--only", help="comma-separated run names")
-    parser.add_argument("--profile", help="write a pyinstrument profile of each run to PREFIX.<run>.txt")
+    parser.add_argument(
+        "--profile", help="write a pyinstrument profile of each run to PREFIX.<run>.txt"
+    )
     args = parser.parse_args()
     result = asyncio.run(_main(args))
     print(json.dumps(result))

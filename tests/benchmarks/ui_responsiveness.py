@@ -33,19 +33,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _simulator_process import SimulatorProcess  # noqa: E402
-from _ui_common import (  # noqa: E402
+from _simulator_process import SimulatorProcess
+from _ui_common import (
     Frames,
-    note,
-    wait,
     key_to_frame,
     machine,
     median,
+    note,
     pctl,
     peak_rss_mb,
     press,
     seeded_database,
     settings_for,
+    wait,
     working_copy,
 )
 
@@ -93,9 +93,15 @@ async def run(url: str, sim_url: str, args: argparse.Namespace) -> dict[str, Any
             before = handled["count"]
             key = "down" if (n // 3) % 2 == 0 else "up"
             try:
-                latencies.append(await key_to_frame(app, frames, key, lambda: handled["count"] > before, timeout=5))
+                latencies.append(
+                    await key_to_frame(
+                        app, frames, key, lambda: handled["count"] > before, timeout=5
+                    )
+                )
             except TimeoutError:
-                note(f"stuck: handled={handled['count']} focused={app.focused!r} screen={app.screen!r} frames={frames.count}")
+                note(
+                    f"stuck: handled={handled['count']} focused={app.focused!r} screen={app.screen!r} frames={frames.count}"
+                )
                 raise
             await asyncio.sleep(rng.uniform(0.04, 0.12))
             if n % 10 == 0:
@@ -155,7 +161,10 @@ async def run(url: str, sim_url: str, args: argparse.Namespace) -> dict[str, Any
             deadline = time.perf_counter() + args.wait_for_sync
             while time.perf_counter() < deadline:
                 counts = screen.counts
-                if counts.get(SyncState.IN_PROGRESS, 0) == 0 and counts.get(SyncState.SUCCESSFUL, 0) > 0:
+                if (
+                    counts.get(SyncState.IN_PROGRESS, 0) == 0
+                    and counts.get(SyncState.SUCCESSFUL, 0) > 0
+                ):
                     sync_seconds = time.perf_counter() - requested
                     break
                 await asyncio.sleep(0.25)
@@ -197,13 +206,21 @@ def child(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--employees", type=int, default=10_000)
-    parser.add_argument("--presses", type=int, default=300, help="key presses during the sync, per run")
+    parser.add_argument(
+        "--presses", type=int, default=300, help="key presses during the sync, per run"
+    )
     parser.add_argument("--idle-presses", type=int, default=40, help="key presses before the sync")
     parser.add_argument("--latency-ms", type=float, default=20.0)
-    parser.add_argument("--concurrency", type=int, default=0, help="sync concurrency (0: the app's default)")
+    parser.add_argument(
+        "--concurrency", type=int, default=0, help="sync concurrency (0: the app's default)"
+    )
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--wait-for-sync", type=float, default=0.0,
-                        help="after the presses, wait up to this many seconds for the sync to finish")
+    parser.add_argument(
+        "--wait-for-sync",
+        type=float,
+        default=0.0,
+        help="after the presses, wait up to this many seconds for the sync to finish",
+    )
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -216,7 +233,8 @@ def main() -> None:
     runs = []
     for _ in range(args.repeats):
         command = [sys.executable, __file__, "--child", "--db", str(db)] + [
-            f"--{name.replace('_', '-')}={value}" for name, value in vars(args).items()
+            f"--{name.replace('_', '-')}={value}"
+            for name, value in vars(args).items()
             if name in ("presses", "idle_presses", "latency_ms", "concurrency", "wait_for_sync")
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -246,10 +264,16 @@ def main() -> None:
             "measured_seconds": [round(run["measured_seconds"], 1) for run in runs],
             "employees_ticked": [run["ticked"] for run in runs],
             "at_end_of_presses": [
-                {"in_progress": run["in_progress_at_end"], "successful": run["successful_at_end"],
-                 "failed": run["failed_at_end"]} for run in runs
+                {
+                    "in_progress": run["in_progress_at_end"],
+                    "successful": run["successful_at_end"],
+                    "failed": run["failed_at_end"],
+                }
+                for run in runs
             ],
-            "sync_seconds": [run["sync_seconds"] for run in runs] if args.wait_for_sync else "not waited",
+            "sync_seconds": [run["sync_seconds"] for run in runs]
+            if args.wait_for_sync
+            else "not waited",
         },
         "idle_before_sync": {
             "key_presses": len(idle_keys),

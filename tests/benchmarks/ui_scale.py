@@ -37,19 +37,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _ui_common import (  # noqa: E402
+from _ui_common import (
     Frames,
     idle,
-    note,
-    wait,
     key_to_frame,
     machine,
     median,
-    peak_rss_mb,
+    note,
     pctl,
+    peak_rss_mb,
     press,
     seeded_database,
     settings_for,
+    wait,
     working_copy,
 )
 
@@ -91,7 +91,12 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
 
     def first_rows() -> bool:
         screen = app.main_screen
-        return screen is not None and bool(screen.tables) and bool(screen.table.ids) and rows_ready(screen.table)
+        return (
+            screen is not None
+            and bool(screen.tables)
+            and bool(screen.table.ids)
+            and rows_ready(screen.table)
+        )
 
     first = frames.when(first_rows)
     async with app.run_test(size=SIZE):
@@ -113,11 +118,16 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
             target = table.cursor + (1 if key == "down" else -1)
             moved = frames.when(lambda: table.cursor == target)
             shown_detail = frames.when(
-                lambda: screen.detail.employee_id is not None and screen.detail.employee_id == table.ids[target]
+                lambda: (
+                    screen.detail.employee_id is not None
+                    and screen.detail.employee_id == table.ids[target]
+                )
             )
             sent = press(app, key)
             cursor.append((await wait(app, moved, 30) - sent) * 1000)
-            detail.append((await wait(app, shown_detail, 30) - sent) * 1000 - detail_debounce * 1000)
+            detail.append(
+                (await wait(app, shown_detail, 30) - sent) * 1000 - detail_debounce * 1000
+            )
             await idle(app, 0.05)
         out["cursor_move_ms"] = cursor
         out["detail_ms_after_debounce"] = detail
@@ -126,7 +136,9 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
         ticks = []
         for _ in range(samples):
             before = table.ticks.count
-            ticks.append(await key_to_frame(app, frames, "space", lambda: table.ticks.count != before))
+            ticks.append(
+                await key_to_frame(app, frames, "space", lambda: table.ticks.count != before)
+            )
             await idle(app, 0.03)
         out["tick_ms"] = ticks
         note("ours: ticks done")
@@ -138,7 +150,9 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
         select_all = []
         for _ in range(max(2, samples // 2)):
             before = table.ticks.all
-            select_all.append(await key_to_frame(app, frames, "a", lambda: table.ticks.all != before))
+            select_all.append(
+                await key_to_frame(app, frames, "a", lambda: table.ticks.all != before)
+            )
             await idle(app, 0.05)
         out["select_all_ms"] = select_all
         out["select_all_count"] = len(table.ids)
@@ -153,18 +167,30 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
             char = SEARCH_CHARS[n % len(SEARCH_CHARS)]
             old = table.ids
             ms = await key_to_frame(
-                app, frames, char,
-                lambda: table.search == char and table.ids is not old and table.state not in screen._loading
-                and rows_ready(table),
+                app,
+                frames,
+                char,
+                lambda: (
+                    table.search == char
+                    and table.ids is not old
+                    and table.state not in screen._loading
+                    and rows_ready(table)
+                ),
             )
             search.append(ms - search_debounce * 1000)
             matches.append(len(table.ids))
             await idle(app, 0.05)
             old = table.ids
             ms = await key_to_frame(
-                app, frames, "backspace",
-                lambda: table.search == "" and table.ids is not old and table.state not in screen._loading
-                and rows_ready(table),
+                app,
+                frames,
+                "backspace",
+                lambda: (
+                    table.search == ""
+                    and table.ids is not old
+                    and table.state not in screen._loading
+                    and rows_ready(table)
+                ),
             )
             clear.append(ms - search_debounce * 1000)
             await idle(app, 0.05)
@@ -178,11 +204,18 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
         tables = screen.tables
         to_2, to_1, to_1_reload = [], [], []
         for n in range(samples):
-            to_2.append(await key_to_frame(
-                app, frames, "2",
-                lambda: screen.active is SyncState.IN_PROGRESS and tables[SyncState.IN_PROGRESS].loaded
-                and SyncState.IN_PROGRESS not in screen._loading,
-            ))
+            to_2.append(
+                await key_to_frame(
+                    app,
+                    frames,
+                    "2",
+                    lambda: (
+                        screen.active is SyncState.IN_PROGRESS
+                        and tables[SyncState.IN_PROGRESS].loaded
+                        and SyncState.IN_PROGRESS not in screen._loading
+                    ),
+                )
+            )
             await idle(app, 0.05)
             home = tables[SyncState.NOT_SYNCING]
             reload = n % 2 == 1
@@ -190,9 +223,15 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
             if reload:
                 home.stale = True  # as after a change seen while the tab was hidden
             to_1_sample = await key_to_frame(
-                app, frames, "1",
-                lambda: screen.active is SyncState.NOT_SYNCING and rows_ready(home)
-                and (home.ids is not old or not reload) and SyncState.NOT_SYNCING not in screen._loading,
+                app,
+                frames,
+                "1",
+                lambda: (
+                    screen.active is SyncState.NOT_SYNCING
+                    and rows_ready(home)
+                    and (home.ids is not old or not reload)
+                    and SyncState.NOT_SYNCING not in screen._loading
+                ),
             )
             (to_1_reload if reload else to_1).append(to_1_sample)
             await idle(app, 0.05)
@@ -248,15 +287,32 @@ async def run_naive(url: str, samples: int, budget: float) -> dict[str, Any]:
             self.bench_context = open_context(settings_for(url))
             context = await self.bench_context.__aenter__()
             statement = filtered(
-                select(Employee.employee_number, Employee.forenames, Employee.surname, Employee.email,
-                       Employee.department, Employee.benefit_level, Employee.search_text),
-                EmployeeFilter(SyncState.NOT_SYNCING), context.clock.today(),
+                select(
+                    Employee.employee_number,
+                    Employee.forenames,
+                    Employee.surname,
+                    Employee.email,
+                    Employee.department,
+                    Employee.benefit_level,
+                    Employee.search_text,
+                ),
+                EmployeeFilter(SyncState.NOT_SYNCING),
+                context.clock.today(),
             ).order_by(Employee.employee_number)
             async with context.db.read() as session:
                 result = (await session.execute(statement)).all()
             self.rows = [
-                (r.search_text, ("☐", r.employee_number, f"{r.forenames} {r.surname}", r.email or "",
-                                 r.department or "", r.benefit_level or ""))
+                (
+                    r.search_text,
+                    (
+                        "☐",
+                        r.employee_number,
+                        f"{r.forenames} {r.surname}",
+                        r.email or "",
+                        r.department or "",
+                        r.benefit_level or "",
+                    ),
+                )
                 for r in result
             ]
             table = self.query_one(DataTable)
@@ -335,7 +391,9 @@ async def run_naive(url: str, samples: int, budget: float) -> dict[str, Any]:
         select_all, extrapolated = [], False
         for _ in range(2):
             before = app.select_all_runs
-            ms = await key_to_frame(app, frames, "a", lambda: app.select_all_runs != before, timeout=budget + 600)
+            ms = await key_to_frame(
+                app, frames, "a", lambda: app.select_all_runs != before, timeout=budget + 600
+            )
             if app.select_all_done < table.row_count:
                 extrapolated = True
                 ms += app.select_all_seconds * (table.row_count / app.select_all_done - 1) * 1000
@@ -352,9 +410,15 @@ async def run_naive(url: str, samples: int, budget: float) -> dict[str, Any]:
         search, clear = [], []
         for n in range(max(1, min(samples, 3))):
             char = SEARCH_CHARS[n % len(SEARCH_CHARS)]
-            search.append(await key_to_frame(app, frames, char, lambda: app.search_done == char, timeout=600))
+            search.append(
+                await key_to_frame(app, frames, char, lambda: app.search_done == char, timeout=600)
+            )
             await idle(app, 0.05)
-            clear.append(await key_to_frame(app, frames, "backspace", lambda: app.search_done == "", timeout=600))
+            clear.append(
+                await key_to_frame(
+                    app, frames, "backspace", lambda: app.search_done == "", timeout=600
+                )
+            )
             await idle(app, 0.05)
         out["search_ms"] = search
         out["search_clear_ms"] = clear
@@ -376,8 +440,18 @@ def child(args: argparse.Namespace) -> None:
 
 
 def spawn(kind: str, db: Path, args: argparse.Namespace) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--child", kind, "--db", str(db), "--samples", str(args.samples),
-               "--select-all-budget", str(args.select_all_budget)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        kind,
+        "--db",
+        str(db),
+        "--samples",
+        str(args.samples),
+        "--select-all-budget",
+        str(args.select_all_budget),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{kind} run failed:\n{done.stderr[-4000:]}")
@@ -391,7 +465,9 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         if isinstance(values[0], list):
             pooled = [v for value in values for v in value]
             summary[key] = median(pooled)
-            summary[key.replace("_ms", "_p90_ms") if "_ms" in key else key + "_p90"] = pctl(pooled, 90)
+            summary[key.replace("_ms", "_p90_ms") if "_ms" in key else key + "_p90"] = pctl(
+                pooled, 90
+            )
         elif isinstance(values[0], bool):
             summary[key] = any(values)
         elif isinstance(values[0], (int, float)):
@@ -406,10 +482,16 @@ def main() -> None:
     parser.add_argument("--employees", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3, help="processes per variant")
     parser.add_argument("--naive-repeats", type=int, default=None, help="default: --repeats")
-    parser.add_argument("--samples", type=int, default=10, help="key presses per figure per process")
-    parser.add_argument("--select-all-budget", type=float, default=5.0, help="seconds before extrapolating")
+    parser.add_argument(
+        "--samples", type=int, default=10, help="key presses per figure per process"
+    )
+    parser.add_argument(
+        "--select-all-budget", type=float, default=5.0, help="seconds before extrapolating"
+    )
     parser.add_argument("--no-naive", action="store_true")
-    parser.add_argument("--fresh", action="store_true", help="seed again instead of using the cache")
+    parser.add_argument(
+        "--fresh", action="store_true", help="seed again instead of using the cache"
+    )
     parser.add_argument("--child", choices=["ours", "naive"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -430,7 +512,9 @@ def main() -> None:
         "ours": ours,
     }
     if not args.no_naive:
-        naive = summarise([spawn("naive", db, args) for _ in range(args.naive_repeats or args.repeats)])
+        naive = summarise(
+            [spawn("naive", db, args) for _ in range(args.naive_repeats or args.repeats)]
+        )
         report["naive"] = naive
         pairs = {
             "first_screen": ("first_screen_ms", "first_screen_ms"),
@@ -442,11 +526,17 @@ def main() -> None:
             "peak_rss": ("peak_rss_mb", "peak_rss_mb"),
         }
         report["naive_over_ours"] = {
-            name: round(naive[n] / ours[o], 1) if naive.get(n) and ours.get(o) and ours[o] > 0 else None
+            name: round(naive[n] / ours[o], 1)
+            if naive.get(n) and ours.get(o) and ours[o] > 0
+            else None
             for name, (n, o) in pairs.items()
         }
     report["targets"] = {
-        key: {"target": target, "value": ours.get(key), "met": ours.get(key) is not None and ours[key] <= target}
+        key: {
+            "target": target,
+            "value": ours.get(key),
+            "met": ours.get(key) is not None and ours[key] <= target,
+        }
         for key, target in TARGETS.items()
     }
     report["all_targets_met"] = all(t["met"] for t in report["targets"].values())

@@ -15,34 +15,49 @@ from benefits_tui.platform.simulator.server import start_in_thread
 from tests.helpers import TOKEN, services
 
 
-async def test_two_processes_requesting_the_same_employees_queue_each_once(database_url: str) -> None:
+async def test_two_processes_requesting_the_same_employees_queue_each_once(
+    database_url: str,
+) -> None:
     with start_in_thread(SimulatorConfig(token=TOKEN)) as running:
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("BENEFITS_TUI_", "BENEFITS_API_"))},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("BENEFITS_TUI_", "BENEFITS_API_"))
+            },
             "BENEFITS_TUI_DATABASE_URL": database_url,
             "BENEFITS_API_URL": running.url,
             "BENEFITS_API_TOKEN": TOKEN,
         }
-        seed = subprocess.run([sys.executable, "-m", "benefits_tui", "db", "seed", "--employees", "100"],
-                              env=env, capture_output=True, text=True, timeout=60)
+        seed = subprocess.run(
+            [sys.executable, "-m", "benefits_tui", "db", "seed", "--employees", "100"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert seed.returncode == 0, seed.stderr
         command = [sys.executable, "-m", "benefits_tui", "sync", "--all", "--yes", "--no-wait"]
         users = [
-            subprocess.Popen(command, env={**env, "BENEFITS_TUI_USER": user}, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                command,
+                env={**env, "BENEFITS_TUI_USER": user},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for user in ("alice", "bob")
         ]
         outputs = [user.communicate(timeout=60) for user in users]
         assert all("Traceback" not in err and "locked" not in err for _, err in outputs), outputs
-    async with services(database_url) as context:
-        async with context.db.read() as session:
-            per_employee = (
-                await session.execute(
-                    select(SyncEvent.employee_id, func.count())
-                    .where(SyncEvent.action == Action.REQUESTED.value)
-                    .group_by(SyncEvent.employee_id)
-                )
-            ).all()
+    async with services(database_url) as context, context.db.read() as session:
+        per_employee = (
+            await session.execute(
+                select(SyncEvent.employee_id, func.count())
+                .where(SyncEvent.action == Action.REQUESTED.value)
+                .group_by(SyncEvent.employee_id)
+            )
+        ).all()
     counts = [count for _, count in per_employee]
     assert len(counts) >= 95  # all but the few past leavers the seed holds
     assert max(counts) == 1, "an employee was queued twice"

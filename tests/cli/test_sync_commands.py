@@ -44,7 +44,9 @@ def test_sync_refuses_without_all_or_employee(env: dict[str, str]) -> None:
     assert code == 2 and "--all" in output
 
 
-def test_sync_all_waits_and_exits_1_when_some_failed(env: dict[str, str], simulator: RunningSimulator) -> None:
+def test_sync_all_waits_and_exits_1_when_some_failed(
+    env: dict[str, str], simulator: RunningSimulator
+) -> None:
     assert run(env, "db", "seed", "--employees", "120", "--seed", "4")[0] == 0
     code, output = run(env, "sync", "--status", "not-syncing", "--all", "--yes")
     assert code == 1, output  # the seed holds a few that cannot sync
@@ -74,7 +76,9 @@ def test_sync_one_employee_then_history(env: dict[str, str]) -> None:
 
 def test_no_wait_then_worker_once_finishes(env: dict[str, str]) -> None:
     run(env, "db", "seed", "--employees", "10")
-    code, output = run(env, "sync", "--employee", "E000001", "--employee", "E000002", "--yes", "--no-wait")
+    code, output = run(
+        env, "sync", "--employee", "E000001", "--employee", "E000002", "--yes", "--no-wait"
+    )
     assert code == 0, output
     assert json.loads(run(env, "status", "--json")[1])["in_progress"] == 2
     code, output = run(env, "worker", "--once")

@@ -19,7 +19,9 @@ def test_defaults_use_a_sqlite_file_in_the_user_data_dir() -> None:
     assert settings.user
 
 
-def test_environment_beats_file_and_flags_beat_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_beats_file_and_flags_beat_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "benefits.toml"
     config.write_text(
         'database_url = "sqlite+aiosqlite:///from-file.db"\nuser = "file-user"\n'
@@ -43,7 +45,9 @@ def test_environment_beats_file_and_flags_beat_both(tmp_path: Path, monkeypatch:
         ({"BENEFITS_TUI_CONFIG": "/nonexistent/benefits.toml"}, "BENEFITS_TUI_CONFIG"),
     ],
 )
-def test_a_wrong_setting_names_the_setting(env: dict[str, str], setting: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wrong_setting_names_the_setting(
+    env: dict[str, str], setting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as error:
@@ -68,7 +72,9 @@ def test_token_file_readable_by_others_is_refused(tmp_path: Path) -> None:
     assert load_settings(api_token_file=str(token)).token() == "sk_live_secret"
 
 
-def test_config_file_with_a_token_must_be_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_file_with_a_token_must_be_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "benefits.toml"
     config.write_text('api_token = "sk_live_secret"\n')
     os.chmod(config, 0o644)

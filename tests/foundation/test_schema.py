@@ -38,7 +38,8 @@ async def add(db: Database, number: str) -> int:
             await session.execute(insert(Employee).returning(Employee.id), [employee_row(number)])
         ).scalar_one()
         await session.execute(
-            insert(SyncRecord), [{"employee_id": employee_id, "state": "not_syncing", "updated_at": NOW}]
+            insert(SyncRecord),
+            [{"employee_id": employee_id, "state": "not_syncing", "updated_at": NOW}],
         )
     return employee_id
 
@@ -75,7 +76,8 @@ async def test_one_sync_record_per_employee(db: Database) -> None:
     with pytest.raises(IntegrityError):
         async with db.write() as session:
             await session.execute(
-                insert(SyncRecord), [{"employee_id": employee_id, "state": "in_progress", "updated_at": NOW}]
+                insert(SyncRecord),
+                [{"employee_id": employee_id, "state": "in_progress", "updated_at": NOW}],
             )
 
 
@@ -83,14 +85,22 @@ async def test_two_employees_cannot_share_an_account(db: Database) -> None:
     first = await add(db, "E000001")
     second = await add(db, "E000002")
     async with db.write() as session:
-        await session.execute(update(SyncRecord).where(SyncRecord.employee_id == first).values(account_id="acc_1"))
+        await session.execute(
+            update(SyncRecord).where(SyncRecord.employee_id == first).values(account_id="acc_1")
+        )
     with pytest.raises(IntegrityError):
         async with db.write() as session:
             await session.execute(
-                update(SyncRecord).where(SyncRecord.employee_id == second).values(account_id="acc_1")
+                update(SyncRecord)
+                .where(SyncRecord.employee_id == second)
+                .values(account_id="acc_1")
             )
     async with db.read() as session:
-        linked = (await session.scalars(select(SyncRecord.employee_id).where(SyncRecord.account_id == "acc_1"))).all()
+        linked = (
+            await session.scalars(
+                select(SyncRecord.employee_id).where(SyncRecord.account_id == "acc_1")
+            )
+        ).all()
     assert linked == [first]
 
 

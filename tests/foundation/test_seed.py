@@ -16,8 +16,17 @@ from tests.helpers import services
 
 async def snapshot(context) -> list[tuple]:
     async with context.db.read() as session:
-        rows = (await session.execute(select(Employee.employee_number, Employee.forenames, Employee.surname,
-                                             Employee.email, Employee.annual_pay).order_by(Employee.employee_number))).all()
+        rows = (
+            await session.execute(
+                select(
+                    Employee.employee_number,
+                    Employee.forenames,
+                    Employee.surname,
+                    Employee.email,
+                    Employee.annual_pay,
+                ).order_by(Employee.employee_number)
+            )
+        ).all()
     return [tuple(row) for row in rows]
 
 

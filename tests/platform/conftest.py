@@ -7,12 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from benefits_tui.platform.client import BenefitsClient
 from benefits_tui.platform.simulator.app import create_app
 from benefits_tui.platform.simulator.config import SimulatorConfig
 from benefits_tui.platform.simulator.server import RunningSimulator, start_in_thread
-from starlette.applications import Starlette
 
 TOKEN = "sk_test_PLATFORM-SECRET-91c2"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -13,17 +13,38 @@ from benefits_tui.cli.simulator_cmd import simulator
 def test_help_lists_every_spec_flag() -> None:
     result = CliRunner().invoke(simulator, ["--help"])
     assert result.exit_code == 0
-    for flag in ["--host", "--port", "--state", "--token", "--latency-ms", "--jitter-ms", "--async-ratio",
-                 "--job-delay-ms", "--fail-rate", "--timeout-rate", "--rate-limit", "--preload", "--seed",
-                 "--hang-ms", "BENEFITS_API_TOKEN"]:
+    for flag in [
+        "--host",
+        "--port",
+        "--state",
+        "--token",
+        "--latency-ms",
+        "--jitter-ms",
+        "--async-ratio",
+        "--job-delay-ms",
+        "--fail-rate",
+        "--timeout-rate",
+        "--rate-limit",
+        "--preload",
+        "--seed",
+        "--hang-ms",
+        "BENEFITS_API_TOKEN",
+    ]:
         assert flag in result.output
 
 
 @pytest.mark.parametrize(
     "args",
-    [["--fail-rate", "1.5"], ["--async-ratio", "-0.1"], ["--timeout-rate", "2"], ["--latency-ms", "-1"],
-     ["--rate-limit", "-3"], ["--port", "70000"], ["--fail-rate", "0.6", "--timeout-rate", "0.6"],
-     ["--preload", "/nonexistent/accounts.csv"]],
+    [
+        ["--fail-rate", "1.5"],
+        ["--async-ratio", "-0.1"],
+        ["--timeout-rate", "2"],
+        ["--latency-ms", "-1"],
+        ["--rate-limit", "-3"],
+        ["--port", "70000"],
+        ["--fail-rate", "0.6", "--timeout-rate", "0.6"],
+        ["--preload", "/nonexistent/accounts.csv"],
+    ],
 )
 def test_bad_flags_are_usage_errors(args: list[str]) -> None:
     result = CliRunner().invoke(simulator, ["--token", "t", *args])
@@ -31,7 +52,9 @@ def test_bad_flags_are_usage_errors(args: list[str]) -> None:
 
 
 def test_missing_token_says_what_to_set(tmp_path: Path) -> None:
-    result = CliRunner().invoke(simulator, ["--state", str(tmp_path / "s.db")], env={"BENEFITS_API_TOKEN": None})
+    result = CliRunner().invoke(
+        simulator, ["--state", str(tmp_path / "s.db")], env={"BENEFITS_API_TOKEN": None}
+    )
     assert result.exit_code == 2 and "BENEFITS_API_TOKEN" in result.output
 
 
@@ -46,7 +69,18 @@ def test_serves_with_the_given_settings(monkeypatch: pytest.MonkeyPatch, tmp_pat
     token_file.write_text("from-file\n")
     result = CliRunner().invoke(
         simulator,
-        ["--port", "0", "--state", ":memory:", "--async-ratio", "0.25", "--rate-limit", "50", "--seed", "9"],
+        [
+            "--port",
+            "0",
+            "--state",
+            ":memory:",
+            "--async-ratio",
+            "0.25",
+            "--rate-limit",
+            "50",
+            "--seed",
+            "9",
+        ],
         env={"BENEFITS_API_TOKEN": None, "BENEFITS_API_TOKEN_FILE": str(token_file)},
     )
     assert result.exit_code == 0, result.output

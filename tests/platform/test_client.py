@@ -20,7 +20,9 @@ from benefits_tui.platform.types import Account, BenefitLevelInfo, Job
 from .conftest import BASE, TOKEN, account_body, http_for
 
 
-def scripted(*answers: httpx.Response | Callable[[httpx.Request], httpx.Response]) -> tuple[BenefitsClient, list[httpx.Request]]:
+def scripted(
+    *answers: httpx.Response | Callable[[httpx.Request], httpx.Response],
+) -> tuple[BenefitsClient, list[httpx.Request]]:
     """A client whose transport plays *answers* in turn (the last one repeats)."""
     seen: list[httpx.Request] = []
 
@@ -33,8 +35,15 @@ def scripted(*answers: httpx.Response | Callable[[httpx.Request], httpx.Response
 
 
 def problem(status: int, code: str, **extra: Any) -> httpx.Response:
-    body = {"type": "about:blank", "title": code, "status": status, "detail": f"{code} detail", "code": code,
-            "errors": [], **extra}
+    body = {
+        "type": "about:blank",
+        "title": code,
+        "status": status,
+        "detail": f"{code} detail",
+        "code": code,
+        "errors": [],
+        **extra,
+    }
     return httpx.Response(status, json=body, headers={"content-type": "application/problem+json"})
 
 
@@ -57,13 +66,33 @@ async def test_full_lifecycle_through_the_client(client: BenefitsClient) -> None
     assert await client.get_account(account.id) == account
     replay = await client.create_account(account_body(), idempotency_key="c1")
     assert replay.replayed and replay.account == account
-    updated = await client.update_account(account.id, {"benefit_level": "ENHANCED"}, idempotency_key="u1")
-    assert updated.status_code == 200 and updated.account and updated.account.benefit_level == "ENHANCED"
-    ended = await client.terminate_account(account.id, "2026-04-30", "Resigned", idempotency_key="t1")
-    assert ended.account and ended.account.status == "terminated" and ended.account.leave_date == "2026-04-30"
-    assert await client.list_benefit_levels() == [BenefitLevelInfo("CORE", "Core"), BenefitLevelInfo("ENHANCED", "Enhanced"),
-                                                  BenefitLevelInfo("EXECUTIVE", "Executive")]
-    assert await client.get_picklist("pay_frequency") == ["Weekly", "Fortnightly", "Four-weekly", "Monthly"]
+    updated = await client.update_account(
+        account.id, {"benefit_level": "ENHANCED"}, idempotency_key="u1"
+    )
+    assert (
+        updated.status_code == 200
+        and updated.account
+        and updated.account.benefit_level == "ENHANCED"
+    )
+    ended = await client.terminate_account(
+        account.id, "2026-04-30", "Resigned", idempotency_key="t1"
+    )
+    assert (
+        ended.account
+        and ended.account.status == "terminated"
+        and ended.account.leave_date == "2026-04-30"
+    )
+    assert await client.list_benefit_levels() == [
+        BenefitLevelInfo("CORE", "Core"),
+        BenefitLevelInfo("ENHANCED", "Enhanced"),
+        BenefitLevelInfo("EXECUTIVE", "Executive"),
+    ]
+    assert await client.get_picklist("pay_frequency") == [
+        "Weekly",
+        "Fortnightly",
+        "Four-weekly",
+        "Monthly",
+    ]
 
 
 async def test_async_write_gives_a_job_to_follow(make_app: Any) -> None:
@@ -77,7 +106,9 @@ async def test_async_write_gives_a_job_to_follow(make_app: Any) -> None:
         job = await client.get_job(result.job.id)
         assert job.finished and job.status == "complete" and job.account_id
         assert (await client.get_account(job.account_id)).email == account_body()["email"]
-        dup = await client.create_account(account_body(2, email=account_body()["email"]), idempotency_key="j2")
+        dup = await client.create_account(
+            account_body(2, email=account_body()["email"]), idempotency_key="j2"
+        )
         assert dup.job is not None
         await asyncio.sleep(0.06)
         failed = await client.get_job(dup.job.id)
@@ -104,8 +135,11 @@ async def test_writes_send_the_idempotency_key_and_are_not_retried() -> None:
 
 async def test_gets_are_retried_a_little_on_transient_errors() -> None:
     account = {"id": "acc_1", "email": "a@b.co"}
-    client, seen = scripted(problem(503, "service_unavailable"), problem(500, "internal_error"),
-                            httpx.Response(200, json=account))
+    client, seen = scripted(
+        problem(503, "service_unavailable"),
+        problem(500, "internal_error"),
+        httpx.Response(200, json=account),
+    )
     async with client:
         assert (await client.get_account("acc_1")).id == "acc_1"
     assert len(seen) == 3
@@ -117,7 +151,9 @@ async def test_gets_are_retried_a_little_on_transient_errors() -> None:
 
 
 async def test_429_is_not_retried_by_the_client() -> None:
-    client, seen = scripted(httpx.Response(429, headers={"Retry-After": "7"}, json={"code": "rate_limited"}))
+    client, seen = scripted(
+        httpx.Response(429, headers={"Retry-After": "7"}, json={"code": "rate_limited"})
+    )
     async with client:
         with pytest.raises(e.Throttled) as caught:
             await client.get_account("acc_1")
@@ -128,8 +164,15 @@ async def test_429_is_not_retried_by_the_client() -> None:
 @pytest.mark.parametrize(
     ("answer", "kind", "code"),
     [
-        (problem(422, "validation_failed", errors=[{"field": "email", "code": "invalid_email", "message": "bad"}]),
-         e.ValidationFailed, "validation_failed"),
+        (
+            problem(
+                422,
+                "validation_failed",
+                errors=[{"field": "email", "code": "invalid_email", "message": "bad"}],
+            ),
+            e.ValidationFailed,
+            "validation_failed",
+        ),
         (problem(400, "invalid_json"), e.ValidationFailed, "invalid_json"),
         (problem(409, "email_in_use"), e.ConflictError, "email_in_use"),
         (problem(422, "idempotency_key_reused"), e.ConflictError, "idempotency_key_reused"),
@@ -138,25 +181,48 @@ async def test_429_is_not_retried_by_the_client() -> None:
         (problem(401, "unauthorized"), e.AuthError, "unauthorized"),
         (httpx.Response(403, text="Forbidden"), e.AuthError, "unauthorized"),
         (problem(500, "internal_error"), e.ServerError, "internal_error"),
-        (httpx.Response(502, text="<html><body>Bad Gateway</body></html>", headers={"content-type": "text/html"}),
-         e.ServerError, "server_error"),
+        (
+            httpx.Response(
+                502,
+                text="<html><body>Bad Gateway</body></html>",
+                headers={"content-type": "text/html"},
+            ),
+            e.ServerError,
+            "server_error",
+        ),
         (problem(429, "rate_limited"), e.Throttled, "rate_limited"),
-        (httpx.Response(404, text="<html>Not Found</html>", headers={"content-type": "text/html"}),
-         e.ProtocolError, "unexpected_response"),
-        (httpx.Response(200, text="<html>login</html>", headers={"content-type": "text/html"}),
-         e.ProtocolError, "malformed_json"),
-        (httpx.Response(302, headers={"location": "/login"}), e.ProtocolError, "unexpected_response"),
+        (
+            httpx.Response(
+                404, text="<html>Not Found</html>", headers={"content-type": "text/html"}
+            ),
+            e.ProtocolError,
+            "unexpected_response",
+        ),
+        (
+            httpx.Response(200, text="<html>login</html>", headers={"content-type": "text/html"}),
+            e.ProtocolError,
+            "malformed_json",
+        ),
+        (
+            httpx.Response(302, headers={"location": "/login"}),
+            e.ProtocolError,
+            "unexpected_response",
+        ),
         (problem(418, "teapot"), e.ProtocolError, "teapot"),
     ],
 )
-async def test_error_taxonomy(answer: httpx.Response, kind: type[e.PlatformError], code: str) -> None:
+async def test_error_taxonomy(
+    answer: httpx.Response, kind: type[e.PlatformError], code: str
+) -> None:
     client, _ = scripted(answer)
     async with client:
         with pytest.raises(kind) as caught:
             await client.update_account("acc_1", {"job_title": "x"}, idempotency_key="k")
     exc = caught.value
     assert exc.code == code and exc.status_code == answer.status_code
-    assert isinstance(exc, e.TransientError) == (kind in (e.ServerError, e.Throttled, e.InFlightConflict))
+    assert isinstance(exc, e.TransientError) == (
+        kind in (e.ServerError, e.Throttled, e.InFlightConflict)
+    )
     assert isinstance(exc, e.PermanentError) != isinstance(exc, e.TransientError)
     assert str(exc) and str(exc)[0].isupper()
     assert_no_token(exc)
@@ -164,17 +230,23 @@ async def test_error_taxonomy(answer: httpx.Response, kind: type[e.PlatformError
 
 async def test_validation_error_carries_the_field_errors(client: BenefitsClient) -> None:
     with pytest.raises(e.ValidationFailed) as caught:
-        await client.create_account(account_body(email="not an email", title="Sir"), idempotency_key="v")
+        await client.create_account(
+            account_body(email="not an email", title="Sir"), idempotency_key="v"
+        )
     problem_ = caught.value.problem
     assert problem_ is not None and problem_.status == 422
-    assert {(f.field, f.code) for f in problem_.errors} == {("email", "invalid_email"),
-                                                            ("title", "picklist_value_not_recognised")}
+    assert {(f.field, f.code) for f in problem_.errors} == {
+        ("email", "invalid_email"),
+        ("title", "picklist_value_not_recognised"),
+    }
     assert "email" in str(caught.value) and "title" in str(caught.value)
 
 
 async def test_auth_error_names_the_setting(make_app: Any) -> None:
     app = make_app()
-    async with BenefitsClient(BASE, "wrong-token", transport=httpx.ASGITransport(app=app)) as client:
+    async with BenefitsClient(
+        BASE, "wrong-token", transport=httpx.ASGITransport(app=app)
+    ) as client:
         with pytest.raises(e.AuthError) as caught:
             await client.check_connection()
     assert "BENEFITS_API_TOKEN" in str(caught.value) and "wrong-token" not in str(caught.value)
@@ -192,7 +264,10 @@ async def test_protocol_error_shows_what_came_back_truncated_without_token() -> 
 
 
 async def test_malformed_bodies_are_protocol_errors() -> None:
-    for answer in [httpx.Response(200, json={"no": "data"}), httpx.Response(200, json={"data": "x"})]:
+    for answer in [
+        httpx.Response(200, json={"no": "data"}),
+        httpx.Response(200, json={"data": "x"}),
+    ]:
         client, _ = scripted(answer)
         async with client:
             with pytest.raises(e.ProtocolError):
@@ -285,11 +360,11 @@ async def test_token_never_in_repr_or_messages(make_app: Any) -> None:
 
 async def test_timeouts_are_explicit_and_pool_is_bounded() -> None:
     client = BenefitsClient(BASE, TOKEN, timeout=2.5, max_connections=7)
-    http = client._http  # noqa: SLF001 - checking the configuration we built
+    http = client._http
     assert http.timeout.read == 2.5 and http.timeout.write == 2.5 and http.timeout.pool == 2.5
     assert http.timeout.connect == 2.5
-    pool = http._transport._pool  # type: ignore[attr-defined]  # noqa: SLF001
-    assert pool._max_connections == 7  # noqa: SLF001
+    pool = http._transport._pool  # type: ignore[attr-defined]
+    assert pool._max_connections == 7
     await client.aclose()
 
 
@@ -302,15 +377,25 @@ async def test_a_slow_loris_answer_is_cut_off_by_the_deadline() -> None:
     from benefits_tui.platform.errors import PlatformTimeout
 
     async def drip(scope, receive, send):  # type: ignore[no-untyped-def]
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
         for char in '{"data": []}' * 100:
             await send({"type": "http.response.body", "body": char.encode(), "more_body": True})
             await _asyncio.sleep(0.02)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    client = BenefitsClient("http://benefits.test", "sk_test_token_123456", timeout=0.1,
-                            transport=httpx.ASGITransport(app=drip), get_retries=0)
+    client = BenefitsClient(
+        "http://benefits.test",
+        "sk_test_token_123456",
+        timeout=0.1,
+        transport=httpx.ASGITransport(app=drip),
+        get_retries=0,
+    )
     async with client:
         started = _asyncio.get_running_loop().time()
         with pytest.raises(PlatformTimeout) as error:

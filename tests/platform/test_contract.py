@@ -21,8 +21,24 @@ def test_valid_emails(email: str) -> None:
 
 @pytest.mark.parametrize(
     "email",
-    ["", "plain", "a@b", "a@b.c", "a..b@x.com", ".a@x.com", "a.@x.com", "a b@x.com", "a@x..com",
-     "a@-x.com", "é@x.com", "a@x.com\n", "<a@x.com>", None, 42, "a" * 250 + "@x.com"],
+    [
+        "",
+        "plain",
+        "a@b",
+        "a@b.c",
+        "a..b@x.com",
+        ".a@x.com",
+        "a.@x.com",
+        "a b@x.com",
+        "a@x..com",
+        "a@-x.com",
+        "é@x.com",
+        "a@x.com\n",
+        "<a@x.com>",
+        None,
+        42,
+        "a" * 250 + "@x.com",
+    ],
 )
 def test_invalid_emails(email: object) -> None:
     assert not c.is_valid_email(email)
@@ -34,12 +50,17 @@ def test_complete_body_is_valid() -> None:
 
 def test_every_required_field_is_reported_missing() -> None:
     problems = c.validate_account({})
-    assert [(f, code) for f, code, _ in problems] == [(f, c.MISSING_FIELD) for f in c.REQUIRED_CREATE_FIELDS]
+    assert [(f, code) for f, code, _ in problems] == [
+        (f, c.MISSING_FIELD) for f in c.REQUIRED_CREATE_FIELDS
+    ]
 
 
 def test_blank_strings_count_as_missing() -> None:
     problems = c.validate_account(account_body(forenames="   ", email=""))
-    assert {(f, code) for f, code, _ in problems} == {("forenames", "missing_field"), ("email", "missing_field")}
+    assert {(f, code) for f, code, _ in problems} == {
+        ("forenames", "missing_field"),
+        ("email", "missing_field"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -70,7 +91,10 @@ def test_field_rules(field: str, value: object, code: str) -> None:
 
 def test_read_only_and_unknown_fields_are_rejected() -> None:
     problems = c.validate_account({"status": "terminated", "nickname": "Z"}, partial=True)
-    assert {(f, k) for f, k, _ in problems} == {("status", "read_only_field"), ("nickname", "unknown_field")}
+    assert {(f, k) for f, k, _ in problems} == {
+        ("status", "read_only_field"),
+        ("nickname", "unknown_field"),
+    }
 
 
 def test_partial_update_validates_only_given_fields_and_refuses_clearing_required() -> None:
@@ -86,7 +110,10 @@ def test_custom_benefit_levels() -> None:
 def test_termination_rules() -> None:
     assert c.validate_termination({"leave_date": "2026-01-31", "reason": "Resigned"}) == []
     problems = c.validate_termination({"leave_date": "31/01/2026"})
-    assert {(f, k) for f, k, _ in problems} == {("leave_date", "invalid_date"), ("reason", "missing_field")}
+    assert {(f, k) for f, k, _ in problems} == {
+        ("leave_date", "invalid_date"),
+        ("reason", "missing_field"),
+    }
 
 
 def test_picklists_match_spec() -> None:

@@ -23,19 +23,28 @@ async def test_same_key_and_body_replays_the_first_answer(http: httpx.AsyncClien
 
 
 async def test_errors_are_replayed_too(http: httpx.AsyncClient) -> None:
-    bad = await http.post("/v1/accounts", json=account_body(email="nope"), headers=write_headers("bad"))
-    again = await http.post("/v1/accounts", json=account_body(email="nope"), headers=write_headers("bad"))
+    bad = await http.post(
+        "/v1/accounts", json=account_body(email="nope"), headers=write_headers("bad")
+    )
+    again = await http.post(
+        "/v1/accounts", json=account_body(email="nope"), headers=write_headers("bad")
+    )
     assert bad.status_code == again.status_code == 422 and again.json() == bad.json()
     assert again.headers["idempotent-replayed"] == "true"
 
 
 async def test_same_key_different_body_is_422_reused(http: httpx.AsyncClient) -> None:
     await http.post("/v1/accounts", json=account_body(1), headers=write_headers("k"))
-    assert_problem(await http.post("/v1/accounts", json=account_body(2), headers=write_headers("k")), 422,
-                   "idempotency_key_reused")
+    assert_problem(
+        await http.post("/v1/accounts", json=account_body(2), headers=write_headers("k")),
+        422,
+        "idempotency_key_reused",
+    )
     created = (await http.get("/_sim/accounts")).json()["data"][0]
     # a different path with the same key is a different request, too
-    patch = await http.patch(f"/v1/accounts/{created['id']}", json={"job_title": "X"}, headers=write_headers("k"))
+    patch = await http.patch(
+        f"/v1/accounts/{created['id']}", json={"job_title": "X"}, headers=write_headers("k")
+    )
     assert_problem(patch, 422, "idempotency_key_reused")
     assert (await http.get("/_sim/stats")).json()["accounts"] == 1
 
@@ -43,7 +52,9 @@ async def test_same_key_different_body_is_422_reused(http: httpx.AsyncClient) ->
 async def test_key_in_flight_is_409_in_use(make_app: Any) -> None:
     app = make_app(latency_ms=150)
     async with http_for(app) as http:
-        first = asyncio.create_task(http.post("/v1/accounts", json=account_body(), headers=write_headers("busy")))
+        first = asyncio.create_task(
+            http.post("/v1/accounts", json=account_body(), headers=write_headers("busy"))
+        )
         await asyncio.sleep(0.03)
         second = await http.post("/v1/accounts", json=account_body(), headers=write_headers("busy"))
         assert_problem(second, 409, "idempotency_key_in_use")
@@ -56,7 +67,9 @@ async def test_key_in_flight_is_409_in_use(make_app: Any) -> None:
 async def test_injected_failures_are_not_stored(make_app: Any) -> None:
     app = make_app(fail_rate=1.0, seed=3)
     async with http_for(app) as http:
-        failed = await http.post("/v1/accounts", json=account_body(), headers=write_headers("retry-me"))
+        failed = await http.post(
+            "/v1/accounts", json=account_body(), headers=write_headers("retry-me")
+        )
         assert failed.status_code in (500, 503)
         assert failed.json()["code"] in ("internal_error", "service_unavailable")
         assert (await http.get("/_sim/stats")).json()["accounts"] == 0
@@ -69,7 +82,9 @@ async def test_rate_limited_requests_are_not_stored(make_app: Any) -> None:
     app = make_app(rate_limit=1)
     async with http_for(app) as http:
         assert (await http.get("/v1/health", headers=AUTH)).status_code == 200
-        limited = await http.post("/v1/accounts", json=account_body(), headers=write_headers("later"))
+        limited = await http.post(
+            "/v1/accounts", json=account_body(), headers=write_headers("later")
+        )
         assert_problem(limited, 429, "rate_limited")
         assert limited.headers["retry-after"] == "1"
         await http.post("/_sim/config", json={"rate_limit": 0})
@@ -97,16 +112,22 @@ async def test_async_create_is_invisible_until_the_job_completes(make_app: Any) 
         assert job["status"] == "pending" and "account_id" not in job
         assert response.headers["location"] == f"/v1/jobs/{job['id']}"
         # eventual consistency: not found by email while pending
-        lookup = await http.get("/v1/accounts", params={"email": account_body()["email"]}, headers=AUTH)
+        lookup = await http.get(
+            "/v1/accounts", params={"email": account_body()["email"]}, headers=AUTH
+        )
         assert lookup.json() == {"data": []}
         assert (await http.get("/_sim/stats")).json()["accounts"] == 0
         await asyncio.sleep(0.07)
-        assert (await http.get(f"/v1/jobs/{job['id']}", headers=AUTH)).json()["status"] == "in_progress"
+        assert (await http.get(f"/v1/jobs/{job['id']}", headers=AUTH)).json()[
+            "status"
+        ] == "in_progress"
         done = await wait_job(http, job["id"])
         assert done["status"] == "complete" and done["account_id"].startswith("acc_")
         account = (await http.get(f"/v1/accounts/{done['account_id']}", headers=AUTH)).json()
         assert account["email"] == account_body()["email"]
-        lookup = await http.get("/v1/accounts", params={"email": account_body()["email"].upper()}, headers=AUTH)
+        lookup = await http.get(
+            "/v1/accounts", params={"email": account_body()["email"].upper()}, headers=AUTH
+        )
         assert [a["id"] for a in lookup.json()["data"]] == [done["account_id"]]
         # the replay of the 202 is the same 202
         replay = await http.post("/v1/accounts", json=account_body(), headers=write_headers("a1"))
@@ -118,7 +139,11 @@ async def test_jobs_complete_by_time_even_if_nobody_polls(make_app: Any) -> None
     app = make_app(async_ratio=1.0, job_delay_ms=50)
     async with http_for(app) as http:
         for n in range(3):
-            assert (await http.post("/v1/accounts", json=account_body(n), headers=write_headers(f"n{n}"))).status_code == 202
+            assert (
+                await http.post(
+                    "/v1/accounts", json=account_body(n), headers=write_headers(f"n{n}")
+                )
+            ).status_code == 202
         await asyncio.sleep(0.08)
         assert (await http.get("/_sim/stats")).json()["accounts"] == 3
 
@@ -126,9 +151,13 @@ async def test_jobs_complete_by_time_even_if_nobody_polls(make_app: Any) -> None
 async def test_validation_errors_stay_synchronous_in_async_mode(make_app: Any) -> None:
     app = make_app(async_ratio=1.0, job_delay_ms=50)
     async with http_for(app) as http:
-        response = await http.post("/v1/accounts", json=account_body(gender="?"), headers=write_headers("v"))
+        response = await http.post(
+            "/v1/accounts", json=account_body(gender="?"), headers=write_headers("v")
+        )
         assert_problem(response, 422, "validation_failed")
-        patch = await http.patch("/v1/accounts/acc_missing", json={"job_title": "x"}, headers=write_headers("w"))
+        patch = await http.patch(
+            "/v1/accounts/acc_missing", json={"job_title": "x"}, headers=write_headers("w")
+        )
         assert_problem(patch, 404, "not_found")
 
 
@@ -136,8 +165,11 @@ async def test_email_conflict_found_when_the_job_runs_ends_it_in_error(make_app:
     app = make_app(async_ratio=1.0, job_delay_ms=40)
     async with http_for(app) as http:
         a = await http.post("/v1/accounts", json=account_body(1), headers=write_headers("c1"))
-        b = await http.post("/v1/accounts", json=account_body(2, email=account_body(1)["email"].upper()),
-                            headers=write_headers("c2"))
+        b = await http.post(
+            "/v1/accounts",
+            json=account_body(2, email=account_body(1)["email"].upper()),
+            headers=write_headers("c2"),
+        )
         assert a.status_code == b.status_code == 202
         first = await wait_job(http, a.json()["job"]["id"])
         second = await wait_job(http, b.json()["job"]["id"])
@@ -151,16 +183,28 @@ async def test_email_conflict_found_when_the_job_runs_ends_it_in_error(make_app:
 async def test_async_update_and_termination(make_app: Any) -> None:
     app = make_app()
     async with http_for(app) as http:
-        account = (await http.post("/v1/accounts", json=account_body(), headers=write_headers("x"))).json()
+        account = (
+            await http.post("/v1/accounts", json=account_body(), headers=write_headers("x"))
+        ).json()
         await http.post("/_sim/config", json={"async_ratio": 1, "job_delay_ms": 40})
-        patch = await http.patch(f"/v1/accounts/{account['id']}", json={"benefit_level": "ENHANCED"},
-                                 headers=write_headers("y"))
+        patch = await http.patch(
+            f"/v1/accounts/{account['id']}",
+            json={"benefit_level": "ENHANCED"},
+            headers=write_headers("y"),
+        )
         assert patch.status_code == 202
-        assert (await http.get(f"/v1/accounts/{account['id']}", headers=AUTH)).json()["benefit_level"] == "CORE"
+        assert (await http.get(f"/v1/accounts/{account['id']}", headers=AUTH)).json()[
+            "benefit_level"
+        ] == "CORE"
         assert (await wait_job(http, patch.json()["job"]["id"]))["account_id"] == account["id"]
-        assert (await http.get(f"/v1/accounts/{account['id']}", headers=AUTH)).json()["benefit_level"] == "ENHANCED"
-        term = await http.post(f"/v1/accounts/{account['id']}/termination",
-                               json={"leave_date": "2026-06-30", "reason": "Retired"}, headers=write_headers("z"))
+        assert (await http.get(f"/v1/accounts/{account['id']}", headers=AUTH)).json()[
+            "benefit_level"
+        ] == "ENHANCED"
+        term = await http.post(
+            f"/v1/accounts/{account['id']}/termination",
+            json={"leave_date": "2026-06-30", "reason": "Retired"},
+            headers=write_headers("z"),
+        )
         assert term.status_code == 202
         await wait_job(http, term.json()["job"]["id"])
         final = (await http.get(f"/v1/accounts/{account['id']}", headers=AUTH)).json()
@@ -176,8 +220,14 @@ async def test_async_ratio_is_a_share_and_seeded(make_app: Any) -> None:
     for _ in range(2):
         app = make_app(async_ratio=0.5, seed=42)
         async with http_for(app) as http:
-            codes = [(await http.post("/v1/accounts", json=account_body(n), headers=write_headers(f"s{n}"))).status_code
-                     for n in range(40)]
+            codes = [
+                (
+                    await http.post(
+                        "/v1/accounts", json=account_body(n), headers=write_headers(f"s{n}")
+                    )
+                ).status_code
+                for n in range(40)
+            ]
         outcomes.append(codes)
     assert outcomes[0] == outcomes[1]
     assert 8 <= outcomes[0].count(202) <= 32 and set(outcomes[0]) == {201, 202}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -27,7 +28,9 @@ def seed_whose_first_fault_is(fault: Fault, **config: Any) -> int:
 
 
 @pytest.mark.parametrize("fault", [Fault.HANG_AFTER, Fault.HANG_BEFORE])
-async def test_timeout_then_retry_with_the_same_key_never_duplicates(live: Live, fault: Fault) -> None:
+async def test_timeout_then_retry_with_the_same_key_never_duplicates(
+    live: Live, fault: Fault
+) -> None:
     seed = seed_whose_first_fault_is(fault, timeout_rate=1.0)
     sim = live(timeout_rate=1.0, hang_ms=400, seed=seed)
     async with BenefitsClient(sim.url, TOKEN, timeout=0.15) as client:
@@ -116,7 +119,9 @@ async def test_stop_is_quick_even_with_a_request_hanging(live: Live) -> None:
     import threading
 
     threading.Thread(
-        target=lambda: httpx.get(f"{sim.url}/v1/health", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10),
+        target=lambda: httpx.get(
+            f"{sim.url}/v1/health", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+        ),
         daemon=True,
     ).start()
     time.sleep(0.1)

@@ -76,13 +76,20 @@ def template_of(path: str) -> str:
     raise AssertionError(f"no route for {path}")
 
 
-async def test_every_status_the_simulator_answers_is_documented(spec: dict[str, Any], make_app: Any) -> None:
+async def test_every_status_the_simulator_answers_is_documented(
+    spec: dict[str, Any], make_app: Any
+) -> None:
     app = make_app(latency_ms=20)
     async with http_for(app) as http:
-        acc = (await http.post("/v1/accounts", json=account_body(1), headers=write_headers("a"))).json()
-        other = (await http.post("/v1/accounts", json=account_body(2), headers=write_headers("b"))).json()
+        acc = (
+            await http.post("/v1/accounts", json=account_body(1), headers=write_headers("a"))
+        ).json()
+        other = (
+            await http.post("/v1/accounts", json=account_body(2), headers=write_headers("b"))
+        ).json()
         calls = [
-            http.get("/v1/health", headers=AUTH), http.get("/v1/health"),
+            http.get("/v1/health", headers=AUTH),
+            http.get("/v1/health"),
             http.get("/v1/accounts", params={"email": acc["email"]}, headers=AUTH),
             http.get("/v1/accounts", headers=AUTH),
             http.post("/v1/accounts", json=account_body(1), headers=write_headers("a")),
@@ -91,29 +98,57 @@ async def test_every_status_the_simulator_answers_is_documented(spec: dict[str, 
             http.post("/v1/accounts", json={}, headers=write_headers("d")),
             http.post("/v1/accounts", json={}, headers=AUTH),
             http.post("/v1/accounts", content=b"[", headers=write_headers("e")),
-            http.get(f"/v1/accounts/{acc['id']}", headers=AUTH), http.get("/v1/accounts/zz", headers=AUTH),
-            http.patch(f"/v1/accounts/{acc['id']}", json={"job_title": "T"}, headers=write_headers("f")),
-            http.patch(f"/v1/accounts/{acc['id']}", json={"email": other["email"]}, headers=write_headers("g")),
-            http.patch(f"/v1/accounts/{acc['id']}", json={"gender": "?"}, headers=write_headers("h")),
+            http.get(f"/v1/accounts/{acc['id']}", headers=AUTH),
+            http.get("/v1/accounts/zz", headers=AUTH),
+            http.patch(
+                f"/v1/accounts/{acc['id']}", json={"job_title": "T"}, headers=write_headers("f")
+            ),
+            http.patch(
+                f"/v1/accounts/{acc['id']}",
+                json={"email": other["email"]},
+                headers=write_headers("g"),
+            ),
+            http.patch(
+                f"/v1/accounts/{acc['id']}", json={"gender": "?"}, headers=write_headers("h")
+            ),
             http.patch("/v1/accounts/zz", json={"job_title": "T"}, headers=write_headers("i")),
-            http.post(f"/v1/accounts/{acc['id']}/termination", json={"leave_date": "2026-01-01", "reason": "x"},
-                      headers=write_headers("j")),
-            http.post(f"/v1/accounts/{acc['id']}/termination", json={"leave_date": "x", "reason": "x"},
-                      headers=write_headers("k")),
-            http.post("/v1/accounts/zz/termination", json={"leave_date": "2026-01-01", "reason": "x"},
-                      headers=write_headers("l")),
-            http.get("/v1/jobs/nope", headers=AUTH), http.get("/v1/benefit-levels", headers=AUTH),
-            http.get("/v1/picklists/title", headers=AUTH), http.get("/v1/picklists/x", headers=AUTH),
+            http.post(
+                f"/v1/accounts/{acc['id']}/termination",
+                json={"leave_date": "2026-01-01", "reason": "x"},
+                headers=write_headers("j"),
+            ),
+            http.post(
+                f"/v1/accounts/{acc['id']}/termination",
+                json={"leave_date": "x", "reason": "x"},
+                headers=write_headers("k"),
+            ),
+            http.post(
+                "/v1/accounts/zz/termination",
+                json={"leave_date": "2026-01-01", "reason": "x"},
+                headers=write_headers("l"),
+            ),
+            http.get("/v1/jobs/nope", headers=AUTH),
+            http.get("/v1/benefit-levels", headers=AUTH),
+            http.get("/v1/picklists/title", headers=AUTH),
+            http.get("/v1/picklists/x", headers=AUTH),
         ]
         for call in calls:
             await call
         # a key in flight (409), async answers (202) and a job read
         await http.post("/_sim/config", json={"async_ratio": 1, "job_delay_ms": 10})
-        busy = asyncio.gather(*(http.post("/v1/accounts", json=account_body(9), headers=write_headers("busy"))
-                                for _ in range(2)))
+        busy = asyncio.gather(
+            *(
+                http.post("/v1/accounts", json=account_body(9), headers=write_headers("busy"))
+                for _ in range(2)
+            )
+        )
         statuses = {r.status_code for r in await busy}
         assert statuses == {202, 409}
-        job = (await http.patch(f"/v1/accounts/{acc['id']}", json={"job_title": "U"}, headers=write_headers("m"))).json()
+        job = (
+            await http.patch(
+                f"/v1/accounts/{acc['id']}", json={"job_title": "U"}, headers=write_headers("m")
+            )
+        ).json()
         await http.get(f"/v1/jobs/{job['job']['id']}", headers=AUTH)
         await http.post("/_sim/config", json={"async_ratio": 0, "fail_rate": 1, "rate_limit": 0})
         for _ in range(4):

@@ -13,18 +13,28 @@ async def test_state_file_survives_a_new_app_instance(make_app: Any, tmp_path: P
     state = tmp_path / "sim.db"
     app = make_app(state_path=state)
     async with http_for(app) as http:
-        created = (await http.post("/v1/accounts", json=account_body(1), headers=write_headers("k1"))).json()
+        created = (
+            await http.post("/v1/accounts", json=account_body(1), headers=write_headers("k1"))
+        ).json()
         await http.post("/_sim/config", json={"async_ratio": 1, "job_delay_ms": 80})
-        pending = (await http.post("/v1/accounts", json=account_body(2), headers=write_headers("k2"))).json()["job"]
+        pending = (
+            await http.post("/v1/accounts", json=account_body(2), headers=write_headers("k2"))
+        ).json()["job"]
     app.state.sim.close()  # like a kill: nothing else is flushed
 
     again = make_app(state_path=state)
     async with http_for(again) as http:
-        found = await http.get("/v1/accounts", params={"email": account_body(1)["email"].upper()}, headers=AUTH)
+        found = await http.get(
+            "/v1/accounts", params={"email": account_body(1)["email"].upper()}, headers=AUTH
+        )
         assert [a["id"] for a in found.json()["data"]] == [created["id"]]
         replay = await http.post("/v1/accounts", json=account_body(1), headers=write_headers("k1"))
-        assert replay.headers["idempotent-replayed"] == "true" and replay.json()["id"] == created["id"]
-        conflict = await http.post("/v1/accounts", json=account_body(2), headers=write_headers("k1"))
+        assert (
+            replay.headers["idempotent-replayed"] == "true" and replay.json()["id"] == created["id"]
+        )
+        conflict = await http.post(
+            "/v1/accounts", json=account_body(2), headers=write_headers("k1")
+        )
         assert conflict.json()["code"] == "idempotency_key_reused"
         await asyncio.sleep(0.1)  # the job made before the restart finishes by its due time
         job = (await http.get(f"/v1/jobs/{pending['id']}", headers=AUTH)).json()
@@ -39,7 +49,9 @@ acc_pre_1,Ana.Silva@example.com,Ana,Silva,E000010,CORE,30000,active
 """
 
 
-async def test_preload_links_existing_accounts_and_loads_once(make_app: Any, tmp_path: Path) -> None:
+async def test_preload_links_existing_accounts_and_loads_once(
+    make_app: Any, tmp_path: Path
+) -> None:
     csv_path = tmp_path / "accounts.csv"
     csv_path.write_text(PRELOAD, encoding="utf-8")
     state = tmp_path / "sim.db"
@@ -48,12 +60,23 @@ async def test_preload_links_existing_accounts_and_loads_once(make_app: Any, tmp
         async with http_for(app) as http:
             stats = (await http.get("/_sim/stats")).json()
             assert stats["accounts"] == 3 and stats["duplicate_emails"] == 1
-            found = (await http.get("/v1/accounts", params={"email": "ana.silva@EXAMPLE.com"}, headers=AUTH)).json()
-            assert found["data"][0]["id"] == "acc_pre_1" and found["data"][0]["annual_pay"] == 30000.0
-            dup = (await http.get("/v1/accounts", params={"email": "li.wei@example.com"}, headers=AUTH)).json()
+            found = (
+                await http.get(
+                    "/v1/accounts", params={"email": "ana.silva@EXAMPLE.com"}, headers=AUTH
+                )
+            ).json()
+            assert (
+                found["data"][0]["id"] == "acc_pre_1" and found["data"][0]["annual_pay"] == 30000.0
+            )
+            dup = (
+                await http.get("/v1/accounts", params={"email": "li.wei@example.com"}, headers=AUTH)
+            ).json()
             assert len(dup["data"]) == 2
-            created = await http.post("/v1/accounts", json=account_body(email="ana.silva@example.com"),
-                                      headers=write_headers("x"))
+            created = await http.post(
+                "/v1/accounts",
+                json=account_body(email="ana.silva@example.com"),
+                headers=write_headers("x"),
+            )
             assert created.json()["code"] == "email_in_use"
         app.state.sim.close()
 

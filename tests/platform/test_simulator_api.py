@@ -20,18 +20,35 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     return body
 
 
-async def create(http: httpx.AsyncClient, n: int = 1, key: str | None = None, **overrides: Any) -> httpx.Response:
-    return await http.post("/v1/accounts", json=account_body(n, **overrides), headers=write_headers(key or f"k-{n}"))
+async def create(
+    http: httpx.AsyncClient, n: int = 1, key: str | None = None, **overrides: Any
+) -> httpx.Response:
+    return await http.post(
+        "/v1/accounts", json=account_body(n, **overrides), headers=write_headers(key or f"k-{n}")
+    )
 
 
 # ------------------------------------------------------------------------ auth
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}, {"Authorization": f"bearer x{AUTH}"}],
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": f"bearer x{AUTH}"},
+    ],
 )
-async def test_every_v1_call_needs_the_token(http: httpx.AsyncClient, headers: dict[str, str]) -> None:
-    for method, path in [("GET", "/v1/accounts?email=a@b.co"), ("POST", "/v1/accounts"), ("GET", "/v1/health"),
-                         ("GET", "/v1/benefit-levels"), ("GET", "/v1/jobs/x"), ("PATCH", "/v1/accounts/x")]:
+async def test_every_v1_call_needs_the_token(
+    http: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    for method, path in [
+        ("GET", "/v1/accounts?email=a@b.co"),
+        ("POST", "/v1/accounts"),
+        ("GET", "/v1/health"),
+        ("GET", "/v1/benefit-levels"),
+        ("GET", "/v1/jobs/x"),
+        ("PATCH", "/v1/accounts/x"),
+    ]:
         response = await http.request(method, path, headers=headers)
         body = assert_problem(response, 401, "unauthorized")
         assert response.headers["www-authenticate"].startswith("Bearer")
@@ -72,8 +89,17 @@ async def test_create_missing_fields_is_422_naming_each(http: httpx.AsyncClient)
     response = await http.post("/v1/accounts", json={"forenames": "A"}, headers=write_headers("k"))
     body = assert_problem(response, 422, "validation_failed")
     fields = {e["field"] for e in body["errors"] if e["code"] == "missing_field"}
-    assert fields == {"external_id", "surname", "date_of_birth", "gender", "title", "email", "annual_pay",
-                      "pay_basis", "pay_frequency"}
+    assert fields == {
+        "external_id",
+        "surname",
+        "date_of_birth",
+        "gender",
+        "title",
+        "email",
+        "annual_pay",
+        "pay_basis",
+        "pay_frequency",
+    }
     assert (await http.get("/_sim/stats")).json()["accounts"] == 0
 
 
@@ -91,7 +117,9 @@ async def test_create_missing_fields_is_422_naming_each(http: httpx.AsyncClient)
         ("favourite_colour", "blue", "unknown_field"),
     ],
 )
-async def test_create_field_errors(http: httpx.AsyncClient, field: str, value: str, code: str) -> None:
+async def test_create_field_errors(
+    http: httpx.AsyncClient, field: str, value: str, code: str
+) -> None:
     body = assert_problem(await create(http, **{field: value}), 422, "validation_failed")
     assert [(e["field"], e["code"]) for e in body["errors"]] == [(field, code)]
     assert body["errors"][0]["message"]
@@ -108,7 +136,9 @@ async def test_create_with_an_email_in_use_is_409_case_insensitive(http: httpx.A
     first = await create(http, 1, email="Sam.Lee@Example.com")
     assert first.status_code == 201
     body = assert_problem(await create(http, 2, email="sam.lee@EXAMPLE.COM"), 409, "email_in_use")
-    assert body["errors"][0]["field"] == "email" and first.json()["id"] in body["errors"][0]["message"]
+    assert (
+        body["errors"][0]["field"] == "email" and first.json()["id"] in body["errors"][0]["message"]
+    )
     stats = (await http.get("/_sim/stats")).json()
     assert stats["accounts"] == 1 and stats["duplicate_emails"] == 0
 
@@ -118,12 +148,23 @@ async def test_writes_need_an_idempotency_key(http: httpx.AsyncClient) -> None:
     for method, path, body in [
         ("POST", "/v1/accounts", account_body(2)),
         ("PATCH", f"/v1/accounts/{created['id']}", {"job_title": "X"}),
-        ("POST", f"/v1/accounts/{created['id']}/termination", {"leave_date": "2026-01-31", "reason": "Left"}),
+        (
+            "POST",
+            f"/v1/accounts/{created['id']}/termination",
+            {"leave_date": "2026-01-31", "reason": "Left"},
+        ),
     ]:
-        assert_problem(await http.request(method, path, json=body, headers=AUTH), 400, "idempotency_key_required")
+        assert_problem(
+            await http.request(method, path, json=body, headers=AUTH),
+            400,
+            "idempotency_key_required",
+        )
     too_long = {**AUTH, "Idempotency-Key": "k" * 256}
-    assert_problem(await http.post("/v1/accounts", json=account_body(3), headers=too_long), 400,
-                   "idempotency_key_invalid")
+    assert_problem(
+        await http.post("/v1/accounts", json=account_body(3), headers=too_long),
+        400,
+        "idempotency_key_invalid",
+    )
     assert (await http.get("/_sim/stats")).json()["accounts"] == 1
 
 
@@ -140,8 +181,11 @@ async def test_lookup_by_email_is_case_insensitive(http: httpx.AsyncClient) -> N
 
 async def test_lookup_without_email_is_422(http: httpx.AsyncClient) -> None:
     body = assert_problem(await http.get("/v1/accounts", headers=AUTH), 422, "validation_failed")
-    assert body["errors"][0] == {"field": "email", "code": "missing_field",
-                                 "message": "email query parameter is required"}
+    assert body["errors"][0] == {
+        "field": "email",
+        "code": "missing_field",
+        "message": "email query parameter is required",
+    }
 
 
 # --------------------------------------------------------------------- read
@@ -155,8 +199,11 @@ async def test_read_by_id_and_404(http: httpx.AsyncClient) -> None:
 # -------------------------------------------------------------------- patch
 async def test_patch_is_a_partial_update(http: httpx.AsyncClient) -> None:
     created = (await create(http)).json()
-    response = await http.patch(f"/v1/accounts/{created['id']}", json={"benefit_level": "EXECUTIVE", "annual_pay": 50000},
-                                headers=write_headers("p1"))
+    response = await http.patch(
+        f"/v1/accounts/{created['id']}",
+        json={"benefit_level": "EXECUTIVE", "annual_pay": 50000},
+        headers=write_headers("p1"),
+    )
     assert response.status_code == 200
     updated = response.json()
     assert updated["benefit_level"] == "EXECUTIVE" and updated["annual_pay"] == 50000
@@ -166,41 +213,59 @@ async def test_patch_is_a_partial_update(http: httpx.AsyncClient) -> None:
 
 async def test_patch_validates_each_given_field(http: httpx.AsyncClient) -> None:
     created = (await create(http)).json()
-    response = await http.patch(f"/v1/accounts/{created['id']}", json={"email": "bad", "title": "King", "surname": ""},
-                                headers=write_headers("p2"))
+    response = await http.patch(
+        f"/v1/accounts/{created['id']}",
+        json={"email": "bad", "title": "King", "surname": ""},
+        headers=write_headers("p2"),
+    )
     body = assert_problem(response, 422, "validation_failed")
     assert {(e["field"], e["code"]) for e in body["errors"]} == {
-        ("email", "invalid_email"), ("title", "picklist_value_not_recognised"), ("surname", "missing_field")}
+        ("email", "invalid_email"),
+        ("title", "picklist_value_not_recognised"),
+        ("surname", "missing_field"),
+    }
     assert (await http.get(f"/v1/accounts/{created['id']}", headers=AUTH)).json() == created
 
 
 async def test_patch_unknown_account_is_404(http: httpx.AsyncClient) -> None:
-    response = await http.patch("/v1/accounts/acc_nope", json={"job_title": "X"}, headers=write_headers("p3"))
+    response = await http.patch(
+        "/v1/accounts/acc_nope", json={"job_title": "X"}, headers=write_headers("p3")
+    )
     assert_problem(response, 404, "not_found")
 
 
 async def test_patch_email_to_another_accounts_email_is_409(http: httpx.AsyncClient) -> None:
     a = (await create(http, 1)).json()
     b = (await create(http, 2)).json()
-    response = await http.patch(f"/v1/accounts/{b['id']}", json={"email": a["email"].upper()},
-                                headers=write_headers("p4"))
+    response = await http.patch(
+        f"/v1/accounts/{b['id']}", json={"email": a["email"].upper()}, headers=write_headers("p4")
+    )
     assert_problem(response, 409, "email_in_use")
     # changing the case of its own email, or to a free email, is fine and moves the look-up
-    ok = await http.patch(f"/v1/accounts/{b['id']}", json={"email": "new.home@example.com"}, headers=write_headers("p5"))
+    ok = await http.patch(
+        f"/v1/accounts/{b['id']}",
+        json={"email": "new.home@example.com"},
+        headers=write_headers("p5"),
+    )
     assert ok.status_code == 200
     found = await http.get("/v1/accounts", params={"email": "NEW.HOME@example.com"}, headers=AUTH)
     assert [x["id"] for x in found.json()["data"]] == [b["id"]]
     old = await http.get("/v1/accounts", params={"email": b["email"]}, headers=AUTH)
     assert old.json()["data"] == []
-    same = await http.patch(f"/v1/accounts/{a['id']}", json={"email": a["email"].upper()}, headers=write_headers("p6"))
+    same = await http.patch(
+        f"/v1/accounts/{a['id']}", json={"email": a["email"].upper()}, headers=write_headers("p6")
+    )
     assert same.status_code == 200
 
 
 # -------------------------------------------------------------- termination
 async def test_termination(http: httpx.AsyncClient) -> None:
     created = (await create(http)).json()
-    response = await http.post(f"/v1/accounts/{created['id']}/termination",
-                               json={"leave_date": "2026-03-31", "reason": "Resignation"}, headers=write_headers("t1"))
+    response = await http.post(
+        f"/v1/accounts/{created['id']}/termination",
+        json={"leave_date": "2026-03-31", "reason": "Resignation"},
+        headers=write_headers("t1"),
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "terminated" and body["leave_date"] == "2026-03-31"
@@ -209,25 +274,49 @@ async def test_termination(http: httpx.AsyncClient) -> None:
 
 async def test_termination_errors(http: httpx.AsyncClient) -> None:
     created = (await create(http)).json()
-    bad = await http.post(f"/v1/accounts/{created['id']}/termination", json={"leave_date": "2026-02-30", "reason": "x"},
-                          headers=write_headers("t2"))
+    bad = await http.post(
+        f"/v1/accounts/{created['id']}/termination",
+        json={"leave_date": "2026-02-30", "reason": "x"},
+        headers=write_headers("t2"),
+    )
     body = assert_problem(bad, 422, "validation_failed")
-    assert body["errors"][0]["field"] == "leave_date" and body["errors"][0]["code"] == "invalid_date"
-    missing = await http.post(f"/v1/accounts/{created['id']}/termination", json={}, headers=write_headers("t3"))
-    assert {e["field"] for e in assert_problem(missing, 422, "validation_failed")["errors"]} == {"leave_date", "reason"}
-    unknown = await http.post("/v1/accounts/acc_x/termination", json={"leave_date": "2026-01-01", "reason": "x"},
-                              headers=write_headers("t4"))
+    assert (
+        body["errors"][0]["field"] == "leave_date" and body["errors"][0]["code"] == "invalid_date"
+    )
+    missing = await http.post(
+        f"/v1/accounts/{created['id']}/termination", json={}, headers=write_headers("t3")
+    )
+    assert {e["field"] for e in assert_problem(missing, 422, "validation_failed")["errors"]} == {
+        "leave_date",
+        "reason",
+    }
+    unknown = await http.post(
+        "/v1/accounts/acc_x/termination",
+        json={"leave_date": "2026-01-01", "reason": "x"},
+        headers=write_headers("t4"),
+    )
     assert_problem(unknown, 404, "not_found")
-    assert (await http.get(f"/v1/accounts/{created['id']}", headers=AUTH)).json()["status"] == "active"
+    assert (await http.get(f"/v1/accounts/{created['id']}", headers=AUTH)).json()[
+        "status"
+    ] == "active"
 
 
 # --------------------------------------------------------- levels, picklists
 async def test_benefit_levels_and_picklists(http: httpx.AsyncClient) -> None:
     levels = await http.get("/v1/benefit-levels", headers=AUTH)
-    assert levels.json() == {"data": [{"code": "CORE", "name": "Core"}, {"code": "ENHANCED", "name": "Enhanced"},
-                                      {"code": "EXECUTIVE", "name": "Executive"}]}
-    expected = {"title": ["Mr", "Mrs", "Ms", "Miss", "Mx", "Dr"], "gender": ["M", "F", "X", "N"],
-                "pay_basis": ["Salary", "Hourly"], "pay_frequency": ["Weekly", "Fortnightly", "Four-weekly", "Monthly"]}
+    assert levels.json() == {
+        "data": [
+            {"code": "CORE", "name": "Core"},
+            {"code": "ENHANCED", "name": "Enhanced"},
+            {"code": "EXECUTIVE", "name": "Executive"},
+        ]
+    }
+    expected = {
+        "title": ["Mr", "Mrs", "Ms", "Miss", "Mx", "Dr"],
+        "gender": ["M", "F", "X", "N"],
+        "pay_basis": ["Salary", "Hourly"],
+        "pay_frequency": ["Weekly", "Fortnightly", "Four-weekly", "Monthly"],
+    }
     for name, values in expected.items():
         response = await http.get(f"/v1/picklists/{name}", headers=AUTH)
         assert response.status_code == 200 and response.json() == {"data": values}
@@ -237,7 +326,9 @@ async def test_benefit_levels_and_picklists(http: httpx.AsyncClient) -> None:
 async def test_configured_benefit_levels_are_offered_and_enforced(make_app: Any) -> None:
     app = make_app(benefit_levels=(("GOLD", "Gold"),))
     async with http_for(app) as http:
-        assert (await http.get("/v1/benefit-levels", headers=AUTH)).json() == {"data": [{"code": "GOLD", "name": "Gold"}]}
+        assert (await http.get("/v1/benefit-levels", headers=AUTH)).json() == {
+            "data": [{"code": "GOLD", "name": "Gold"}]
+        }
         assert (await create(http, benefit_level="GOLD")).status_code == 201
         assert_problem(await create(http, 2, benefit_level="CORE"), 422, "validation_failed")
 
@@ -254,8 +345,11 @@ async def test_stats_shape_and_counts(http: httpx.AsyncClient) -> None:
     await http.get("/v1/accounts/none", headers=AUTH)
     await http.get("/v1/health")
     stats = (await http.get("/_sim/stats")).json()
-    assert stats == {"accounts": 1, "duplicate_emails": 0,
-                     "requests_by_status": {"201": 1, "401": 1, "404": 1, "409": 1}}
+    assert stats == {
+        "accounts": 1,
+        "duplicate_emails": 0,
+        "requests_by_status": {"201": 1, "401": 1, "404": 1, "409": 1},
+    }
 
 
 async def test_request_log_and_accounts_view(http: httpx.AsyncClient) -> None:
@@ -263,7 +357,9 @@ async def test_request_log_and_accounts_view(http: httpx.AsyncClient) -> None:
     await http.get("/v1/health", headers=AUTH)
     log = (await http.get("/_sim/requests")).json()["data"]
     assert [(e["method"], e["path"], e["status"], e["idempotency_key"]) for e in log] == [
-        ("POST", "/v1/accounts", 201, "log-key"), ("GET", "/v1/health", 200, None)]
+        ("POST", "/v1/accounts", 201, "log-key"),
+        ("GET", "/v1/health", 200, None),
+    ]
     assert log[0]["time"] <= log[1]["time"]
     assert (await http.get("/_sim/requests?limit=1")).json()["data"][0]["path"] == "/v1/health"
     accounts = (await http.get("/_sim/accounts")).json()["data"]
@@ -273,7 +369,11 @@ async def test_request_log_and_accounts_view(http: httpx.AsyncClient) -> None:
 async def test_reset_and_runtime_config(http: httpx.AsyncClient) -> None:
     await create(http, 1)
     assert (await http.post("/_sim/reset")).status_code == 204
-    assert (await http.get("/_sim/stats")).json() == {"accounts": 0, "duplicate_emails": 0, "requests_by_status": {}}
+    assert (await http.get("/_sim/stats")).json() == {
+        "accounts": 0,
+        "duplicate_emails": 0,
+        "requests_by_status": {},
+    }
     changed = await http.post("/_sim/config", json={"latency_ms": 5, "async_ratio": 1})
     assert changed.status_code == 200 and changed.json()["async_ratio"] == 1
     assert (await create(http, 2)).status_code == 202

@@ -67,11 +67,21 @@ def sim_config(url: str, **changes: float) -> Any:
     return response.json()
 
 
-def cli_env(tmp_path: Path, database_url: str, api_url: str, *, user: str = "hr.tester",
-            token: str = TOKEN, **sync: Any) -> dict[str, str]:
+def cli_env(
+    tmp_path: Path,
+    database_url: str,
+    api_url: str,
+    *,
+    user: str = "hr.tester",
+    token: str = TOKEN,
+    **sync: Any,
+) -> dict[str, str]:
     """Environment of a CLI subprocess: its own data/log dirs, the database and the platform."""
-    env = {k: v for k, v in os.environ.items()
-           if not (k.startswith("BENEFITS_TUI_") or k.startswith("BENEFITS_API_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not (k.startswith("BENEFITS_TUI_") or k.startswith("BENEFITS_API_"))
+    }
     home = tmp_path / "home"
     for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
         env[name] = str(home / name.lower())
@@ -88,11 +98,14 @@ def cli_env(tmp_path: Path, database_url: str, api_url: str, *, user: str = "hr.
     return env
 
 
-def run_cli(args: Sequence[str], env: dict[str, str], *, timeout: float = 60,
-            check: bool = False) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: Sequence[str], env: dict[str, str], *, timeout: float = 60, check: bool = False
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
-        raise AssertionError(f"benefits-tui {' '.join(args)} -> {result.returncode}\n{result.stderr}")
+        raise AssertionError(
+            f"benefits-tui {' '.join(args)} -> {result.returncode}\n{result.stderr}"
+        )
     return result
 
 
@@ -100,7 +113,9 @@ async def _run_blocking(func: Any, *args: Any, **kwargs: Any) -> Any:
     return await asyncio.to_thread(func, *args, **kwargs)
 
 
-def open_services(database_url: str, api_url: str | None, *, user: str = "hr.tester", **sync: Any) -> Any:
+def open_services(
+    database_url: str, api_url: str | None, *, user: str = "hr.tester", **sync: Any
+) -> Any:
     """A service context on ``database_url`` talking to the simulator at ``api_url``."""
     settings = load_settings(database_url=database_url, api_url=api_url, api_token=TOKEN, user=user)
     if sync:
@@ -142,27 +157,41 @@ async def check_outcome(
     async with context.db.read() as session:
         records = {
             r.employee_id: r
-            for r in (await session.scalars(select(SyncRecord).where(SyncRecord.employee_id.in_(requested)))).all()
+            for r in (
+                await session.scalars(
+                    select(SyncRecord).where(SyncRecord.employee_id.in_(requested))
+                )
+            ).all()
         }
         emails = dict(
-            (await session.execute(
-                select(Employee.id, Employee.email).where(Employee.id.in_(requested))
-            )).all()
+            (
+                await session.execute(
+                    select(Employee.id, Employee.email).where(Employee.id.in_(requested))
+                )
+            ).all()
         )
         numbers = dict(
-            (await session.execute(
-                select(Employee.id, Employee.employee_number).where(Employee.id.in_(requested))
-            )).all()
+            (
+                await session.execute(
+                    select(Employee.id, Employee.employee_number).where(Employee.id.in_(requested))
+                )
+            ).all()
         )
         events: dict[int, list[SyncEvent]] = {}
-        for ev in (await session.scalars(
-            select(SyncEvent).where(SyncEvent.employee_id.in_(requested)).order_by(SyncEvent.id)
-        )).all():
+        for ev in (
+            await session.scalars(
+                select(SyncEvent).where(SyncEvent.employee_id.in_(requested)).order_by(SyncEvent.id)
+            )
+        ).all():
             events.setdefault(ev.employee_id, []).append(ev)
         all_links = dict(
-            (await session.execute(
-                select(SyncRecord.account_id, SyncRecord.employee_id).where(SyncRecord.account_id.is_not(None))
-            )).all()
+            (
+                await session.execute(
+                    select(SyncRecord.account_id, SyncRecord.employee_id).where(
+                        SyncRecord.account_id.is_not(None)
+                    )
+                )
+            ).all()
         )
     stats = await _run_blocking(sim_get, api_url, "/_sim/stats")
     accounts = (await _run_blocking(sim_get, api_url, "/_sim/accounts"))["data"]
@@ -182,7 +211,9 @@ async def check_outcome(
         history = events.get(employee_id, [])
         out.states[record.state if record else "missing"] += 1
         if record is None or record.state not in FINAL:
-            out.lost.append(f"{number}: {record.state if record else 'no record'} ({record.phase if record else ''})")
+            out.lost.append(
+                f"{number}: {record.state if record else 'no record'} ({record.phase if record else ''})"
+            )
             continue
         if record.state == SyncState.FAILED.value and not (record.reason or "").strip():
             out.problems.append(f"{number}: Failed without a reason")
@@ -192,13 +223,19 @@ async def check_outcome(
         actions = [ev.action for ev in history]
         final_actions = {Action.SUCCEEDED.value, Action.FAILED.value, Action.HR_REJECTED.value}
         finals = [a for a in actions if a in final_actions]
-        if not finals or (finals[-1] == Action.SUCCEEDED.value) != (record.state == SyncState.SUCCESSFUL.value):
-            out.problems.append(f"{number}: history {actions} does not end in its state {record.state}")
+        if not finals or (finals[-1] == Action.SUCCEEDED.value) != (
+            record.state == SyncState.SUCCESSFUL.value
+        ):
+            out.problems.append(
+                f"{number}: history {actions} does not end in its state {record.state}"
+            )
         pending_send = False
         for action in actions:
             if action == Action.CREATE_SENT.value:
                 if pending_send:
-                    out.problems.append(f"{number}: a create was sent again with no outcome recorded: {actions}")
+                    out.problems.append(
+                        f"{number}: a create was sent again with no outcome recorded: {actions}"
+                    )
                 pending_send = True
             elif action in OUTCOMES:
                 pending_send = False
@@ -211,7 +248,9 @@ async def check_outcome(
         email = emails.get(employee_id)
         if record.state == SyncState.SUCCESSFUL.value:
             if not record.account_id or record.account_id not in account_ids:
-                out.problems.append(f"{number}: Successful but account {record.account_id} is not on the platform")
+                out.problems.append(
+                    f"{number}: Successful but account {record.account_id} is not on the platform"
+                )
                 continue
             out.account_ids[employee_id] = record.account_id
             key = normalise_email(email) if email else None
@@ -225,9 +264,13 @@ async def check_outcome(
     # One account <-> one employee, and no account created for nobody.
     linked = set(all_links)
     orphans = {
-        account["id"] for account in accounts
-        if account["id"] not in linked and normalise_email(account.get("email") or "") not in preloaded
+        account["id"]
+        for account in accounts
+        if account["id"] not in linked
+        and normalise_email(account.get("email") or "") not in preloaded
     }
     if orphans:
-        out.problems.append(f"{len(orphans)} accounts were created but linked to no employee: {sorted(orphans)[:5]}")
+        out.problems.append(
+            f"{len(orphans)} accounts were created but linked to no employee: {sorted(orphans)[:5]}"
+        )
     return out

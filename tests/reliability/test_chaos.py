@@ -47,10 +47,26 @@ KILL_EVERY = 2.0
 RATE_LIMIT = 150.0
 SQUEEZE = (5.0, 11.0, 10.0)  # from, to (s), requests/s: the platform tightens its limit for a while
 GRACE = 0.3  # a request already on its way when the 429 arrived may still land
-SIM = dict(async_ratio=0.3, fail_rate=0.12, timeout_rate=0.05, hang_ms=1500, job_delay_ms=300,
-           latency_ms=2, jitter_ms=2, rate_limit=RATE_LIMIT)
-SYNC = dict(request_timeout=1, lease_seconds=2, backoff_base_seconds=0.1, backoff_max_seconds=1.0,
-            job_poll_seconds=0.2, max_attempts=10, rate_limit=RATE_LIMIT * 0.9)
+SIM = dict(
+    async_ratio=0.3,
+    fail_rate=0.12,
+    timeout_rate=0.05,
+    hang_ms=1500,
+    job_delay_ms=300,
+    latency_ms=2,
+    jitter_ms=2,
+    rate_limit=RATE_LIMIT,
+)
+SYNC = dict(
+    request_timeout=1,
+    lease_seconds=2,
+    backoff_base_seconds=0.1,
+    backoff_max_seconds=1.0,
+    job_poll_seconds=0.2,
+    max_attempts=10,
+    rate_limit=RATE_LIMIT * 0.9,
+)
+
 
 def _retry_after_violations(log: list[dict[str, Any]]) -> tuple[int, list[str]]:
     """Requests that arrived inside (t + GRACE, t + Retry-After) of a 429 answered at t."""
@@ -60,7 +76,13 @@ def _retry_after_violations(log: list[dict[str, Any]]) -> tuple[int, list[str]]:
             # The simulator's Retry-After is whole seconds, at least 1: with any limit of a
             # request per second or more the wait is under a second, so it says 1.
             retry_after = max(1, math.ceil(1 / min(RATE_LIMIT, SQUEEZE[2])))
-            windows.append((entry["time"] + GRACE, entry["time"] + retry_after, f"{entry['method']} {entry['path']}"))
+            windows.append(
+                (
+                    entry["time"] + GRACE,
+                    entry["time"] + retry_after,
+                    f"{entry['method']} {entry['path']}",
+                )
+            )
     windows.sort()
     bad: list[str] = []
     starts = [w[0] for w in windows]
@@ -69,8 +91,10 @@ def _retry_after_violations(log: list[dict[str, Any]]) -> tuple[int, list[str]]:
         index = bisect.bisect_right(starts, t)
         for start, end, throttled in windows[:index]:
             if start < t < end:
-                bad.append(f"{entry['method']} {entry['path']} at +{t - start + GRACE:.2f}s -> {entry['status']}"
-                           f" (429 to {throttled})")
+                bad.append(
+                    f"{entry['method']} {entry['path']} at +{t - start + GRACE:.2f}s -> {entry['status']}"
+                    f" (429 to {throttled})"
+                )
                 break
     return len(windows), bad
 
@@ -82,20 +106,34 @@ async def test_chaos(database_url: str, tmp_path: Path, monkeypatch: pytest.Monk
     async with open_services(database_url, None) as context:
         await seed_employees(context, EMPLOYEES, seed=3)
         async with context.db.read() as session:
-            rows = (await session.execute(
-                select(Employee.employee_number, Employee.email, Employee.leave_date).order_by(Employee.id)
-            )).all()
+            rows = (
+                await session.execute(
+                    select(Employee.employee_number, Employee.email, Employee.leave_date).order_by(
+                        Employee.id
+                    )
+                )
+            ).all()
     emails = Counter(normalise_email(r.email) for r in rows if r.email)
-    candidates = [r for r in rows if is_valid_email(r.email) and emails[normalise_email(r.email)] == 1
-                  and r.leave_date is None]
+    candidates = [
+        r
+        for r in rows
+        if is_valid_email(r.email)
+        and emails[normalise_email(r.email)] == 1
+        and r.leave_date is None
+    ]
     chosen = rng.sample(candidates, 30)
     preloaded = {normalise_email(r.email): f"acc_pre_{r.employee_number}" for r in chosen}
-    strangers = [(f"acc_other_{n}", f"someone.else{n}@elsewhere.example", "Other") for n in range(10)]
+    strangers = [
+        (f"acc_other_{n}", f"someone.else{n}@elsewhere.example", "Other") for n in range(10)
+    ]
     preloaded.update({normalise_email(email): account_id for account_id, email, _ in strangers})
     csv_path = write_preload(
         tmp_path / "preload.csv",
-        [(f"acc_pre_{r.employee_number}", r.email.upper() if i % 2 else r.email, "Pre")
-         for i, r in enumerate(chosen)] + strangers,
+        [
+            (f"acc_pre_{r.employee_number}", r.email.upper() if i % 2 else r.email, "Pre")
+            for i, r in enumerate(chosen)
+        ]
+        + strangers,
     )
 
     # 2. The platform: faults, async jobs, a rate limit, pre-existing accounts.
@@ -144,7 +182,9 @@ async def test_chaos(database_url: str, tmp_path: Path, monkeypatch: pytest.Monk
                 workers[index].wait()
                 kills += 1
                 generation[index] += 1
-                workers[index] = spawn(f"worker{index}-{generation[index]}", ["worker"], "benefits-sync")
+                workers[index] = spawn(
+                    f"worker{index}-{generation[index]}", ["worker"], "benefits-sync"
+                )
                 next_kill = time.monotonic() + rng.uniform(0.6, 1.4) * KILL_EVERY
         for process in workers:  # the last of them die mid-batch too
             process.send_signal(signal.SIGKILL)
@@ -155,7 +195,9 @@ async def test_chaos(database_url: str, tmp_path: Path, monkeypatch: pytest.Monk
         chaos_done = time.monotonic()
 
         # 4. Drain: whatever was left by the dead is resumed by the next worker.
-        drain = run_cli(["worker", "--once"], cli_env(tmp_path, database_url, server.url, **SYNC), timeout=90)
+        drain = run_cli(
+            ["worker", "--once"], cli_env(tmp_path, database_url, server.url, **SYNC), timeout=90
+        )
         (logs / "drain.err").write_text(drain.stderr)
         assert drain.returncode == 0, drain.stderr
         drained = time.monotonic()
@@ -163,32 +205,51 @@ async def test_chaos(database_url: str, tmp_path: Path, monkeypatch: pytest.Monk
         # 5. The checks.
         async with open_services(database_url, server.url) as context:
             async with context.db.read() as session:
-                requested = set((await session.scalars(
-                    select(SyncEvent.employee_id).where(SyncEvent.action == Action.REQUESTED.value).distinct()
-                )).all())
-                not_requested_moved = (await session.scalars(
-                    select(SyncRecord.employee_id).where(
-                        SyncRecord.employee_id.not_in(requested) if requested else True,
-                        SyncRecord.state != SyncState.NOT_SYNCING.value,
-                    )
-                )).all()
-                reclaimed = await session.scalar(
-                    select(SyncEvent.id).where(SyncEvent.action == Action.LEASE_RECLAIMED.value).limit(1)
+                requested = set(
+                    (
+                        await session.scalars(
+                            select(SyncEvent.employee_id)
+                            .where(SyncEvent.action == Action.REQUESTED.value)
+                            .distinct()
+                        )
+                    ).all()
                 )
-                by_user = Counter((await session.scalars(
-                    select(SyncEvent.actor).where(SyncEvent.action == Action.REQUESTED.value)
-                )).all())
+                not_requested_moved = (
+                    await session.scalars(
+                        select(SyncRecord.employee_id).where(
+                            SyncRecord.employee_id.not_in(requested) if requested else True,
+                            SyncRecord.state != SyncState.NOT_SYNCING.value,
+                        )
+                    )
+                ).all()
+                reclaimed = await session.scalar(
+                    select(SyncEvent.id)
+                    .where(SyncEvent.action == Action.LEASE_RECLAIMED.value)
+                    .limit(1)
+                )
+                by_user = Counter(
+                    (
+                        await session.scalars(
+                            select(SyncEvent.actor).where(
+                                SyncEvent.action == Action.REQUESTED.value
+                            )
+                        )
+                    ).all()
+                )
             outcome = await check_outcome(context, server.url, requested, preloaded=preloaded)
         stats = sim_get(server.url, "/_sim/stats")
         log = sim_get(server.url, "/_sim/requests")["data"]
         windows, violations = _retry_after_violations(log)
         (logs / "requests.json").write_text(json.dumps(log))
         faults = Counter(entry.get("fault") for entry in log if entry.get("fault"))
-        stderr_all = {name: (logs / f"{name}.err").read_text(errors="replace")
-                      for name, _ in processes} | {"drain": drain.stderr}
+        stderr_all = {
+            name: (logs / f"{name}.err").read_text(errors="replace") for name, _ in processes
+        } | {"drain": drain.stderr}
         locked = [name for name, text in stderr_all.items() if "database is locked" in text]
         tracebacks = [name for name, text in stderr_all.items() if "Traceback" in text]
-        created = sum(1 for eid, acc in outcome.account_ids.items() if not acc.startswith("acc_pre_"))
+        created = sum(
+            1 for eid, acc in outcome.account_ids.items() if not acc.startswith("acc_pre_")
+        )
         figures = {
             "database": database,
             "employees": EMPLOYEES,
@@ -202,7 +263,9 @@ async def test_chaos(database_url: str, tmp_path: Path, monkeypatch: pytest.Monk
             "retry_after_windows": windows,
             "requests_inside_retry_after": len(violations),
             "accounts": stats["accounts"],
-            "preloaded_linked": sum(1 for acc in outcome.account_ids.values() if acc.startswith("acc_pre_")),
+            "preloaded_linked": sum(
+                1 for acc in outcome.account_ids.values() if acc.startswith("acc_pre_")
+            ),
             "created": created,
             "duplicates": stats["duplicate_emails"],
             "lost": len(outcome.lost),
@@ -220,15 +283,23 @@ async def test_chaos(database_url: str, tmp_path: Path, monkeypatch: pytest.Monk
         assert figures["preloaded_linked"] == sum(
             1 for eid in outcome.account_ids if outcome.account_ids[eid].startswith("acc_pre_")
         )
-        assert len(requested) >= EMPLOYEES * 0.95, "the late --all request should have covered every current employee"
-        assert not not_requested_moved, f"employees nobody asked for were synced: {not_requested_moved[:5]}"
+        assert len(requested) >= EMPLOYEES * 0.95, (
+            "the late --all request should have covered every current employee"
+        )
+        assert not not_requested_moved, (
+            f"employees nobody asked for were synced: {not_requested_moved[:5]}"
+        )
         assert kills >= 8
         assert not locked, f"'database is locked' in the stderr of {locked}"
         assert not tracebacks, "tracebacks in " + ", ".join(
             f"{name}: {stderr_all[name][-1500:]}" for name in tracebacks
         )
-        assert not violations, f"{len(violations)} requests inside a Retry-After window: {violations[:10]}"
-        assert faults and stats["requests_by_status"].get("429"), "the faults did not happen: the test proves nothing"
+        assert not violations, (
+            f"{len(violations)} requests inside a Retry-After window: {violations[:10]}"
+        )
+        assert faults and stats["requests_by_status"].get("429"), (
+            "the faults did not happen: the test proves nothing"
+        )
     finally:
         for _, process in processes:
             if process.poll() is None:

@@ -17,7 +17,15 @@ from benefits_tui.domain.states import SyncState
 from benefits_tui.platform.contract import normalise_email
 from benefits_tui.services.sync.requests import Selection, request_sync
 from tests.helpers import add_people, person
-from tests.reliability.common import check_outcome, cli_env, open_services, run_cli, sim_get, start_simulator, write_preload
+from tests.reliability.common import (
+    check_outcome,
+    cli_env,
+    open_services,
+    run_cli,
+    sim_get,
+    start_simulator,
+    write_preload,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -29,10 +37,10 @@ PRELOADED = (1, 2)  # these employees' emails already have a Benefits account
     "point",
     ["after_claim", "after_create_sent", "after_accepted", "before_success"],
 )
-async def test_killed_worker_is_resumed_without_duplicates(point: str, database_url: str, tmp_path: Path) -> None:
-    preloaded = {
-        normalise_email(person(n)["email"]): f"acc_pre_{n}" for n in PRELOADED
-    }
+async def test_killed_worker_is_resumed_without_duplicates(
+    point: str, database_url: str, tmp_path: Path
+) -> None:
+    preloaded = {normalise_email(person(n)["email"]): f"acc_pre_{n}" for n in PRELOADED}
     csv_path = write_preload(
         tmp_path / "preload.csv",
         # Different case: the look-up is case-insensitive (SPEC 1.4).
@@ -46,18 +54,31 @@ async def test_killed_worker_is_resumed_without_duplicates(point: str, database_
             result = await request_sync(context, Selection.of(ids))
             assert result.queued == EMPLOYEES
 
-            env = cli_env(tmp_path, database_url, server.url, user="crash.tester",
-                          lease_seconds=2, backoff_base_seconds=0.05, backoff_max_seconds=0.2,
-                          job_poll_seconds=0.1, request_timeout=5)
-            crash = run_cli(["worker", "--once"],
-                            dict(env, BENEFITS_TUI_CRASH_AT=point, BENEFITS_TUI_CRASH_AFTER="2"), timeout=60)
+            env = cli_env(
+                tmp_path,
+                database_url,
+                server.url,
+                user="crash.tester",
+                lease_seconds=2,
+                backoff_base_seconds=0.05,
+                backoff_max_seconds=0.2,
+                job_poll_seconds=0.1,
+                request_timeout=5,
+            )
+            crash = run_cli(
+                ["worker", "--once"],
+                dict(env, BENEFITS_TUI_CRASH_AT=point, BENEFITS_TUI_CRASH_AFTER="2"),
+                timeout=60,
+            )
             assert crash.returncode == -signal.SIGKILL, (
                 f"the worker did not die at {point}: exit {crash.returncode}\n{crash.stderr}"
             )
             async with context.db.read() as session:
-                left = (await session.scalars(
-                    select(SyncRecord).where(SyncRecord.state == SyncState.IN_PROGRESS.value)
-                )).all()
+                left = (
+                    await session.scalars(
+                        select(SyncRecord).where(SyncRecord.state == SyncState.IN_PROGRESS.value)
+                    )
+                ).all()
             assert left, "the crash left nothing to resume: the test proves nothing"
             assert any(r.lease_owner for r in left), "the dead worker held no lease"
 
@@ -69,9 +90,11 @@ async def test_killed_worker_is_resumed_without_duplicates(point: str, database_
             # The dead worker's leases are taken over at once, not after they expire.
             outcome = await check_outcome(context, server.url, ids, preloaded=preloaded)
             stats = sim_get(server.url, "/_sim/stats")
-            print(f"\n[{point}] left in progress by the crash: {len(left)}, drain {took:.1f}s, "
-                  f"states {dict(outcome.states)}, accounts {stats['accounts']}, "
-                  f"requests {stats['requests_by_status']}")
+            print(
+                f"\n[{point}] left in progress by the crash: {len(left)}, drain {took:.1f}s, "
+                f"states {dict(outcome.states)}, accounts {stats['accounts']}, "
+                f"requests {stats['requests_by_status']}"
+            )
             outcome.assert_ok()
             assert outcome.states[SyncState.SUCCESSFUL.value] == EMPLOYEES
             assert stats["duplicate_emails"] == 0

@@ -53,14 +53,35 @@ CONTROL = {
     "delete": "del\x7f",
 }
 FORMULAS = [v for v in HOSTILE if v.startswith(("=", "+", "-", "@"))]
-HEADER = ["employee_number", "forenames", "surname", "email", "job_title", "department", "date_of_birth"]
+HEADER = [
+    "employee_number",
+    "forenames",
+    "surname",
+    "email",
+    "job_title",
+    "department",
+    "date_of_birth",
+]
 
 
 def test_the_corpus_covers_each_kind() -> None:
     text = "\n".join(HOSTILE)
-    for needle in ("[bold]x", "Bob [/x]", "[link=https://evil]click[/link]", "Smith [admin]", "\u202eevil",
-                   "e\u0301\u0302\u0303", "👩🏽\u200d💼", "Robert'); DROP TABLE employees;--",
-                   "=cmd|' /C calc'!A0", "+1+1", "-2", "@SUM(A1)", "محمد", "דוד"):
+    for needle in (
+        "[bold]x",
+        "Bob [/x]",
+        "[link=https://evil]click[/link]",
+        "Smith [admin]",
+        "\u202eevil",
+        "e\u0301\u0302\u0303",
+        "👩🏽\u200d💼",
+        "Robert'); DROP TABLE employees;--",
+        "=cmd|' /C calc'!A0",
+        "+1+1",
+        "-2",
+        "@SUM(A1)",
+        "محمد",
+        "דוד",
+    ):
         assert needle in text, needle
     assert len(HOSTILE) >= 30 and len(FORMULAS) >= 4
     assert all(v == v.strip() for v in HOSTILE)  # stored as given, not trimmed
@@ -68,7 +89,9 @@ def test_the_corpus_covers_each_kind() -> None:
 
 def csv_bytes(rows: list[list[str]], header: list[str] = HEADER) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)  # a bare CR must stay in its cell
+    writer = csv.writer(
+        out, lineterminator="\n", quoting=csv.QUOTE_ALL
+    )  # a bare CR must stay in its cell
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue().encode("utf-8")
@@ -77,8 +100,10 @@ def csv_bytes(rows: list[list[str]], header: list[str] = HEADER) -> bytes:
 def hostile_rows() -> list[list[str]]:
     """One employee per hostile value: in the names, the job title and the department."""
     values = HOSTILE + [LONG]
-    return [[f"H{n:03d}", value, value, f"h{n}@example.com", value, value, "1990-01-01"]
-            for n, value in enumerate(values, start=1)]
+    return [
+        [f"H{n:03d}", value, value, f"h{n}@example.com", value, value, "1990-01-01"]
+        for n, value in enumerate(values, start=1)
+    ]
 
 
 async def stored(context) -> dict[str, Employee]:  # type: ignore[no-untyped-def]
@@ -99,12 +124,19 @@ async def test_import_stores_every_hostile_value_intact(sqlite_url: str) -> None
     assert len(employees) == len(rows)  # no DROP TABLE ran, nothing merged
     for number, forenames, surname, email, job, department, _ in rows:
         employee = employees[number]
-        assert (employee.forenames, employee.surname, employee.email, employee.job_title, employee.department) == (
-            forenames, surname, email, job, department), number
+        assert (
+            employee.forenames,
+            employee.surname,
+            employee.email,
+            employee.job_title,
+            employee.department,
+        ) == (forenames, surname, email, job, department), number
 
 
 @pytest.mark.parametrize("kind", sorted(CONTROL))
-async def test_import_refuses_control_characters_naming_line_and_column(sqlite_url: str, kind: str) -> None:
+async def test_import_refuses_control_characters_naming_line_and_column(
+    sqlite_url: str, kind: str
+) -> None:
     value = CONTROL[kind]
     rows = [["C001", "Good", "Row", "", "", "", ""], ["C002", "Ann", value, "", "", "", ""]]
     async with services(sqlite_url, Simulator()) as context:
@@ -112,35 +144,52 @@ async def test_import_refuses_control_characters_naming_line_and_column(sqlite_u
         assert not result.ok and result.inserted == 0
         [problem] = result.problems
         assert problem.line == 3 and problem.column == "surname"
-        assert "NUL" in problem.message if "\x00" in value else "control characters" in problem.message
+        assert (
+            "NUL" in problem.message if "\x00" in value else "control characters" in problem.message
+        )
         assert str(problem).startswith("line 3, column surname: ")
         assert await stored(context) == {}  # all or nothing
 
 
-@pytest.mark.parametrize("column", ["email", "benefits_level", "department", "job_title", "title", "gender"])
-async def test_import_refuses_escape_sequences_in_any_text_column(sqlite_url: str, column: str) -> None:
+@pytest.mark.parametrize(
+    "column", ["email", "benefits_level", "department", "job_title", "title", "gender"]
+)
+async def test_import_refuses_escape_sequences_in_any_text_column(
+    sqlite_url: str, column: str
+) -> None:
     header = ["employee_number", "forenames", "surname", column]
     data = csv_bytes([["C001", "Ann", "Lee", "\x1b]0;pwned\x07x"]], header)
     async with services(sqlite_url, Simulator()) as context:
         result = await import_csv(context, data)
-        assert [(p.line, p.column) for p in result.problems] == [(2, column)], [str(p) for p in result.problems]
+        assert [(p.line, p.column) for p in result.problems] == [(2, column)], [
+            str(p) for p in result.problems
+        ]
         message = result.problems[0].message
-        assert "control characters" in message or "is not one of" in message  # picklists name the choices
+        assert (
+            "control characters" in message or "is not one of" in message
+        )  # picklists name the choices
         assert "\x1b" not in message  # the message shows the value escaped
 
 
 async def test_import_refuses_too_long_values_and_invalid_dates(sqlite_url: str) -> None:
-    rows = [["C001", TOO_LONG, "Lee", "", "", "", ""],
-            ["C002", "Ann", "Lee", "", "", "", "1990-02-30"],
-            ["C003", "Ann", "Lee", "", "", "", "31/12/1990"],
-            ["C004", "Ann", "Lee", "", "", "", "'; DROP TABLE employees;--"],
-            ["C005", "Ann", "Lee", "", "", "", "=TODAY()"]]
+    rows = [
+        ["C001", TOO_LONG, "Lee", "", "", "", ""],
+        ["C002", "Ann", "Lee", "", "", "", "1990-02-30"],
+        ["C003", "Ann", "Lee", "", "", "", "31/12/1990"],
+        ["C004", "Ann", "Lee", "", "", "", "'; DROP TABLE employees;--"],
+        ["C005", "Ann", "Lee", "", "", "", "=TODAY()"],
+    ]
     async with services(sqlite_url, Simulator()) as context:
         result = await import_csv(context, csv_bytes(rows))
         assert await stored(context) == {}
     found = {(p.line, p.column): p.message for p in result.problems}
-    assert set(found) == {(2, "forenames"), (3, "date_of_birth"), (4, "date_of_birth"), (5, "date_of_birth"),
-                          (6, "date_of_birth")}
+    assert set(found) == {
+        (2, "forenames"),
+        (3, "date_of_birth"),
+        (4, "date_of_birth"),
+        (5, "date_of_birth"),
+        (6, "date_of_birth"),
+    }
     assert "longer than 10,000 characters" in found[(2, "forenames")]
     assert "not a date; use YYYY-MM-DD" in found[(3, "date_of_birth")]
 
@@ -155,7 +204,9 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:
-        return runner.invoke(cli, list(args))  # exceptions caught: a traceback must not be the answer
+        return runner.invoke(
+            cli, list(args)
+        )  # exceptions caught: a traceback must not be the answer
 
     return invoke
 
@@ -168,7 +219,9 @@ def export_rows(run) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
 
 def refused(result: Result) -> str:
     """Exit 2, one clear line, no traceback; the line."""
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     assert result.exit_code == 2, (result.exit_code, result.output)
     assert "Traceback" not in result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -179,7 +232,9 @@ def refused(result: Result) -> str:
 def test_cli_add_and_set_keep_hostile_values_intact(run) -> None:  # type: ignore[no-untyped-def]
     values = HOSTILE + [LONG]
     for n, value in enumerate(values, start=1):
-        result = run("employee", "add", "--forenames", value, "--surname", "Hostile", "--job-title", value)
+        result = run(
+            "employee", "add", "--forenames", value, "--surname", "Hostile", "--job-title", value
+        )
         assert result.exit_code == 0, (value, result.output)
         assert result.stdout == f"E{n:06d}\n"
     # employee set with the value as surname (FIELD=VALUE splits at the first '=' only).
@@ -192,14 +247,18 @@ def test_cli_add_and_set_keep_hostile_values_intact(run) -> None:  # type: ignor
     for n, value in enumerate(values, start=1):
         row = rows[f"E{n:06d}"]
         expected = "'" + value if value.startswith(("=", "+", "-", "@")) else value
-        assert (row["forenames"], row["surname"], row["job_title"], row["department"]) == (expected,) * 4, value
+        assert (row["forenames"], row["surname"], row["job_title"], row["department"]) == (
+            expected,
+        ) * 4, value
 
 
 @pytest.mark.parametrize("kind", sorted(CONTROL))
 def test_cli_refuses_control_characters_with_one_line(run, kind: str) -> None:  # type: ignore[no-untyped-def]
     value = CONTROL[kind]
     line = refused(run("employee", "add", "--forenames", value, "--surname", "Lee"))
-    assert "--forenames" in line and ("NUL" in line if "\x00" in value else "control characters" in line)
+    assert "--forenames" in line and (
+        "NUL" in line if "\x00" in value else "control characters" in line
+    )
     assert "\x1b" not in line  # the message does not replay the escape sequence
     assert run("employee", "add", "--forenames", "Ann", "--surname", "Lee").exit_code == 0
     line = refused(run("employee", "set", "E000001", f"surname={value}"))
@@ -207,15 +266,18 @@ def test_cli_refuses_control_characters_with_one_line(run, kind: str) -> None:  
     assert export_rows(run)[0]["surname"] == "Lee"
 
 
-@pytest.mark.parametrize("args, needle", [
-    (("--email", "not-an-email[b]"), "is not a valid email address"),
-    (("--email", "Robert'); DROP TABLE employees;--@x.com"), "is not a valid email address"),
-    (("--date-of-birth", "1990-02-30"), "is not a date"),
-    (("--date-of-birth", "=TODAY()"), "is not a date"),
-    (("--start-date", "31/12/2020"), "is not a date"),
-    (("--annual-pay", "=1+1"), "is not a number"),
-    (("--surname", TOO_LONG), "longer than 10,000 characters"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (("--email", "not-an-email[b]"), "is not a valid email address"),
+        (("--email", "Robert'); DROP TABLE employees;--@x.com"), "is not a valid email address"),
+        (("--date-of-birth", "1990-02-30"), "is not a date"),
+        (("--date-of-birth", "=TODAY()"), "is not a date"),
+        (("--start-date", "31/12/2020"), "is not a date"),
+        (("--annual-pay", "=1+1"), "is not a number"),
+        (("--surname", TOO_LONG), "longer than 10,000 characters"),
+    ],
+)
 def test_cli_refuses_invalid_values_with_one_line(run, args: tuple[str, str], needle: str) -> None:  # type: ignore[no-untyped-def]
     base = {"--forenames": "Ann", "--surname": "Lee"} | dict([args])
     line = refused(run("employee", "add", *[part for pair in base.items() for part in pair]))
@@ -267,7 +329,9 @@ async def test_screen_shows_hostile_rows_literally(sqlite_url: str) -> None:
     async with context_for(sqlite_url, sim) as context:
         screenable = [v for v in HOSTILE if "\u202e" not in v] + [LONG]
         for n, value in enumerate(screenable, start=1):
-            await add_people(context, 1, start=n, forenames=value, surname="Q", email=f"h{n}@example.com")
+            await add_people(
+                context, 1, start=n, forenames=value, surname="Q", email=f"h{n}@example.com"
+            )
         app = make_app(context)
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
@@ -277,9 +341,12 @@ async def test_screen_shows_hostile_rows_literally(sqlite_url: str) -> None:
             assert "\x1b" not in text
             assert "[bold]x Q" in text  # markup shown as text, not applied
             # Search for a hostile string: only that row, shown literally, in the grid and the detail pane.
-            for needle, shown in [("smith [admin]", "Smith [admin]"), ("bob [/x]", "Bob [/x]"),
-                                  ("[link=https", "[link=https://evil]click[/link]"),
-                                  ("drop table", "Robert'); DROP TABLE employees;--")]:
+            for needle, shown in [
+                ("smith [admin]", "Smith [admin]"),
+                ("bob [/x]", "Bob [/x]"),
+                ("[link=https", "[link=https://evil]click[/link]"),
+                ("drop table", "Robert'); DROP TABLE employees;--"),
+            ]:
                 await pilot.press("slash", *needle)
                 await settle(pilot)
                 assert len(screen.table.ids) == 1, needle
@@ -288,7 +355,10 @@ async def test_screen_shows_hostile_rows_literally(sqlite_url: str) -> None:
                 text = screen_text(app)
                 assert "\x1b" not in text
                 assert shown in text, (needle, text)  # in full in the detail pane
-                assert text.count(shown[:24]) >= 2, (needle, text)  # and in the row (the grid may cut it)
+                assert text.count(shown[:24]) >= 2, (
+                    needle,
+                    text,
+                )  # and in the row (the grid may cut it)
                 await pilot.press("escape", "slash", *["backspace"] * len(needle), "escape")
                 await settle(pilot)
                 assert len(screen.table.ids) == len(screenable), needle
@@ -322,10 +392,22 @@ async def account_calls(sim: Simulator) -> list[dict]:
     return [r for r in await sim.requests() if r["path"].startswith("/v1/accounts")]
 
 
-@pytest.mark.parametrize("email", ["not-an-email[b]", "a@b", "Robert'); DROP TABLE employees;--@x.com",
-                                   "=cmd|' /C calc'!A0@x.com", "\u202eevil@example.com", "üser@example.com",
-                                   "two@@example.com", "x" * 250 + "@example.com"])
-async def test_sync_preflight_rejects_an_invalid_email_without_a_call(sqlite_url: str, email: str) -> None:
+@pytest.mark.parametrize(
+    "email",
+    [
+        "not-an-email[b]",
+        "a@b",
+        "Robert'); DROP TABLE employees;--@x.com",
+        "=cmd|' /C calc'!A0@x.com",
+        "\u202eevil@example.com",
+        "üser@example.com",
+        "two@@example.com",
+        "x" * 250 + "@example.com",
+    ],
+)
+async def test_sync_preflight_rejects_an_invalid_email_without_a_call(
+    sqlite_url: str, email: str
+) -> None:
     sim = Simulator()
     async with services(sqlite_url, sim) as context:
         data = csv_bytes([["S001", "Ann", "Lee", email, "", "", ""]], HEADER)
@@ -351,5 +433,7 @@ async def test_sync_preflight_rejects_a_shared_email_without_a_call(sqlite_url: 
         details = [await employee_detail(context, i) for i in (first, second, third)]
     for detail in details:
         assert detail.state is SyncState.FAILED
-        assert (detail.reason or "").startswith("HR rejected") and "shared with" in (detail.reason or "")
+        assert (detail.reason or "").startswith("HR rejected") and "shared with" in (
+            detail.reason or ""
+        )
     assert await account_calls(sim) == []

@@ -23,7 +23,9 @@ from tests.helpers import add_people
 from tests.reliability.common import open_services
 
 
-async def test_finishing_lock_does_not_block_history_of_the_record_holder(database_url: str) -> None:
+async def test_finishing_lock_does_not_block_history_of_the_record_holder(
+    database_url: str,
+) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("row-lock modes are PostgreSQL's")
     async with open_services(database_url, None) as context:
@@ -33,13 +35,27 @@ async def test_finishing_lock_does_not_block_history_of_the_record_holder(databa
             # The worker finishing a record locks its employee row (as HR edits do) ...
             await finishing.execute(employee_state([employee_id], lock=True))
 
-            async def claim_taking_over() -> None:  # ... while another holds the record and writes history
+            async def claim_taking_over() -> (
+                None
+            ):  # ... while another holds the record and writes history
                 async with context.db.write() as session:
                     await session.execute(
-                        update(SyncRecord).where(SyncRecord.employee_id == employee_id).values(updated_at=now)
+                        update(SyncRecord)
+                        .where(SyncRecord.employee_id == employee_id)
+                        .values(updated_at=now)
                     )
-                    await write_events(session, [event(employee_id, "benefits-sync", Action.LEASE_RECLAIMED, now,
-                                                       reason="resumed work left by a dead worker")])
+                    await write_events(
+                        session,
+                        [
+                            event(
+                                employee_id,
+                                "benefits-sync",
+                                Action.LEASE_RECLAIMED,
+                                now,
+                                reason="resumed work left by a dead worker",
+                            )
+                        ],
+                    )
 
             with anyio.fail_after(5):
                 await claim_taking_over()

@@ -33,12 +33,14 @@ ECHO = f"Authorization: Bearer {TOKEN}"  # what a careless platform might echo b
 def assert_clean(where: str, text: str) -> None:
     assert TOKEN not in text, f"the API token appears in {where}: ...{_around(text)}..."
     # Not even most of it: a clipped token is still a leaked token.
-    assert TOKEN[4:-4] not in text, f"part of the API token appears in {where}: ...{_around(text, TOKEN[4:-4])}..."
+    assert TOKEN[4:-4] not in text, (
+        f"part of the API token appears in {where}: ...{_around(text, TOKEN[4:-4])}..."
+    )
 
 
 def _around(text: str, needle: str = TOKEN) -> str:
     at = text.find(needle)
-    return text[max(0, at - 80): at + len(needle) + 40]
+    return text[max(0, at - 80) : at + len(needle) + 40]
 
 
 def _database_bytes(path: Path) -> str:
@@ -81,33 +83,55 @@ async def test_history_logs_and_export_never_hold_the_token(
         out = io.StringIO()
         await export_csv(context, export_filter("all"), out)
         assert_clean("repr of the service context", repr(context))
-        assert_clean("repr of the settings", repr(context.settings) + str(context.settings.model_dump()))
+        assert_clean(
+            "repr of the settings", repr(context.settings) + str(context.settings.model_dump())
+        )
         assert_clean("repr of the client", repr(context.platform()) + str(context.platform()))
-    assert "failed" in out.getvalue() and "401" in _database_bytes(database), "the 401s did not happen"
+    assert "failed" in out.getvalue() and "401" in _database_bytes(database), (
+        "the 401s did not happen"
+    )
     assert_clean("the export", out.getvalue())
     assert_clean("the database (history, records)", _database_bytes(database))
     logged = caplog.text + "".join(
-        f"{record.getMessage()} {record.exc_text or ''} {record.args!r}" for record in caplog.records
+        f"{record.getMessage()} {record.exc_text or ''} {record.args!r}"
+        for record in caplog.records
     )
     assert any(r.name.startswith("httpcore") or r.name.startswith("httpx") for r in caplog.records)
     assert_clean("the logs", logged)
 
 
-def _echoing_transport(status: int, body: Any = None, *, content_type: str = "application/problem+json",
-                       raise_: Exception | None = None) -> httpx.MockTransport:
+def _echoing_transport(
+    status: int,
+    body: Any = None,
+    *,
+    content_type: str = "application/problem+json",
+    raise_: Exception | None = None,
+) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         if raise_ is not None:
             raise raise_
         echoed = request.headers.get("authorization", "")
-        payload = body if body is not None else {
-            "type": "about:blank", "title": f"echo {echoed}", "status": status, "code": "echo",
-            "detail": f"request had {echoed}",
-            "errors": [{"field": "email", "code": "invalid", "message": f"see {echoed}"}],
-        }
+        payload = (
+            body
+            if body is not None
+            else {
+                "type": "about:blank",
+                "title": f"echo {echoed}",
+                "status": status,
+                "code": "echo",
+                "detail": f"request had {echoed}",
+                "errors": [{"field": "email", "code": "invalid", "message": f"see {echoed}"}],
+            }
+        )
         if isinstance(payload, str):
-            return httpx.Response(status, text=payload.replace("{auth}", echoed),
-                                  headers={"content-type": content_type, "retry-after": "1"})
-        return httpx.Response(status, json=payload, headers={"content-type": content_type, "retry-after": "1"})
+            return httpx.Response(
+                status,
+                text=payload.replace("{auth}", echoed),
+                headers={"content-type": content_type, "retry-after": "1"},
+            )
+        return httpx.Response(
+            status, json=payload, headers={"content-type": content_type, "retry-after": "1"}
+        )
 
     return httpx.MockTransport(handler)
 
@@ -118,9 +142,15 @@ ERROR_CASES: list[tuple[str, dict[str, Any]]] = [
     ("403", {"status": 403}),
     ("404", {"status": 404}),
     ("409 email_in_use", {"status": 409}),
-    ("409 in flight", {"status": 409, "body": {"code": "idempotency_key_in_use", "detail": f"key of {ECHO}"}}),
+    (
+        "409 in flight",
+        {"status": 409, "body": {"code": "idempotency_key_in_use", "detail": f"key of {ECHO}"}},
+    ),
     ("422", {"status": 422}),
-    ("422 key reused", {"status": 422, "body": {"code": "idempotency_key_reused", "detail": f"{ECHO}"}}),
+    (
+        "422 key reused",
+        {"status": 422, "body": {"code": "idempotency_key_reused", "detail": f"{ECHO}"}},
+    ),
     ("429", {"status": 429}),
     ("500", {"status": 500}),
     ("503 html", {"status": 503, "body": "<html>{auth}</html>", "content_type": "text/html"}),
@@ -141,7 +171,9 @@ async def test_platform_errors_never_hold_the_token(name: str, case: dict[str, A
     status = case.pop("status")
     transport = _echoing_transport(status, **case)
     seen: list[type[BaseException]] = []
-    async with BenefitsClient("http://benefits.test", TOKEN, transport=transport, get_retries=0) as client:
+    async with BenefitsClient(
+        "http://benefits.test", TOKEN, transport=transport, get_retries=0
+    ) as client:
         assert_clean("repr of the client", repr(client) + str(client) + repr(vars(client)))
         for call in (
             lambda: client.find_account_by_email("a@example.com"),
@@ -152,11 +184,16 @@ async def test_platform_errors_never_hold_the_token(name: str, case: dict[str, A
                 await call()
             exc = info.value
             seen.append(type(exc))
-            text = " ".join([
-                str(exc), repr(exc), repr(exc.args), repr(exc.problem),
-                exc.problem.summary() if exc.problem else "",
-                "".join(traceback.format_exception(exc)),
-            ])
+            text = " ".join(
+                [
+                    str(exc),
+                    repr(exc),
+                    repr(exc.args),
+                    repr(exc.problem),
+                    exc.problem.summary() if exc.problem else "",
+                    "".join(traceback.format_exception(exc)),
+                ]
+            )
             assert_clean(f"a {type(exc).__name__} ({name})", text)
     assert seen
 
@@ -167,20 +204,28 @@ async def test_every_error_class_is_covered() -> None:
     for _, case in ERROR_CASES:
         case = dict(case)
         transport = _echoing_transport(case.pop("status"), **case)
-        async with BenefitsClient("http://benefits.test", TOKEN, transport=transport, get_retries=0) as client:
-            for call in (lambda: client.find_account_by_email("a@example.com"),
-                         lambda: client.create_account({"email": "a@example.com"}, "key-1")):
+        async with BenefitsClient(
+            "http://benefits.test", TOKEN, transport=transport, get_retries=0
+        ) as client:
+            for call in (
+                lambda: client.find_account_by_email("a@example.com"),
+                lambda: client.create_account({"email": "a@example.com"}, "key-1"),
+            ):
                 try:
                     await call()
                 except platform_errors.PlatformError as exc:
                     produced.add(type(exc).__name__)
-    concrete = {name for name in platform_errors.__all__
-                if name not in ("PlatformError", "PermanentError", "TransientError")}
+    concrete = {
+        name
+        for name in platform_errors.__all__
+        if name not in ("PlatformError", "PermanentError", "TransientError")
+    }
     assert concrete <= produced, f"not exercised: {concrete - produced}"
 
 
-async def test_crash_log_never_holds_the_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+async def test_crash_log_never_holds_the_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from benefits_tui.cli.crash_log import report_crash
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
@@ -190,8 +235,11 @@ async def test_crash_log_never_holds_the_token(tmp_path: Path, monkeypatch: pyte
     config = tmp_path / "config.toml"
     config.write_text(f'api_token = "{TOKEN}"\n')
     config.chmod(0o600)
-    for source in ({"BENEFITS_API_TOKEN": TOKEN}, {"BENEFITS_API_TOKEN_FILE": str(token_file)},
-                   {"BENEFITS_TUI_CONFIG": str(config)}):
+    for source in (
+        {"BENEFITS_API_TOKEN": TOKEN},
+        {"BENEFITS_API_TOKEN_FILE": str(token_file)},
+        {"BENEFITS_TUI_CONFIG": str(config)},
+    ):
         for name in ("BENEFITS_API_TOKEN", "BENEFITS_API_TOKEN_FILE", "BENEFITS_TUI_CONFIG"):
             monkeypatch.delenv(name, raising=False)
         for name, value in source.items():
@@ -208,13 +256,17 @@ async def test_crash_log_never_holds_the_token(tmp_path: Path, monkeypatch: pyte
             assert stat.S_IMODE(log.stat().st_mode) == 0o600
             assert_clean(f"the crash log (token from {next(iter(source))})", log.read_text())
             log.unlink()
-        assert_clean(f"the crash message (token from {next(iter(source))})", capsys.readouterr().err)
+        assert_clean(
+            f"the crash message (token from {next(iter(source))})", capsys.readouterr().err
+        )
 
 
 # ---------------------------------------------------------------------- files
 
 
-def test_secret_files_readable_by_others_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secret_files_readable_by_others_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN)
     token_file.chmod(0o644)
@@ -251,17 +303,50 @@ def test_cli_output_never_holds_the_token(tmp_path: Path) -> None:
     try:
         wrong = start_in_thread(SimulatorConfig(token="sk_live_the-right-one-0000"))  # answers 401
         try:
-            good = cli_env(tmp_path, url, server.url, max_attempts=2, backoff_base_seconds=0.05,
-                           backoff_max_seconds=0.1, request_timeout=2)
+            good = cli_env(
+                tmp_path,
+                url,
+                server.url,
+                max_attempts=2,
+                backoff_base_seconds=0.05,
+                backoff_max_seconds=0.1,
+                request_timeout=2,
+            )
             refused = dict(good, BENEFITS_API_URL=wrong.url)
             unreachable = dict(good, BENEFITS_API_URL="http://127.0.0.1:9")
             commands = [
                 ("status", good, ["status"]),
-                ("employee add", good, ["employee", "add", "--forenames", "Ada", "--surname", "Lovelace",
-                                        "--email", "ada@example.com", "--title", "Ms", "--gender", "F",
-                                        "--date-of-birth", "1990-01-01", "--annual-pay", "40000",
-                                        "--pay-basis", "Salary", "--pay-frequency", "Monthly"]),
-                ("employee add 2", good, ["employee", "add", "--forenames", "Bob", "--surname", "NoEmail"]),
+                (
+                    "employee add",
+                    good,
+                    [
+                        "employee",
+                        "add",
+                        "--forenames",
+                        "Ada",
+                        "--surname",
+                        "Lovelace",
+                        "--email",
+                        "ada@example.com",
+                        "--title",
+                        "Ms",
+                        "--gender",
+                        "F",
+                        "--date-of-birth",
+                        "1990-01-01",
+                        "--annual-pay",
+                        "40000",
+                        "--pay-basis",
+                        "Salary",
+                        "--pay-frequency",
+                        "Monthly",
+                    ],
+                ),
+                (
+                    "employee add 2",
+                    good,
+                    ["employee", "add", "--forenames", "Bob", "--surname", "NoEmail"],
+                ),
                 ("sync 401", refused, ["sync", "--all", "--yes"]),
                 ("sync unreachable", unreachable, ["sync", "--all", "--yes"]),
                 ("sync", good, ["sync", "--all", "--yes"]),
@@ -273,8 +358,11 @@ def test_cli_output_never_holds_the_token(tmp_path: Path) -> None:
                 ("history json", good, ["history", "E000001", "--json"]),
                 ("export", good, ["export", "--status", "all", "-"]),
                 ("status json", good, ["status", "--json"]),
-                ("token in URL", dict(good, BENEFITS_API_URL=f"http://user:{TOKEN}@127.0.0.1:9"),
-                 ["sync", "--all", "--yes"]),
+                (
+                    "token in URL",
+                    dict(good, BENEFITS_API_URL=f"http://user:{TOKEN}@127.0.0.1:9"),
+                    ["sync", "--all", "--yes"],
+                ),
             ]
             for name, env, args in commands:
                 result = run_cli(args, env, timeout=60)
@@ -286,7 +374,9 @@ def test_cli_output_never_holds_the_token(tmp_path: Path) -> None:
         server.stop()
     for name, text in outputs.items():
         assert_clean(f"the output of `benefits-tui {name}`", text)
-    assert "401" in outputs["sync 401"] or "token" in outputs["sync 401"].lower(), outputs["sync 401"]
+    assert "401" in outputs["sync 401"] or "token" in outputs["sync 401"].lower(), outputs[
+        "sync 401"
+    ]
     assert "exit 2" in outputs["sync unreachable"], outputs["sync unreachable"]
     assert "E000001" in outputs["export"]
     assert_clean("the database", _database_bytes(database))

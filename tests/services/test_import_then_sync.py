@@ -16,7 +16,9 @@ CSV = (
 )
 
 
-async def test_imported_values_the_platform_refuses_fail_pre_flight_naming_the_field(database_url: str) -> None:
+async def test_imported_values_the_platform_refuses_fail_pre_flight_naming_the_field(
+    database_url: str,
+) -> None:
     sim = Simulator()
     async with services(database_url, sim) as context:
         result = await import_csv(context, CSV.encode())

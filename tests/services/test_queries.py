@@ -13,8 +13,17 @@ from tests.helpers import add_people, services
 async def test_tabs_search_and_counts(database_url: str) -> None:
     async with services(database_url) as context:
         ids = await add_people(context, 12)
-        await add_people(context, 1, start=50, forenames="Zoë", surname="O'Brien [admin]", email="zoe.obrien@example.com")
-        await add_people(context, 1, start=60, leave_date=dt.date(2020, 1, 1))  # left long ago: not current
+        await add_people(
+            context,
+            1,
+            start=50,
+            forenames="Zoë",
+            surname="O'Brien [admin]",
+            email="zoe.obrien@example.com",
+        )
+        await add_people(
+            context, 1, start=60, leave_date=dt.date(2020, 1, 1)
+        )  # left long ago: not current
         await request_sync(context, Selection.of(ids[:3]))
         not_syncing = await list_ids(context, EmployeeFilter(SyncState.NOT_SYNCING))
         assert len(not_syncing) == 10
@@ -27,4 +36,9 @@ async def test_tabs_search_and_counts(database_url: str) -> None:
         assert len(await list_ids(context, EmployeeFilter(SyncState.NOT_SYNCING, "E00001"))) == 4
         assert await list_ids(context, EmployeeFilter(SyncState.FAILED)) == []
         counts = await count_by_state(context)
-    assert counts == {SyncState.NOT_SYNCING: 10, SyncState.IN_PROGRESS: 3, SyncState.SUCCESSFUL: 0, SyncState.FAILED: 0}
+    assert counts == {
+        SyncState.NOT_SYNCING: 10,
+        SyncState.IN_PROGRESS: 3,
+        SyncState.SUCCESSFUL: 0,
+        SyncState.FAILED: 0,
+    }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.queries import count_by_state, employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync

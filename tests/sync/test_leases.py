@@ -16,10 +16,14 @@ LEASE_SECONDS = 2.0
 LATENCY_MS = 1200  # a look-up and a create take 2.4 s: longer than the lease
 
 
-async def test_each_step_renews_the_lease_so_a_slow_record_is_not_taken_over(database_url: str) -> None:
+async def test_each_step_renews_the_lease_so_a_slow_record_is_not_taken_over(
+    database_url: str,
+) -> None:
     sim = Simulator()
-    async with services(database_url, sim, lease_seconds=LEASE_SECONDS) as first, \
-            services(database_url, sim, lease_seconds=LEASE_SECONDS) as second:
+    async with (
+        services(database_url, sim, lease_seconds=LEASE_SECONDS) as first,
+        services(database_url, sim, lease_seconds=LEASE_SECONDS) as second,
+    ):
         [employee] = await add_people(first, 1)
         await request_sync(first, Selection.of([employee]))
         await platform_rules(first)  # picklists and levels cached (both workers read the cache)
@@ -33,4 +37,7 @@ async def test_each_step_renews_the_lease_so_a_slow_record_is_not_taken_over(dat
     assert detail.state is SyncState.SUCCESSFUL
     assert "lease_reclaimed" not in actions
     calls = [r for r in await sim.requests() if r["path"].startswith("/v1/accounts")]
-    assert [r["method"] for r in calls] == ["GET", "POST"]  # one look-up, one create: nothing repeated
+    assert [r["method"] for r in calls] == [
+        "GET",
+        "POST",
+    ]  # one look-up, one create: nothing repeated

@@ -19,10 +19,14 @@ from tests.helpers import Simulator, add_people, services
 RATE = 20.0
 
 
-async def test_client_side_rate_limit_keeps_two_workers_under_the_platform_limit(database_url: str) -> None:
+async def test_client_side_rate_limit_keeps_two_workers_under_the_platform_limit(
+    database_url: str,
+) -> None:
     sim = Simulator(rate_limit=RATE)
-    async with services(database_url, sim, rate_limit=RATE) as context, \
-            services(database_url, sim, rate_limit=RATE) as other:
+    async with (
+        services(database_url, sim, rate_limit=RATE) as context,
+        services(database_url, sim, rate_limit=RATE) as other,
+    ):
         ids = await add_people(context, 40)
         await request_sync(context, Selection.of(ids))
         started = anyio.current_time()
@@ -40,15 +44,22 @@ async def test_client_side_rate_limit_keeps_two_workers_under_the_platform_limit
     assert elapsed >= (len(statuses) - 1) / RATE * 0.9, elapsed
 
 
-async def test_a_process_own_429_window_outlives_a_stale_read_of_the_shared_row(database_url: str) -> None:
+async def test_a_process_own_429_window_outlives_a_stale_read_of_the_shared_row(
+    database_url: str,
+) -> None:
     """The shared row may not show our 429 yet (its write can wait for the write lock while
     other processes write): re-reading it must not make this process forget the window."""
-    async with services(database_url, Simulator()) as context, services(database_url, Simulator()) as other:
+    async with (
+        services(database_url, Simulator()) as context,
+        services(database_url, Simulator()) as other,
+    ):
         pacer, other_pacer = Pacer(context), Pacer(other)
         until = await pacer.hold_back(5.0)
         async with context.db.write() as session:  # as if the write had not landed yet
             await session.execute(update(Throttle).values(blocked_until=None))
-        await anyio.sleep(CACHE_SECONDS * 1.5)  # the cached read is stale: the next look reads the row
+        await anyio.sleep(
+            CACHE_SECONDS * 1.5
+        )  # the cached read is stale: the next look reads the row
         assert await pacer.blocked_until() == until
         assert await other_pacer.blocked_until() is None  # others learn of it from the row only
         with pytest.raises(HeldBack):  # and a call waits (longer than inline: rescheduled)

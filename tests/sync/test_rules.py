@@ -9,12 +9,12 @@ import anyio
 import httpx
 
 from benefits_tui.domain.states import SyncState
+from benefits_tui.platform.simulator.config import SimulatorConfig
+from benefits_tui.platform.simulator.server import start_in_thread
 from benefits_tui.services.employees import record_leaver, update_employee
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from benefits_tui.platform.simulator.config import SimulatorConfig
-from benefits_tui.platform.simulator.server import start_in_thread
 from tests.helpers import TOKEN, Simulator, add_people, person, services, write_preload
 
 
@@ -27,7 +27,9 @@ async def account_calls(sim: Simulator) -> list[dict]:
 
 
 async def test_existing_account_is_linked_not_duplicated(database_url: str, tmp_path: Path) -> None:
-    sim = Simulator(preload=write_preload(tmp_path / "pre.csv", [person(1, email="TEST.PERSON1@example.com")]))
+    sim = Simulator(
+        preload=write_preload(tmp_path / "pre.csv", [person(1, email="TEST.PERSON1@example.com")])
+    )
     existing = (await sim.accounts())[0]
     async with services(database_url, sim) as context:
         [employee] = await add_people(context, 1)
@@ -65,7 +67,9 @@ async def test_records_that_cannot_succeed_fail_at_once_with_a_reason(database_u
         plan = await plan_sync(context, Selection.of([no_email, bad_email, no_birth]))
         assert plan.rejected_by_kind == {"no_email": 1, "invalid_email": 1, "missing_field": 1}
         await request_sync(context, Selection.of([no_email, bad_email, no_birth]), plan=plan)
-        reasons = [(await employee_detail(context, i)).reason for i in (no_email, bad_email, no_birth)]
+        reasons = [
+            (await employee_detail(context, i)).reason for i in (no_email, bad_email, no_birth)
+        ]
     assert reasons[0] == "HR rejected: no email address"
     assert "not a valid address" in reasons[1]
     assert reasons[2] == "HR rejected: missing date of birth"
@@ -95,7 +99,9 @@ async def test_updates_go_by_account_id_even_after_the_email_changes(database_ur
         await SyncWorker(context).drain(timeout=20)
         account_id = (await employee_detail(context, employee)).account_id
         lookups_before = len([r for r in await account_calls(sim) if r["method"] == "GET"])
-        change = await update_employee(context, employee, {"email": "renamed@example.com", "annual_pay": 41000})
+        change = await update_employee(
+            context, employee, {"email": "renamed@example.com", "annual_pay": 41000}
+        )
         assert change.update_queued
         assert (await employee_detail(context, employee)).state is SyncState.IN_PROGRESS
         await SyncWorker(context).drain(timeout=20)
@@ -111,7 +117,9 @@ async def test_updates_go_by_account_id_even_after_the_email_changes(database_ur
     assert any(r["method"] == "PATCH" and account_id in r["path"] for r in log)
 
 
-async def test_leaver_with_a_link_ends_coverage_and_without_one_makes_no_call(database_url: str) -> None:
+async def test_leaver_with_a_link_ends_coverage_and_without_one_makes_no_call(
+    database_url: str,
+) -> None:
     sim = Simulator()
     async with services(database_url, sim) as context:
         linked, never = await add_people(context, 2)
@@ -128,7 +136,11 @@ async def test_leaver_with_a_link_ends_coverage_and_without_one_makes_no_call(da
         assert len(await account_calls(sim)) == requests_before
         detail = await employee_detail(context, linked)
     account = await sim.account_by_email("test.person1@example.com")
-    assert account is not None and account["status"] == "terminated" and account["leave_date"] == "2026-12-31"
+    assert (
+        account is not None
+        and account["status"] == "terminated"
+        and account["leave_date"] == "2026-12-31"
+    )
     assert detail.coverage_ended_on == leave and "coverage_ended" in actions(detail)
 
 
@@ -152,11 +164,17 @@ async def test_transient_errors_retry_then_fail_with_the_last_reason(database_ur
         await SyncWorker(context).drain(timeout=30)
         detail = await employee_detail(context, employee)
     assert detail.state is SyncState.FAILED
-    assert detail.reason and detail.reason.startswith("Benefits unavailable") and "3 attempts" in detail.reason
+    assert (
+        detail.reason
+        and detail.reason.startswith("Benefits unavailable")
+        and "3 attempts" in detail.reason
+    )
     assert actions(detail).count("retry_scheduled") == 2
 
 
-async def test_transient_errors_keep_the_record_in_progress_until_it_succeeds(database_url: str) -> None:
+async def test_transient_errors_keep_the_record_in_progress_until_it_succeeds(
+    database_url: str,
+) -> None:
     sim = Simulator(fail_rate=1.0)
     async with services(database_url, sim, max_attempts=50) as context:
         [employee] = await add_people(context, 1)
@@ -167,18 +185,26 @@ async def test_transient_errors_keep_the_record_in_progress_until_it_succeeds(da
             worker._active += 1
             await worker._process(claim)
         detail = await employee_detail(context, employee)
-        assert detail.state is SyncState.IN_PROGRESS and detail.phase and detail.phase.value == "retrying"
+        assert (
+            detail.state is SyncState.IN_PROGRESS
+            and detail.phase
+            and detail.phase.value == "retrying"
+        )
         await sim.configure(fail_rate=0.0)
         await worker.drain(timeout=20)
         assert (await employee_detail(context, employee)).state is SyncState.SUCCESSFUL
 
 
-async def test_committed_then_timed_out_create_is_retried_with_the_same_key(database_url: str) -> None:
+async def test_committed_then_timed_out_create_is_retried_with_the_same_key(
+    database_url: str,
+) -> None:
     # A real socket, so the client's read timeout fires while the platform hangs; half the
     # hangs come after the create was committed (the classic ambiguous outcome).
     config = SimulatorConfig(token=TOKEN, timeout_rate=0.5, hang_ms=400, seed=11)
     with start_in_thread(config) as running:
-        async with services(database_url, api_url=running.url, request_timeout=0.15, max_attempts=40) as context:
+        async with services(
+            database_url, api_url=running.url, request_timeout=0.15, max_attempts=40
+        ) as context:
             ids = await add_people(context, 6)
             await request_sync(context, Selection.of(ids))
             worker = SyncWorker(context)
@@ -189,7 +215,10 @@ async def test_committed_then_timed_out_create_is_retried_with_the_same_key(data
                     await worker._process(claim)
                 details = [await employee_detail(context, i) for i in ids]
                 ambiguous = sum(
-                    1 for d in details for e in d.history if e.answer and "may have been applied" in e.answer
+                    1
+                    for d in details
+                    for e in d.history
+                    if e.answer and "may have been applied" in e.answer
                 )
                 if ambiguous:
                     break
@@ -209,7 +238,10 @@ async def test_committed_then_timed_out_create_is_retried_with_the_same_key(data
 
 async def test_two_users_requesting_the_same_employees_share_one_job(database_url: str) -> None:
     sim = Simulator()
-    async with services(database_url, sim, user="alice") as alice, services(database_url, sim, user="bob") as bob:
+    async with (
+        services(database_url, sim, user="alice") as alice,
+        services(database_url, sim, user="bob") as bob,
+    ):
         ids = await add_people(alice, 100)
         results = []
 
@@ -249,7 +281,9 @@ async def test_429_holds_back_every_worker(database_url: str) -> None:
         assert not inside, (hit, inside[:3])
 
 
-async def test_worker_waits_out_database_trouble_instead_of_exiting(database_url: str, monkeypatch) -> None:
+async def test_worker_waits_out_database_trouble_instead_of_exiting(
+    database_url: str, monkeypatch
+) -> None:
     from sqlalchemy.exc import OperationalError
 
     sim = Simulator()
@@ -279,7 +313,9 @@ async def _fast_sleep(seconds: float) -> None:
     await _real_sleep(min(seconds, 0.01))
 
 
-async def test_account_already_linked_to_another_employee_fails_naming_them(database_url: str) -> None:
+async def test_account_already_linked_to_another_employee_fails_naming_them(
+    database_url: str,
+) -> None:
     sim = Simulator()
     async with services(database_url, sim) as context:
         [leaver] = await add_people(context, 1, email="shared.mailbox@example.com")
@@ -299,7 +335,9 @@ async def test_account_already_linked_to_another_employee_fails_naming_them(data
     assert (await sim.stats())["accounts"] == 1
 
 
-async def test_async_job_that_ends_in_error_is_resolved_without_a_duplicate(database_url: str) -> None:
+async def test_async_job_that_ends_in_error_is_resolved_without_a_duplicate(
+    database_url: str,
+) -> None:
     sim = Simulator(async_ratio=1.0, job_delay_ms=200)
     async with services(database_url, sim) as context:
         [employee] = await add_people(context, 1)
@@ -312,22 +350,34 @@ async def test_async_job_that_ends_in_error_is_resolved_without_a_duplicate(data
         # Before the job completes, someone else creates an account with the same email:
         # the platform's job then ends in error (email_in_use).
         await sim.configure(async_ratio=0.0)
-        response = await sim.post_account({"external_id": "OTHER", **_account_fields(email="test.person1@example.com")})
+        response = await sim.post_account(
+            {"external_id": "OTHER", **_account_fields(email="test.person1@example.com")}
+        )
         assert response.status_code == 201, response.text
         other_id = response.json()["id"]
         await anyio.sleep(0.25)
         await worker.drain(timeout=20)
         detail = await employee_detail(context, employee)
     history = " ".join(f"{e.action} {e.answer or ''} {e.reason or ''}" for e in detail.history)
-    assert "retry_scheduled" in history and "in use" in history, history  # the job's error is in the history
-    assert detail.state is SyncState.SUCCESSFUL and detail.account_id == other_id  # linked, not duplicated
+    assert "retry_scheduled" in history and "in use" in history, (
+        history
+    )  # the job's error is in the history
+    assert (
+        detail.state is SyncState.SUCCESSFUL and detail.account_id == other_id
+    )  # linked, not duplicated
     assert (await sim.stats())["duplicate_emails"] == 0
 
 
 def _account_fields(**overrides: object) -> dict[str, object]:
     values = {
-        "email": "someone@example.com", "title": "Ms", "forenames": "Other", "surname": "Person",
-        "date_of_birth": "1990-01-01", "gender": "F", "annual_pay": 30000, "pay_basis": "Salary",
+        "email": "someone@example.com",
+        "title": "Ms",
+        "forenames": "Other",
+        "surname": "Person",
+        "date_of_birth": "1990-01-01",
+        "gender": "F",
+        "annual_pay": 30000,
+        "pay_basis": "Salary",
         "pay_frequency": "Monthly",
     }
     values.update(overrides)

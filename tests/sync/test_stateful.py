@@ -62,9 +62,16 @@ class SyncMachine(RuleBasedStateMachine):
         self.sim = Simulator(preload=preload, job_delay_ms=0)
         self.clock = ManualClock(dt.datetime.now(dt.UTC))
         self.stack = contextlib.AsyncExitStack()
-        self.context = self.run(self.stack.enter_async_context(
-            services(f"sqlite+aiosqlite:///{self.tmp / 'hr.db'}", self.sim, clock=self.clock, lease_seconds=2)
-        ))
+        self.context = self.run(
+            self.stack.enter_async_context(
+                services(
+                    f"sqlite+aiosqlite:///{self.tmp / 'hr.db'}",
+                    self.sim,
+                    clock=self.clock,
+                    lease_seconds=2,
+                )
+            )
+        )
         self.ids: list[int] = self.run(add_people(self.context, EMPLOYEES))
         self.ids += self.run(add_people(self.context, 1, start=EMPLOYEES + 1, email="not-an-email"))
         self.worker = SyncWorker(self.context, owner="stateful-worker", seed=1)
@@ -99,7 +106,9 @@ class SyncMachine(RuleBasedStateMachine):
                 record_job.crashpoint = saved
 
     async def _configure(self, **changes: float) -> None:
-        async with httpx.AsyncClient(transport=self.sim.transport, base_url="http://benefits.test") as client:
+        async with httpx.AsyncClient(
+            transport=self.sim.transport, base_url="http://benefits.test"
+        ) as client:
             (await client.post("/_sim/config", json=changes)).raise_for_status()
 
     # ------------------------------------------------------------------ rules
@@ -125,8 +134,11 @@ class SyncMachine(RuleBasedStateMachine):
     def platform_faults(self, fail_rate: float, async_ratio: float) -> None:
         self.run(self._configure(fail_rate=fail_rate, async_ratio=async_ratio))
 
-    @rule(index=st.integers(0, EMPLOYEES), other=st.integers(0, EMPLOYEES),
-          kind=st.sampled_from(["fresh", "colleague", "taken", "upper", "invalid"]))
+    @rule(
+        index=st.integers(0, EMPLOYEES),
+        other=st.integers(0, EMPLOYEES),
+        kind=st.sampled_from(["fresh", "colleague", "taken", "upper", "invalid"]),
+    )
     def change_email(self, index: int, other: int, kind: str) -> None:
         employee_id = self.ids[index]
 
@@ -162,15 +174,21 @@ class SyncMachine(RuleBasedStateMachine):
     def links_are_real_and_single(self) -> None:
         async def links() -> list[str]:
             async with self.context.db.read() as session:
-                return list((await session.scalars(
-                    select(SyncRecord.account_id).where(SyncRecord.account_id.is_not(None))
-                )).all())
+                return list(
+                    (
+                        await session.scalars(
+                            select(SyncRecord.account_id).where(SyncRecord.account_id.is_not(None))
+                        )
+                    ).all()
+                )
 
         linked = self.run(links())
         _, accounts = self.run(self._platform())
         ids = {a["id"] for a in accounts}
         assert len(linked) == len(set(linked))
-        assert set(linked) <= ids, f"linked to accounts the platform does not have: {set(linked) - ids}"
+        assert set(linked) <= ids, (
+            f"linked to accounts the platform does not have: {set(linked) - ids}"
+        )
 
     # ------------------------------------------------------------------ the end
 
@@ -179,7 +197,9 @@ class SyncMachine(RuleBasedStateMachine):
         for _ in range(100):
             async with self.context.db.read() as session:
                 left = await session.scalar(
-                    select(SyncRecord.employee_id).where(SyncRecord.state == SyncState.IN_PROGRESS.value).limit(1)
+                    select(SyncRecord.employee_id)
+                    .where(SyncRecord.state == SyncState.IN_PROGRESS.value)
+                    .limit(1)
                 )
             if left is None:
                 return
@@ -189,11 +209,20 @@ class SyncMachine(RuleBasedStateMachine):
 
     async def _final_state(self) -> list[tuple[Any, ...]]:
         async with self.context.db.read() as session:
-            return list((await session.execute(
-                select(Employee.employee_number, Employee.email, SyncRecord.state, SyncRecord.reason,
-                       SyncRecord.account_id, SyncRecord.lease_owner)
-                .join(SyncRecord, SyncRecord.employee_id == Employee.id)
-            )).all())
+            return list(
+                (
+                    await session.execute(
+                        select(
+                            Employee.employee_number,
+                            Employee.email,
+                            SyncRecord.state,
+                            SyncRecord.reason,
+                            SyncRecord.account_id,
+                            SyncRecord.lease_owner,
+                        ).join(SyncRecord, SyncRecord.employee_id == Employee.id)
+                    )
+                ).all()
+            )
 
     def teardown(self) -> None:
         try:
@@ -205,7 +234,9 @@ class SyncMachine(RuleBasedStateMachine):
                 if state == SyncState.NOT_SYNCING.value:
                     continue
                 assert state in FINAL, f"{number} ended {state}"
-                assert lease_owner is None, f"{number} ended {state} but still leased to {lease_owner}"
+                assert lease_owner is None, (
+                    f"{number} ended {state} but still leased to {lease_owner}"
+                )
                 if state == SyncState.FAILED.value:
                     assert (reason or "").strip(), f"{number} Failed without a reason"
                     continue

@@ -41,28 +41,82 @@ def export_rows(run, *args: str) -> list[dict[str, str]]:  # type: ignore[no-unt
 
 
 def test_employee_add_prints_the_number_and_can_queue_the_starter(run) -> None:  # type: ignore[no-untyped-def]
-    result = run("employee", "add", "--forenames", "Ann", "--surname", "[bold]Lee", "--email", "ann@example.com")
+    result = run(
+        "employee",
+        "add",
+        "--forenames",
+        "Ann",
+        "--surname",
+        "[bold]Lee",
+        "--email",
+        "ann@example.com",
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == "E000001\n"
-    result = run("employee", "add", "--forenames", "Bo", "--surname", "Starter", "--email", "bo@example.com",
-                 "--title", "mr", "--date-of-birth", "1990-01-02", "--gender", "m", "--annual-pay", "30,000",
-                 "--pay-basis", "salary", "--pay-frequency", "monthly", "--benefits-level", "core",
-                 "--job-title", "Analyst", "--department", "Finance", "--start-date", "2026-01-05",
-                 "--create-benefits-record")
+    result = run(
+        "employee",
+        "add",
+        "--forenames",
+        "Bo",
+        "--surname",
+        "Starter",
+        "--email",
+        "bo@example.com",
+        "--title",
+        "mr",
+        "--date-of-birth",
+        "1990-01-02",
+        "--gender",
+        "m",
+        "--annual-pay",
+        "30,000",
+        "--pay-basis",
+        "salary",
+        "--pay-frequency",
+        "monthly",
+        "--benefits-level",
+        "core",
+        "--job-title",
+        "Analyst",
+        "--department",
+        "Finance",
+        "--start-date",
+        "2026-01-05",
+        "--create-benefits-record",
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == "E000002\n"
     assert "E000002 added and sent to Benefits (In progress)" in result.stderr
     assert counts(run)["not_syncing"] == 1 and counts(run)["in_progress"] == 1
     bo = export_rows(run, "--search", "starter")[0]
     assert (bo["title"], bo["gender"], bo["pay_basis"], bo["benefits_level"], bo["annual_pay"]) == (
-        "Mr", "M", "Salary", "CORE", "30000.00")
-    result = run("employee", "add", "--forenames", "No", "--surname", "Email", "--create-benefits-record")
-    assert result.exit_code == 0 and "failed at once: HR rejected: no email address" in result.stderr
+        "Mr",
+        "M",
+        "Salary",
+        "CORE",
+        "30000.00",
+    )
+    result = run(
+        "employee", "add", "--forenames", "No", "--surname", "Email", "--create-benefits-record"
+    )
+    assert (
+        result.exit_code == 0 and "failed at once: HR rejected: no email address" in result.stderr
+    )
 
 
 def test_employee_add_refuses_bad_values_naming_the_option(run) -> None:  # type: ignore[no-untyped-def]
-    result = run("employee", "add", "--forenames", "A", "--surname", "B", "--email", "nope",
-                 "--date-of-birth", "1/2/1990")
+    result = run(
+        "employee",
+        "add",
+        "--forenames",
+        "A",
+        "--surname",
+        "B",
+        "--email",
+        "nope",
+        "--date-of-birth",
+        "1/2/1990",
+    )
     assert result.exit_code == 2
     assert "--email: 'nope' is not a valid email address" in result.stderr
     assert "--date-of-birth: '1/2/1990' is not a date; use YYYY-MM-DD" in result.stderr
@@ -72,12 +126,16 @@ def test_employee_add_refuses_bad_values_naming_the_option(run) -> None:  # type
 
 def test_employee_set_changes_fields_named_as_csv_columns(run) -> None:  # type: ignore[no-untyped-def]
     run("employee", "add", "--forenames", "Ann", "--surname", "Lee", "--email", "ann@example.com")
-    result = run("employee", "set", "E000001", "job_title=Team Leader", "annual_pay=41000", "email=")
+    result = run(
+        "employee", "set", "E000001", "job_title=Team Leader", "annual_pay=41000", "email="
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "Saved Job title, Annual pay, Email."
     row = export_rows(run)[0]
     assert (row["job_title"], row["annual_pay"], row["email"]) == ("Team Leader", "41000.00", "")
-    assert run("employee", "set", "E000001", "annual_pay=41000").stdout.strip() == "Nothing changed."
+    assert (
+        run("employee", "set", "E000001", "annual_pay=41000").stdout.strip() == "Nothing changed."
+    )
     bad = run("employee", "set", "E000001", "colour=blue")
     assert bad.exit_code == 2 and "colour: is not a field" in bad.stderr
     bad = run("employee", "set", "E000001", "surname=")
@@ -102,14 +160,27 @@ def test_level_assign_by_number_and_by_filter(run) -> None:  # type: ignore[no-u
     assert run("level", "assign", "none", "E000003").exit_code == 0
     assert export_rows(run)[2]["benefits_level"] == ""
     bad = run("level", "assign", "PLATINUM", "E000001")
-    assert bad.exit_code == 2 and "'PLATINUM' is not a Benefits Level (CORE, ENHANCED, EXECUTIVE)" in bad.stderr
+    assert (
+        bad.exit_code == 2
+        and "'PLATINUM' is not a Benefits Level (CORE, ENHANCED, EXECUTIVE)" in bad.stderr
+    )
     assert run("level", "assign", "CORE").exit_code == 2  # nobody chosen
     assert run("level", "assign", "CORE", "E000001", "--search", "x").exit_code == 2
 
 
 def test_leaver_command(run) -> None:  # type: ignore[no-untyped-def]
-    run("employee", "add", "--forenames", "Ann", "--surname", "Lee", "--email", "ann@example.com",
-        "--start-date", "2020-01-01")
+    run(
+        "employee",
+        "add",
+        "--forenames",
+        "Ann",
+        "--surname",
+        "Lee",
+        "--email",
+        "ann@example.com",
+        "--start-date",
+        "2020-01-01",
+    )
     result = run("leaver", "ann@example.com", "--date", "2026-03-31", "--reason", "Resignation")
     assert result.exit_code == 0, result.output
     assert "Never synced to Benefits: nothing is sent" in result.stdout
@@ -150,30 +221,62 @@ def test_import_with_bom_dry_run_then_for_real_and_duplicates(run, tmp_path: Pat
     assert real.exit_code == 0 and real.stdout.strip() == "3 employees imported (Not syncing)"
     rows = export_rows(run)
     assert [row["employee_number"] for row in rows] == ["S001", "S002", "S003"]
-    assert rows[0]["forenames"] == "Zoë" and rows[1]["surname"] == "Петров" and rows[1]["annual_pay"] == "52000.50"
+    assert (
+        rows[0]["forenames"] == "Zoë"
+        and rows[1]["surname"] == "Петров"
+        and rows[1]["annual_pay"] == "52000.50"
+    )
     again = run("import", str(path))
-    assert again.exit_code == 1 and "line 2, column employee_number: S001 is already an employee" in again.stderr
+    assert (
+        again.exit_code == 1
+        and "line 2, column employee_number: S001 is already an employee" in again.stderr
+    )
     assert counts(run)["not_syncing"] == 3
     assert run("import", str(tmp_path / "missing.csv")).exit_code == 2
 
 
 def test_export_filters_and_neutralises_formulas(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    run("employee", "add", "--forenames", "=cmd|' /C calc'!A0", "--surname", "-Minus", "--department", "@risk",
-        "--job-title", "+plus")
-    run("employee", "add", "--forenames", "Plain", "--surname", "Person", "--email", "plain@example.com",
-        "--create-benefits-record")
+    run(
+        "employee",
+        "add",
+        "--forenames",
+        "=cmd|' /C calc'!A0",
+        "--surname",
+        "-Minus",
+        "--department",
+        "@risk",
+        "--job-title",
+        "+plus",
+    )
+    run(
+        "employee",
+        "add",
+        "--forenames",
+        "Plain",
+        "--surname",
+        "Person",
+        "--email",
+        "plain@example.com",
+        "--create-benefits-record",
+    )
     out = tmp_path / "out.csv"
     result = run("export", "--status", "not-syncing", str(out))
     assert result.exit_code == 0, result.output
     assert "1 employee written to" in result.stderr
     text = out.read_text(encoding="utf-8")
     header, first = text.splitlines()
-    assert header == ("employee_number,title,forenames,surname,email,date_of_birth,gender,job_title,department,"
-                      "start_date,annual_pay,pay_basis,pay_frequency,benefits_level,status,reason,"
-                      "benefits_account_id,last_synced_at")
+    assert header == (
+        "employee_number,title,forenames,surname,email,date_of_birth,gender,job_title,department,"
+        "start_date,annual_pay,pay_basis,pay_frequency,benefits_level,status,reason,"
+        "benefits_account_id,last_synced_at"
+    )
     row = next(csv.DictReader(io.StringIO(text)))
     assert row["forenames"] == "'=cmd|' /C calc'!A0" and row["surname"] == "'-Minus"
-    assert row["department"] == "'@risk" and row["job_title"] == "'+plus" and row["status"] == "not-syncing"
+    assert (
+        row["department"] == "'@risk"
+        and row["job_title"] == "'+plus"
+        and row["status"] == "not-syncing"
+    )
     rows = export_rows(run, "--status", "failed")  # no date of birth etc.: HR rejected at once
     assert [r["forenames"] for r in rows] == ["Plain"] and rows[0]["status"] == "failed"
     assert rows[0]["reason"].startswith("HR rejected: missing")

@@ -87,8 +87,14 @@ async def test_wizard_with_toggle_on_queues_the_starter_at_once(sqlite_url: str)
             await pilot.press("ctrl+s")
             await settle(pilot)
             review = screen_text(app)
-            assert "Review (4 of 4)" in review and "[bold]Starter" in review and "Create Benefits Record: on" in review
-            assert await list_ids(context, EmployeeFilter()) == []  # nothing saved before the review is confirmed
+            assert (
+                "Review (4 of 4)" in review
+                and "[bold]Starter" in review
+                and "Create Benefits Record: on" in review
+            )
+            assert (
+                await list_ids(context, EmployeeFilter()) == []
+            )  # nothing saved before the review is confirmed
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert not isinstance(app.screen, NewEmployeeScreen)
@@ -102,7 +108,11 @@ async def test_wizard_with_toggle_on_queues_the_starter_at_once(sqlite_url: str)
         await SyncWorker(context).drain(timeout=20)
         assert (await employee_detail(context, employee_id)).state is SyncState.SUCCESSFUL
     account = await sim.account_by_email("new.starter1@example.com")
-    assert account is not None and account["benefit_level"] == "ENHANCED" and account["surname"] == "[bold]Starter"
+    assert (
+        account is not None
+        and account["benefit_level"] == "ENHANCED"
+        and account["surname"] == "[bold]Starter"
+    )
 
 
 async def test_personal_details_only_lands_in_not_syncing(sqlite_url: str) -> None:
@@ -121,7 +131,10 @@ async def test_personal_details_only_lands_in_not_syncing(sqlite_url: str) -> No
         [employee_id] = app.results
         assert "E000001 added (Not syncing" in app.notes()[-1]
         detail = await employee_detail(context, employee_id)
-        assert detail.state is SyncState.NOT_SYNCING and detail.created_via == CreatedVia.PERSONAL_DETAILS_ONLY.value
+        assert (
+            detail.state is SyncState.NOT_SYNCING
+            and detail.created_via == CreatedVia.PERSONAL_DETAILS_ONLY.value
+        )
         assert detail.job_title is None
         await SyncWorker(context).drain(timeout=5)
     assert (await sim.stats())["accounts"] == 0
@@ -145,7 +158,10 @@ async def test_fields_are_validated_where_typed_and_nothing_is_saved(sqlite_url:
             await pilot.press("ctrl+s")  # next is refused: the step is not valid
             await settle(pilot)
             assert problem(pilot, "forenames") == "Forenames is required"
-            assert problem(pilot, "date_of_birth") == "Date of birth '31/12/1990' is not a date; use YYYY-MM-DD"
+            assert (
+                problem(pilot, "date_of_birth")
+                == "Date of birth '31/12/1990' is not a date; use YYYY-MM-DD"
+            )
             assert app.screen.step == "personal"
             await type_into(pilot, "forenames", "Val")
             await type_into(pilot, "surname", "Idate")
@@ -165,7 +181,9 @@ async def test_fields_are_validated_where_typed_and_nothing_is_saved(sqlite_url:
         assert await list_ids(context, EmployeeFilter()) == []
 
 
-async def test_employee_screen_level_change_reaches_the_linked_account_by_id(sqlite_url: str) -> None:
+async def test_employee_screen_level_change_reaches_the_linked_account_by_id(
+    sqlite_url: str,
+) -> None:
     sim = Simulator()
     async with services(sqlite_url, sim) as context:
         [employee_id] = await add_people(context, 1, benefit_level="CORE")
@@ -185,21 +203,27 @@ async def test_employee_screen_level_change_reaches_the_linked_account_by_id(sql
             await pilot.press("ctrl+s")
             await settle(pilot)
         assert app.results == [True]
-        assert app.notes()[-1] == (f"Saved Email, Benefits Level; the change is being sent to Benefits account "
-                                   f"{account_id} (In progress).")
+        assert app.notes()[-1] == (
+            f"Saved Email, Benefits Level; the change is being sent to Benefits account "
+            f"{account_id} (In progress)."
+        )
         assert (await employee_detail(context, employee_id)).state is SyncState.IN_PROGRESS
         await SyncWorker(context).drain(timeout=20)
         assert (await employee_detail(context, employee_id)).state is SyncState.SUCCESSFUL
     accounts = {account["id"]: account for account in await sim.accounts()}
     assert len(accounts) == 1
     assert accounts[account_id]["benefit_level"] == "EXECUTIVE"
-    assert accounts[account_id]["email"] == "changed.later@example.com"  # updated by ID, not looked up
+    assert (
+        accounts[account_id]["email"] == "changed.later@example.com"
+    )  # updated by ID, not looked up
 
 
 async def test_fixing_a_failed_employee_queues_a_new_attempt(sqlite_url: str) -> None:
     sim = Simulator()
     async with services(sqlite_url, sim) as context:
-        employee_id, _, _ = await add_employee(context, person(7, email=None), created_via=CreatedVia.CLI)
+        employee_id, _, _ = await add_employee(
+            context, person(7, email=None), created_via=CreatedVia.CLI
+        )
         await request_sync(context, Selection.of([employee_id]))
         assert (await employee_detail(context, employee_id)).state is SyncState.FAILED
         app = HostApp(context)
@@ -224,7 +248,10 @@ async def test_read_only_user_can_open_but_not_save(sqlite_url: str) -> None:
         async with app.run_test(size=SIZE) as pilot:
             app.open(EmployeeScreen(employee_id))
             await settle(pilot)
-            assert "Read only: hr.tester is a read-only user and cannot change employee details." in screen_text(app)
+            assert (
+                "Read only: hr.tester is a read-only user and cannot change employee details."
+                in screen_text(app)
+            )
             assert app.screen.query_one("#save", Button).disabled
             await type_into(pilot, "surname", "Changed")
             await pilot.press("ctrl+s")
@@ -293,7 +320,9 @@ async def test_leaver_ends_coverage_on_the_platform(sqlite_url: str) -> None:
         actions = [event.action for event in detail.history]
         assert Action.LEAVER_RECORDED in actions and Action.TERMINATION_QUEUED in actions
         await SyncWorker(context).drain(timeout=20)
-        assert (await employee_detail(context, employee_id)).coverage_ended_on == dt.date(2026, 4, 30)
+        assert (await employee_detail(context, employee_id)).coverage_ended_on == dt.date(
+            2026, 4, 30
+        )
     account = {a["id"]: a for a in await sim.accounts()}[account_id]
     assert account["status"] == "terminated" and account["leave_date"] == "2026-04-30"
 
@@ -321,10 +350,14 @@ async def test_never_synced_leaver_screen_sends_nothing(sqlite_url: str) -> None
     assert (await sim.get("/_sim/requests"))["data"] == before
 
 
-async def test_unrecognised_stored_values_are_kept_and_do_not_block_other_edits(sqlite_url: str) -> None:
+async def test_unrecognised_stored_values_are_kept_and_do_not_block_other_edits(
+    sqlite_url: str,
+) -> None:
     async with services(sqlite_url, Simulator()) as context:
         employee_id, _, _ = await add_employee(
-            context, person(9, title="Prof", email="old.invalid@", forenames="[red]Al"), created_via=CreatedVia.CLI
+            context,
+            person(9, title="Prof", email="old.invalid@", forenames="[red]Al"),
+            created_via=CreatedVia.CLI,
         )
         app = HostApp(context)
         async with app.run_test(size=SIZE) as pilot:
@@ -337,4 +370,8 @@ async def test_unrecognised_stored_values_are_kept_and_do_not_block_other_edits(
             await settle(pilot)
         assert app.notes()[-1] == "Saved Job title."
         detail = await employee_detail(context, employee_id)
-        assert (detail.title, detail.email, detail.job_title) == ("Prof", "old.invalid@", "Lecturer")
+        assert (detail.title, detail.email, detail.job_title) == (
+            "Prof",
+            "old.invalid@",
+            "Lecturer",
+        )

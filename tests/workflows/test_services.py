@@ -32,7 +32,9 @@ async def v1_requests(sim: Simulator) -> list[dict]:
     return [entry for entry in (await sim.get("/_sim/requests"))["data"]]
 
 
-async def test_bulk_level_assignment_is_set_based_and_reaches_linked_accounts(database_url: str) -> None:
+async def test_bulk_level_assignment_is_set_based_and_reaches_linked_accounts(
+    database_url: str,
+) -> None:
     sim = Simulator()
     async with services(database_url, sim) as context:
         ids = await add_people(context, 30, benefit_level="CORE")
@@ -40,7 +42,9 @@ async def test_bulk_level_assignment_is_set_based_and_reaches_linked_accounts(da
         await request_sync(context, Selection.of(linked))
         await SyncWorker(context).drain(timeout=20)
         await set_fields(context, ids[20], {"benefits_level": "ENHANCED"})  # already has it
-        result = await assign_level(context, Selection.all_in(EmployeeFilter(None, "person")), "enhanced")
+        result = await assign_level(
+            context, Selection.all_in(EmployeeFilter(None, "person")), "enhanced"
+        )
         assert (result.selected, result.changed, result.updates_queued) == (30, 29, 10)
         assert "29 of 30 employees changed" in result.message()
         detail = await employee_detail(context, linked[0])
@@ -61,7 +65,9 @@ async def test_bulk_level_assignment_is_set_based_and_reaches_linked_accounts(da
 
 async def test_level_fix_on_failed_employee_queues_a_new_attempt(database_url: str) -> None:
     async with services(database_url, Simulator()) as context:
-        employee_id, _, _ = await add_employee(context, person(1, benefit_level="GOLD"), created_via=CreatedVia.CLI)
+        employee_id, _, _ = await add_employee(
+            context, person(1, benefit_level="GOLD"), created_via=CreatedVia.CLI
+        )
         await request_sync(context, Selection.of([employee_id]))
         assert (await employee_detail(context, employee_id)).state is SyncState.FAILED
         result = await assign_level(context, Selection.of([employee_id]), "CORE")
@@ -96,14 +102,22 @@ async def test_linked_leaver_ends_coverage_on_the_platform(database_url: str) ->
         await request_sync(context, Selection.of([employee_id]))
         await SyncWorker(context).drain(timeout=20)
         account_id = (await employee_detail(context, employee_id)).account_id
-        assert account_id and account_id in await leaver_preview(context, employee_id, dt.date(2026, 2, 28))
+        assert account_id and account_id in await leaver_preview(
+            context, employee_id, dt.date(2026, 2, 28)
+        )
         result = await record_leaver(context, employee_id, dt.date(2026, 2, 28), "Retirement")
         assert result.termination_queued
         await SyncWorker(context).drain(timeout=20)
         detail = await employee_detail(context, employee_id)
-        assert detail.state is SyncState.SUCCESSFUL and detail.coverage_ended_on == dt.date(2026, 2, 28)
+        assert detail.state is SyncState.SUCCESSFUL and detail.coverage_ended_on == dt.date(
+            2026, 2, 28
+        )
     account = await sim.account_by_email("test.person1@example.com")
-    assert account is not None and account["status"] == "terminated" and account["leave_date"] == "2026-02-28"
+    assert (
+        account is not None
+        and account["status"] == "terminated"
+        and account["leave_date"] == "2026-02-28"
+    )
 
 
 async def test_read_only_users_cannot_change_anything(database_url: str) -> None:
@@ -124,7 +138,8 @@ async def test_import_is_all_or_nothing_and_names_every_bad_line(database_url: s
     async with services(database_url) as context:
         await add_people(context, 1)  # E000001 exists
         data = (
-            "\ufeff" + HEADER
+            "\ufeff"
+            + HEADER
             + "N1,Ann,Lee,ann@example.com,30000,CORE\n"
             + "N2,Bob,,bob@example,abc,GOLD\n"
             + "\n"
@@ -136,24 +151,38 @@ async def test_import_is_all_or_nothing_and_names_every_bad_line(database_url: s
         result = await import_csv(context, data)
         problems = [(p.line, p.column) for p in result.problems]
         assert problems == [
-            (3, "surname"), (3, "annual_pay"),  # email and level: checked at sync, not import
-            (5, "employee_number"), (6, "employee_number"), (7, "forenames"), (9, ""),
+            (3, "surname"),
+            (3, "annual_pay"),  # email and level: checked at sync, not import
+            (5, "employee_number"),
+            (6, "employee_number"),
+            (7, "forenames"),
+            (9, ""),
         ]
         assert "N1 is also on line 2" in str(result.problems[2])
         assert str(result.problems[0]) == "line 3, column surname: is required"
         async with context.db.read() as session:
             assert await session.scalar(select(func.count()).select_from(Employee)) == 1
-        good = ("\ufeff" + HEADER + "N1,Ann,Lee,ANN@example.com,\"30,000\",core\n"
-                + '"N3","Zoë","Ó Briain",,,\n').encode()
+        good = (
+            "\ufeff"
+            + HEADER
+            + 'N1,Ann,Lee,ANN@example.com,"30,000",core\n'
+            + '"N3","Zoë","Ó Briain",,,\n'
+        ).encode()
         dry = await import_csv(context, good, dry_run=True)
         assert dry.ok and dry.rows == 2 and dry.inserted == 0
         result = await import_csv(context, good, source="starters.csv")
         assert result.ok and result.inserted == 2
         async with context.db.read() as session:
             ann = await session.scalar(select(Employee).where(Employee.employee_number == "N1"))
-            assert ann is not None and ann.benefit_level == "CORE" and str(ann.annual_pay) == "30000.00"
+            assert (
+                ann is not None
+                and ann.benefit_level == "CORE"
+                and str(ann.annual_pay) == "30000.00"
+            )
             assert ann.email_key == "ann@example.com" and ann.created_via == CreatedVia.IMPORT.value
-            events = await session.scalar(select(func.count()).select_from(SyncEvent).where(SyncEvent.employee_id == ann.id))
+            events = await session.scalar(
+                select(func.count()).select_from(SyncEvent).where(SyncEvent.employee_id == ann.id)
+            )
             assert events == 1
         assert (await employee_detail(context, ann.id)).state is SyncState.NOT_SYNCING
 
@@ -175,15 +204,26 @@ async def test_import_refuses_a_bad_header_and_non_utf8(database_url: str) -> No
 
 async def test_export_neutralises_formulas_and_round_trips(database_url: str) -> None:
     async with services(database_url) as context:
-        await add_employee(context, person(1, forenames="=HYPERLINK(\"http://x\")", surname="+Evil",
-                                           job_title="@SUM(A1)", department="-2+3"), created_via=CreatedVia.CLI)
-        await add_employee(context, person(2, forenames="Zoë", surname="[bold]O'Brien"), created_via=CreatedVia.CLI)
+        await add_employee(
+            context,
+            person(
+                1,
+                forenames='=HYPERLINK("http://x")',
+                surname="+Evil",
+                job_title="@SUM(A1)",
+                department="-2+3",
+            ),
+            created_via=CreatedVia.CLI,
+        )
+        await add_employee(
+            context, person(2, forenames="Zoë", surname="[bold]O'Brien"), created_via=CreatedVia.CLI
+        )
         out = io.StringIO()
         count = await export_csv(context, export_filter("not-syncing"), out)
         assert count == 2
         lines = out.getvalue().splitlines()
         assert lines[0].endswith("benefits_level,status,reason,benefits_account_id,last_synced_at")
-        assert lines[1].startswith("E000001,Ms,\"'=HYPERLINK(\"\"http://x\"\")\",'+Evil,")
+        assert lines[1].startswith('E000001,Ms,"\'=HYPERLINK(""http://x"")",\'+Evil,')
         assert "'@SUM(A1),'-2+3" in lines[1] and lines[1].endswith(",CORE,not-syncing,,,")
         assert lines[2].startswith("E000002,Ms,Zoë,[bold]O'Brien,")
         empty = io.StringIO()
@@ -194,4 +234,8 @@ async def test_export_neutralises_formulas_and_round_trips(database_url: str) ->
         assert result.ok, result.problems
         async with context.db.read() as session:
             r1 = await session.scalar(select(Employee).where(Employee.employee_number == "R1"))
-            assert r1 is not None and r1.forenames == '=HYPERLINK("http://x")' and r1.surname == "+Evil"
+            assert (
+                r1 is not None
+                and r1.forenames == '=HYPERLINK("http://x")'
+                and r1.surname == "+Evil"
+            )

@@ -13,7 +13,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, LoadingIndicator, Select, Static
 
-from benefits_tui.app.widgets.forms import host_of, level_options, notify, refresh_host, refusal, show_refusal, shown
+from benefits_tui.app.widgets.forms import (
+    host_of,
+    level_options,
+    notify,
+    refresh_host,
+    refusal,
+    show_refusal,
+    shown,
+)
 from benefits_tui.services.employees import assign_level
 from benefits_tui.services.errors import ServiceError
 from benefits_tui.services.sync.reference import platform_rules
@@ -42,7 +50,9 @@ class AssignLevelScreen(ModalScreen[bool]):
         who = f"{self.count:,} employee{'s' if self.count != 1 else ''}"
         with Vertical(id="dialog"):
             yield Static(f"Assign Benefits Level to {who}", id="title", markup=False)
-            yield Static("Employees linked to Benefits are sent the change.", id="hint", markup=False)
+            yield Static(
+                "Employees linked to Benefits are sent the change.", id="hint", markup=False
+            )
             with Vertical(id="choice"):
                 yield LoadingIndicator()
             yield Static("", id="refusal", markup=False)

@@ -25,7 +25,13 @@ from benefits_tui.app.widgets.tab_label import tab_label
 from benefits_tui.config import Role
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.errors import NotFound, ServiceError
-from benefits_tui.services.queries import count_by_state, employee_detail, fetch_rows, list_ids, stuck_count
+from benefits_tui.services.queries import (
+    count_by_state,
+    employee_detail,
+    fetch_rows,
+    list_ids,
+    stuck_count,
+)
 from benefits_tui.services.sync.requests import Selection, SyncPlan, plan_sync, request_sync
 
 if TYPE_CHECKING:
@@ -99,7 +105,9 @@ class BenefitsManagementScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.tables = {state: self.query_one(f"#table-{state.value}", EmployeeTable) for state in SyncState}
+        self.tables = {
+            state: self.query_one(f"#table-{state.value}", EmployeeTable) for state in SyncState
+        }
         self.query_one(ContentTabs).can_focus = False
         self.query_one("#batch-progress").display = False
         self._apply_layout(self.size.width)
@@ -156,11 +164,15 @@ class BenefitsManagementScreen(Screen[None]):
         tabs = self.query_one(TabbedContent)
         for state in SyncState:
             tabs.get_tab(state.value).label = tab_label(
-                state, self.counts.get(state, 0), self.stuck if state is SyncState.IN_PROGRESS else 0
+                state,
+                self.counts.get(state, 0),
+                self.stuck if state is SyncState.IN_PROGRESS else 0,
             )
         if self.batch is not None:
             queued, baseline = self.batch
-            done = max(0, min(queued, baseline + queued - self.counts.get(SyncState.IN_PROGRESS, 0)))
+            done = max(
+                0, min(queued, baseline + queued - self.counts.get(SyncState.IN_PROGRESS, 0))
+            )
             bar = self.query_one("#batch-progress", ProgressBar)
             bar.update(total=queued, progress=done)
             self.batch_note = f"Batch: {done:,} of {queued:,} answered"
@@ -190,7 +202,9 @@ class BenefitsManagementScreen(Screen[None]):
                     reset_cursor = True
                     continue
                 # The rows the new filter shows first, so that one frame paints them.
-                rows = await fetch_rows(self.app.services, table.window_for(ids, reset_cursor=reset_cursor))
+                rows = await fetch_rows(
+                    self.app.services, table.window_for(ids, reset_cursor=reset_cursor)
+                )
                 if table.search != search:
                     reset_cursor = True
                     continue
@@ -204,7 +218,9 @@ class BenefitsManagementScreen(Screen[None]):
             self.update_status()
 
     def load_table(self, table: EmployeeTable, *, reset_cursor: bool = False) -> None:
-        self.run_worker(self._load_table(table, reset_cursor=reset_cursor), group="load", exit_on_error=False)
+        self.run_worker(
+            self._load_table(table, reset_cursor=reset_cursor), group="load", exit_on_error=False
+        )
 
     async def _load_detail(self, employee_id: int, generation: int) -> None:
         try:
@@ -227,7 +243,9 @@ class BenefitsManagementScreen(Screen[None]):
         generation = self._detail_generation
         self._detail_timer = self._later(
             self.detail_debounce,
-            lambda: self.run_worker(self._load_detail(employee_id, generation), group="detail", exit_on_error=False),
+            lambda: self.run_worker(
+                self._load_detail(employee_id, generation), group="detail", exit_on_error=False
+            ),
         )
 
     def _later(self, delay: float, callback: Callable[[], object]) -> Timer | None:
@@ -278,7 +296,9 @@ class BenefitsManagementScreen(Screen[None]):
             table.clear_ticks()
         if self._search_timer is not None:
             self._search_timer.stop()
-        self._search_timer = self._later(self.search_debounce, lambda: self.load_table(table, reset_cursor=True))
+        self._search_timer = self._later(
+            self.search_debounce, lambda: self.load_table(table, reset_cursor=True)
+        )
 
     @on(Input.Submitted)
     def _search_submitted(self, event: Input.Submitted) -> None:
@@ -416,7 +436,9 @@ class BenefitsManagementScreen(Screen[None]):
         try:
             plan = await plan_sync(self.app.services, selection)
         except Exception as exc:  # platform unreachable, not configured...
-            self.notify(f"Cannot check the selection: {_one_line(exc)}", severity="error", markup=False)
+            self.notify(
+                f"Cannot check the selection: {_one_line(exc)}", severity="error", markup=False
+            )
             return
         finally:
             self.set_activity("")
@@ -448,7 +470,9 @@ class BenefitsManagementScreen(Screen[None]):
         else:
             written = None  # type: ignore[assignment]
         try:
-            result = await request_sync(self.app.services, selection, plan=plan, on_progress=written)
+            result = await request_sync(
+                self.app.services, selection, plan=plan, on_progress=written
+            )
         except Exception as exc:
             self.notify(f"Sync not sent: {_one_line(exc)}", severity="error", markup=False)
             return
@@ -469,7 +493,9 @@ class BenefitsManagementScreen(Screen[None]):
             bar.display = False
         self.refresh_data()
 
-    def _open(self, module: str, name: str, *args: Any, on_result: Callable[[Any], None] | None = None) -> None:
+    def _open(
+        self, module: str, name: str, *args: Any, on_result: Callable[[Any], None] | None = None
+    ) -> None:
         """Push an HR workflow screen built by another module (imported when needed)."""
         try:
             screen_type = getattr(__import__(module, fromlist=[name]), name)

@@ -38,7 +38,10 @@ class ConfirmSync(ModalScreen[bool]):
             if lines:
                 yield Static(Content("\n").join(literal(line) for line in lines), id="summary")
             else:
-                yield Static(Content.styled("All of them pass the pre-flight checks.", "$text-success"), id="summary")
+                yield Static(
+                    Content.styled("All of them pass the pre-flight checks.", "$text-success"),
+                    id="summary",
+                )
             yield Static(
                 Content.styled(
                     "First sync looks up a Benefits account by email: found, it is linked; "

@@ -25,8 +25,8 @@ from benefits_tui.app.widgets.forms import (
     notify,
     refresh_host,
     refusal,
-    show_refusal,
     show_problems,
+    show_refusal,
     shown,
     text_of,
 )
@@ -38,8 +38,15 @@ from benefits_tui.services.queries import EmployeeDetail, employee_detail
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
 
 PERSONAL = ("title", "forenames", "surname", "email", "date_of_birth", "gender")
-EMPLOYMENT = ("job_title", "department", "start_date", "annual_pay", "pay_basis", "pay_frequency",
-              "benefits_level")
+EMPLOYMENT = (
+    "job_title",
+    "department",
+    "start_date",
+    "annual_pay",
+    "pay_basis",
+    "pay_frequency",
+    "benefits_level",
+)
 
 
 def sync_line(detail: EmployeeDetail) -> Content:
@@ -47,8 +54,10 @@ def sync_line(detail: EmployeeDetail) -> Content:
     parts = [Content.styled("Benefits sync: ", "bold"), shown(detail.state.label)]
     if detail.status_text and detail.state is not SyncState.NOT_SYNCING:
         parts += [Content(" - "), shown(detail.status_text)]
-    parts += [Content.styled("   Benefits account: ", "bold"),
-              shown(detail.account_id) if detail.account_id else Content("not linked")]
+    parts += [
+        Content.styled("   Benefits account: ", "bold"),
+        shown(detail.account_id) if detail.account_id else Content("not linked"),
+    ]
     if detail.leave_date:
         parts += [Content.styled("   Leaver: ", "bold"), shown(detail.leave_date.isoformat())]
     return Content.assemble(*parts)
@@ -125,7 +134,9 @@ class EmployeeScreen(Screen[bool]):
 
     @staticmethod
     def _values(detail: EmployeeDetail) -> dict[str, str]:
-        return {name: text_of(getattr(detail, ATTRIBUTE_OF[name])) for name in PERSONAL + EMPLOYMENT}
+        return {
+            name: text_of(getattr(detail, ATTRIBUTE_OF[name])) for name in PERSONAL + EMPLOYMENT
+        }
 
     def _fields(self) -> list[FormField]:
         return list(self.query(FormField))

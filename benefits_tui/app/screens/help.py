@@ -40,11 +40,16 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll():
                 for key, text in KEY_HELP:
                     with Horizontal(classes="help-row"):
-                        key_cell = Static(Content.styled(key, "bold $text-accent"), classes="help-key")
+                        key_cell = Static(
+                            Content.styled(key, "bold $text-accent"), classes="help-key"
+                        )
                         key_cell.styles.width = width
                         yield key_cell
                         yield Static(Content(text), classes="help-text")
-            yield Static("Actions use the ticked rows, or the highlighted row if none is ticked.", id="help-footer")
+            yield Static(
+                "Actions use the ticked rows, or the highlighted row if none is ticked.",
+                id="help-footer",
+            )
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)

@@ -26,8 +26,8 @@ from benefits_tui.app.widgets.forms import (
     notify,
     refresh_host,
     refusal,
-    show_refusal,
     show_problems,
+    show_refusal,
     shown,
 )
 from benefits_tui.services.employees import leaver_preview, record_leaver
@@ -56,8 +56,12 @@ class LeaverScreen(ModalScreen[bool]):
             yield Static("Leaver", id="title", markup=False)
             yield Static("", id="who", markup=False)
             yield TextField("leave_date", label="Leave date", required=True)
-            yield TextField("leave_reason", label="Reason", required=True,
-                            placeholder="e.g. Resignation, Retirement, End of contract")
+            yield TextField(
+                "leave_reason",
+                label="Reason",
+                required=True,
+                placeholder="e.g. Resignation, Retirement, End of contract",
+            )
             yield Static("", id="summary", markup=False)
             yield Static("", id="refusal", markup=False)
             with Horizontal(id="buttons"):
@@ -83,7 +87,9 @@ class LeaverScreen(ModalScreen[bool]):
         detail = self.detail
         who = shown(f"{detail.employee_number} {detail.name}", "bold")
         if detail.leave_date:
-            who += shown(f"  (already a leaver on {detail.leave_date.isoformat()}: {detail.leave_reason or ''})")
+            who += shown(
+                f"  (already a leaver on {detail.leave_date.isoformat()}: {detail.leave_reason or ''})"
+            )
         self.query_one("#who", Static).update(who)
         await self._preview(None)
 
@@ -116,7 +122,10 @@ class LeaverScreen(ModalScreen[bool]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.input.id == "input-leave_date" and not self.query_one("#input-leave_reason", Input).value.strip():
+        if (
+            event.input.id == "input-leave_date"
+            and not self.query_one("#input-leave_reason", Input).value.strip()
+        ):
             self.query_one("#input-leave_reason", Input).focus()
             return
         self.action_confirm()
@@ -141,9 +150,14 @@ class LeaverScreen(ModalScreen[bool]):
     @work(exclusive=True, group="save")
     async def _save(self, leave_date: dt.date, reason: str) -> None:
         try:
-            result = await record_leaver(host_of(self).services, self.employee_id, leave_date, reason)
+            result = await record_leaver(
+                host_of(self).services, self.employee_id, leave_date, reason
+            )
         except InvalidInput as exc:
-            problems = {("leave_reason" if name == "reason" else name): text for name, text in exc.problems.items()}
+            problems = {
+                ("leave_reason" if name == "reason" else name): text
+                for name, text in exc.problems.items()
+            }
             first = show_problems(list(self.query(FormField)), problems)
             if first is not None:
                 focus_control(first)
@@ -154,8 +168,11 @@ class LeaverScreen(ModalScreen[bool]):
         finally:
             self.saving = False
         assert self.detail is not None
-        notify(self.app, f"{self.detail.employee_number} recorded as a leaver on {leave_date.isoformat()}. "
-                         f"{result.message}")
+        notify(
+            self.app,
+            f"{self.detail.employee_number} recorded as a leaver on {leave_date.isoformat()}. "
+            f"{result.message}",
+        )
         await refresh_host(self)
         self.dismiss(True)
 

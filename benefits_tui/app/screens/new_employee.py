@@ -14,7 +14,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, ContentSwitcher, Footer, Input, Label, LoadingIndicator, Static, Switch
+from textual.widgets import (
+    Button,
+    ContentSwitcher,
+    Footer,
+    Input,
+    Label,
+    LoadingIndicator,
+    Static,
+    Switch,
+)
 
 from benefits_tui.app.widgets.forms import (
     FormField,
@@ -25,8 +34,8 @@ from benefits_tui.app.widgets.forms import (
     notify,
     refresh_host,
     refusal,
-    show_refusal,
     show_problems,
+    show_refusal,
     shown,
 )
 from benefits_tui.domain.fields import FIELD_LABELS
@@ -98,7 +107,7 @@ class NewEmployeeScreen(Screen[int | None]):
         await body.mount(self._form(self.rules))
         show_refusal(self, self.refused)
         self.query_one("#buttons").display = True
-        self._go(self.mode and self._first_step() or "choose")
+        self._go((self.mode and self._first_step()) or "choose")
 
     def _form(self, rules: PlatformRules) -> ContentSwitcher:
         def fields(names: tuple[str, ...]) -> list[FormField]:
@@ -107,12 +116,22 @@ class NewEmployeeScreen(Screen[int | None]):
         return ContentSwitcher(
             Vertical(
                 Label("How is this employee starting?", markup=False),
-                Button("Starter wizard (with Create Benefits Record)", id="choose-wizard", variant="primary"),
-                Label("  personal -> employment -> benefits -> review; can send the starter to Benefits",
-                      classes="hint", markup=False),
+                Button(
+                    "Starter wizard (with Create Benefits Record)",
+                    id="choose-wizard",
+                    variant="primary",
+                ),
+                Label(
+                    "  personal -> employment -> benefits -> review; can send the starter to Benefits",
+                    classes="hint",
+                    markup=False,
+                ),
                 Button("Personal Details Only", id="choose-personal"),
-                Label("  a short form; the employee waits in Not syncing until synced by hand",
-                      classes="hint", markup=False),
+                Label(
+                    "  a short form; the employee waits in Not syncing until synced by hand",
+                    classes="hint",
+                    markup=False,
+                ),
                 id="choose",
             ),
             VerticalScroll(*fields(PERSONAL), id="personal", classes="step"),
@@ -123,8 +142,12 @@ class NewEmployeeScreen(Screen[int | None]):
                     Switch(True, id="create-benefits-record"),
                     id="toggle-row",
                 ),
-                Static("On: the starter is sent to Benefits as soon as they are added.",
-                       id="toggle-hint", classes="hint", markup=False),
+                Static(
+                    "On: the starter is sent to Benefits as soon as they are added.",
+                    id="toggle-hint",
+                    classes="hint",
+                    markup=False,
+                ),
                 *fields(BENEFITS),
                 id="benefits",
                 classes="step",
@@ -152,7 +175,9 @@ class NewEmployeeScreen(Screen[int | None]):
         if step == "choose":
             title = STEP_TITLES["choose"]
         elif self.mode == WIZARD:
-            title = f"Add new employee > {STEP_TITLES[step]} ({steps.index(step) + 1} of {len(steps)})"
+            title = (
+                f"Add new employee > {STEP_TITLES[step]} ({steps.index(step) + 1} of {len(steps)})"
+            )
         else:
             title = "Add new employee (Personal Details Only)"
         self.query_one("#title", Static).update(shown(title))
@@ -166,7 +191,9 @@ class NewEmployeeScreen(Screen[int | None]):
         if step == "choose":
             self.query_one("#choose-wizard", Button).focus()
         elif step == "review":
-            next_button.focus() if not next_button.disabled else self.query_one("#back", Button).focus()
+            next_button.focus() if not next_button.disabled else self.query_one(
+                "#back", Button
+            ).focus()
         else:
             fields = self._fields(step)
             if fields:
@@ -178,17 +205,27 @@ class NewEmployeeScreen(Screen[int | None]):
         for step in STEP_FIELDS:
             lines.append(Content.styled(STEP_TITLES[step], "bold"))
             for widget in self._fields(step):
-                lines.append(Content(f"  {FIELD_LABELS.get(widget.field, widget.field)}: ") + shown(widget.raw() or "-"))
+                lines.append(
+                    Content(f"  {FIELD_LABELS.get(widget.field, widget.field)}: ")
+                    + shown(widget.raw() or "-")
+                )
         toggle = self.query_one("#create-benefits-record", Switch).value
-        lines.append(Content.styled("Create Benefits Record: " + ("on" if toggle else "off"), "bold"))
-        lines.append(Content(
-            "The starter is sent to Benefits as soon as they are added." if toggle
-            else "The starter waits in Not syncing until synced from Benefits Management."
-        ))
+        lines.append(
+            Content.styled("Create Benefits Record: " + ("on" if toggle else "off"), "bold")
+        )
+        lines.append(
+            Content(
+                "The starter is sent to Benefits as soon as they are added."
+                if toggle
+                else "The starter waits in Not syncing until synced from Benefits Management."
+            )
+        )
         if self.refused:
             lines.append(shown(f"Cannot add: {self.refused}.", "bold $text-error"))
         else:
-            lines.append(Content("Press Add employee (enter or ctrl+s) to save, ctrl+b to go back."))
+            lines.append(
+                Content("Press Add employee (enter or ctrl+s) to save, ctrl+b to go back.")
+            )
         self.query_one("#summary", Static).update(Content("\n").join(lines))
 
     # ------------------------------------------------------------------ actions
@@ -223,7 +260,8 @@ class NewEmployeeScreen(Screen[int | None]):
     @on(Switch.Changed, "#create-benefits-record")
     def _toggled(self, event: Switch.Changed) -> None:
         self.query_one("#toggle-hint", Static).update(
-            "On: the starter is sent to Benefits as soon as they are added." if event.value
+            "On: the starter is sent to Benefits as soon as they are added."
+            if event.value
             else "Off: the starter waits in Not syncing until synced from Benefits Management."
         )
 
@@ -257,7 +295,9 @@ class NewEmployeeScreen(Screen[int | None]):
             self._go_to_field(first_bad)
             return
         self.saving = True
-        self._save(raw, self.mode == WIZARD and self.query_one("#create-benefits-record", Switch).value)
+        self._save(
+            raw, self.mode == WIZARD and self.query_one("#create-benefits-record", Switch).value
+        )
 
     def _go_to_field(self, widget: FormField) -> None:
         for step in STEP_FIELDS:
@@ -294,10 +334,16 @@ class NewEmployeeScreen(Screen[int | None]):
 
     async def _outcome(self, employee_id: int, number: str, sent: bool) -> tuple[str, str]:
         if not sent:
-            return f"{number} added (Not syncing: sync them from Benefits Management when ready).", "information"
+            return (
+                f"{number} added (Not syncing: sync them from Benefits Management when ready).",
+                "information",
+            )
         detail = await employee_detail(host_of(self).services, employee_id)
         if detail.state is SyncState.FAILED:
-            return f"{number} added; the sync to Benefits failed at once: {detail.reason}", "warning"
+            return (
+                f"{number} added; the sync to Benefits failed at once: {detail.reason}",
+                "warning",
+            )
         return f"{number} added and sent to Benefits ({detail.state.label})", "information"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -33,9 +33,19 @@ def describe(detail: EmployeeDetail) -> Content:
     if detail.title or detail.job_title or detail.department:
         bits = [clean(v) for v in (detail.job_title, detail.department) if v]
         parts.append(Content(" · ".join(bits) + "\n"))
-    parts.append(_line("Email", literal(detail.email) if detail.email else Content.styled("none", "$text-error")))
     parts.append(
-        _line("Benefits Level", literal(detail.benefit_level) if detail.benefit_level else Content.styled("not set", "$text-muted"))
+        _line(
+            "Email",
+            literal(detail.email) if detail.email else Content.styled("none", "$text-error"),
+        )
+    )
+    parts.append(
+        _line(
+            "Benefits Level",
+            literal(detail.benefit_level)
+            if detail.benefit_level
+            else Content.styled("not set", "$text-muted"),
+        )
     )
     status = Content.styled(detail.state.label, STATE_STYLES[detail.state])
     if detail.stuck:
@@ -46,7 +56,12 @@ def describe(detail: EmployeeDetail) -> Content:
         label = "Reason" if detail.state is SyncState.FAILED else "Now"
         parts.append(_line(label, literal(detail.status_text, style, multiline=True)))
     parts.append(
-        _line("Benefits account", literal(detail.account_id) if detail.account_id else Content.styled("not linked", "$text-muted"))
+        _line(
+            "Benefits account",
+            literal(detail.account_id)
+            if detail.account_id
+            else Content.styled("not linked", "$text-muted"),
+        )
     )
     if detail.requested_at:
         parts.append(_line("Last requested", when(detail.requested_at)))
@@ -77,9 +92,17 @@ def describe_event(event: HistoryEvent) -> Content:
     ]
     if event.status_code is not None or event.answer:
         code = f"HTTP {event.status_code} " if event.status_code is not None else ""
-        parts.append(Content.assemble("    answer: ", (code, "bold"), literal(event.answer, multiline=True), "\n"))
+        parts.append(
+            Content.assemble(
+                "    answer: ", (code, "bold"), literal(event.answer, multiline=True), "\n"
+            )
+        )
     if event.reason:
-        parts.append(Content.assemble("    reason: ", literal(event.reason, "$text-error", multiline=True), "\n"))
+        parts.append(
+            Content.assemble(
+                "    reason: ", literal(event.reason, "$text-error", multiline=True), "\n"
+            )
+        )
     return Content.assemble(*parts)
 
 

@@ -69,7 +69,10 @@ def layout_columns(width: int, state: SyncState | None) -> list[tuple[Column, in
 
     if needed(columns) + (30 if status else 10) > width:
         short = {"department": ("Dept", 11), "level": ("Level", 9)}
-        columns = [Column(c.key, short[c.key][0], short[c.key][1]) if c.key in short else c for c in columns]
+        columns = [
+            Column(c.key, short[c.key][0], short[c.key][1]) if c.key in short else c
+            for c in columns
+        ]
     if status and width < 120:
         columns = [c for c in columns if c.key != "department"]
     for drop in ("department", "email", "level"):
@@ -141,7 +144,9 @@ class EmployeeTable(ScrollView, can_focus=True):
     }
     """
 
-    def __init__(self, state: SyncState, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self, state: SyncState, *, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.state = state
         self.search = ""
@@ -275,7 +280,14 @@ class EmployeeTable(ScrollView, can_focus=True):
         if index >= len(self.ids):
             if not self.ids and y == 1 and self.loaded:
                 text = "  No employees here" + (" match this search" if self.search else "")
-                return Strip([Segment(fit(text, width), base + self.get_component_rich_style("employee-table--muted"))])
+                return Strip(
+                    [
+                        Segment(
+                            fit(text, width),
+                            base + self.get_component_rich_style("employee-table--muted"),
+                        )
+                    ]
+                )
             return Strip.blank(width, base)
         employee_id = self.ids[index]
         cached = self._rows.get(employee_id)
@@ -292,7 +304,11 @@ class EmployeeTable(ScrollView, can_focus=True):
                 segments.append(Segment(" ", style))
             if column.key == "tick":
                 state = self.ticks.state
-                tick_style = style + self.get_component_rich_style("employee-table--ticked") if state is not TickState.NONE else style
+                tick_style = (
+                    style + self.get_component_rich_style("employee-table--ticked")
+                    if state is not TickState.NONE
+                    else style
+                )
                 segments.append(Segment(state.value, tick_style + Style(meta={"toggle_all": True})))
             else:
                 segments.append(Segment(fit(column.title, cell_width), style))
@@ -346,7 +362,11 @@ class EmployeeTable(ScrollView, can_focus=True):
         if key == "department":
             return clean(row.department), ""
         if key == "level":
-            return (clean(row.benefit_level), "") if row.benefit_level else ("—", "employee-table--muted")
+            return (
+                (clean(row.benefit_level), "")
+                if row.benefit_level
+                else ("—", "employee-table--muted")
+            )
         if key == "status":
             if row.stuck:
                 return "⚠ stuck: " + clean(row.status_text), "employee-table--stuck"

@@ -34,7 +34,7 @@ DATE_FIELDS = ("date_of_birth", "start_date", "leave_date")
 
 _CONTROL = {code: chr(0x2400 + code) for code in range(0x20)}
 _CONTROL[0x7F] = "\u2421"
-_CONTROL.update({code: "\ufffd" for code in range(0x80, 0xA0)})
+_CONTROL.update(dict.fromkeys(range(128, 160), "�"))
 
 
 def shown(text: object, style: str = "", limit: int = 2000) -> Content:
@@ -103,7 +103,9 @@ class FormField(Vertical):
     FormField.-invalid Input { background: $error 20%; }
     """
 
-    def __init__(self, field: str, *, label: str | None = None, required: bool | None = None) -> None:
+    def __init__(
+        self, field: str, *, label: str | None = None, required: bool | None = None
+    ) -> None:
         super().__init__(id=f"field-{field}")
         self.field = field
         self.required = field in REQUIRED_TO_IMPORT if required is None else required
@@ -116,7 +118,11 @@ class FormField(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Label(self.label_text + (" *" if self.required else ""), classes="field-label", markup=False)
+            yield Label(
+                self.label_text + (" *" if self.required else ""),
+                classes="field-label",
+                markup=False,
+            )
             control = self.control()
             control.add_class("field-control")
             yield control
@@ -160,15 +166,27 @@ class FormField(Vertical):
 class TextField(FormField):
     """Free text, a date, an email or an amount."""
 
-    def __init__(self, field: str, value: str = "", *, label: str | None = None, placeholder: str = "",
-                 required: bool | None = None) -> None:
+    def __init__(
+        self,
+        field: str,
+        value: str = "",
+        *,
+        label: str | None = None,
+        placeholder: str = "",
+        required: bool | None = None,
+    ) -> None:
         super().__init__(field, label=label, required=required)
         self.initial = value
         self.placeholder = placeholder or ("YYYY-MM-DD" if field in DATE_FIELDS else "")
 
     def control(self) -> Widget:
-        return Input(self.initial, placeholder=self.placeholder, id=f"input-{self.field}",
-                     select_on_focus=False, compact=True)
+        return Input(
+            self.initial,
+            placeholder=self.placeholder,
+            id=f"input-{self.field}",
+            select_on_focus=False,
+            compact=True,
+        )
 
     @property
     def input(self) -> Input:
@@ -188,8 +206,16 @@ class TextField(FormField):
 class ChoiceField(FormField):
     """A picklist or a Benefits Level: only values the platform recognises."""
 
-    def __init__(self, field: str, options: Iterable[tuple[str, str]], value: str | None = None, *,
-                 label: str | None = None, required: bool | None = None, blank: str = "(none)") -> None:
+    def __init__(
+        self,
+        field: str,
+        options: Iterable[tuple[str, str]],
+        value: str | None = None,
+        *,
+        label: str | None = None,
+        required: bool | None = None,
+        blank: str = "(none)",
+    ) -> None:
         super().__init__(field, label=label, required=required)
         self.options = list(options)
         self.initial = value
@@ -203,8 +229,14 @@ class ChoiceField(FormField):
             options.append((shown(f"{self.initial} (not recognised by Benefits)"), self.initial))
             values.add(self.initial)
         initial: Any = self.initial if self.initial in values else Select.NULL
-        return Select(options, value=initial, allow_blank=True, prompt=self.blank, id=f"input-{self.field}",
-                      compact=True)
+        return Select(
+            options,
+            value=initial,
+            allow_blank=True,
+            prompt=self.blank,
+            id=f"input-{self.field}",
+            compact=True,
+        )
 
     @property
     def select(self) -> Select[str]:
@@ -225,15 +257,21 @@ def picklist_options(rules: PlatformRules, field: str) -> list[tuple[str, str]]:
 
 
 def level_options(rules: PlatformRules) -> list[tuple[str, str]]:
-    return [(f"{name} ({code})" if name and name != code else code, code) for code, name in rules.levels]
+    return [
+        (f"{name} ({code})" if name and name != code else code, code) for code, name in rules.levels
+    ]
 
 
 def field_for(field: str, rules: PlatformRules, value: str = "", **kwargs: Any) -> FormField:
     """The right control for a CSV-named field, with the platform's options."""
     if field in PICKLIST_FIELDS:
-        widget: FormField = ChoiceField(field, picklist_options(rules, field), value or None, **kwargs)
+        widget: FormField = ChoiceField(
+            field, picklist_options(rules, field), value or None, **kwargs
+        )
     elif field == "benefits_level":
-        widget = ChoiceField(field, level_options(rules), value or None, blank="(no level)", **kwargs)
+        widget = ChoiceField(
+            field, level_options(rules), value or None, blank="(no level)", **kwargs
+        )
     else:
         widget = TextField(field, value, **kwargs)
     widget.rules = rules
@@ -265,7 +303,10 @@ def show_problems(fields: Iterable[FormField], problems: Mapping[str, str]) -> F
     """Put the services' problems (by field name) on their fields; the first one, if any."""
     first: FormField | None = None
     for widget in fields:
-        names = {widget.field, "benefit_level" if widget.field == "benefits_level" else widget.field}
+        names = {
+            widget.field,
+            "benefit_level" if widget.field == "benefits_level" else widget.field,
+        }
         for name in names:
             if name in problems:
                 widget.set_problem(f"{widget.label_text} {problems[name]}")

@@ -12,5 +12,7 @@ def tab_label(state: SyncState, count: int | None, stuck: int = 0) -> Content:
     if count is None:
         return Content(state.label)
     if state is SyncState.IN_PROGRESS and stuck:
-        return Content.assemble(f"{state.label} ({count:,}, ", (f"⚠ {stuck:,} stuck", "$text-warning"), ")")
+        return Content.assemble(
+            f"{state.label} ({count:,}, ", (f"⚠ {stuck:,} stuck", "$text-warning"), ")"
+        )
     return Content(f"{state.label} ({count:,})")

@@ -149,7 +149,9 @@ class PlatformGate:
                 status = message["status"]
                 entry["status"] = status
                 sim.by_status[str(status)] += 1
-                entry["replayed"] = any(k == b"idempotent-replayed" for k, _ in message.get("headers", ()))
+                entry["replayed"] = any(
+                    k == b"idempotent-replayed" for k, _ in message.get("headers", ())
+                )
             await send(message)
 
         if not hmac.compare_digest(headers.get(b"authorization", b""), self._expected):
@@ -248,7 +250,9 @@ async def _latency(sim: SimulatorState) -> None:
 
 def _invalid(problems: list[c.FieldProblem]) -> WriteOutcome:
     fields = ", ".join(dict.fromkeys(f for f, _, _ in problems))
-    return 422, problem_body(422, c.VALIDATION_FAILED, f"invalid or missing fields: {fields}", problems)
+    return 422, problem_body(
+        422, c.VALIDATION_FAILED, f"invalid or missing fields: {fields}", problems
+    )
 
 
 def _not_found(what: str) -> WriteOutcome:
@@ -281,11 +285,16 @@ async def _idempotent_write(
             )
         media = JSON if stored.status < 400 else "application/problem+json"
         return Response(
-            stored.body, status_code=stored.status, media_type=media, headers={"Idempotent-Replayed": "true"}
+            stored.body,
+            status_code=stored.status,
+            media_type=media,
+            headers={"Idempotent-Replayed": "true"},
         )
     if not sim.inflight.claim(key):
         return problem_response(
-            409, c.IDEMPOTENCY_KEY_IN_USE, "a request with this Idempotency-Key is still being processed"
+            409,
+            c.IDEMPOTENCY_KEY_IN_USE,
+            "a request with this Idempotency-Key is still being processed",
         )
     try:
         await _latency(sim)
@@ -296,7 +305,10 @@ async def _idempotent_write(
             except (ValueError, UnicodeDecodeError):
                 body = None
             if not isinstance(body, dict):
-                status, payload = 400, problem_body(400, c.INVALID_JSON, "the body must be a JSON object")
+                status, payload = (
+                    400,
+                    problem_body(400, c.INVALID_JSON, "the body must be a JSON object"),
+                )
             else:
                 status, payload = handle(sim, body)
             encoded = encode(payload)
@@ -308,7 +320,9 @@ async def _idempotent_write(
     return Response(encoded, status_code=status, media_type=media, headers=headers)
 
 
-def _accept_job(sim: SimulatorState, kind: str, account_id: str | None, payload: dict[str, Any]) -> WriteOutcome:
+def _accept_job(
+    sim: SimulatorState, kind: str, account_id: str | None, payload: dict[str, Any]
+) -> WriteOutcome:
     due = time.time() + sim.faults.job_delay_s()
     job = sim.store.add_job(kind, account_id, payload, due)
     return 202, {"job": job}
@@ -411,7 +425,9 @@ async def job(request: Request) -> Response:
     await _latency(sim)
     found = sim.store.get_job(request.path_params["job_id"])
     if found is None:
-        return problem_response(404, c.NOT_FOUND, f"job {request.path_params['job_id']} does not exist")
+        return problem_response(
+            404, c.NOT_FOUND, f"job {request.path_params['job_id']} does not exist"
+        )
     return _json(found)
 
 
@@ -419,7 +435,9 @@ async def benefit_levels(request: Request) -> Response:
     """GET: the Benefits Levels on offer."""
     sim = _sim(request)
     await _latency(sim)
-    return _json({"data": [{"code": code, "name": name} for code, name in sim.config.benefit_levels]})
+    return _json(
+        {"data": [{"code": code, "name": name} for code, name in sim.config.benefit_levels]}
+    )
 
 
 async def picklist(request: Request) -> Response:
@@ -488,7 +506,9 @@ async def sim_config(request: Request) -> Response:
             changes = None
         if not isinstance(changes, dict) or set(changes) - set(MUTABLE_SETTINGS):
             return problem_response(
-                400, c.INVALID_JSON, f"send a JSON object with some of: {', '.join(MUTABLE_SETTINGS)}"
+                400,
+                c.INVALID_JSON,
+                f"send a JSON object with some of: {', '.join(MUTABLE_SETTINGS)}",
             )
         previous = sim.config.fault_settings
         try:
@@ -523,7 +543,9 @@ ROUTES: list[Route] = [
 def _not_found_handler(request: Request, exc: Exception) -> Awaitable[Response] | Response:
     status = getattr(exc, "status_code", 500)
     if status == 405:
-        return problem_response(405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}")
+        return problem_response(
+            405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}"
+        )
     if status == 404:
         return problem_response(404, c.NOT_FOUND, f"no route {request.url.path}")
     return problem_response(status, "http_error", str(getattr(exc, "detail", "")))
@@ -532,7 +554,9 @@ def _not_found_handler(request: Request, exc: Exception) -> Awaitable[Response] 
 def create_app(config: SimulatorConfig) -> Starlette:
     """A simulator app; its state lives in ``app.state.sim`` (call ``.close()`` when done)."""
     sim = SimulatorState(config)
-    app = Starlette(routes=ROUTES, exception_handlers={404: _not_found_handler, 405: _not_found_handler})
+    app = Starlette(
+        routes=ROUTES, exception_handlers={404: _not_found_handler, 405: _not_found_handler}
+    )
     app.state.sim = sim
     app.add_middleware(PlatformGate, sim=sim)
     return app

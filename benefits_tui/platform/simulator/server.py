@@ -33,7 +33,9 @@ def serve(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8765) ->
         sock = _bind(host, port)
         url = f"http://{host}:{sock.getsockname()[1]}"
         state = config.state_path or "memory"
-        print(f"Benefits simulator listening on {url} (state: {state}); Ctrl+C stops it.", flush=True)
+        print(
+            f"Benefits simulator listening on {url} (state: {state}); Ctrl+C stops it.", flush=True
+        )
         uvicorn.Server(_uvicorn_config(app, host, port)).run(sockets=[sock])
     finally:
         app.state.sim.close()
@@ -66,7 +68,9 @@ class RunningSimulator:
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://{host}:{self.port}"
         self._server = uvicorn.Server(_uvicorn_config(self.app, host, self.port))
-        self._thread = threading.Thread(target=self._run, name=f"benefits-simulator:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"benefits-simulator:{self.port}", daemon=True
+        )
         self._error: BaseException | None = None
 
     def _run(self) -> None:
@@ -103,7 +107,10 @@ class RunningSimulator:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 
@@ -111,6 +118,8 @@ class RunningSimulator:
         return f"RunningSimulator(url={self.url!r})"
 
 
-def start_in_thread(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 0) -> RunningSimulator:
+def start_in_thread(
+    config: SimulatorConfig, host: str = "127.0.0.1", port: int = 0
+) -> RunningSimulator:
     """Start a simulator on a (free, by default) loopback port in a background thread."""
     return RunningSimulator(config, host, port).start()

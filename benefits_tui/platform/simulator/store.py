@@ -100,13 +100,17 @@ class Store:
 
     # ----------------------------------------------------------------- lifecycle
     def _load(self) -> None:
-        for account_id, email_norm in self._db.execute("SELECT id, email_norm FROM accounts ORDER BY rowid"):
+        for account_id, email_norm in self._db.execute(
+            "SELECT id, email_norm FROM accounts ORDER BY rowid"
+        ):
             self._count += 1
             if email_norm:
                 self._emails.setdefault(email_norm, []).append(account_id)
         for job_id, due in self._db.execute("SELECT id, due FROM jobs WHERE completed IS NULL"):
             heapq.heappush(self._due, (due, job_id))
-        self._db.execute("DELETE FROM idempotency WHERE created < ?", (_now() - IDEMPOTENCY_RETENTION_S,))
+        self._db.execute(
+            "DELETE FROM idempotency WHERE created < ?", (_now() - IDEMPOTENCY_RETENTION_S,)
+        )
 
     def close(self) -> None:
         """Close the database (further calls fail)."""
@@ -168,9 +172,13 @@ class Store:
 
     def all_accounts(self) -> list[dict[str, Any]]:
         """Every account, in creation order."""
-        return [json.loads(r[0]) for r in self._db.execute("SELECT data FROM accounts ORDER BY rowid")]
+        return [
+            json.loads(r[0]) for r in self._db.execute("SELECT data FROM accounts ORDER BY rowid")
+        ]
 
-    def create_account(self, fields: Mapping[str, Any], *, account_id: str | None = None) -> dict[str, Any]:
+    def create_account(
+        self, fields: Mapping[str, Any], *, account_id: str | None = None
+    ) -> dict[str, Any]:
         """Insert a new active account; raises :class:`EmailInUse`."""
         email = fields.get("email")
         if isinstance(email, str):
@@ -181,7 +189,13 @@ class Store:
         account: dict[str, Any] = {"id": account_id or new_account_id()}
         for name in WRITABLE_FIELDS:
             account[name] = fields.get(name)
-        account.update(status="active", leave_date=None, termination_reason=None, created_at=now, updated_at=now)
+        account.update(
+            status="active",
+            leave_date=None,
+            termination_reason=None,
+            created_at=now,
+            updated_at=now,
+        )
         self._insert(account)
         return account
 
@@ -212,19 +226,28 @@ class Store:
         self._save(account_id, account)
         return account
 
-    def terminate_account(self, account_id: str, leave_date: str, reason: str) -> dict[str, Any] | None:
+    def terminate_account(
+        self, account_id: str, leave_date: str, reason: str
+    ) -> dict[str, Any] | None:
         """Mark the account terminated from *leave_date*; None when it does not exist."""
         account = self.get_account(account_id)
         if account is None:
             return None
-        account.update(status="terminated", leave_date=leave_date, termination_reason=reason, updated_at=_iso(_now()))
+        account.update(
+            status="terminated",
+            leave_date=leave_date,
+            termination_reason=reason,
+            updated_at=_iso(_now()),
+        )
         self._save(account_id, account)
         return account
 
     def _save(self, account_id: str, account: dict[str, Any]) -> None:
         email = account.get("email")
         email_norm = normalise_email(email) if isinstance(email, str) and email else None
-        old = self._db.execute("SELECT email_norm FROM accounts WHERE id = ?", (account_id,)).fetchone()
+        old = self._db.execute(
+            "SELECT email_norm FROM accounts WHERE id = ?", (account_id,)
+        ).fetchone()
         with self.transaction():
             self._db.execute(
                 "UPDATE accounts SET email_norm = ?, data = ? WHERE id = ?",
@@ -257,25 +280,39 @@ class Store:
             columns = set(reader.fieldnames or ())
             missing = {"email", "forenames", "surname"} - columns
             if missing:
-                raise ValueError(f"preload CSV {path} lacks column(s): {', '.join(sorted(missing))}")
+                raise ValueError(
+                    f"preload CSV {path} lacks column(s): {', '.join(sorted(missing))}"
+                )
             with self.transaction():
                 for line, row in enumerate(reader, start=2):
                     account = _account_from_row(row, line)
-                    if self._db.execute("SELECT 1 FROM accounts WHERE id = ?", (account["id"],)).fetchone():
+                    if self._db.execute(
+                        "SELECT 1 FROM accounts WHERE id = ?", (account["id"],)
+                    ).fetchone():
                         continue
                     self._insert(account)
                     added += 1
         return added
 
     # ---------------------------------------------------------------------- jobs
-    def add_job(self, kind: str, account_id: str | None, payload: Mapping[str, Any], due: float) -> dict[str, Any]:
+    def add_job(
+        self, kind: str, account_id: str | None, payload: Mapping[str, Any], due: float
+    ) -> dict[str, Any]:
         """Record a pending asynchronous write that completes at *due* (epoch seconds)."""
         job_id = "job_" + uuid.uuid4().hex[:20]
         created = _now()
         with self.transaction():
             self._db.execute(
                 "INSERT INTO jobs (id, kind, account_id, payload, status, created, due) VALUES (?,?,?,?,?,?,?)",
-                (job_id, kind, account_id, json.dumps(payload, ensure_ascii=False), "pending", created, due),
+                (
+                    job_id,
+                    kind,
+                    account_id,
+                    json.dumps(payload, ensure_ascii=False),
+                    "pending",
+                    created,
+                    due,
+                ),
             )
         heapq.heappush(self._due, (due, job_id))
         return self.get_job(job_id) or {}
@@ -283,14 +320,20 @@ class Store:
     def get_job(self, job_id: str) -> dict[str, Any] | None:
         """The job as the API shows it, or None."""
         row = self._db.execute(
-            "SELECT id, kind, account_id, status, created, due, completed, error FROM jobs WHERE id = ?", (job_id,)
+            "SELECT id, kind, account_id, status, created, due, completed, error FROM jobs WHERE id = ?",
+            (job_id,),
         ).fetchone()
         if row is None:
             return None
         job_id, kind, account_id, status, created, due, completed, error = row
         if status == "pending" and _now() >= created + (due - created) / 2:
             status = "in_progress"
-        job: dict[str, Any] = {"id": job_id, "kind": kind, "status": status, "created_at": _iso(created)}
+        job: dict[str, Any] = {
+            "id": job_id,
+            "kind": kind,
+            "status": status,
+            "created_at": _iso(created),
+        }
         if account_id:
             job["account_id"] = account_id
         if completed is not None:
@@ -308,13 +351,16 @@ class Store:
         while self._due and self._due[0][0] <= now:
             _due, job_id = heapq.heappop(self._due)
             row = self._db.execute(
-                "SELECT kind, account_id, payload FROM jobs WHERE id = ? AND completed IS NULL", (job_id,)
+                "SELECT kind, account_id, payload FROM jobs WHERE id = ? AND completed IS NULL",
+                (job_id,),
             ).fetchone()
             if row is not None:
                 return job_id, row[0], row[1], json.loads(row[2])
         return None
 
-    def finish_job(self, job_id: str, *, account_id: str | None, error: Mapping[str, Any] | None) -> None:
+    def finish_job(
+        self, job_id: str, *, account_id: str | None, error: Mapping[str, Any] | None
+    ) -> None:
         """Record a job's outcome (call inside the transaction that applied it)."""
         self._db.execute(
             "UPDATE jobs SET status = ?, account_id = COALESCE(?, account_id), completed = ?, error = ? WHERE id = ?",

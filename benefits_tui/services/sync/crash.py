@@ -12,7 +12,9 @@ import signal
 
 POINTS = ("after_claim", "after_create_sent", "after_accepted", "before_success")
 
-_armed = {name.strip() for name in os.environ.get("BENEFITS_TUI_CRASH_AT", "").split(",") if name.strip()}
+_armed = {
+    name.strip() for name in os.environ.get("BENEFITS_TUI_CRASH_AT", "").split(",") if name.strip()
+}
 _remaining = int(os.environ.get("BENEFITS_TUI_CRASH_AFTER", "0") or 0)
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import anyio
@@ -130,7 +130,9 @@ class Pacer:
             try:
                 await self.hold_back(exc.retry_after)
             except Exception:  # the 429 still reaches the caller; this process holds back anyway
-                log.warning("could not share a 429's Retry-After through the database", exc_info=True)
+                log.warning(
+                    "could not share a 429's Retry-After through the database", exc_info=True
+                )
             raise
         finally:
             before_retry.reset(token)

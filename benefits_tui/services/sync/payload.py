@@ -14,9 +14,13 @@ def account_body(employee: Mapping[str, Any]) -> dict[str, Any]:
         "title": employee.get("title"),
         "forenames": employee.get("forenames"),
         "surname": employee.get("surname"),
-        "date_of_birth": employee["date_of_birth"].isoformat() if employee.get("date_of_birth") else None,
+        "date_of_birth": employee["date_of_birth"].isoformat()
+        if employee.get("date_of_birth")
+        else None,
         "gender": employee.get("gender"),
-        "annual_pay": float(employee["annual_pay"]) if employee.get("annual_pay") is not None else None,
+        "annual_pay": float(employee["annual_pay"])
+        if employee.get("annual_pay") is not None
+        else None,
         "pay_basis": employee.get("pay_basis"),
         "pay_frequency": employee.get("pay_frequency"),
         "benefit_level": employee.get("benefit_level"),

@@ -22,7 +22,11 @@ class Rejection:
 
 
 def _label(attribute: str) -> str:
-    return FIELD_LABELS.get(attribute, attribute.replace("_", " ")).lower().replace("benefits level", "Benefits Level")
+    return (
+        FIELD_LABELS.get(attribute, attribute.replace("_", " "))
+        .lower()
+        .replace("benefits level", "Benefits Level")
+    )
 
 
 def check(
@@ -50,7 +54,9 @@ def check(
     if not is_valid_email(email):
         return Rejection("invalid_email", f"{HR_REJECTED}: email {email!r} is not a valid address")
     if shared_with and not linked:
-        return Rejection("shared_email", f"{HR_REJECTED}: email {email} is shared with {shared_with}")
+        return Rejection(
+            "shared_email", f"{HR_REJECTED}: email {email} is shared with {shared_with}"
+        )
     missing = [name for name in REQUIRED_FOR_PLATFORM if employee.get(name) in (None, "")]
     if missing:
         fields = ", ".join(_label(name) for name in missing)

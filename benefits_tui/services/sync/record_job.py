@@ -91,11 +91,17 @@ class Claim:
     record: SyncRecord | None = field(default=None, compare=False, repr=False)
 
 
-async def read_claimed(session: Any, ids: list[int]) -> tuple[dict[int, dict[str, Any]], dict[int, SyncRecord]]:
+async def read_claimed(
+    session: Any, ids: list[int]
+) -> tuple[dict[int, dict[str, Any]], dict[int, SyncRecord]]:
     """The employees and records of just-claimed IDs (inside the claiming transaction)."""
     rows = (await session.execute(select(*_EMPLOYEE_COLUMNS).where(Employee.id.in_(ids)))).all()
-    records = (await session.scalars(select(SyncRecord).where(SyncRecord.employee_id.in_(ids)))).all()
-    return {row.id: dict(row._mapping) for row in rows}, {record.employee_id: record for record in records}
+    records = (
+        await session.scalars(select(SyncRecord).where(SyncRecord.employee_id.in_(ids)))
+    ).all()
+    return {row.id: dict(row._mapping) for row in rows}, {
+        record.employee_id: record for record in records
+    }
 
 
 class RecordJob:
@@ -116,7 +122,9 @@ class RecordJob:
         self.claim = claim
         self.pacer = pacer
         self.requests = requests  # the worker's bound on platform calls in flight
-        self.writer = writer or RecordWriter(context.db)  # the worker's, to batch with other records
+        self.writer = writer or RecordWriter(
+            context.db
+        )  # the worker's, to batch with other records
         self.rules = rules
         self.rng = rng
         self.settings = context.settings.sync
@@ -138,7 +146,9 @@ class RecordJob:
             return
         async with self.context.db.read() as session:
             row = (
-                await session.execute(select(*_EMPLOYEE_COLUMNS).where(Employee.id == self.claim.employee_id))
+                await session.execute(
+                    select(*_EMPLOYEE_COLUMNS).where(Employee.id == self.claim.employee_id)
+                )
             ).one()
             record = await session.get(SyncRecord, self.claim.employee_id)
         assert record is not None
@@ -168,10 +178,18 @@ class RecordJob:
         if release:
             values.update(lease_owner=None, lease_expires_at=None)
         else:  # renew: a step is bounded by the request deadline, well inside a lease
-            values["lease_expires_at"] = self.now + dt.timedelta(seconds=self.settings.lease_seconds)
+            values["lease_expires_at"] = self.now + dt.timedelta(
+                seconds=self.settings.lease_seconds
+            )
         claim = self.claim
-        step = RecordWrite(claim.employee_id, claim.token, claim.owner, values, list(events),
-                           finish=self._finisher(values) if finish else None)
+        step = RecordWrite(
+            claim.employee_id,
+            claim.token,
+            claim.owner,
+            values,
+            list(events),
+            finish=self._finisher(values) if finish else None,
+        )
         return await self.writer.write(step)
 
     def _finisher(self, values: dict[str, Any]) -> Finisher:
@@ -184,7 +202,9 @@ class RecordJob:
         ended = values.get("coverage_ended_on", record.coverage_ended_on)
         account_id = values.get("account_id", record.account_id)
 
-        def finish(revision: int, leave_date: dt.date | None) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        def finish(
+            revision: int, leave_date: dt.date | None
+        ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
             if revision > synced or (leave_date is not None and ended != leave_date):
                 return None  # changed meanwhile (or a termination is due): go round again
             return self._success_values(ended), [
@@ -210,8 +230,14 @@ class RecordJob:
     def _event(self, action: Action, **fields: Any) -> dict[str, Any]:
         return event(self.claim.employee_id, self.actor, action, self.now, **fields)
 
-    async def _fail(self, reason: str, *, status_code: int | None = None, answer: str | None = None,
-                    keep_request: bool = False) -> None:
+    async def _fail(
+        self,
+        reason: str,
+        *,
+        status_code: int | None = None,
+        answer: str | None = None,
+        keep_request: bool = False,
+    ) -> None:
         values: dict[str, Any] = {
             "state": SyncState.FAILED.value,
             "phase": None,
@@ -219,8 +245,13 @@ class RecordJob:
             "next_attempt_at": None,
         }
         if not keep_request:
-            values.update(request_kind=None, idempotency_key=None, request_body=None,
-                          request_revision=None, platform_job_id=None)
+            values.update(
+                request_kind=None,
+                idempotency_key=None,
+                request_body=None,
+                request_revision=None,
+                platform_job_id=None,
+            )
         await self._save(
             values,
             [self._event(Action.FAILED, status_code=status_code, answer=answer, reason=reason)],
@@ -228,7 +259,10 @@ class RecordJob:
         )
 
     def _backoff(self, attempts: int) -> float:
-        ceiling = min(self.settings.backoff_max_seconds, self.settings.backoff_base_seconds * 2 ** max(attempts - 1, 0))
+        ceiling = min(
+            self.settings.backoff_max_seconds,
+            self.settings.backoff_base_seconds * 2 ** max(attempts - 1, 0),
+        )
         return ceiling * (0.5 + self.rng.random() / 2)
 
     async def _retry_later(self, exc: PlatformError, *, what: str) -> None:
@@ -273,8 +307,14 @@ class RecordJob:
         until = await self.pacer.blocked_until() or self.now + dt.timedelta(seconds=seconds)
         await self._reschedule(until, Phase.THROTTLED, status_code=status_code, message=message)
 
-    async def _reschedule(self, until: dt.datetime, phase: Phase, *, status_code: int | None = None,
-                          message: str | None = None) -> None:
+    async def _reschedule(
+        self,
+        until: dt.datetime,
+        phase: Phase,
+        *,
+        status_code: int | None = None,
+        message: str | None = None,
+    ) -> None:
         events = []
         if message:
             events.append(
@@ -316,13 +356,18 @@ class RecordJob:
             except LeaseLost:
                 pass
         except Throttled as exc:
-            await self._throttled(exc.retry_after, status_code=exc.status_code, message=_describe(exc))
+            await self._throttled(
+                exc.retry_after, status_code=exc.status_code, message=_describe(exc)
+            )
         except (TransientError, AuthError, ProtocolError) as exc:
             await self._retry_later(exc, what="platform call failed")
         except PermanentError as exc:
             # e.g. a look-up that finds two accounts for one email: never guess which.
-            await self._fail(f"{BENEFITS_REJECTED}: {_reason(exc)}", status_code=exc.status_code,
-                             answer=_describe(exc))
+            await self._fail(
+                f"{BENEFITS_REJECTED}: {_reason(exc)}",
+                status_code=exc.status_code,
+                answer=_describe(exc),
+            )
 
     async def _step(self) -> bool:
         """Do the next thing; True to go on with another step in this claim."""
@@ -339,7 +384,10 @@ class RecordJob:
             return await self._first_sync()
         if employee["revision"] > record.synced_revision:
             return await self._send(UPDATE, account_body(employee))
-        if employee["leave_date"] is not None and record.coverage_ended_on != employee["leave_date"]:
+        if (
+            employee["leave_date"] is not None
+            and record.coverage_ended_on != employee["leave_date"]
+        ):
             return await self._send(TERMINATE, termination_body(employee))
         return await self._finish()
 
@@ -353,10 +401,14 @@ class RecordJob:
             return False
         if self.record.phase != Phase.LOOKING_UP.value:  # the claim usually set it already
             await self._save({"phase": Phase.LOOKING_UP.value})
-        account = await self._call(lambda: self.context.platform().find_account_by_email(employee["email"]))
+        account = await self._call(
+            lambda: self.context.platform().find_account_by_email(employee["email"])
+        )
         if account is None:
             # The look-up's event is stored with the create's key and body (one transaction).
-            looked_up = self._event(Action.LOOKED_UP, status_code=200, answer="no account with this email")
+            looked_up = self._event(
+                Action.LOOKED_UP, status_code=200, answer="no account with this email"
+            )
             return await self._send(CREATE, account_body(employee), [looked_up])
         return await self._link(account.id, found_by="email")
 
@@ -373,16 +425,27 @@ class RecordJob:
             return False
         try:
             await self._save(
-                {"account_id": account_id, "synced_revision": 0, "lookup_misses": 0,
-                 "phase": Phase.UPDATING.value},
+                {
+                    "account_id": account_id,
+                    "synced_revision": 0,
+                    "lookup_misses": 0,
+                    "phase": Phase.UPDATING.value,
+                },
                 [
-                    self._event(Action.LOOKED_UP, status_code=200, answer=f"found account {account_id}"),
-                    self._event(Action.LINKED, answer=f"linked to existing account {account_id} ({found_by})"),
+                    self._event(
+                        Action.LOOKED_UP, status_code=200, answer=f"found account {account_id}"
+                    ),
+                    self._event(
+                        Action.LINKED,
+                        answer=f"linked to existing account {account_id} ({found_by})",
+                    ),
                 ],
             )
         except (IntegrityError, AccountTaken):
             holder = await self._holder_of(account_id) or "another employee"
-            await self._fail(f"{BENEFITS_REJECTED}: the Benefits account {account_id} is already linked to {holder}")
+            await self._fail(
+                f"{BENEFITS_REJECTED}: the Benefits account {account_id} is already linked to {holder}"
+            )
             return False
         return True
 
@@ -392,12 +455,16 @@ class RecordJob:
                 await session.execute(
                     select(Employee.employee_number, Employee.forenames, Employee.surname)
                     .join(SyncRecord, SyncRecord.employee_id == Employee.id)
-                    .where(SyncRecord.account_id == account_id, Employee.id != self.claim.employee_id)
+                    .where(
+                        SyncRecord.account_id == account_id, Employee.id != self.claim.employee_id
+                    )
                 )
             ).first()
         return f"{row.employee_number} {row.forenames} {row.surname}" if row else None
 
-    async def _send(self, kind: str, body: dict[str, Any], events: list[dict[str, Any]] | None = None) -> bool:
+    async def _send(
+        self, kind: str, body: dict[str, Any], events: list[dict[str, Any]] | None = None
+    ) -> bool:
         """Commit the key and body first, then make the write call."""
         assert self.record is not None
         key = f"{kind}-{self.claim.employee_id}-{uuid.uuid4().hex}"
@@ -421,13 +488,25 @@ class RecordJob:
         """A write whose outcome is unknown: re-send the same key and body (never a new key)."""
         record = self.record
         assert record is not None and record.request_kind and record.idempotency_key
-        kind, key, body = record.request_kind, record.idempotency_key, dict(record.request_body or {})
+        kind, key, body = (
+            record.request_kind,
+            record.idempotency_key,
+            dict(record.request_body or {}),
+        )
         if kind == CREATE and body.get("email"):
             # Past the platform's key retention a replay could create again: look first.
-            account = await self._call(lambda: self.context.platform().find_account_by_email(body["email"]))
+            account = await self._call(
+                lambda: self.context.platform().find_account_by_email(body["email"])
+            )
             if account is not None:
-                await self._save({"request_kind": None, "idempotency_key": None, "request_body": None,
-                                  "request_revision": None})
+                await self._save(
+                    {
+                        "request_kind": None,
+                        "idempotency_key": None,
+                        "request_body": None,
+                        "request_revision": None,
+                    }
+                )
                 return await self._link(account.id, found_by="email, after an unconfirmed create")
         await self._save({"phase": PHASE_OF[kind].value})
         return await self._write(kind, key, body, record.request_revision or 0)
@@ -446,7 +525,9 @@ class RecordJob:
             else:
                 assert account_id
                 result = await self._call(
-                    lambda: client.terminate_account(account_id, body["leave_date"], body["reason"], key)
+                    lambda: client.terminate_account(
+                        account_id, body["leave_date"], body["reason"], key
+                    )
                 )
         except ConflictError as exc:
             return await self._conflict(kind, exc)
@@ -460,15 +541,25 @@ class RecordJob:
         except (AuthError, ProtocolError, TransientError):
             raise
         except PermanentError as exc:
-            await self._fail(f"{BENEFITS_REJECTED}: {_reason(exc)}", status_code=exc.status_code, answer=_describe(exc))
+            await self._fail(
+                f"{BENEFITS_REJECTED}: {_reason(exc)}",
+                status_code=exc.status_code,
+                answer=_describe(exc),
+            )
             return False
         if result.job is not None:
             crashpoint("after_accepted")
             return await self._accepted(kind, result.job, result.status_code)
         crashpoint("before_success")
         new_account = result.account.id if result.account else None
-        return await self._confirmed(kind, new_account, result.status_code, revision, body,
-                                     answer="replayed answer" if result.replayed else None)
+        return await self._confirmed(
+            kind,
+            new_account,
+            result.status_code,
+            revision,
+            body,
+            answer="replayed answer" if result.replayed else None,
+        )
 
     async def _conflict(self, kind: str, exc: ConflictError) -> bool:
         assert self.record is not None
@@ -486,15 +577,32 @@ class RecordJob:
                 return False
             when = self.now + dt.timedelta(seconds=self._backoff(misses))
             await self._save(
-                {"request_kind": None, "idempotency_key": None, "request_body": None, "request_revision": None,
-                 "lookup_misses": misses, "next_attempt_at": when, "phase": Phase.RETRYING.value,
-                 "last_error": _describe(exc)},
-                [self._event(Action.RETRY_SCHEDULED, status_code=exc.status_code, answer=_describe(exc),
-                             reason="email in use but not found by look-up yet: will look it up again")],
+                {
+                    "request_kind": None,
+                    "idempotency_key": None,
+                    "request_body": None,
+                    "request_revision": None,
+                    "lookup_misses": misses,
+                    "next_attempt_at": when,
+                    "phase": Phase.RETRYING.value,
+                    "last_error": _describe(exc),
+                },
+                [
+                    self._event(
+                        Action.RETRY_SCHEDULED,
+                        status_code=exc.status_code,
+                        answer=_describe(exc),
+                        reason="email in use but not found by look-up yet: will look it up again",
+                    )
+                ],
                 release=True,
             )
             return False
-        await self._fail(f"{BENEFITS_REJECTED}: {_reason(exc)}", status_code=exc.status_code, answer=_describe(exc))
+        await self._fail(
+            f"{BENEFITS_REJECTED}: {_reason(exc)}",
+            status_code=exc.status_code,
+            answer=_describe(exc),
+        )
         return False
 
     async def _accepted(self, kind: str, job: Job, status_code: int) -> bool:
@@ -502,7 +610,11 @@ class RecordJob:
         when = self.now + dt.timedelta(seconds=self.settings.job_poll_seconds)
         await self._save(
             {"platform_job_id": job.id, "phase": Phase.WAITING_JOB.value, "next_attempt_at": when},
-            [self._event(Action.ACCEPTED, status_code=status_code, answer=f"accepted as job {job.id}")],
+            [
+                self._event(
+                    Action.ACCEPTED, status_code=status_code, answer=f"accepted as job {job.id}"
+                )
+            ],
             release=True,
         )
         return False
@@ -522,7 +634,10 @@ class RecordJob:
             waited = (self.now - first).total_seconds()
             delay = min(30.0, max(self.settings.job_poll_seconds, waited / 10))
             await self._save(
-                {"next_attempt_at": self.now + dt.timedelta(seconds=delay), "phase": Phase.WAITING_JOB.value},
+                {
+                    "next_attempt_at": self.now + dt.timedelta(seconds=delay),
+                    "phase": Phase.WAITING_JOB.value,
+                },
                 release=True,
             )
             return False
@@ -530,17 +645,39 @@ class RecordJob:
             problem = job.error
             if kind == CREATE and problem is not None and problem.code == "email_in_use":
                 await self._save({"platform_job_id": None})
-                return await self._conflict(kind, ConflictError(problem.summary(), status_code=409, code="email_in_use", problem=problem))
+                return await self._conflict(
+                    kind,
+                    ConflictError(
+                        problem.summary(), status_code=409, code="email_in_use", problem=problem
+                    ),
+                )
             reason = problem.summary() if problem else "the platform's job ended in error"
-            await self._fail(f"{BENEFITS_REJECTED}: {reason}", status_code=problem.status if problem else None,
-                             answer=f"job {job.id} error")
+            await self._fail(
+                f"{BENEFITS_REJECTED}: {reason}",
+                status_code=problem.status if problem else None,
+                answer=f"job {job.id} error",
+            )
             return False
         crashpoint("before_success")
-        return await self._confirmed(kind, job.account_id, 200, record.request_revision or 0,
-                                     dict(record.request_body or {}), answer=f"job {job.id} complete")
+        return await self._confirmed(
+            kind,
+            job.account_id,
+            200,
+            record.request_revision or 0,
+            dict(record.request_body or {}),
+            answer=f"job {job.id} complete",
+        )
 
-    async def _confirmed(self, kind: str, account_id: str | None, status_code: int, revision: int,
-                         body: dict[str, Any], *, answer: str | None) -> bool:
+    async def _confirmed(
+        self,
+        kind: str,
+        account_id: str | None,
+        status_code: int,
+        revision: int,
+        body: dict[str, Any],
+        *,
+        answer: str | None,
+    ) -> bool:
         """The platform confirmed the write: record what is now true there."""
         record = self.record
         assert record is not None
@@ -565,12 +702,18 @@ class RecordJob:
             detail = f"updated account {record.account_id}" + (f" ({answer})" if answer else "")
         else:
             leave = body.get("leave_date")
-            values.update(coverage_ended_on=dt.date.fromisoformat(leave) if leave else self.employee["leave_date"])
+            values.update(
+                coverage_ended_on=dt.date.fromisoformat(leave)
+                if leave
+                else self.employee["leave_date"]
+            )
             detail = f"coverage ends on {leave}" + (f" ({answer})" if answer else "")
         try:
             # Recording the outcome and, when nothing is left to send, Successful: one write.
             finished = await self._save(
-                values, [self._event(DONE_ACTION[kind], status_code=status_code, answer=detail)], finish=True
+                values,
+                [self._event(DONE_ACTION[kind], status_code=status_code, answer=detail)],
+                finish=True,
             )
         except (IntegrityError, AccountTaken):
             holder = await self._holder_of(account_id or "") or "another employee"

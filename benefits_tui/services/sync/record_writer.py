@@ -122,7 +122,9 @@ class RecordWriter:
                 step.wake = anyio.Event()
                 continue
             self._writing = True
-            batch = [self._pending.popleft() for _ in range(min(len(self._pending), self.max_batch))]
+            batch = [
+                self._pending.popleft() for _ in range(min(len(self._pending), self.max_batch))
+            ]
             try:
                 await self._write_batch(batch)
             except Exception as exc:  # the database failed: every step of the batch hears it
@@ -169,7 +171,9 @@ class RecordWriter:
 def employee_state(ids: list[int], *, lock: bool) -> Select[Any]:
     """The revision and leave date of these employees; with ``lock``, their rows locked
     FOR NO KEY UPDATE in ID order (see :func:`apply_writes`)."""
-    statement = select(_EMPLOYEES.c.id, _EMPLOYEES.c.revision, _EMPLOYEES.c.leave_date).where(_EMPLOYEES.c.id.in_(ids))
+    statement = select(_EMPLOYEES.c.id, _EMPLOYEES.c.revision, _EMPLOYEES.c.leave_date).where(
+        _EMPLOYEES.c.id.in_(ids)
+    )
     if lock:
         statement = statement.order_by(_EMPLOYEES.c.id).with_for_update(key_share=True)
     return statement
@@ -191,12 +195,15 @@ async def apply_writes(session: AsyncSession, batch: list[RecordWrite], *, lock_
     if finishing:
         rows = await connection.execute(employee_state(finishing, lock=lock_rows))
         state = {row.id: (row.revision, row.leave_date) for row in rows}
-    statement = select(_RECORDS.c.employee_id, _RECORDS.c.lease_token, _RECORDS.c.lease_owner).where(
-        _RECORDS.c.employee_id.in_(ids)
-    )
+    statement = select(
+        _RECORDS.c.employee_id, _RECORDS.c.lease_token, _RECORDS.c.lease_owner
+    ).where(_RECORDS.c.employee_id.in_(ids))
     if lock_rows:
         statement = statement.order_by(_RECORDS.c.employee_id).with_for_update()
-    leases = {row.employee_id: (row.lease_token, row.lease_owner) for row in await connection.execute(statement)}
+    leases = {
+        row.employee_id: (row.lease_token, row.lease_owner)
+        for row in await connection.execute(statement)
+    }
     live: list[RecordWrite] = []
     for step in batch:
         if leases.get(step.employee_id) != (step.token, step.owner):

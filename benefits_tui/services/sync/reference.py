@@ -85,7 +85,9 @@ async def refresh_rules(context: ServiceContext) -> PlatformRules:
                 )
             )
         for name, values in picklists.items():
-            statement = insert_fn(PlatformCache).values(key=f"picklist:{name}", value=list(values), fetched_at=now)
+            statement = insert_fn(PlatformCache).values(
+                key=f"picklist:{name}", value=list(values), fetched_at=now
+            )
             await session.execute(
                 statement.on_conflict_do_update(
                     index_elements=["key"], set_={"value": list(values), "fetched_at": now}

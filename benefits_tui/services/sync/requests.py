@@ -123,14 +123,18 @@ _PLAN_COLUMNS = (
 async def _candidate_rows(
     context: ServiceContext, selection: Selection
 ) -> AsyncIterator[Sequence[Any]]:
-    base = select(*_PLAN_COLUMNS).select_from(Employee).join(
-        SyncRecord, SyncRecord.employee_id == Employee.id
+    base = (
+        select(*_PLAN_COLUMNS)
+        .select_from(Employee)
+        .join(SyncRecord, SyncRecord.employee_id == Employee.id)
     )
     if selection.ids is not None:
         ids = sorted(selection.ids - selection.excluded)
         for start in range(0, len(ids), CHUNK):
             async with context.db.read() as session:
-                yield (await session.execute(base.where(Employee.id.in_(ids[start : start + CHUNK])))).all()
+                yield (
+                    await session.execute(base.where(Employee.id.in_(ids[start : start + CHUNK])))
+                ).all()
         return
     flt = selection.filter or EmployeeFilter()
     statement = base.where(*filter_clauses(flt, context.clock.today())).order_by(Employee.id)
@@ -155,7 +159,13 @@ async def shared_emails(context: ServiceContext) -> dict[str, list[tuple[int, st
         .having(func.count() > 1)
     )
     statement = (
-        select(Employee.id, Employee.employee_number, Employee.forenames, Employee.surname, Employee.email_key)
+        select(
+            Employee.id,
+            Employee.employee_number,
+            Employee.forenames,
+            Employee.surname,
+            Employee.email_key,
+        )
         .select_from(Employee)
         .join(SyncRecord, SyncRecord.employee_id == Employee.id)
         .where(Employee.email_key.in_(keys), current)
@@ -171,7 +181,9 @@ async def shared_emails(context: ServiceContext) -> dict[str, list[tuple[int, st
     return holders
 
 
-def _others(holders: dict[str, list[tuple[int, str]]], key: str | None, employee_id: int) -> str | None:
+def _others(
+    holders: dict[str, list[tuple[int, str]]], key: str | None, employee_id: int
+) -> str | None:
     if not key or key not in holders:
         return None
     names = [name for other_id, name in holders[key] if other_id != employee_id]
@@ -307,7 +319,9 @@ async def queue_first_syncs(
             )
             done = list((await session.scalars(statement)).all())
             now = context.clock.now()
-            await write_events(session, (event(i, context.actor, Action.REQUESTED, now) for i in done))
+            await write_events(
+                session, (event(i, context.actor, Action.REQUESTED, now) for i in done)
+            )
         moved.extend(done)
         if on_progress:
             on_progress(start + len(chunk), len(ids))
@@ -339,12 +353,15 @@ async def _reject(
             for employee_id, rejection in chunk:
                 state, requested_at = seen.get(employee_id, (SyncState.NOT_SYNCING.value, None))
                 unchanged = (
-                    records.c.requested_at.is_(None) if requested_at is None
+                    records.c.requested_at.is_(None)
+                    if requested_at is None
                     else records.c.requested_at == requested_at
                 )
                 result = await connection.execute(
                     update(records)
-                    .where(records.c.employee_id == employee_id, records.c.state == state, unchanged)
+                    .where(
+                        records.c.employee_id == employee_id, records.c.state == state, unchanged
+                    )
                     .values(
                         state=SyncState.FAILED.value,
                         phase=None,
@@ -358,7 +375,15 @@ async def _reject(
                 if result.rowcount:
                     done.append(employee_id)
                     rows.append(event(employee_id, context.actor, Action.REQUESTED, now))
-                    rows.append(event(employee_id, context.actor, Action.HR_REJECTED, now, reason=rejection.reason))
+                    rows.append(
+                        event(
+                            employee_id,
+                            context.actor,
+                            Action.HR_REJECTED,
+                            now,
+                            reason=rejection.reason,
+                        )
+                    )
             await write_events(session, rows)
         if on_progress:
             on_progress(start + len(chunk), len(items))

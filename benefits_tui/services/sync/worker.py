@@ -168,7 +168,9 @@ class SyncWorker:
             statement = statement.with_for_update(skip_locked=True)
         expires = now + dt.timedelta(seconds=self.context.settings.sync.lease_seconds)
         async with self.context.db.read() as session:  # cheap look before taking the write lock
-            if (await session.execute(select(SyncRecord.employee_id).where(due).limit(1))).first() is None:
+            if (
+                await session.execute(select(SyncRecord.employee_id).where(due).limit(1))
+            ).first() is None:
                 return []
         async with self.context.db.write() as session:
             rows = (await session.execute(statement)).all()
@@ -196,16 +198,26 @@ class SyncWorker:
                 await write_events(
                     session,
                     (
-                        event(row.employee_id, "benefits-sync", Action.LEASE_RECLAIMED, now,
-                              reason=f"resumed work left by {row.lease_owner}")
+                        event(
+                            row.employee_id,
+                            "benefits-sync",
+                            Action.LEASE_RECLAIMED,
+                            now,
+                            reason=f"resumed work left by {row.lease_owner}",
+                        )
                         for row in taken_over
                     ),
                 )
         self.stats.claimed += len(claimed)
         self.stats.reclaimed += len(taken_over)
         return [
-            Claim(row.employee_id, row.lease_token, self.owner, employees.get(row.employee_id),
-                  records.get(row.employee_id))
+            Claim(
+                row.employee_id,
+                row.lease_token,
+                self.owner,
+                employees.get(row.employee_id),
+                records.get(row.employee_id),
+            )
             for row in claimed
         ]
 
@@ -214,8 +226,15 @@ class SyncWorker:
     async def _process(self, claim: Claim) -> None:
         crashpoint("after_claim")
         try:
-            job = RecordJob(self.context, claim, self.pacer, await self.rules(), self.rng, requests=self.requests,
-                            writer=self.writer)
+            job = RecordJob(
+                self.context,
+                claim,
+                self.pacer,
+                await self.rules(),
+                self.rng,
+                requests=self.requests,
+                writer=self.writer,
+            )
             await job.run()
         except (LeaseLost, WriteInterrupted):
             pass  # someone else has the record now, or the worker is stopping: the lease expires
@@ -248,9 +267,9 @@ class SyncWorker:
         async with self.context.db.read() as session:
             row = (
                 await session.execute(
-                    select(func.count(), func.min(func.coalesce(SyncRecord.next_attempt_at, now))).where(
-                        SyncRecord.state == SyncState.IN_PROGRESS.value
-                    )
+                    select(
+                        func.count(), func.min(func.coalesce(SyncRecord.next_attempt_at, now))
+                    ).where(SyncRecord.state == SyncState.IN_PROGRESS.value)
                 )
             ).one()
         count, soonest = row
@@ -311,7 +330,11 @@ class SyncWorker:
                         pending.extend(claims)
                         exhausted = len(claims) < want
                         if exhausted:
-                            interval = poll_seconds if self._active == 0 and not pending else BUSY_POLL_SECONDS
+                            interval = (
+                                poll_seconds
+                                if self._active == 0 and not pending
+                                else BUSY_POLL_SECONDS
+                            )
                             next_poll = clock.monotonic() + min(poll_seconds, interval)
                         if claims:
                             if on_progress:
@@ -349,8 +372,11 @@ class SyncWorker:
         """A deadlock, a restarting server, a full disk: wait and try again, never exit."""
         self.database_errors += 1
         delay = min(30.0, 0.5 * 2 ** min(self.database_errors - 1, 6))
-        log.warning("database trouble while looking for work (retrying in %.1f s): %s", delay,
-                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        log.warning(
+            "database trouble while looking for work (retrying in %.1f s): %s",
+            delay,
+            str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+        )
         await anyio.sleep(delay)
 
     async def drain(self, *, timeout: float | None = None) -> WorkerStats:
