@@ -12,11 +12,15 @@ import datetime as dt
 
 from textual.content import Content
 
+from benefits_tui.domain.wording import plural
+
 _CONTROL = {code: chr(0x2400 + code) for code in range(0x20)}  # ␀ .. ␟ (ESC is ␛)
 _CONTROL[0x7F] = "\u2421"  # ␡
 _CONTROL.update(dict.fromkeys(range(128, 160), "�"))  # C1 controls (CSI 0x9b ...)
 _MULTILINE = dict(_CONTROL)
 del _MULTILINE[0x0A]  # keep newlines where text may wrap
+
+__all__ = ["clean", "literal", "plural", "when"]
 
 MAX_CHARS = 4000  # a 10,000-character value is shown cut, with an ellipsis
 
@@ -43,8 +47,3 @@ def when(moment: dt.datetime | None) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    """``1 employee`` / ``1,234 employees``."""
-    return f"{count:,} {word if count == 1 else (words or word + 's')}"

@@ -12,7 +12,12 @@ import anyio
 import click
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from benefits_tui.cli.runner import describe_database_error, fail, settings_from
+from benefits_tui.cli.runner import (
+    describe_database_error,
+    fail,
+    require_existing_database,
+    settings_from,
+)
 from benefits_tui.config import ConfigError, Settings, load_settings
 from benefits_tui.db import DatabaseURLError
 from benefits_tui.services.errors import ServiceError
@@ -60,8 +65,12 @@ def open_app(ctx: click.Context) -> None:
     """Open the app on the configured database and platform (``benefits-tui`` alone)."""
     try:
         settings = settings_from(ctx)
+        require_existing_database(settings)
     except ConfigError as exc:
         fail(str(exc))
+        return
+    except DatabaseURLError as exc:
+        fail(f"BENEFITS_TUI_DATABASE_URL: {exc}")
         return
     run_app(settings, theme=_check_theme(os.environ.get(THEME_ENV)))
 

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from benefits_tui.cli.runner import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandFailed, pass_services
 from benefits_tui.domain.states import SyncState
+from benefits_tui.domain.wording import plural
 from benefits_tui.platform.errors import AuthError, PlatformError, PlatformUnreachable
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.queries import EmployeeFilter, resolve_numbers, state_counts
@@ -88,7 +89,7 @@ async def sync(
         for line in plan.summary_lines():
             err.print(f"  {line}")
         return
-    err.print(f"Send {count:,} employees to Benefits?")
+    err.print(f"Send {plural(count, 'employee')} to Benefits?")
     for line in plan.summary_lines():
         err.print(f"  {line}")
     if not yes:
@@ -98,7 +99,7 @@ async def sync(
             raise CommandFailed("cancelled; nothing was sent", EXIT_USAGE)
     result = await request_sync(context, selection, plan=plan)
     err.print(
-        f"{result.sent:,} employees sent to Benefits ({result.queued:,} queued, "
+        f"{plural(result.sent, 'employee')} sent to Benefits ({result.queued:,} queued, "
         f"{result.rejected:,} failed pre-flight)."
     )
     chosen = list(result.queued_ids) + list(result.rejected_ids)

@@ -208,11 +208,8 @@ async def update_employee(
 ) -> ChangeResult:
     """Save changed fields (model attribute names, parsed values) and queue what follows."""
     context.require(Role.HR, "change employee details")
-    if (
-        ("forenames" in changes
-        and not changes["forenames"])
-        or ("surname" in changes
-        and not changes["surname"])
+    if ("forenames" in changes and not changes["forenames"]) or (
+        "surname" in changes and not changes["surname"]
     ):
         raise InvalidInput(
             {
