@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from benefits_tui.cli.runner import pass_services
 from benefits_tui.domain.states import SyncState
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.csv_export import export_csv, export_filter
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 STATUS_CHOICES = [state.slug for state in SyncState] + ["all"]
 
@@ -33,6 +36,8 @@ async def export(context: ServiceContext, path: str, status: str, search: str) -
     The import columns plus status, reason, benefits_account_id and last_synced_at.
     Values a spreadsheet would run as a formula get a leading single quote.
     """
+    from benefits_tui.services.csv_export import export_csv, export_filter
+
     with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as handle:
         count = await export_csv(context, export_filter(status, search), handle)
     if path != "-":
