@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-# Imported by every command module, so it imports only click at the top: the settings, the
-# database and the services are imported when a command runs (see cli/main.py).
+from benefits_tui.domain.safe_text import visible
+
+# Imported by every command module, so it imports only click (and cheap domain helpers) at the
+# top: the settings, the database and the services are imported when a command runs.
 if TYPE_CHECKING:
     from benefits_tui.config import Settings
     from benefits_tui.services.context import ServiceContext
@@ -32,7 +34,7 @@ class CommandFailed(Exception):
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
-    click.echo(f"benefits-tui: {message}", err=True)
+    click.echo(f"benefits-tui: {visible(message)}", err=True)
     sys.exit(code)
 
 
