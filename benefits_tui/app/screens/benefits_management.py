@@ -13,7 +13,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, ProgressBar, Static, TabbedContent, TabPane
 from textual.widgets.tabbed_content import ContentTabs
 
-from benefits_tui.app.bindings import SCREEN_BINDINGS
+from benefits_tui.app.bindings import SCREEN_ACTION_OF_KEY, SCREEN_BINDINGS
 from benefits_tui.app.commands import BenefitsCommands
 from benefits_tui.app.host import AppHost, host_of
 from benefits_tui.app.messages import DataChanged, RowActivated, RowHighlighted, TicksChanged
@@ -35,7 +35,6 @@ HR_ACTIONS = {
     "new_employee": "add employees",
     "leaver": "run the leaver workflow",
 }
-HR_KEYS = {"s": "sync", "b": "assign_level", "n": "new_employee", "l": "leaver", "i": "integration"}
 WIDE = 140  # columns from which the detail pane sits beside the grid
 SEARCH_DEBOUNCE = 0.15
 DETAIL_DEBOUNCE = 0.08
@@ -274,7 +273,7 @@ class BenefitsManagementScreen(Screen[None]):
         """A disabled key (read-only user, wrong tab) says why instead of doing nothing."""
         if not isinstance(self.focused, EmployeeTable):
             return
-        action = HR_KEYS.get(event.key)
+        action = SCREEN_ACTION_OF_KEY.get(event.key)
         if action is None:
             return
         reason = self.disabled_reason(action)
