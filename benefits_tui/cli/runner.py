@@ -8,16 +8,17 @@ import os
 import socket
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
 import click
-from sqlalchemy.exc import DBAPIError, OperationalError
 
-from benefits_tui.config import ConfigError, Settings, default_database_url, load_settings
-from benefits_tui.db import DatabaseURLError, missing_sqlite_file
-from benefits_tui.services.context import ServiceContext, open_context
-from benefits_tui.services.errors import NotFound, ServiceError
+from benefits_tui.domain.safe_text import visible
+
+# Imported by every command module, so it imports only click (and cheap domain helpers) at the
+# top: the settings, the database and the services are imported when a command runs.
+if TYPE_CHECKING:
+    from benefits_tui.config import Settings
+    from benefits_tui.services.context import ServiceContext
 
 T = TypeVar("T")
 
@@ -35,7 +36,7 @@ class CommandFailed(Exception):
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
-    click.echo(f"benefits-tui: {message}", err=True)
+    click.echo(f"benefits-tui: {visible(message)}", err=True)
     sys.exit(code)
 
 
@@ -52,6 +53,8 @@ def quiet_exit_after_broken_pipe() -> None:
 
 def settings_from(ctx: click.Context) -> Settings:
     """Settings from the environment, the config file and the global flags."""
+    from benefits_tui.config import load_settings
+
     flags: dict[str, Any] = ctx.find_root().obj or {}
     return load_settings(**flags)
 
@@ -60,6 +63,9 @@ def require_existing_database(settings: Settings) -> None:
     """Refuse an explicit SQLite path whose file does not exist (a typo would otherwise create
     an empty database that shows zeros). Only the default database is created on first use;
     ``db upgrade`` and ``demo`` create theirs and do not call this."""
+    from benefits_tui.config import default_database_url
+    from benefits_tui.db import DatabaseURLError, missing_sqlite_file
+
     if settings.database_url == default_database_url():
         return
     path = missing_sqlite_file(settings.database_url)
@@ -90,6 +96,14 @@ def run_with_context(
 
     ``create``: the command may create a missing SQLite file (``db upgrade``).
     """
+    import anyio
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from benefits_tui.config import ConfigError
+    from benefits_tui.db import DatabaseURLError
+    from benefits_tui.services.context import open_context
+    from benefits_tui.services.errors import NotFound, ServiceError
+
     settings: Settings | None = None
     try:
         settings = settings_from(ctx)

@@ -9,9 +9,8 @@ the platform are always shown literally (never as markup).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -21,6 +20,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from benefits_tui.config import Role
 from benefits_tui.domain.fields import FIELD_LABELS, REQUIRED_TO_IMPORT, FieldProblem, parse_field
+from benefits_tui.domain.safe_text import visible
 from benefits_tui.services.errors import PermissionDenied
 
 if TYPE_CHECKING:
@@ -32,36 +32,10 @@ if TYPE_CHECKING:
 PICKLIST_FIELDS = ("title", "gender", "pay_basis", "pay_frequency")
 DATE_FIELDS = ("date_of_birth", "start_date", "leave_date")
 
-_CONTROL = {code: chr(0x2400 + code) for code in range(0x20)}
-_CONTROL[0x7F] = "\u2421"
-_CONTROL.update(dict.fromkeys(range(128, 160), "�"))
-
 
 def shown(text: object, style: str = "", limit: int = 2000) -> Content:
     """Untrusted text as :class:`Content`: never markup, control characters made visible."""
-    value = "" if text is None else str(text)
-    if len(value) > limit:
-        value = value[: limit - 1] + "…"
-    return Content.styled(value.translate(_CONTROL), style)
-
-
-class ServicesHost(Protocol):
-    """What these screens need from the app (``BenefitsApp`` or a test host)."""
-
-    services: ServiceContext
-
-    def refresh_data(self) -> Any: ...
-
-
-def host_of(widget: Widget) -> ServicesHost:
-    return cast(ServicesHost, widget.app)
-
-
-async def refresh_host(widget: Widget) -> None:
-    """Ask the app to reload its grids (``refresh_data`` may be sync or async)."""
-    result = host_of(widget).refresh_data()
-    if inspect.isawaitable(result):
-        await result
+    return Content.styled(visible(text, limit=limit), style)
 
 
 def refusal(context: ServiceContext, action: str) -> str | None:
