@@ -61,10 +61,8 @@ def sqlite_url(tmp_path: Path) -> str:
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tests never read the developer's own configuration."""
     for name in list(os.environ):
-        if (
-            (name.startswith("BENEFITS_TUI_")
-            and name != PG_URL_ENV)
-            or name.startswith("BENEFITS_API_")
+        if (name.startswith("BENEFITS_TUI_") and name != PG_URL_ENV) or name.startswith(
+            "BENEFITS_API_"
         ):
             monkeypatch.delenv(name, raising=False)
     yield

@@ -65,10 +65,12 @@ class Ticks:
     def toggle(self, employee_id: int) -> bool:
         """Flip one row; returns its new state."""
         ticked = not self.is_ticked(employee_id)
-        self.set(employee_id, ticked)
+        self.mark(employee_id, ticked)
         return ticked
 
-    def set(self, employee_id: int, ticked: bool) -> None:
+    def mark(self, employee_id: int, ticked: bool) -> None:
+        """Tick or untick one row (a method named ``set`` would shadow the built-in in the
+        class body's annotations)."""
         if self.all:
             (self.excluded.discard if ticked else self.excluded.add)(employee_id)
         else:
@@ -76,7 +78,7 @@ class Ticks:
 
     def set_many(self, employee_ids: Iterable[int], ticked: bool) -> None:
         for employee_id in employee_ids:
-            self.set(employee_id, ticked)
+            self.mark(employee_id, ticked)
 
     def toggle_all(self) -> TickState:
         """The header toggle: tick every row in the filter, or untick all if all are."""

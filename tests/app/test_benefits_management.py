@@ -209,6 +209,7 @@ async def test_tabs_switch_with_1_to_4(sqlite_url: str) -> None:
                     SyncState.FAILED,
                     SyncState.NOT_SYNCING,
                 ],
+                strict=True,
             ):
                 await pilot.press(key)
                 await settle(pilot)
@@ -400,10 +401,12 @@ async def test_workflow_keys_open_their_screens(sqlite_url: str) -> None:
             ):
                 await pilot.press(key)
                 await settle(pilot)
-                assert isinstance(app.screen, screen_type), key
-                if key in ("e", "l"):
-                    assert app.screen.employee_id == ids[0]  # type: ignore[attr-defined]
-                app.screen.dismiss(None)
+                opened = app.screen
+                assert isinstance(opened, screen_type), key
+                if isinstance(opened, (EmployeeScreen, LeaverScreen)):
+                    assert key in ("e", "l")
+                    assert opened.employee_id == ids[0]
+                opened.dismiss(None)
                 await settle(pilot)
                 assert app.screen is main_screen(app)
 

@@ -35,9 +35,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-from _ui_common import (
+from tests.benchmarks._ui_common import (
     Frames,
     idle,
     key_to_frame,
@@ -202,7 +202,9 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
 
         # tab switch: 2 (In progress), 1 (back), and 1 when its IDs must be reloaded
         tables = screen.tables
-        to_2, to_1, to_1_reload = [], [], []
+        to_2: list[float] = []
+        to_1: list[float] = []
+        to_1_reload: list[float] = []
         for n in range(samples):
             to_2.append(
                 await key_to_frame(
@@ -392,7 +394,11 @@ async def run_naive(url: str, samples: int, budget: float) -> dict[str, Any]:
         for _ in range(2):
             before = app.select_all_runs
             ms = await key_to_frame(
-                app, frames, "a", lambda: app.select_all_runs != before, timeout=budget + 600
+                app,
+                frames,
+                "a",
+                lambda: app.select_all_runs != before,
+                timeout=budget + 600,
             )
             if app.select_all_done < table.row_count:
                 extrapolated = True

@@ -17,13 +17,14 @@ from textual.widgets._tabbed_content import ContentTabs
 from benefits_tui.app.bindings import SCREEN_BINDINGS
 from benefits_tui.app.commands import BenefitsCommands
 from benefits_tui.app.messages import DataChanged, RowActivated, RowHighlighted, TicksChanged
-from benefits_tui.app.text import literal, plural
+from benefits_tui.app.text import literal
 from benefits_tui.app.widgets.detail_pane import DetailPane
 from benefits_tui.app.widgets.employee_table import EmployeeTable
 from benefits_tui.app.widgets.search_bar import SearchBar
 from benefits_tui.app.widgets.tab_label import tab_label
 from benefits_tui.config import Role
 from benefits_tui.domain.states import SyncState
+from benefits_tui.domain.wording import plural
 from benefits_tui.services.errors import NotFound, ServiceError
 from benefits_tui.services.queries import (
     count_by_state,
@@ -81,7 +82,9 @@ class BenefitsManagementScreen(Screen[None]):
         self._detail_timer: Timer | None = None
         self._detail_generation = 0
         self.activity = ""
-        self.batch: tuple[int, int] | None = None  # (queued, in-progress baseline)
+        # The batch last sent, while the platform answers: (queued, In progress before it).
+        # Not ``self.batch``: that would shadow ``Widget.batch()``, which ``recompose`` uses.
+        self.sync_batch: tuple[int, int] | None = None
         self.batch_note = ""
 
     # ------------------------------------------------------------------ layout
@@ -168,8 +171,8 @@ class BenefitsManagementScreen(Screen[None]):
                 self.counts.get(state, 0),
                 self.stuck if state is SyncState.IN_PROGRESS else 0,
             )
-        if self.batch is not None:
-            queued, baseline = self.batch
+        if self.sync_batch is not None:
+            queued, baseline = self.sync_batch
             done = max(
                 0, min(queued, baseline + queued - self.counts.get(SyncState.IN_PROGRESS, 0))
             )
@@ -177,12 +180,12 @@ class BenefitsManagementScreen(Screen[None]):
             bar.update(total=queued, progress=done)
             self.batch_note = f"Batch: {done:,} of {queued:,} answered"
             if done >= queued:
-                self.batch = None
+                self.sync_batch = None
                 self.set_timer(2.0, self._hide_progress)
         self.update_status()
 
     def _hide_progress(self) -> None:
-        if self.batch is None:
+        if self.sync_batch is None:
             self.query_one("#batch-progress").display = False
             self.batch_note = ""
             self.update_status()
@@ -435,7 +438,7 @@ class BenefitsManagementScreen(Screen[None]):
         self.set_activity(f"Checking {plural(count, 'employee')}…")
         try:
             plan = await plan_sync(self.app.services, selection)
-        except Exception as exc:  # platform unreachable, not configured...
+        except Exception as exc:  # noqa: BLE001 - any failure (platform, config, db) is one line
             self.notify(
                 f"Cannot check the selection: {_one_line(exc)}", severity="error", markup=False
             )
@@ -473,7 +476,7 @@ class BenefitsManagementScreen(Screen[None]):
             result = await request_sync(
                 self.app.services, selection, plan=plan, on_progress=written
             )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as above: shown, the screen keeps working
             self.notify(f"Sync not sent: {_one_line(exc)}", severity="error", markup=False)
             return
         finally:
@@ -486,7 +489,7 @@ class BenefitsManagementScreen(Screen[None]):
             )
         self.table.clear_ticks()
         if result.queued:
-            self.batch = (result.queued, baseline)
+            self.sync_batch = (result.queued, baseline)
             bar.update(total=result.queued, progress=0)
             bar.display = True
         else:

@@ -122,7 +122,8 @@ class NewEmployeeScreen(Screen[int | None]):
                     variant="primary",
                 ),
                 Label(
-                    "  personal -> employment -> benefits -> review; can send the starter to Benefits",
+                    "  personal -> employment -> benefits -> review; can send the starter to "
+                    "Benefits",
                     classes="hint",
                     markup=False,
                 ),
