@@ -9,6 +9,7 @@ import click
 
 from benefits_tui.cli.runner import EXIT_USAGE, CommandFailed, pass_services
 from benefits_tui.domain.fields import CSV_FIELDS
+from benefits_tui.domain.safe_text import visible
 from benefits_tui.domain.states import CreatedVia, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.employees import add_employee, parse_values, set_fields
@@ -90,7 +91,9 @@ async def add(context: ServiceContext, create_benefits_record: bool, **raw: str 
     if result is not None:
         detail = await employee_detail(context, employee_id)
         if detail.state is SyncState.FAILED:
-            click.echo(f"{number} added; the sync failed at once: {detail.reason}", err=True)
+            click.echo(
+                f"{number} added; the sync failed at once: {visible(detail.reason)}", err=True
+            )
         else:
             click.echo(f"{number} added and sent to Benefits ({detail.state.label})", err=True)
 

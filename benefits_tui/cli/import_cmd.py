@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from benefits_tui.cli.runner import EXIT_FAILED, CommandFailed, pass_services
+from benefits_tui.domain.safe_text import visible
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.csv_import import import_csv
 
@@ -28,7 +29,7 @@ async def import_(context: ServiceContext, path: str, dry_run: bool) -> None:
         data = handle.read()
     result = await import_csv(context, data, dry_run=dry_run, source=click.format_filename(path))
     for problem in result.problems:
-        click.echo(f"{click.format_filename(path)}: {problem}", err=True)
+        click.echo(f"{click.format_filename(path)}: {visible(problem)}", err=True)
     if not result.ok:
         raise CommandFailed(result.message(), EXIT_FAILED)
     click.echo(result.message())

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from benefits_tui.config import ConfigError, Settings, load_settings
 from benefits_tui.db import DatabaseURLError
+from benefits_tui.domain.safe_text import visible
 from benefits_tui.services.context import ServiceContext, open_context
 from benefits_tui.services.errors import ServiceError
 
@@ -33,7 +34,7 @@ class CommandFailed(Exception):
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
-    click.echo(f"benefits-tui: {message}", err=True)
+    click.echo(f"benefits-tui: {visible(message)}", err=True)
     sys.exit(code)
 
 

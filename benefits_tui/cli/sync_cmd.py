@@ -9,8 +9,10 @@ import anyio
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from benefits_tui.cli.runner import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandFailed, pass_services
+from benefits_tui.domain.safe_text import visible
 from benefits_tui.domain.states import SyncState
 from benefits_tui.platform.errors import AuthError, PlatformError, PlatformUnreachable
 from benefits_tui.services.context import ServiceContext
@@ -83,14 +85,18 @@ async def sync(
     plan = await plan_sync(context, selection)
     count = len(plan.to_send) + len(plan.rejected)
     err = Console(stderr=True, highlight=False, markup=False)
+
+    def say(text: str) -> None:
+        err.print(Text(visible(text)))  # names and reasons are shown, never obeyed
+
     if count == 0:
-        err.print("Nothing to send: no matching employee is in Not syncing or Failed.")
+        say("Nothing to send: no matching employee is in Not syncing or Failed.")
         for line in plan.summary_lines():
-            err.print(f"  {line}")
+            say(f"  {line}")
         return
-    err.print(f"Send {count:,} employees to Benefits?")
+    say(f"Send {count:,} employees to Benefits?")
     for line in plan.summary_lines():
-        err.print(f"  {line}")
+        say(f"  {line}")
     if not yes:
         if not sys.stdin.isatty():
             raise CommandFailed("not confirmed: pass --yes to sync without a prompt", EXIT_USAGE)
@@ -141,9 +147,9 @@ async def sync(
             group.start_soon(watch)
             group.start_soon(lambda: worker.run(stop=stop, poll_seconds=0.1))
     failed = outcome.get("failed", 0)
-    err.print(f"Successful: {outcome.get('successful', 0):,}  Failed: {failed:,}")
+    say(f"Successful: {outcome.get('successful', 0):,}  Failed: {failed:,}")
     if failed:
-        err.print("See the reasons with: benefits-tui export --status failed -")
+        say("See the reasons with: benefits-tui export --status failed -")
         sys.exit(EXIT_FAILED)
     sys.exit(EXIT_OK)
 
