@@ -78,9 +78,7 @@ def cli_env(
 ) -> dict[str, str]:
     """Environment of a CLI subprocess: its own data/log dirs, the database and the platform."""
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("BENEFITS_TUI_", "BENEFITS_API_"))
+        k: v for k, v in os.environ.items() if not k.startswith(("BENEFITS_TUI_", "BENEFITS_API_"))
     }
     home = tmp_path / "home"
     for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
