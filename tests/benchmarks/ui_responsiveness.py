@@ -110,6 +110,7 @@ async def run(url: str, sim_url: str, args: argparse.Namespace) -> dict[str, Any
 
     def first_rows() -> bool:
         screen = app.main_screen
+        assert screen is not None
         return screen is not None and bool(screen.tables) and bool(screen.table.ids)
 
     first = frames.when(first_rows)
@@ -118,6 +119,7 @@ async def run(url: str, sim_url: str, args: argparse.Namespace) -> dict[str, Any
         note("first screen")
         await asyncio.sleep(0.5)  # (the sync worker never completes: no idle())
         screen = app.main_screen
+        assert screen is not None
         table = screen.table
 
         idle_keys: list[float] = []
