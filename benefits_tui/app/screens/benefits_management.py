@@ -54,10 +54,7 @@ class BenefitsManagementScreen(Screen[None]):
     COMMANDS = {BenefitsCommands}
     AUTO_FOCUS = None
     # The detail pane sits beside the grid from WIDE columns, under it below (see the .tcss).
-    HORIZONTAL_BREAKPOINTS = [
-        (0, "-narrow"),
-        (WIDE, "-wide"),
-    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
     search_debounce = SEARCH_DEBOUNCE
     detail_debounce = DETAIL_DEBOUNCE
 
@@ -424,19 +421,21 @@ class BenefitsManagementScreen(Screen[None]):
         self.set_activity(f"Sending {plural(sendable, 'employee')} to Benefits…")
         baseline = self.counts.get(SyncState.IN_PROGRESS, 0)
         bar = self.query_one("#batch-progress", ProgressBar)
-        if sendable > 2_000:  # a long batch: show it being written
 
-            def written(done: int, total: int) -> None:
-                bar.update(total=total, progress=done)
-                self.set_activity(f"Sending {done:,} of {total:,} employees to Benefits…")
+        def written(done: int, total: int) -> None:
+            bar.update(total=total, progress=done)
+            self.set_activity(f"Sending {done:,} of {total:,} employees to Benefits…")
 
+        long_batch = sendable > 2_000  # a long batch: show it being written
+        if long_batch:
             bar.update(total=sendable, progress=0)
             bar.display = True
-        else:
-            written = None  # type: ignore[assignment]
         try:
             result = await request_sync(
-                self.host.services, selection, plan=plan, on_progress=written
+                self.host.services,
+                selection,
+                plan=plan,
+                on_progress=written if long_batch else None,
             )
         except Exception as exc:  # noqa: BLE001 - as above: shown, the screen keeps working
             self.notify(f"Sync not sent: {_one_line(exc)}", severity="error", markup=False)
