@@ -14,9 +14,6 @@ import datetime as dt
 from textual.content import Content
 
 from benefits_tui.domain.safe_text import visible
-from benefits_tui.domain.wording import plural
-
-__all__ = ["clean", "literal", "plural", "when"]
 
 MAX_CHARS = 4000  # a 10,000-character value is shown cut, with an ellipsis
 
