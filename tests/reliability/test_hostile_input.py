@@ -24,6 +24,7 @@ from benefits_tui.services.csv_import import import_csv
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
 from tests.app.conftest import context_for, main_screen, make_app, no_debounce, screen_text, settle
+from tests.conftest import new_sqlite_url
 from tests.helpers import Simulator, add_people, services
 
 __all__ = ["no_debounce"]  # the app fixture, used below
@@ -191,7 +192,7 @@ async def test_import_refuses_too_long_values_and_invalid_dates(sqlite_url: str)
         (6, "date_of_birth"),
     }
     assert "longer than 10,000 characters" in found[(2, "forenames")]
-    assert "not a date; use YYYY-MM-DD" in found[(3, "date_of_birth")]
+    assert "February 1990 has 28 days" in found[(3, "date_of_birth")]
 
 
 # (2) The CLI --------------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ async def test_import_refuses_too_long_values_and_invalid_dates(sqlite_url: str)
 
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BENEFITS_TUI_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("BENEFITS_TUI_DATABASE_URL", new_sqlite_url(tmp_path))
     monkeypatch.setenv("BENEFITS_TUI_USER", "cli.tester")
     runner = CliRunner()
 
