@@ -18,6 +18,7 @@ from textual.worker import Worker
 
 from benefits_tui.app.bindings import APP_BINDINGS
 from benefits_tui.app.messages import DataChanged
+from benefits_tui.app.screens.benefits_management import BenefitsManagementScreen
 from benefits_tui.config import Settings
 from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
@@ -32,7 +33,10 @@ WORKER_RESTART_SECONDS = 10.0
 
 
 class BenefitsApp(App[None]):
-    """Benefits Management: send HR employees to the Benefits platform and watch the sync."""
+    """Benefits Management: send HR employees to the Benefits platform and watch the sync.
+
+    Screens see it through :class:`benefits_tui.app.host.AppHost` (they never import this).
+    """
 
     CSS_PATH = "app.tcss"
     TITLE = "Benefits Management"
@@ -70,7 +74,7 @@ class BenefitsApp(App[None]):
         self._polling = False
         self._closed = False
         self._heap_frozen = False
-        self.main_screen: Any = None
+        self.main_screen: BenefitsManagementScreen | None = None
 
     # ------------------------------------------------------------------ start
     async def on_mount(self) -> None:
@@ -81,19 +85,17 @@ class BenefitsApp(App[None]):
                 self.services = await self._stack.enter_async_context(
                     open_context(self.settings, clock=self._clock, transport=self._transport)
                 )
-            except Exception as exc:  # config, database: the CLI prints it as one line
+            except Exception as exc:  # noqa: BLE001 - any start failure: the CLI prints one line
                 self.startup_error = exc
                 self.exit(return_code=2)
                 return
         self._stop = anyio.Event()
         try:
             self._marker = await change_marker(self.services)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as above: reported by the CLI after exit
             self.startup_error = exc
             self.exit(return_code=2)
             return
-        from benefits_tui.app.screens.benefits_management import BenefitsManagementScreen
-
         self.main_screen = BenefitsManagementScreen()
         if self.start_worker:
             self._start_sync_worker()

@@ -8,7 +8,6 @@ so an action never reaches someone the user cannot see.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from enum import Enum
 
 from benefits_tui.services.queries import EmployeeFilter
@@ -65,18 +64,16 @@ class Ticks:
     def toggle(self, employee_id: int) -> bool:
         """Flip one row; returns its new state."""
         ticked = not self.is_ticked(employee_id)
-        self.set(employee_id, ticked)
+        self.mark(employee_id, ticked)
         return ticked
 
-    def set(self, employee_id: int, ticked: bool) -> None:
+    def mark(self, employee_id: int, ticked: bool) -> None:
+        """Tick or untick one row (a method named ``set`` would shadow the built-in in the
+        class body's annotations)."""
         if self.all:
             (self.excluded.discard if ticked else self.excluded.add)(employee_id)
         else:
             (self.ids.add if ticked else self.ids.discard)(employee_id)
-
-    def set_many(self, employee_ids: Iterable[int], ticked: bool) -> None:
-        for employee_id in employee_ids:
-            self.set(employee_id, ticked)
 
     def toggle_all(self) -> TickState:
         """The header toggle: tick every row in the filter, or untick all if all are."""

@@ -7,15 +7,19 @@ import secrets
 import socket
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anyio
 import click
-from sqlalchemy.exc import DBAPIError, OperationalError
 
-from benefits_tui.cli.runner import describe_database_error, fail, settings_from
-from benefits_tui.config import ConfigError, Settings, load_settings
-from benefits_tui.db import DatabaseURLError
-from benefits_tui.services.errors import ServiceError
+from benefits_tui.cli.runner import (
+    describe_database_error,
+    fail,
+    require_existing_database,
+    settings_from,
+)
+
+if TYPE_CHECKING:
+    from benefits_tui.config import Settings
 
 THEME_ENV = "BENEFITS_TUI_THEME"
 
@@ -33,7 +37,12 @@ def _check_theme(theme: str | None) -> str | None:
 
 def run_app(settings: Settings, *, theme: str | None = None) -> None:
     """Run the app; a startup problem (settings, database) is one line, never a traceback."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
     from benefits_tui.app.app import BenefitsApp
+    from benefits_tui.config import ConfigError
+    from benefits_tui.db import DatabaseURLError
+    from benefits_tui.services.errors import ServiceError
 
     app = BenefitsApp(settings, theme=theme)
     app.run()
@@ -51,17 +60,25 @@ def run_app(settings: Settings, *, theme: str | None = None) -> None:
     if isinstance(error, (OperationalError, DBAPIError, OSError, socket.gaierror)):
         fail(describe_database_error(error, settings))
     fail(
-        f"cannot start: {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}",
+        f"cannot start: {type(error).__name__}: "
+        f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}",
         1,
     )
 
 
 def open_app(ctx: click.Context) -> None:
     """Open the app on the configured database and platform (``benefits-tui`` alone)."""
+    from benefits_tui.config import ConfigError
+    from benefits_tui.db import DatabaseURLError
+
     try:
         settings = settings_from(ctx)
+        require_existing_database(settings)
     except ConfigError as exc:
         fail(str(exc))
+        return
+    except DatabaseURLError as exc:
+        fail(f"BENEFITS_TUI_DATABASE_URL: {exc}")
         return
     run_app(settings, theme=_check_theme(os.environ.get(THEME_ENV)))
 
@@ -97,6 +114,9 @@ def demo(
     """The whole product with nothing to configure: a seeded SQLite database, a Benefits
     simulator on a free loopback port (with latency, async jobs and a few errors), and the app.
     """
+    import anyio
+
+    from benefits_tui.config import ConfigError, load_settings
     from benefits_tui.platform.simulator.config import SimulatorConfig
     from benefits_tui.platform.simulator.server import start_in_thread
     from benefits_tui.services.context import open_context

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from benefits_tui.cli.runner import run_with_context
-from benefits_tui.db.migrate import head_revision, upgrade
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.seed import seed_employees
+from benefits_tui.domain.wording import plural
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 
 @click.group()
@@ -19,11 +22,12 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create or upgrade the schema to the newest version (safe to run again)."""
+    from benefits_tui.db.migrate import head_revision, upgrade
 
     async def body(context: ServiceContext) -> bool:
         return await upgrade(context.db)
 
-    changed = run_with_context(ctx, body, migrate=False)
+    changed = run_with_context(ctx, body, migrate=False, create=True)
     state = "upgraded to" if changed else "already at"
     click.echo(f"Database {state} revision {head_revision()}.")
 
@@ -47,10 +51,13 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def db_seed(ctx: click.Context, count: int, seed: int) -> None:
     """Add deterministic, realistic demo employees (existing ones are kept)."""
+    from benefits_tui.services.seed import seed_employees
 
     async def body(context: ServiceContext) -> int:
         result = await seed_employees(context, count, seed)
         return result.inserted
 
     inserted = run_with_context(ctx, body)
-    click.echo(f"Seeded {inserted:,} new employees ({count - inserted:,} were already there).")
+    click.echo(
+        f"Seeded {plural(inserted, 'new employee')} ({count - inserted:,} were already there)."
+    )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import click
 
 from benefits_tui.cli.runner import EXIT_USAGE, CommandFailed, pass_services
 from benefits_tui.domain.fields import CSV_FIELDS
 from benefits_tui.domain.safe_text import visible
 from benefits_tui.domain.states import CreatedVia, SyncState
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.employees import add_employee, parse_values, set_fields
-from benefits_tui.services.errors import InvalidInput
-from benefits_tui.services.queries import employee_detail, find_employee
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
+    from benefits_tui.services.errors import InvalidInput
 
 # (option, CSV column) for `employee add`.
 ADD_OPTIONS: tuple[tuple[str, str], ...] = (
@@ -39,12 +42,16 @@ def invalid(exc: InvalidInput, flags: dict[str, str] | None = None) -> CommandFa
     return CommandFailed("; ".join(parts), EXIT_USAGE)
 
 
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
 @click.group()
 def employee() -> None:
     """Add employees and change their details."""
 
 
-def _add_options(func):  # type: ignore[no-untyped-def]
+def _add_options(func: _Command) -> _Command:
+    """One ``--<field>`` option per column of :data:`ADD_OPTIONS`."""
     for option, column in reversed(ADD_OPTIONS):
         required = column in ("forenames", "surname")
         func = click.option(
@@ -70,6 +77,10 @@ async def add(context: ServiceContext, create_benefits_record: bool, **raw: str 
 
     Without --create-benefits-record the employee waits in Not syncing until synced.
     """
+    from benefits_tui.services.employees import add_employee, parse_values
+    from benefits_tui.services.errors import InvalidInput
+    from benefits_tui.services.queries import employee_detail
+
     flags = {column: option for option, column in ADD_OPTIONS}
     given = {name: value for name, value in raw.items() if value is not None}
     try:
@@ -120,6 +131,10 @@ async def set_(context: ServiceContext, employee_key: str, assignments: tuple[st
     employee is sent to Benefits by account ID; a fix to a Failed employee queues a new
     sync attempt.
     """
+    from benefits_tui.services.employees import set_fields
+    from benefits_tui.services.errors import InvalidInput
+    from benefits_tui.services.queries import find_employee
+
     raw = _pairs(assignments)
     employee_id = await find_employee(context, employee_key)
     try:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from benefits_tui.cli.runner import pass_services
 from benefits_tui.domain.safe_text import visible
 from benefits_tui.domain.states import SyncState
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.csv_export import export_csv, export_filter
+from benefits_tui.domain.wording import plural
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 STATUS_CHOICES = [state.slug for state in SyncState] + ["all"]
 
@@ -53,12 +55,14 @@ async def export(context: ServiceContext, path: str, status: str, search: str) -
     The import columns plus status, reason, benefits_account_id and last_synced_at.
     Values a spreadsheet would run as a formula get a leading single quote.
     """
+    from benefits_tui.services.csv_export import export_csv, export_filter
+
     with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as handle:
         # A file keeps every value intact; a terminal must never obey one (SPEC 1.15).
         out = _Visible(handle) if path == "-" and _is_terminal(handle) else handle
         count = await export_csv(context, export_filter(status, search), out)
     if path != "-":
         click.echo(
-            f"{count:,} employee{'s' if count != 1 else ''} written to {click.format_filename(path)}",
+            f"{plural(count, 'employee')} written to {click.format_filename(path)}",
             err=True,
         )

@@ -25,14 +25,13 @@ from textual.widgets import (
     Switch,
 )
 
+from benefits_tui.app.host import host_of
 from benefits_tui.app.widgets.forms import (
     FormField,
     check_all,
     field_for,
     focus_control,
-    host_of,
     notify,
-    refresh_host,
     refusal,
     show_problems,
     show_refusal,
@@ -40,6 +39,7 @@ from benefits_tui.app.widgets.forms import (
 )
 from benefits_tui.domain.fields import FIELD_LABELS
 from benefits_tui.domain.states import CreatedVia, SyncState
+from benefits_tui.services.admin_settings import load_admin_settings
 from benefits_tui.services.employees import add_employee, parse_values
 from benefits_tui.services.errors import InvalidInput, ServiceError
 from benefits_tui.services.queries import employee_detail
@@ -59,6 +59,13 @@ STEP_TITLES = {
 STEP_FIELDS = {"personal": PERSONAL, "employment": EMPLOYMENT, "benefits": BENEFITS}
 WIZARD = "wizard"
 PERSONAL_ONLY = "personal_only"
+
+
+def _toggle_hint(on: bool) -> str:
+    """What the Create Benefits Record toggle will do."""
+    if on:
+        return "On: the starter is sent to Benefits as soon as they are added."
+    return "Off: the starter waits in Not syncing until synced from Benefits Management."
 
 
 class NewEmployeeScreen(Screen[int | None]):
@@ -87,9 +94,9 @@ class NewEmployeeScreen(Screen[int | None]):
         with Vertical(id="body"):
             yield LoadingIndicator()
         with Horizontal(id="buttons"):
-            yield Button("Back", id="back", compact=True)
-            yield Button("Next", id="next", variant="primary", compact=True)
-            yield Button("Cancel", id="cancel", compact=True)
+            yield Button("Back", id="back", compact=True, action="screen.back")
+            yield Button("Next", id="next", variant="primary", compact=True, action="screen.next")
+            yield Button("Cancel", id="cancel", compact=True, action="screen.cancel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -101,15 +108,17 @@ class NewEmployeeScreen(Screen[int | None]):
     async def _load(self) -> None:
         context = host_of(self).services
         self.rules = await platform_rules(context)
+        # The toggle starts where the admins set it (SPEC 1.10).
+        create_default = (await load_admin_settings(context)).create_benefits_record_default
         self.refused = refusal(context, "add employees")
         body = self.query_one("#body")
         await body.remove_children()
-        await body.mount(self._form(self.rules))
+        await body.mount(self._form(self.rules, create_default))
         show_refusal(self, self.refused)
         self.query_one("#buttons").display = True
         self._go((self.mode and self._first_step()) or "choose")
 
-    def _form(self, rules: PlatformRules) -> ContentSwitcher:
+    def _form(self, rules: PlatformRules, create_default: bool = True) -> ContentSwitcher:
         def fields(names: tuple[str, ...]) -> list[FormField]:
             return [field_for(name, rules) for name in names]
 
@@ -120,13 +129,19 @@ class NewEmployeeScreen(Screen[int | None]):
                     "Starter wizard (with Create Benefits Record)",
                     id="choose-wizard",
                     variant="primary",
+                    action="screen.choose('wizard')",
                 ),
                 Label(
-                    "  personal -> employment -> benefits -> review; can send the starter to Benefits",
+                    "  personal -> employment -> benefits -> review; can send the starter to "
+                    "Benefits",
                     classes="hint",
                     markup=False,
                 ),
-                Button("Personal Details Only", id="choose-personal"),
+                Button(
+                    "Personal Details Only",
+                    id="choose-personal",
+                    action="screen.choose('personal_only')",
+                ),
                 Label(
                     "  a short form; the employee waits in Not syncing until synced by hand",
                     classes="hint",
@@ -139,11 +154,11 @@ class NewEmployeeScreen(Screen[int | None]):
             VerticalScroll(
                 Horizontal(
                     Label("Create Benefits Record", classes="field-label", markup=False),
-                    Switch(True, id="create-benefits-record"),
+                    Switch(create_default, id="create-benefits-record"),
                     id="toggle-row",
                 ),
                 Static(
-                    "On: the starter is sent to Benefits as soon as they are added.",
+                    _toggle_hint(create_default),
                     id="toggle-hint",
                     classes="hint",
                     markup=False,
@@ -230,27 +245,11 @@ class NewEmployeeScreen(Screen[int | None]):
 
     # ------------------------------------------------------------------ actions
 
-    @on(Button.Pressed, "#choose-wizard")
-    def _choose_wizard(self) -> None:
-        self.mode = WIZARD
-        self._go("personal")
-
-    @on(Button.Pressed, "#choose-personal")
-    def _choose_personal(self) -> None:
-        self.mode = PERSONAL_ONLY
-        self._go("personal")
-
-    @on(Button.Pressed, "#next")
-    def _next_pressed(self) -> None:
-        self.action_next()
-
-    @on(Button.Pressed, "#back")
-    def _back_pressed(self) -> None:
-        self.action_back()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
+    def action_choose(self, mode: str) -> None:
+        """The starter wizard (``wizard``) or the short form (``personal_only``)."""
+        if mode in (WIZARD, PERSONAL_ONLY) and self.step == "choose":
+            self.mode = mode
+            self._go("personal")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -259,11 +258,7 @@ class NewEmployeeScreen(Screen[int | None]):
 
     @on(Switch.Changed, "#create-benefits-record")
     def _toggled(self, event: Switch.Changed) -> None:
-        self.query_one("#toggle-hint", Static).update(
-            "On: the starter is sent to Benefits as soon as they are added."
-            if event.value
-            else "Off: the starter waits in Not syncing until synced from Benefits Management."
-        )
+        self.query_one("#toggle-hint", Static).update(_toggle_hint(event.value))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -329,7 +324,7 @@ class NewEmployeeScreen(Screen[int | None]):
             return
         message, severity = await self._outcome(employee_id, number, result is not None)
         notify(self.app, message, severity=severity)
-        await refresh_host(self)
+        host_of(self).refresh_data()
         self.dismiss(employee_id)
 
     async def _outcome(self, employee_id: int, number: str, sent: bool) -> tuple[str, str]:
