@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -73,7 +74,7 @@ async def refresh_rules(context: ServiceContext) -> PlatformRules:
         levels.extend(await pacer.call(client.list_benefit_levels))
 
     async def fetch_picklist(name: str) -> None:
-        picklists[name] = tuple(await pacer.call(lambda: client.get_picklist(name)))
+        picklists[name] = tuple(await pacer.call(functools.partial(client.get_picklist, name)))
 
     # The five look-ups at once: one round trip on a slow platform instead of five in a row.
     try:
