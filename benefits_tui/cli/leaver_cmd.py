@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from benefits_tui.services.context import ServiceContext
 
 
-class IsoDate(click.ParamType):
+class IsoDate(click.ParamType):  # type: ignore[type-arg]  # generic only in recent click
     """A YYYY-MM-DD date, refused with the same words as the forms and the import."""
 
     name = "YYYY-MM-DD"

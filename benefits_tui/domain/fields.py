@@ -148,7 +148,7 @@ def parse_date(field: str, raw: str) -> dt.date:
     except ValueError:
         pass
     if match := _ISO_DATE_RE.fullmatch(text):
-        year, month, day = (int(part) for part in match.groups())
+        year, month, _day = (int(part) for part in match.groups())
         if not 1 <= month <= 12:
             raise FieldProblem(field, f"{text!r} is not a date: there is no month {month}")
         if year >= 1:
