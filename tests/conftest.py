@@ -61,16 +61,19 @@ def sqlite_url(tmp_path: Path) -> str:
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tests never read the developer's own configuration."""
     for name in list(os.environ):
-        if (
-            (name.startswith("BENEFITS_TUI_")
-            and name != PG_URL_ENV)
-            or name.startswith("BENEFITS_API_")
+        if (name.startswith("BENEFITS_TUI_") and name != PG_URL_ENV) or name.startswith(
+            "BENEFITS_API_"
         ):
             monkeypatch.delenv(name, raising=False)
     yield
 
 
+def is_postgresql(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for a test; on PostgreSQL the login is the user, so ``user`` is left out."""
     values: dict[str, object] = {
         "database_url": database_url,
         "api_url": "http://benefits.test",
@@ -78,4 +81,6 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "user": "hr.tester",
     }
     values.update(overrides)
+    if is_postgresql(database_url):
+        values.pop("user")
     return load_settings(**values)

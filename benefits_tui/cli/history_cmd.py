@@ -34,6 +34,7 @@ async def history(context: ServiceContext, employee: str, as_json: bool) -> None
                         {
                             "at": e.at.isoformat(),
                             "actor": e.actor,
+                            "requested_by": e.requested_by,
                             "action": str(e.action),
                             "status_code": e.status_code,
                             "answer": e.answer,
@@ -59,7 +60,7 @@ async def history(context: ServiceContext, employee: str, as_json: bool) -> None
         platform = " ".join(part for part in (str(e.status_code or ""), e.answer or "") if part)
         table.add_row(
             Text(e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")),
-            Text(e.actor),
+            Text(e.who),
             Text(e.action_label),
             Text(platform),
             Text(e.reason or ""),

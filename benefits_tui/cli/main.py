@@ -16,12 +16,16 @@ from benefits_tui.cli.level_cmd import level
 from benefits_tui.cli.simulator_cmd import simulator
 from benefits_tui.cli.status_cmd import status
 from benefits_tui.cli.sync_cmd import sync, worker
+from benefits_tui.cli.users_cmd import users
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--database-url", envvar=None, help="Overrides BENEFITS_TUI_DATABASE_URL.")
 @click.option("--api-url", help="Overrides BENEFITS_API_URL.")
-@click.option("--user", help="Acting user for the audit trail (overrides BENEFITS_TUI_USER).")
+@click.option(
+    "--user",
+    help="Acting user on SQLite (overrides BENEFITS_TUI_USER); on PostgreSQL the login is.",
+)
 @click.version_option(__version__, prog_name="benefits-tui")
 @click.pass_context
 def cli(
@@ -50,6 +54,7 @@ cli.add_command(sync)
 cli.add_command(worker)
 cli.add_command(history)
 cli.add_command(simulator)
+cli.add_command(users)
 
 
 def main() -> None:

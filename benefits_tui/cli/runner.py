@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from benefits_tui.config import ConfigError, Settings, load_settings
 from benefits_tui.db import DatabaseURLError
 from benefits_tui.services.context import ServiceContext, open_context
-from benefits_tui.services.errors import ServiceError
+from benefits_tui.services.errors import ServiceError, database_message, is_permission_denied
 
 T = TypeVar("T")
 
@@ -44,6 +44,8 @@ def settings_from(ctx: click.Context) -> Settings:
 
 
 def describe_database_error(exc: BaseException, settings: Settings | None) -> str:
+    if is_permission_denied(exc):  # the database enforcing a role (SPEC 1.10)
+        return f"the database refused: {database_message(exc)}"
     where = "BENEFITS_TUI_DATABASE_URL"
     text = (
         str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

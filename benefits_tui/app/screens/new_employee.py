@@ -42,6 +42,7 @@ from benefits_tui.domain.fields import FIELD_LABELS
 from benefits_tui.domain.states import CreatedVia, SyncState
 from benefits_tui.services.employees import add_employee, parse_values
 from benefits_tui.services.errors import InvalidInput, ServiceError
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
 
@@ -101,7 +102,7 @@ class NewEmployeeScreen(Screen[int | None]):
     async def _load(self) -> None:
         context = host_of(self).services
         self.rules = await platform_rules(context)
-        self.refused = refusal(context, "add employees")
+        self.refused = refusal(context, Permission.ADD_EMPLOYEE)
         body = self.query_one("#body")
         await body.remove_children()
         await body.mount(self._form(self.rules))

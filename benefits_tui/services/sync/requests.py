@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, true, update
 
-from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event, write_events
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import EmployeeFilter, current_clause, filter_clauses
 from benefits_tui.services.sync import preflight
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
@@ -239,7 +239,7 @@ async def request_sync(
     Large batches are written in chunks (short transactions); ``on_progress(done, total)``
     is called after each.
     """
-    context.require(Role.HR, "sync employees to Benefits")
+    context.require(Permission.SYNC)
     plan = plan or await plan_sync(context, selection)
     total = len(plan.rejected) + len(plan.to_send)
 
