@@ -3,7 +3,8 @@
 Every value that came from a person or the platform (names, emails, reasons, history) goes
 through :func:`clean` or :func:`literal` before it reaches the screen: it is never parsed as
 markup, and control characters (ANSI escape sequences, carriage returns, bells...) are
-replaced by visible symbols so they cannot move the cursor or restyle the terminal.
+replaced by visible symbols so they cannot move the cursor or restyle the terminal (the one
+sanitiser, :func:`benefits_tui.domain.safe_text.visible`, which the CLI uses too).
 """
 
 from __future__ import annotations
@@ -12,23 +13,14 @@ import datetime as dt
 
 from textual.content import Content
 
-_CONTROL = {code: chr(0x2400 + code) for code in range(0x20)}  # ␀ .. ␟ (ESC is ␛)
-_CONTROL[0x7F] = "\u2421"  # ␡
-_CONTROL.update(dict.fromkeys(range(128, 160), "�"))  # C1 controls (CSI 0x9b ...)
-_MULTILINE = dict(_CONTROL)
-del _MULTILINE[0x0A]  # keep newlines where text may wrap
+from benefits_tui.domain.safe_text import visible
 
 MAX_CHARS = 4000  # a 10,000-character value is shown cut, with an ellipsis
 
 
 def clean(text: object, *, multiline: bool = False, limit: int = MAX_CHARS) -> str:
     """``text`` as a plain string safe to draw: control characters made visible."""
-    if text is None:
-        return ""
-    value = str(text)
-    if len(value) > limit:
-        value = value[: limit - 1] + "…"
-    return value.translate(_MULTILINE if multiline else _CONTROL)
+    return visible(text, multiline=multiline, limit=limit)
 
 
 def literal(text: object, style: str = "", *, multiline: bool = False) -> Content:

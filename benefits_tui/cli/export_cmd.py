@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from typing import IO, TYPE_CHECKING
+
 import click
 
 from benefits_tui.cli.runner import pass_services
+from benefits_tui.domain.safe_text import visible
 from benefits_tui.domain.states import SyncState
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.csv_export import export_csv, export_filter
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 STATUS_CHOICES = [state.slug for state in SyncState] + ["all"]
+
+
+def _is_terminal(handle: IO[str]) -> bool:
+    try:
+        return handle.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Visible:
+    """Writes CSV text to a terminal with control characters shown as symbols."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self.handle = handle
+
+    def write(self, text: str, /) -> int:
+        return self.handle.write(visible(text, multiline=True))
 
 
 @click.command("export")
@@ -33,8 +54,12 @@ async def export(context: ServiceContext, path: str, status: str, search: str) -
     The import columns plus status, reason, benefits_account_id and last_synced_at.
     Values a spreadsheet would run as a formula get a leading single quote.
     """
+    from benefits_tui.services.csv_export import export_csv, export_filter
+
     with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as handle:
-        count = await export_csv(context, export_filter(status, search), handle)
+        # A file keeps every value intact; a terminal must never obey one (SPEC 1.15).
+        out = _Visible(handle) if path == "-" and _is_terminal(handle) else handle
+        count = await export_csv(context, export_filter(status, search), out)
     if path != "-":
         click.echo(
             f"{count:,} employee{'s' if count != 1 else ''} written to {click.format_filename(path)}",

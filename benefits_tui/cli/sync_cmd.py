@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-import anyio
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from benefits_tui.cli.runner import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandFailed, pass_services
+from benefits_tui.domain.safe_text import visible
 from benefits_tui.domain.states import SyncState
-from benefits_tui.platform.errors import AuthError, PlatformError, PlatformUnreachable
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.permissions import Permission
-from benefits_tui.services.queries import EmployeeFilter, resolve_numbers, state_counts
-from benefits_tui.services.sync.heartbeat import worker_life
-from benefits_tui.services.sync.pacing import HeldBack, Pacer
-from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
-from benefits_tui.services.sync.worker import SyncWorker
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 STATUS_CHOICES = click.Choice(["not-syncing", "failed"])
 
@@ -27,6 +21,10 @@ STATUS_CHOICES = click.Choice(["not-syncing", "failed"])
 async def _check_platform(context: ServiceContext) -> str | None:
     """Can this process send now? None if so; else why not, for people ("a worker sends
     them"). A wrong token or URL is refused at once with the setting to fix (exit 2)."""
+    from benefits_tui.platform.errors import AuthError, PlatformError, PlatformUnreachable
+    from benefits_tui.services.permissions import Permission
+    from benefits_tui.services.sync.pacing import HeldBack, Pacer
+
     if not context.has_platform:
         if not context.can(Permission.SEND):
             return f"{context.actor} ({context.role_label}) does not send syncs itself"
@@ -80,6 +78,23 @@ async def sync(
 
     Exit 0 when none failed, 1 when some failed, 2 for usage or configuration errors.
     """
+    import anyio
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.text import Text
+
+    from benefits_tui.services.permissions import Permission
+    from benefits_tui.services.queries import EmployeeFilter, resolve_numbers, state_counts
+    from benefits_tui.services.sync.heartbeat import worker_life
+    from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
+    from benefits_tui.services.sync.worker import SyncWorker
+
     if not sync_all and not employees:
         raise CommandFailed(
             "say who to sync: --all (the whole tab and search) or --employee E", EXIT_USAGE
@@ -93,14 +108,18 @@ async def sync(
     plan = await plan_sync(context, selection)
     count = len(plan.to_send) + len(plan.rejected)
     err = Console(stderr=True, highlight=False, markup=False)
+
+    def say(text: str) -> None:
+        err.print(Text(visible(text)))  # names and reasons are shown, never obeyed
+
     if count == 0:
-        err.print("Nothing to send: no matching employee is in Not syncing or Failed.")
+        say("Nothing to send: no matching employee is in Not syncing or Failed.")
         for line in plan.summary_lines():
-            err.print(f"  {line}")
+            say(f"  {line}")
         return
-    err.print(f"Send {count:,} employees to Benefits?")
+    say(f"Send {count:,} employees to Benefits?")
     for line in plan.summary_lines():
-        err.print(f"  {line}")
+        say(f"  {line}")
     if not yes:
         if not sys.stdin.isatty():
             raise CommandFailed("not confirmed: pass --yes to sync without a prompt", EXIT_USAGE)
@@ -116,10 +135,14 @@ async def sync(
     if cannot_send is not None and result.queued:
         # SPEC 1.10: HR needs no token; its requests wait in the queue for a worker.
         life = await worker_life(context)
-        err.print(
-            f"Queued: {cannot_send}, so a worker sends them "
-            f"({life.describe(context.clock.now())}).",
-            soft_wrap=True,  # one line, whatever the terminal's width: scripts grep it
+        err.print(  # one line, whatever the terminal's width: scripts grep it
+            Text(
+                visible(
+                    f"Queued: {cannot_send}, so a worker sends them "
+                    f"({life.describe(context.clock.now())})."
+                )
+            ),
+            soft_wrap=True,
         )
     if no_wait or (life is not None and not life.alive):
         if result.rejected:
@@ -160,9 +183,9 @@ async def sync(
             if worker is not None:
                 group.start_soon(lambda: worker.run(stop=stop, poll_seconds=0.1))
     failed = outcome.get("failed", 0)
-    err.print(f"Successful: {outcome.get('successful', 0):,}  Failed: {failed:,}")
+    say(f"Successful: {outcome.get('successful', 0):,}  Failed: {failed:,}")
     if failed:
-        err.print("See the reasons with: benefits-tui export --status failed -")
+        say("See the reasons with: benefits-tui export --status failed -")
         sys.exit(EXIT_FAILED)
     sys.exit(EXIT_OK)
 
@@ -178,6 +201,12 @@ async def sync(
 @pass_services
 async def worker(context: ServiceContext, once: bool, concurrency: int | None) -> None:
     """Run the sync worker without a screen (a long-running service)."""
+    import anyio
+    from rich.console import Console
+
+    from benefits_tui.services.permissions import Permission
+    from benefits_tui.services.sync.worker import SyncWorker
+
     context.require(Permission.SEND)
     context.settings.require_api_url()
     context.settings.token()

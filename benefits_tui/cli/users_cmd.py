@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from benefits_tui.cli.runner import pass_services
-from benefits_tui.services.context import ServiceContext
+
+if TYPE_CHECKING:  # imported when a command runs, not for --help (see cli/main.py)
+    from benefits_tui.services.context import ServiceContext
 
 ROLE_CHOICES = click.Choice(["read-only", "hr", "admin", "worker"])
 

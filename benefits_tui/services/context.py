@@ -7,8 +7,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import httpx
-
 from benefits_tui.config import ConfigError, Role, Settings
 from benefits_tui.db import Database
 from benefits_tui.db.migrate import ensure_schema
@@ -18,6 +16,8 @@ from benefits_tui.services.errors import PermissionDenied
 from benefits_tui.services.permissions import Permission
 
 if TYPE_CHECKING:
+    import httpx
+
     from benefits_tui.platform.client import BenefitsClient
 
 

@@ -10,16 +10,15 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from benefits_tui.db.models import SyncEvent
+from benefits_tui.domain.safe_text import clip
 from benefits_tui.domain.states import Action
 
-MAX_TEXT = 2000
+MAX_TEXT = 2000  # characters of any stored text from the platform (SPEC 1.15)
 _INSERT = insert(SyncEvent.__table__)  # built once: its compiled form is cached and reused
 
 
 def _clip(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+    return None if text is None else clip(text, MAX_TEXT)
 
 
 def event(

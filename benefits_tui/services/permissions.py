@@ -61,7 +61,7 @@ PERMISSIONS: dict[Permission, Rule] = {
     Permission.SEE_INTEGRATION: Rule("see the integration settings", _ADMIN),
     Permission.TEST_CONNECTION: Rule("test the connection", _ADMIN),
     Permission.CLEAR_HOLD: Rule("clear the platform's hold", _ADMIN),
-    Permission.CHANGE_SETTINGS: Rule("change the integration settings", _ADMIN),
+    Permission.CHANGE_SETTINGS: Rule("change the admin settings", _ADMIN),
     Permission.MANAGE_USERS: Rule("manage users", _ADMIN),
 }
 

@@ -1,4 +1,4 @@
-"""Migration 0002 upgrades an existing database (data kept) on SQLite and PostgreSQL."""
+"""Migration 0003 (access) upgrades an existing database (data kept) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,17 +13,17 @@ from benefits_tui.db.migrate import alembic_config, current_revision, head_revis
 NOW = dt.datetime(2026, 11, 1, 9, 0)
 
 
-def _to_0001(connection: Connection) -> None:
+def _to_before_access(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "0001")
+    command.upgrade(config, "0002")
 
 
 async def test_an_existing_database_upgrades_and_keeps_its_history(database_url: str) -> None:
     database = Database(database_url)
     try:
         async with database.engine.begin() as connection:
-            await connection.run_sync(_to_0001)
+            await connection.run_sync(_to_before_access)
             await connection.execute(
                 text(
                     "INSERT INTO employees (employee_number, forenames, surname, created_via,"
@@ -39,7 +39,7 @@ async def test_an_existing_database_upgrades_and_keeps_its_history(database_url:
                 ),
                 {"now": NOW},
             )
-        assert await current_revision(database) == "0001"
+        assert await current_revision(database) == "0002"
         assert await upgrade(database) is True
         assert await current_revision(database) == head_revision()
         async with database.engine.connect() as connection:

@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from benefits_tui.domain.fields import FIELD_LABELS, REQUIRED_TO_IMPORT, FieldProblem, parse_field
+from benefits_tui.domain.safe_text import visible
 from benefits_tui.services.permissions import Permission
 
 if TYPE_CHECKING:
@@ -31,17 +32,10 @@ if TYPE_CHECKING:
 PICKLIST_FIELDS = ("title", "gender", "pay_basis", "pay_frequency")
 DATE_FIELDS = ("date_of_birth", "start_date", "leave_date")
 
-_CONTROL = {code: chr(0x2400 + code) for code in range(0x20)}
-_CONTROL[0x7F] = "\u2421"
-_CONTROL.update(dict.fromkeys(range(128, 160), "�"))
-
 
 def shown(text: object, style: str = "", limit: int = 2000) -> Content:
     """Untrusted text as :class:`Content`: never markup, control characters made visible."""
-    value = "" if text is None else str(text)
-    if len(value) > limit:
-        value = value[: limit - 1] + "…"
-    return Content.styled(value.translate(_CONTROL), style)
+    return Content.styled(visible(text, limit=limit), style)
 
 
 class ServicesHost(Protocol):

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from benefits_tui.db.models import Employee, SyncRecord
+from benefits_tui.domain.safe_text import clip
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.platform.errors import (
     AuthError,
@@ -34,7 +35,7 @@ from benefits_tui.platform.errors import (
 )
 from benefits_tui.platform.types import Job, WriteResult
 from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.history import event
+from benefits_tui.services.history import MAX_TEXT, event
 from benefits_tui.services.sync import preflight
 from benefits_tui.services.sync.crash import crashpoint
 from benefits_tui.services.sync.pacing import HeldBack, Pacer
@@ -176,6 +177,9 @@ class RecordJob:
         another employee holds.
         """
         values = dict(values, updated_at=self.now)
+        for name in ("reason", "last_error"):  # the platform's words, stored bounded (SPEC 1.15)
+            if isinstance(values.get(name), str):
+                values[name] = clip(values[name], MAX_TEXT)
         if release:
             values.update(lease_owner=None, lease_expires_at=None)
         else:  # renew: a step is bounded by the request deadline, well inside a lease

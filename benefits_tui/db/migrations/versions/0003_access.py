@@ -7,8 +7,8 @@ login, the requester of a sync set from the login too, and the user-management f
 that ``benefits-tui users`` calls (SECURITY DEFINER, for admins only). On both backends:
 ``sync_events.requested_by`` (the worker's steps name who asked) and ``worker_heartbeats``.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -29,8 +29,8 @@ from benefits_tui.db.migrations.grants import (
 )
 from benefits_tui.db.models import UTCDateTime
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -225,6 +225,9 @@ def upgrade() -> None:
         "platform_cache",
         "throttle",
         "worker_heartbeats",
+        "admin_settings",
+        "reconciliations",
+        "drift_findings",
         "alembic_version",
     ):
         op.execute(f"REVOKE ALL ON {s}.{table} FROM PUBLIC")
@@ -242,6 +245,11 @@ def upgrade() -> None:
     grant("platform_cache", worker="INSERT, UPDATE, DELETE")
     grant("throttle", worker="INSERT, UPDATE")
     grant("worker_heartbeats", worker="INSERT, UPDATE, DELETE")
+    grant("admin_settings", admin="INSERT, UPDATE, DELETE")
+    # Reconciling (SPEC 1.16) is HR's to run and the worker's to schedule; its findings are
+    # derived data, replaced by each run.
+    grant("reconciliations", hr="INSERT, UPDATE, DELETE", worker="INSERT, UPDATE, DELETE")
+    grant("drift_findings", hr="INSERT, UPDATE, DELETE", worker="INSERT, UPDATE, DELETE")
     grant_sequences()
     for statement in _functions(s):
         op.execute(statement)
