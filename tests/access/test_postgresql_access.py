@@ -28,7 +28,7 @@ from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.conftest import TEST_TOKEN, pg_url, reset_postgres
-from tests.helpers import Simulator, add_people
+from tests.helpers import Simulator, add_people, drain
 
 pytestmark = pytest.mark.skipif(pg_url() is None, reason="needs BENEFITS_TUI_TEST_PG_URL")
 
@@ -239,7 +239,7 @@ async def test_hr_without_token_queues_and_a_worker_login_sends(logins: Logins) 
     assert code == 1 and "cannot send syncs" in output  # HR does not work the queue
     async with open_context(_settings(logins.url("worker")), transport=sim.transport) as worker:
         assert worker.role is Role.WORKER and worker.has_platform
-        await SyncWorker(worker).drain(timeout=60)
+        await drain(SyncWorker(worker), 60)
         detail = await employee_detail(worker, ids[0])
     assert detail.state is SyncState.SUCCESSFUL
     requested = [e for e in detail.history if e.action is Action.REQUESTED]
