@@ -107,7 +107,7 @@ async def sync(
     else:
         selection = Selection.all_in(EmployeeFilter(SyncState.from_slug(status), search))
     plan = await plan_sync(context, selection)
-    count = len(plan.to_send) + len(plan.rejected)
+    count = plan.sendable
     err = Console(stderr=True, highlight=False, markup=False)
 
     def say(text: str) -> None:
@@ -126,7 +126,7 @@ async def sync(
             raise CommandFailed("not confirmed: pass --yes to sync without a prompt", EXIT_USAGE)
         if not click.confirm("Sync", default=False, err=True):
             raise CommandFailed("cancelled; nothing was sent", EXIT_USAGE)
-    result = await request_sync(context, selection, plan=plan)
+    result = await request_sync(context, selection, plan=plan, keep_ids=True)
     err.print(
         f"{plural(result.sent, 'employee')} sent to Benefits ({result.queued:,} queued, "
         f"{result.rejected:,} failed pre-flight)."

@@ -1,4 +1,4 @@
-"""Migration 0003 (access) upgrades an existing database (data kept) on SQLite and PostgreSQL."""
+"""Migration 0004 (access) upgrades an existing database (data kept) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ NOW = dt.datetime(2026, 11, 1, 9, 0)
 def _to_before_access(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "0002")
+    command.upgrade(config, "0003")
 
 
 async def test_an_existing_database_upgrades_and_keeps_its_history(database_url: str) -> None:
@@ -39,7 +39,7 @@ async def test_an_existing_database_upgrades_and_keeps_its_history(database_url:
                 ),
                 {"now": NOW},
             )
-        assert await current_revision(database) == "0002"
+        assert await current_revision(database) == "0003"
         assert await upgrade(database) is True
         assert await current_revision(database) == head_revision()
         async with database.engine.connect() as connection:

@@ -163,6 +163,7 @@ ERROR_CASES: list[tuple[str, dict[str, Any]]] = [
     ("pool timeout", {"status": 0, "raise_": httpx.PoolTimeout(f"busy {ECHO}")}),
     ("dropped", {"status": 0, "raise_": httpx.RemoteProtocolError(f"dropped {ECHO}")}),
     ("other", {"status": 0, "raise_": httpx.DecodingError(f"odd {ECHO}")}),
+    ("unsendable", {"status": 0, "raise_": httpx.LocalProtocolError(f"header {ECHO}")}),
 ]
 
 

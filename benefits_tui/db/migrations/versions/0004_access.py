@@ -7,8 +7,8 @@ login, the requester of a sync set from the login too, and the user-management f
 that ``benefits-tui users`` calls (SECURITY DEFINER, for admins only). On both backends:
 ``sync_events.requested_by`` (the worker's steps name who asked) and ``worker_heartbeats``.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01
 """
 
@@ -29,8 +29,8 @@ from benefits_tui.db.migrations.grants import (
 )
 from benefits_tui.db.models import UTCDateTime
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
