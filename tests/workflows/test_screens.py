@@ -155,6 +155,8 @@ async def test_fields_are_validated_where_typed_and_nothing_is_saved(sqlite_url:
             await type_into(pilot, "forenames", "Val")
             await type_into(pilot, "surname", "Idate")
             await type_into(pilot, "date_of_birth", "1990-12-31")
+            choose(pilot, "title", "Mx")  # Create Benefits Record is on: the platform needs them
+            choose(pilot, "gender", "X")
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert app.screen is wizard and wizard.step == "employment"

@@ -38,10 +38,10 @@ from benefits_tui.app.widgets.forms import (
     show_refusal,
     shown,
 )
-from benefits_tui.domain.fields import FIELD_LABELS
+from benefits_tui.domain.fields import FIELD_LABELS, REQUIRED_FOR_PLATFORM, REQUIRED_TO_IMPORT
 from benefits_tui.domain.states import CreatedVia, SyncState
 from benefits_tui.services.admin_settings import load_admin_settings
-from benefits_tui.services.employees import add_employee, parse_values
+from benefits_tui.services.employees import REQUIRED_FOR_A_RECORD, add_employee, parse_values
 from benefits_tui.services.errors import InvalidInput, ServiceError
 from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import employee_detail
@@ -253,7 +253,21 @@ class NewEmployeeScreen(Screen[int | None]):
         """The starter wizard (``wizard``) or the short form (``personal_only``)."""
         if mode in (WIZARD, PERSONAL_ONLY) and self.step == "choose":
             self.mode = mode
+            self._require_for_record()
             self._go("personal")
+
+    def _creates_record(self) -> bool:
+        return self.mode == WIZARD and self.query_one("#create-benefits-record", Switch).value
+
+    def _require_for_record(self) -> None:
+        """With Create Benefits Record on, every field the platform needs is required here
+        (RULES §1.8): a starter that cannot sync is never saved as one that will."""
+        on = self._creates_record()
+        for widget in self._fields():
+            if widget.field in REQUIRED_TO_IMPORT:
+                continue
+            if widget.field in REQUIRED_FOR_PLATFORM:
+                widget.set_required(on, REQUIRED_FOR_A_RECORD)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -263,6 +277,7 @@ class NewEmployeeScreen(Screen[int | None]):
     @on(Switch.Changed, "#create-benefits-record")
     def _toggled(self, event: Switch.Changed) -> None:
         self.query_one("#toggle-hint", Static).update(_toggle_hint(event.value))
+        self._require_for_record()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

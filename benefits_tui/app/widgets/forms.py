@@ -81,6 +81,7 @@ class FormField(Vertical):
         self.label_text = label or FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
         self.rules: PlatformRules | None = None
         self.problem: str | None = None
+        self.required_message = "is required"
 
     def control(self) -> Widget:
         raise NotImplementedError
@@ -100,6 +101,18 @@ class FormField(Vertical):
     def raw(self) -> str:
         raise NotImplementedError
 
+    def set_required(self, required: bool, why: str = "is required") -> None:
+        """Make the field required (its label gets ``*``) or optional; ``why`` is the message
+        shown when it is left empty."""
+        self.required = required
+        self.required_message = why
+        if self.is_mounted:
+            self.query_one(".field-label", Label).update(
+                self.label_text + (" *" if required else "")
+            )
+        if not required and self.problem and self.problem.endswith(why):
+            self.set_problem(None)
+
     def set_problem(self, message: str | None) -> None:
         self.problem = message
         self.set_class(message is not None, "-invalid")
@@ -110,7 +123,7 @@ class FormField(Vertical):
         """The parsed value, or None with the problem shown; raises nothing."""
         text = self.raw()
         if self.required and not text.strip():
-            self.set_problem(f"{self.label_text} is required")
+            self.set_problem(f"{self.label_text} {self.required_message}")
             return None
         try:
             rules = self.rules
