@@ -10,7 +10,6 @@ import calendar
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -251,17 +250,3 @@ def search_text(employee_number: str, forenames: str, surname: str, email: str |
     return " ".join(
         part.casefold() for part in (employee_number, forenames, surname, email or "") if part
     )
-
-
-@dataclass(frozen=True)
-class Address:
-    """A postal address (optional on the platform)."""
-
-    line1: str = ""
-    line2: str = ""
-    city: str = ""
-    postcode: str = ""
-    country: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {key: value for key, value in self.__dict__.items() if value}

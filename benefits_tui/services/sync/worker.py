@@ -281,15 +281,6 @@ class SyncWorker:
             soonest = dt.datetime.fromisoformat(soonest).replace(tzinfo=dt.UTC)
         return max((soonest - now).total_seconds(), 0.0)
 
-    async def in_progress_count(self) -> int:
-        async with self.context.db.read() as session:
-            return int(
-                await session.scalar(
-                    select(func.count()).where(SyncRecord.state == SyncState.IN_PROGRESS.value)
-                )
-                or 0
-            )
-
     async def run(
         self,
         *,
