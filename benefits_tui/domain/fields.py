@@ -13,6 +13,8 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
+
 # The CSV columns of SPEC 4, in order; also the FIELD names of `employee set`.
 CSV_FIELDS: tuple[str, ...] = (
     "employee_number",
@@ -109,8 +111,10 @@ _ISO_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 EMPLOYEE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
-class FieldProblem(ValueError):
-    """A value that cannot be stored in a field."""
+class FieldProblem(BenefitsError, ValueError):
+    """A value that cannot be stored in a field (a wrong value given: a usage error)."""
+
+    exit_code = EXIT_USAGE
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field

@@ -24,6 +24,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from benefits_tui.db.models import SyncRecord
+from benefits_tui.domain.errors import one_line
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event, write_events
@@ -366,7 +367,7 @@ class SyncWorker:
         log.warning(
             "database trouble while looking for work (retrying in %.1f s): %s",
             delay,
-            str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            one_line(exc),
         )
         await anyio.sleep(delay)
 
