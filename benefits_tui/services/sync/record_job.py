@@ -59,27 +59,6 @@ CREATE, UPDATE, TERMINATE = "create", "update", "terminate"
 PHASE_OF = {CREATE: Phase.CREATING, UPDATE: Phase.UPDATING, TERMINATE: Phase.TERMINATING}
 DONE_ACTION = {CREATE: Action.CREATED, UPDATE: Action.UPDATED, TERMINATE: Action.COVERAGE_ENDED}
 
-_EMPLOYEE_COLUMNS = (
-    Employee.id,
-    Employee.employee_number,
-    Employee.title,
-    Employee.forenames,
-    Employee.surname,
-    Employee.email,
-    Employee.email_key,
-    Employee.date_of_birth,
-    Employee.gender,
-    Employee.job_title,
-    Employee.annual_pay,
-    Employee.pay_basis,
-    Employee.pay_frequency,
-    Employee.benefit_level,
-    Employee.address,
-    Employee.leave_date,
-    Employee.leave_reason,
-    Employee.revision,
-)
-
 
 @dataclass(frozen=True)
 class Claim:
@@ -97,7 +76,9 @@ async def read_claimed(
     session: Any, ids: list[int]
 ) -> tuple[dict[int, dict[str, Any]], dict[int, SyncRecord]]:
     """The employees and records of just-claimed IDs (inside the claiming transaction)."""
-    rows = (await session.execute(select(*_EMPLOYEE_COLUMNS).where(Employee.id.in_(ids)))).all()
+    rows = (
+        await session.execute(select(*preflight.EMPLOYEE_COLUMNS).where(Employee.id.in_(ids)))
+    ).all()
     records = (
         await session.scalars(select(SyncRecord).where(SyncRecord.employee_id.in_(ids)))
     ).all()
@@ -150,7 +131,7 @@ class RecordJob:
         async with self.context.db.read() as session:
             row = (
                 await session.execute(
-                    select(*_EMPLOYEE_COLUMNS).where(Employee.id == self.claim.employee_id)
+                    select(*preflight.EMPLOYEE_COLUMNS).where(Employee.id == self.claim.employee_id)
                 )
             ).one()
             record = await session.get(SyncRecord, self.claim.employee_id)
