@@ -61,7 +61,7 @@ class ConfigError(BenefitsError):
 
 
 class Role(StrEnum):
-    """What a user may do (SPEC 1.10)."""
+    """What a user may do (RULES §1.10)."""
 
     READ_ONLY = "read_only"
     HR = "hr"
@@ -104,7 +104,7 @@ class SyncSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    """Every setting of the product (SPEC 4)."""
+    """Every setting of the product (RULES §4)."""
 
     model_config = SettingsConfigDict(
         extra="ignore",

@@ -1,4 +1,4 @@
-"""Pre-flight (SPEC 1.8, 1.12): records that cannot succeed fail before any platform call."""
+"""Pre-flight (RULES §1.8, 1.12): records that cannot succeed fail before any platform call."""
 
 from __future__ import annotations
 

@@ -159,7 +159,7 @@ class RecordJob:
         another employee holds.
         """
         values = dict(values, updated_at=self.now)
-        for name in ("reason", "last_error"):  # the platform's words, stored bounded (SPEC 1.15)
+        for name in ("reason", "last_error"):  # the platform's words, stored bounded (RULES §1.15)
             if isinstance(values.get(name), str):
                 values[name] = clip(values[name], MAX_TEXT)
         if release:
@@ -260,7 +260,7 @@ class RecordJob:
         return ceiling * (0.5 + self.rng.random() / 2)
 
     async def _retry_later(self, exc: PlatformError, *, what: str) -> None:
-        """Transient trouble (SPEC 1.3): stay In progress, back off, fail at the limit."""
+        """Transient trouble (RULES §1.3): stay In progress, back off, fail at the limit."""
         assert self.record is not None
         attempts = self.record.attempts + 1
         first = self.record.first_attempt_at or self.now
@@ -384,7 +384,7 @@ class RecordJob:
         return await self._finish()
 
     async def _first_sync(self) -> bool:
-        """SPEC 1.4: look the email up; link to a found account, or create one."""
+        """RULES §1.4: look the email up; link to a found account, or create one."""
         assert self.record is not None
         employee = self.employee
         rejection = preflight.check(employee, self.rules, None, linked=False)
@@ -405,7 +405,7 @@ class RecordJob:
         return await self._link(account.id, found_by="email")
 
     async def _link(self, account_id: str, *, found_by: str) -> bool:
-        """Link to an existing account unless another employee holds it (SPEC 1.12)."""
+        """Link to an existing account unless another employee holds it (RULES §1.12)."""
         holder = await self._holder_of(account_id)
         if holder is not None:
             await self._fail(

@@ -1,4 +1,4 @@
-"""Requesting a sync (SPEC 1.2): the Sync button and `benefits-tui sync`, with pre-flight.
+"""Requesting a sync (RULES §1.2): the Sync button and `benefits-tui sync`, with pre-flight.
 
 A request names employees, or "everything in this tab and filter" (a predicate, never a
 list of 100,000 IDs shipped around), minus any unticked exceptions. Each employee is queued
