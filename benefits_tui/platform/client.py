@@ -139,6 +139,13 @@ def _safe_url(url: httpx.URL | str) -> str:
 DEADLINE_FACTOR = 3.0  # a whole request may take this many read timeouts
 
 
+def _outcome(is_write: bool) -> str:
+    """How a request without an answer ends its message: a write may have been applied."""
+    if is_write:
+        return " — the change may have been applied; retry with the same idempotency key."
+    return "."
+
+
 class BenefitsClient:
     """``async with BenefitsClient(base_url, token) as client: ...`` — the platform's API.
 
@@ -433,12 +440,7 @@ class BenefitsClient:
             except TimeoutError:
                 raise PlatformTimeout(
                     f"The Benefits platform took longer than {self.deadline:g} s to answer "
-                    f"{method} {where}"
-                    + (
-                        " — the change may have been applied; retry with the same idempotency key."
-                        if is_write
-                        else "."
-                    ),
+                    f"{method} {where}" + _outcome(is_write),
                     ambiguous=is_write,
                     code="deadline_exceeded",
                 ) from None
@@ -459,11 +461,7 @@ class BenefitsClient:
         except httpx.TimeoutException as exc:
             raise PlatformTimeout(
                 f"The Benefits platform did not answer {method} {where} in time"
-                + (
-                    " — the change may have been applied; retry with the same idempotency key."
-                    if is_write
-                    else "."
-                ),
+                + _outcome(is_write),
                 ambiguous=is_write,
                 code=type(exc).__name__,
             ) from None
@@ -482,11 +480,7 @@ class BenefitsClient:
         ) as exc:
             raise PlatformTimeout(
                 f"The connection to the Benefits platform dropped during {method} {where}"
-                + (
-                    " — the change may have been applied; retry with the same idempotency key."
-                    if is_write
-                    else "."
-                ),
+                + _outcome(is_write),
                 ambiguous=is_write,
                 code=type(exc).__name__,
             ) from None
