@@ -42,13 +42,17 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
+
 APP_NAME = "benefits-tui"
 CONFIG_ENV = "BENEFITS_TUI_CONFIG"
 ENV_PREFIX = "BENEFITS_TUI_"  # of every setting without an environment name of its own
 
 
-class ConfigError(Exception):
+class ConfigError(BenefitsError):
     """A setting is missing or wrong; ``str()`` is one line that names what to set."""
+
+    exit_code = EXIT_USAGE
 
     def __init__(self, setting: str, problem: str) -> None:
         self.setting = setting
@@ -57,11 +61,12 @@ class ConfigError(Exception):
 
 
 class Role(StrEnum):
-    """What a user may do (SPEC 1.10)."""
+    """What a user may do (RULES §1.10)."""
 
     READ_ONLY = "read_only"
     HR = "hr"
     ADMIN = "admin"
+    WORKER = "worker"
 
 
 def default_database_url() -> str:
@@ -99,7 +104,7 @@ class SyncSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    """Every setting of the product (SPEC 4)."""
+    """Every setting of the product (RULES §4)."""
 
     model_config = SettingsConfigDict(
         extra="ignore",

@@ -88,7 +88,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 def new_sqlite_url(tmp_path: Path) -> str:
     """An empty SQLite database file (0600), as `benefits-tui db upgrade` leaves one: the
-    commands refuse a path whose file does not exist (SPEC 4), the services create the schema."""
+    commands refuse a path whose file does not exist (RULES §4), the services create the schema."""
     path = tmp_path / "hr.db"
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     return f"sqlite+aiosqlite:///{path}"
@@ -110,7 +110,12 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+def is_postgresql(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for a test; on PostgreSQL the login is the user, so ``user`` is left out."""
     values: dict[str, object] = {
         "database_url": database_url,
         "api_url": "http://benefits.test",
@@ -118,4 +123,6 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "user": "hr.tester",
     }
     values.update(overrides)
+    if is_postgresql(database_url):
+        values.pop("user")
     return load_settings(**values)

@@ -73,7 +73,7 @@ class Base(DeclarativeBase):
 
 
 class Employee(Base):
-    """An HR employee: what the platform needs (SPEC 1.8) and the HR fields around it."""
+    """An HR employee: what the platform needs (RULES §1.8) and the HR fields around it."""
 
     __tablename__ = "employees"
 
@@ -116,10 +116,6 @@ class Employee(Base):
 
     sync: Mapped[SyncRecord] = relationship(back_populates="employee", uselist=False)
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.forenames} {self.surname}".strip()
-
 
 class SyncRecord(Base):
     """One per employee: sync status, the linked account, and the engine's durable job."""
@@ -134,7 +130,7 @@ class SyncRecord(Base):
         BigId, ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True
     )
     state: Mapped[str] = mapped_column(String(16), index=True)
-    # One employee <-> one account (SPEC 1.12): the column is unique.
+    # One employee <-> one account (RULES §1.12): the column is unique.
     account_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     phase: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
@@ -171,7 +167,11 @@ class SyncEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     employee_id: Mapped[int] = mapped_column(BigId, ForeignKey("employees.id", ondelete="CASCADE"))
     at: Mapped[dt.datetime]
+    # Who wrote the event: on PostgreSQL set by a trigger from the login (session_user).
     actor: Mapped[str] = mapped_column(Text)
+    # For the worker's steps: who asked for the sync (the record's requester; on PostgreSQL
+    # the trigger takes it from the record, so it cannot be chosen either).
+    requested_by: Mapped[str | None] = mapped_column(Text)
     action: Mapped[str] = mapped_column(String(32))
     status_code: Mapped[int | None] = mapped_column(Integer)
     answer: Mapped[str | None] = mapped_column(Text)
@@ -216,7 +216,7 @@ class Throttle(Base):
 
 
 class AdminSetting(Base):
-    """A setting admins change from the integration screen (SPEC 1.10), shared by everyone.
+    """A setting admins change from the integration screen (RULES §1.10), shared by everyone.
 
     ``value`` is JSON; the services own the names, their defaults and their checks.
     """
@@ -230,7 +230,7 @@ class AdminSetting(Base):
 
 
 class Reconciliation(Base):
-    """One comparison of HR with the platform (SPEC 1.16): when, by whom, what it found.
+    """One comparison of HR with the platform (RULES §1.16): when, by whom, what it found.
 
     A run is inserted as ``running`` before it reads the platform, so that scheduled runs on
     several workers do not overlap, and is finished with its counts or its error.
@@ -271,3 +271,14 @@ class DriftFinding(Base):
     account_id: Mapped[str | None] = mapped_column(String(128))
     fields: Mapped[Any | None] = mapped_column(JSON)
     values: Mapped[Any | None] = mapped_column(JSON)
+
+
+class WorkerHeartbeat(Base):
+    """A running sync worker says it is alive (the status line's "worker alive")."""
+
+    __tablename__ = "worker_heartbeats"
+
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid:nonce
+    login: Mapped[str] = mapped_column(Text)  # PostgreSQL: set from session_user
+    started_at: Mapped[dt.datetime]
+    seen_at: Mapped[dt.datetime] = mapped_column(index=True)

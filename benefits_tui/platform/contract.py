@@ -1,4 +1,4 @@
-"""The rules of the Benefits platform API that both sides need (SPEC 2).
+"""The rules of the Benefits platform API that both sides need (RULES §2).
 
 The simulator enforces them; the HR side reuses them for its pre-flight checks so that a
 record which cannot succeed fails before any call. Pure Python, no I/O.
@@ -62,7 +62,7 @@ READ_ONLY_FIELDS: Final[tuple[str, ...]] = (
 """Fields only the platform sets; sending one is a 422 ``read_only_field``."""
 
 ACCOUNT_FIELDS: Final[tuple[str, ...]] = ("id", *WRITABLE_FIELDS, "status", "leave_date")
-"""Every field of an account as SPEC 2 lists it."""
+"""Every field of an account as RULES §2 lists it."""
 
 ADDRESS_FIELDS: Final[tuple[str, ...]] = ("line1", "line2", "city", "region", "postcode", "country")
 """Keys an ``address`` object may hold (all strings, all optional)."""

@@ -1,5 +1,5 @@
 """Shared plumbing of the reliability tests: a simulator on a real socket, CLI subprocesses,
-and the end-state checks of SPEC 1.12 (no duplicate account, no lost sync, an outcome for
+and the end-state checks of RULES §1.12 (no duplicate account, no lost sync, an outcome for
 every attempt)."""
 
 from __future__ import annotations
@@ -87,10 +87,11 @@ def cli_env(
         BENEFITS_TUI_DATABASE_URL=database_url,
         BENEFITS_API_URL=api_url,
         BENEFITS_API_TOKEN=token,
-        BENEFITS_TUI_USER=user,
         COLUMNS="120",
         PYTHONUNBUFFERED="1",
     )
+    if not database_url.startswith("postgresql"):  # there the login is the user
+        env["BENEFITS_TUI_USER"] = user
     for name, value in sync.items():
         env[f"BENEFITS_TUI_SYNC_{name.upper()}"] = str(value)
     return env
@@ -115,7 +116,12 @@ def open_services(
     database_url: str, api_url: str | None, *, user: str = "hr.tester", **sync: Any
 ) -> Any:
     """A service context on ``database_url`` talking to the simulator at ``api_url``."""
-    settings = load_settings(database_url=database_url, api_url=api_url, api_token=TOKEN, user=user)
+    settings = load_settings(
+        database_url=database_url,
+        api_url=api_url,
+        api_token=TOKEN,
+        user=None if database_url.startswith("postgresql") else user,
+    )
     if sync:
         settings.sync = settings.sync.model_copy(update=sync)
     return open_context(settings)
@@ -123,7 +129,7 @@ def open_services(
 
 @dataclass
 class Outcome:
-    """The end state of a run, as the checks of SPEC 1.12 see it."""
+    """The end state of a run, as the checks of RULES §1.12 see it."""
 
     requested: int = 0
     states: Counter[str] = field(default_factory=Counter)
@@ -145,7 +151,7 @@ async def check_outcome(
     *,
     preloaded: dict[str, str] | None = None,
 ) -> Outcome:
-    """Check every SPEC 1.12 rule on the database and the simulator after a drained run.
+    """Check every RULES §1.12 rule on the database and the simulator after a drained run.
 
     ``preloaded`` maps normalised email -> the preloaded account's id.
     """

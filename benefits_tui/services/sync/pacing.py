@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from benefits_tui.db.models import Throttle
+from benefits_tui.domain.errors import BenefitsError
 from benefits_tui.platform.client import before_retry
 from benefits_tui.platform.errors import Throttled
 from benefits_tui.services.context import ServiceContext
@@ -39,7 +40,7 @@ MAX_SLOT_BATCH = 50
 CATCH_UP_SECONDS = 0.25
 
 
-class HeldBack(Exception):
+class HeldBack(BenefitsError):
     """The platform asked everyone to wait until ``until``."""
 
     def __init__(self, until: dt.datetime) -> None:

@@ -59,27 +59,6 @@ CREATE, UPDATE, TERMINATE = "create", "update", "terminate"
 PHASE_OF = {CREATE: Phase.CREATING, UPDATE: Phase.UPDATING, TERMINATE: Phase.TERMINATING}
 DONE_ACTION = {CREATE: Action.CREATED, UPDATE: Action.UPDATED, TERMINATE: Action.COVERAGE_ENDED}
 
-_EMPLOYEE_COLUMNS = (
-    Employee.id,
-    Employee.employee_number,
-    Employee.title,
-    Employee.forenames,
-    Employee.surname,
-    Employee.email,
-    Employee.email_key,
-    Employee.date_of_birth,
-    Employee.gender,
-    Employee.job_title,
-    Employee.annual_pay,
-    Employee.pay_basis,
-    Employee.pay_frequency,
-    Employee.benefit_level,
-    Employee.address,
-    Employee.leave_date,
-    Employee.leave_reason,
-    Employee.revision,
-)
-
 
 @dataclass(frozen=True)
 class Claim:
@@ -97,7 +76,9 @@ async def read_claimed(
     session: Any, ids: list[int]
 ) -> tuple[dict[int, dict[str, Any]], dict[int, SyncRecord]]:
     """The employees and records of just-claimed IDs (inside the claiming transaction)."""
-    rows = (await session.execute(select(*_EMPLOYEE_COLUMNS).where(Employee.id.in_(ids)))).all()
+    rows = (
+        await session.execute(select(*preflight.EMPLOYEE_COLUMNS).where(Employee.id.in_(ids)))
+    ).all()
     records = (
         await session.scalars(select(SyncRecord).where(SyncRecord.employee_id.in_(ids)))
     ).all()
@@ -130,7 +111,8 @@ class RecordJob:
         self.rules = rules
         self.rng = rng
         self.settings = context.settings.sync
-        self.actor = "benefits-sync"
+        self.actor = context.actor  # who works the record: this process's user (login)
+        self.requested_by: str | None = None  # who asked for the sync
         self.employee: dict[str, Any] = {}
         self.record: SyncRecord | None = None
 
@@ -144,12 +126,12 @@ class RecordJob:
         claim = self.claim
         if self.record is None and claim.record is not None and claim.employee is not None:
             self.employee, self.record = dict(claim.employee), claim.record  # read by the claim
-            self.actor = claim.record.requested_by or "benefits-sync"
+            self.requested_by = claim.record.requested_by
             return
         async with self.context.db.read() as session:
             row = (
                 await session.execute(
-                    select(*_EMPLOYEE_COLUMNS).where(Employee.id == self.claim.employee_id)
+                    select(*preflight.EMPLOYEE_COLUMNS).where(Employee.id == self.claim.employee_id)
                 )
             ).one()
             record = await session.get(SyncRecord, self.claim.employee_id)
@@ -158,7 +140,7 @@ class RecordJob:
             raise LeaseLost()
         self.employee = dict(row._mapping)
         self.record = record
-        self.actor = record.requested_by or "benefits-sync"
+        self.requested_by = record.requested_by
 
     async def _save(
         self,
@@ -177,7 +159,7 @@ class RecordJob:
         another employee holds.
         """
         values = dict(values, updated_at=self.now)
-        for name in ("reason", "last_error"):  # the platform's words, stored bounded (SPEC 1.15)
+        for name in ("reason", "last_error"):  # the platform's words, stored bounded (RULES §1.15)
             if isinstance(values.get(name), str):
                 values[name] = clip(values[name], MAX_TEXT)
         if release:
@@ -233,7 +215,14 @@ class RecordJob:
         }
 
     def _event(self, action: Action, **fields: Any) -> dict[str, Any]:
-        return event(self.claim.employee_id, self.actor, action, self.now, **fields)
+        return event(
+            self.claim.employee_id,
+            self.actor,
+            action,
+            self.now,
+            requested_by=self.requested_by,
+            **fields,
+        )
 
     async def _fail(
         self,
@@ -271,7 +260,7 @@ class RecordJob:
         return ceiling * (0.5 + self.rng.random() / 2)
 
     async def _retry_later(self, exc: PlatformError, *, what: str) -> None:
-        """Transient trouble (SPEC 1.3): stay In progress, back off, fail at the limit."""
+        """Transient trouble (RULES §1.3): stay In progress, back off, fail at the limit."""
         assert self.record is not None
         attempts = self.record.attempts + 1
         first = self.record.first_attempt_at or self.now
@@ -395,7 +384,7 @@ class RecordJob:
         return await self._finish()
 
     async def _first_sync(self) -> bool:
-        """SPEC 1.4: look the email up; link to a found account, or create one."""
+        """RULES §1.4: look the email up; link to a found account, or create one."""
         assert self.record is not None
         employee = self.employee
         rejection = preflight.check(employee, self.rules, None, linked=False)
@@ -416,7 +405,7 @@ class RecordJob:
         return await self._link(account.id, found_by="email")
 
     async def _link(self, account_id: str, *, found_by: str) -> bool:
-        """Link to an existing account unless another employee holds it (SPEC 1.12)."""
+        """Link to an existing account unless another employee holds it (RULES §1.12)."""
         holder = await self._holder_of(account_id)
         if holder is not None:
             await self._fail(
