@@ -73,6 +73,17 @@ MAX_ANNUAL_PAY: Final = 10**12
 """``annual_pay`` must be below this (HR's own limit too)."""
 MIN_BIRTH_DATE: Final = _dt.date(1900, 1, 1)
 
+DATE_OF_BIRTH_PATTERN: Final = (
+    r"^(?:(?:19[0-9]{2}|20[01][0-9])-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    r"|(?:19(?:0[48]|[2468][048]|[13579][26])|20(?:0[048]|1[26]))-02-29)$"
+)
+"""The OpenAPI file's ``date_of_birth``: every real date from 1900-01-01 to 2019-12-31.
+
+The rule is "1900-01-01 to today", which JSON Schema cannot state (today moves); the file
+states this fixed part of it, which the platform accepts whatever the day, so no request
+valid by the file is refused for its date of birth."""
+
 ACCOUNT_STATUSES: Final[tuple[str, ...]] = ("active", "terminated")
 JOB_STATUSES: Final[tuple[str, ...]] = ("pending", "in_progress", "complete", "error")
 
