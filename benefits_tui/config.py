@@ -58,8 +58,13 @@ class SyncSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BENEFITS_TUI_SYNC_", extra="ignore")
 
     concurrency: int = Field(default=8, ge=1, le=256)
-    max_attempts: int = Field(default=8, ge=1, le=100)
+    # Transient trouble (429s included) is retried until this much time has passed; no
+    # attempt counter can fail a record during a shorter outage (SPEC 1.3).
     max_retry_seconds: float = Field(default=3600.0, gt=0)
+    # No Retry-After holds the integration back for longer than this (SPEC 1.13).
+    max_hold_seconds: float = Field(default=900.0, gt=0)
+    # An asynchronous platform job not finished within this ends the attempt (SPEC 1.13).
+    job_timeout_seconds: float = Field(default=1800.0, gt=0)
     backoff_base_seconds: float = Field(default=2.0, gt=0)
     backoff_max_seconds: float = Field(default=300.0, gt=0)
     rate_limit: float = Field(default=0.0, ge=0, description="client-side requests/s, 0 = none")
