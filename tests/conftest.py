@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from benefits_tui.config import Settings, load_settings
@@ -16,16 +18,48 @@ TEST_TOKEN = "sk_test_SECRET-TOKEN-3f9a7c"
 
 
 def pg_url() -> str | None:
+    """The PostgreSQL test database, one per pytest-xdist worker (``<name>_gw0``, ...)."""
     url = os.environ.get(PG_URL_ENV, "").strip()
     if not url:
         return None
     if url.startswith("postgresql://"):
         url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        parsed = make_url(url)
+        url = parsed.set(database=f"{parsed.database}_{worker}").render_as_string(
+            hide_password=False
+        )
     return url
+
+
+_ensured_databases: set[str] = set()
+
+
+async def _ensure_database(url: str) -> None:
+    """Create a worker's own database beside the configured one, the first time it is used."""
+    if url in _ensured_databases:
+        return
+    target = make_url(url)
+    base = make_url(os.environ[PG_URL_ENV].strip()).set(drivername="postgresql+asyncpg")
+    if target.database != base.database:
+        engine = create_async_engine(base, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                exists = await connection.execute(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                    {"name": target.database},
+                )
+                if exists.first() is None:
+                    await connection.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+        finally:
+            await engine.dispose()
+    _ensured_databases.add(url)
 
 
 async def reset_postgres(url: str) -> None:
     """Drop every table so that each test starts from an empty database."""
+    await _ensure_database(url)
     engine = create_async_engine(url)
     try:
         async with engine.begin() as connection:
@@ -61,10 +95,8 @@ def sqlite_url(tmp_path: Path) -> str:
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tests never read the developer's own configuration."""
     for name in list(os.environ):
-        if (
-            (name.startswith("BENEFITS_TUI_")
-            and name != PG_URL_ENV)
-            or name.startswith("BENEFITS_API_")
+        if (name.startswith("BENEFITS_TUI_") and name != PG_URL_ENV) or name.startswith(
+            "BENEFITS_API_"
         ):
             monkeypatch.delenv(name, raising=False)
     yield

@@ -18,6 +18,7 @@ from textual.worker import Worker
 
 from benefits_tui.app.bindings import APP_BINDINGS
 from benefits_tui.app.messages import DataChanged
+from benefits_tui.app.screens.benefits_management import BenefitsManagementScreen
 from benefits_tui.config import Settings
 from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
@@ -32,7 +33,10 @@ WORKER_RESTART_SECONDS = 10.0
 
 
 class BenefitsApp(App[None]):
-    """Benefits Management: send HR employees to the Benefits platform and watch the sync."""
+    """Benefits Management: send HR employees to the Benefits platform and watch the sync.
+
+    Screens see it through :class:`benefits_tui.app.host.AppHost` (they never import this).
+    """
 
     CSS_PATH = "app.tcss"
     TITLE = "Benefits Management"
@@ -70,7 +74,7 @@ class BenefitsApp(App[None]):
         self._polling = False
         self._closed = False
         self._heap_frozen = False
-        self.main_screen: Any = None
+        self.main_screen: BenefitsManagementScreen | None = None
 
     # ------------------------------------------------------------------ start
     async def on_mount(self) -> None:
@@ -92,8 +96,6 @@ class BenefitsApp(App[None]):
             self.startup_error = exc
             self.exit(return_code=2)
             return
-        from benefits_tui.app.screens.benefits_management import BenefitsManagementScreen
-
         self.main_screen = BenefitsManagementScreen()
         if self.start_worker:
             self._start_sync_worker()

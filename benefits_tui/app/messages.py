@@ -35,11 +35,3 @@ class TicksChanged(Message):
     def __init__(self, count: int) -> None:
         self.count = count
         super().__init__()
-
-
-class RowsWanted(Message):
-    """A grid needs rows it has not fetched yet (the window on screen)."""
-
-    def __init__(self, ids: list[int]) -> None:
-        self.ids = ids
-        super().__init__()

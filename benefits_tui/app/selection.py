@@ -8,7 +8,6 @@ so an action never reaches someone the user cannot see.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from enum import Enum
 
 from benefits_tui.services.queries import EmployeeFilter
@@ -73,10 +72,6 @@ class Ticks:
             (self.excluded.discard if ticked else self.excluded.add)(employee_id)
         else:
             (self.ids.add if ticked else self.ids.discard)(employee_id)
-
-    def set_many(self, employee_ids: Iterable[int], ticked: bool) -> None:
-        for employee_id in employee_ids:
-            self.set(employee_id, ticked)
 
     def toggle_all(self) -> TickState:
         """The header toggle: tick every row in the filter, or untick all if all are."""

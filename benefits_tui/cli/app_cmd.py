@@ -7,15 +7,14 @@ import secrets
 import socket
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anyio
 import click
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from benefits_tui.cli.runner import describe_database_error, fail, settings_from
-from benefits_tui.config import ConfigError, Settings, load_settings
-from benefits_tui.db import DatabaseURLError
-from benefits_tui.services.errors import ServiceError
+
+if TYPE_CHECKING:
+    from benefits_tui.config import Settings
 
 THEME_ENV = "BENEFITS_TUI_THEME"
 
@@ -33,7 +32,12 @@ def _check_theme(theme: str | None) -> str | None:
 
 def run_app(settings: Settings, *, theme: str | None = None) -> None:
     """Run the app; a startup problem (settings, database) is one line, never a traceback."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
     from benefits_tui.app.app import BenefitsApp
+    from benefits_tui.config import ConfigError
+    from benefits_tui.db import DatabaseURLError
+    from benefits_tui.services.errors import ServiceError
 
     app = BenefitsApp(settings, theme=theme)
     app.run()
@@ -58,6 +62,8 @@ def run_app(settings: Settings, *, theme: str | None = None) -> None:
 
 def open_app(ctx: click.Context) -> None:
     """Open the app on the configured database and platform (``benefits-tui`` alone)."""
+    from benefits_tui.config import ConfigError
+
     try:
         settings = settings_from(ctx)
     except ConfigError as exc:
@@ -97,6 +103,9 @@ def demo(
     """The whole product with nothing to configure: a seeded SQLite database, a Benefits
     simulator on a free loopback port (with latency, async jobs and a few errors), and the app.
     """
+    import anyio
+
+    from benefits_tui.config import ConfigError, load_settings
     from benefits_tui.platform.simulator.config import SimulatorConfig
     from benefits_tui.platform.simulator.server import start_in_thread
     from benefits_tui.services.context import open_context

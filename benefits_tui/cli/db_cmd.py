@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from benefits_tui.cli.runner import run_with_context
-from benefits_tui.db.migrate import head_revision, upgrade
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.seed import seed_employees
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 
 @click.group()
@@ -19,6 +21,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create or upgrade the schema to the newest version (safe to run again)."""
+    from benefits_tui.db.migrate import head_revision, upgrade
 
     async def body(context: ServiceContext) -> bool:
         return await upgrade(context.db)
@@ -47,6 +50,7 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def db_seed(ctx: click.Context, count: int, seed: int) -> None:
     """Add deterministic, realistic demo employees (existing ones are kept)."""
+    from benefits_tui.services.seed import seed_employees
 
     async def body(context: ServiceContext) -> int:
         result = await seed_employees(context, count, seed)

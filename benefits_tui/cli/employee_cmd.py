@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from benefits_tui.cli.runner import EXIT_USAGE, CommandFailed, pass_services
 from benefits_tui.domain.fields import CSV_FIELDS
 from benefits_tui.domain.safe_text import visible
 from benefits_tui.domain.states import CreatedVia, SyncState
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.employees import add_employee, parse_values, set_fields
-from benefits_tui.services.errors import InvalidInput
-from benefits_tui.services.queries import employee_detail, find_employee
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
+    from benefits_tui.services.errors import InvalidInput
 
 # (option, CSV column) for `employee add`.
 ADD_OPTIONS: tuple[tuple[str, str], ...] = (
@@ -70,6 +72,10 @@ async def add(context: ServiceContext, create_benefits_record: bool, **raw: str 
 
     Without --create-benefits-record the employee waits in Not syncing until synced.
     """
+    from benefits_tui.services.employees import add_employee, parse_values
+    from benefits_tui.services.errors import InvalidInput
+    from benefits_tui.services.queries import employee_detail
+
     flags = {column: option for option, column in ADD_OPTIONS}
     given = {name: value for name, value in raw.items() if value is not None}
     try:
@@ -120,6 +126,10 @@ async def set_(context: ServiceContext, employee_key: str, assignments: tuple[st
     employee is sent to Benefits by account ID; a fix to a Failed employee queues a new
     sync attempt.
     """
+    from benefits_tui.services.employees import set_fields
+    from benefits_tui.services.errors import InvalidInput
+    from benefits_tui.services.queries import find_employee
+
     raw = _pairs(assignments)
     employee_id = await find_employee(context, employee_key)
     try:

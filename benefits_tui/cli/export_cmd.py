@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from benefits_tui.cli.runner import pass_services
 from benefits_tui.domain.safe_text import visible
 from benefits_tui.domain.states import SyncState
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.csv_export import export_csv, export_filter
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 STATUS_CHOICES = [state.slug for state in SyncState] + ["all"]
 
@@ -53,6 +54,8 @@ async def export(context: ServiceContext, path: str, status: str, search: str) -
     The import columns plus status, reason, benefits_account_id and last_synced_at.
     Values a spreadsheet would run as a formula get a leading single quote.
     """
+    from benefits_tui.services.csv_export import export_csv, export_filter
+
     with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as handle:
         # A file keeps every value intact; a terminal must never obey one (SPEC 1.15).
         out = _Visible(handle) if path == "-" and _is_terminal(handle) else handle

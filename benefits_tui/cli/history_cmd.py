@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from benefits_tui.cli.runner import pass_services
 from benefits_tui.domain.safe_text import json_visible, visible
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.queries import employee_detail, find_employee
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 
 @click.command()
@@ -21,6 +20,12 @@ from benefits_tui.services.queries import employee_detail, find_employee
 @pass_services
 async def history(context: ServiceContext, employee: str, as_json: bool) -> None:
     """Show the sync history of EMPLOYEE (an employee number or email)."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from benefits_tui.services.queries import employee_detail, find_employee
+
     detail = await employee_detail(context, await find_employee(context, employee))
     if as_json:
         payload = {

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from benefits_tui.cli.runner import EXIT_FAILED, CommandFailed, pass_services
 from benefits_tui.domain.safe_text import visible
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.csv_import import import_csv
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 
 @click.command("import")
@@ -25,6 +28,8 @@ async def import_(context: ServiceContext, path: str, dry_run: bool) -> None:
     row is reported with its line, column and problem, and then nothing is imported.
     Imported employees are in Not syncing.
     """
+    from benefits_tui.services.csv_import import import_csv
+
     with click.open_file(path, "rb") as handle:
         data = handle.read()
     result = await import_csv(context, data, dry_run=dry_run, source=click.format_filename(path))

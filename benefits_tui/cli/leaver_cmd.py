@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import click
 
 from benefits_tui.cli.employee_cmd import invalid
 from benefits_tui.cli.runner import pass_services
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.employees import record_leaver
-from benefits_tui.services.errors import InvalidInput
-from benefits_tui.services.queries import find_employee
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 
 @click.command()
@@ -33,6 +33,10 @@ async def leaver(
     For an employee linked to a Benefits account, coverage ends on the leave date on the
     platform; for one never synced, nothing is sent.
     """
+    from benefits_tui.services.employees import record_leaver
+    from benefits_tui.services.errors import InvalidInput
+    from benefits_tui.services.queries import find_employee
+
     employee_id = await find_employee(context, employee_key)
     try:
         result = await record_leaver(context, employee_id, leave_date.date(), reason)

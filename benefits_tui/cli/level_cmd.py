@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from benefits_tui.cli.employee_cmd import invalid
 from benefits_tui.cli.runner import EXIT_USAGE, CommandFailed, pass_services
 from benefits_tui.domain.states import SyncState
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.employees import assign_level
-from benefits_tui.services.errors import InvalidInput
-from benefits_tui.services.queries import EmployeeFilter, resolve_numbers
-from benefits_tui.services.sync.requests import Selection
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 STATUS_CHOICES = [state.slug for state in SyncState] + ["all"]
 
@@ -39,6 +39,11 @@ async def assign(
     Name employees by number or email, or choose them like the app does with --status
     and/or --search. Linked employees are sent the change by account ID.
     """
+    from benefits_tui.services.employees import assign_level
+    from benefits_tui.services.errors import InvalidInput
+    from benefits_tui.services.queries import EmployeeFilter, resolve_numbers
+    from benefits_tui.services.sync.requests import Selection
+
     if employees and (status or search is not None):
         raise CommandFailed("name employees, or use --status/--search, not both", EXIT_USAGE)
     if not employees and not status and search is None:

@@ -5,20 +5,37 @@ from __future__ import annotations
 import click
 
 from benefits_tui import __version__
-from benefits_tui.cli.app_cmd import demo
-from benefits_tui.cli.db_cmd import db
-from benefits_tui.cli.employee_cmd import employee
-from benefits_tui.cli.export_cmd import export
-from benefits_tui.cli.history_cmd import history
-from benefits_tui.cli.import_cmd import import_
-from benefits_tui.cli.leaver_cmd import leaver
-from benefits_tui.cli.level_cmd import level
-from benefits_tui.cli.simulator_cmd import simulator
-from benefits_tui.cli.status_cmd import status
-from benefits_tui.cli.sync_cmd import sync, worker
+from benefits_tui.cli.lazy_group import LazyGroup
+
+# Every subcommand: its name -> "module:attribute" of its click command, imported only when
+# that command runs (or --help lists it). To add a command: write `benefits_tui/cli/<name>_cmd.py`
+# defining a click command (or group) whose module imports only click, the standard library and
+# other cheap modules (benefits_tui.cli.runner, benefits_tui.domain) at the top; import what the
+# command uses (services, sqlalchemy, httpx, textual, rich...) inside its body, and type-only
+# names under `if TYPE_CHECKING:`. Then add one line below, in alphabetical order.
+# tests/cli/test_lazy_imports.py fails if --help, --version or `status --json` import more.
+COMMANDS: dict[str, str] = {
+    "db": "benefits_tui.cli.db_cmd:db",
+    "demo": "benefits_tui.cli.app_cmd:demo",
+    "employee": "benefits_tui.cli.employee_cmd:employee",
+    "export": "benefits_tui.cli.export_cmd:export",
+    "history": "benefits_tui.cli.history_cmd:history",
+    "import": "benefits_tui.cli.import_cmd:import_",
+    "leaver": "benefits_tui.cli.leaver_cmd:leaver",
+    "level": "benefits_tui.cli.level_cmd:level",
+    "simulator": "benefits_tui.cli.simulator_cmd:simulator",
+    "status": "benefits_tui.cli.status_cmd:status",
+    "sync": "benefits_tui.cli.sync_cmd:sync",
+    "worker": "benefits_tui.cli.sync_cmd:worker",
+}
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    lazy_subcommands=COMMANDS,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option("--database-url", envvar=None, help="Overrides BENEFITS_TUI_DATABASE_URL.")
 @click.option("--api-url", help="Overrides BENEFITS_API_URL.")
 @click.option("--user", help="Acting user for the audit trail (overrides BENEFITS_TUI_USER).")
@@ -36,20 +53,6 @@ def cli(
         from benefits_tui.cli.app_cmd import open_app
 
         open_app(ctx)
-
-
-cli.add_command(db)
-cli.add_command(status)
-cli.add_command(demo)
-cli.add_command(employee)
-cli.add_command(level)
-cli.add_command(leaver)
-cli.add_command(import_)
-cli.add_command(export)
-cli.add_command(sync)
-cli.add_command(worker)
-cli.add_command(history)
-cli.add_command(simulator)
 
 
 def main() -> None:

@@ -6,17 +6,17 @@ import functools
 import socket
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
 import click
-from sqlalchemy.exc import DBAPIError, OperationalError
 
-from benefits_tui.config import ConfigError, Settings, load_settings
-from benefits_tui.db import DatabaseURLError
 from benefits_tui.domain.safe_text import visible
-from benefits_tui.services.context import ServiceContext, open_context
-from benefits_tui.services.errors import ServiceError
+
+# Imported by every command module, so it imports only click (and cheap domain helpers) at the
+# top: the settings, the database and the services are imported when a command runs.
+if TYPE_CHECKING:
+    from benefits_tui.config import Settings
+    from benefits_tui.services.context import ServiceContext
 
 T = TypeVar("T")
 
@@ -40,6 +40,8 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
 
 def settings_from(ctx: click.Context) -> Settings:
     """Settings from the environment, the config file and the global flags."""
+    from benefits_tui.config import load_settings
+
     flags: dict[str, Any] = ctx.find_root().obj or {}
     return load_settings(**flags)
 
@@ -61,6 +63,14 @@ def run_with_context(
     migrate: bool = True,
 ) -> T:
     """Open the services and run ``body``; turn every expected error into one line."""
+    import anyio
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from benefits_tui.config import ConfigError
+    from benefits_tui.db import DatabaseURLError
+    from benefits_tui.services.context import open_context
+    from benefits_tui.services.errors import ServiceError
+
     settings: Settings | None = None
     try:
         settings = settings_from(ctx)

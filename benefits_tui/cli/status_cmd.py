@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from benefits_tui.cli.runner import pass_services
 from benefits_tui.domain.states import SyncState
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.queries import count_by_state, stuck_count
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 
 @click.command()
@@ -22,6 +24,8 @@ from benefits_tui.services.queries import count_by_state, stuck_count
 @pass_services
 async def status(context: ServiceContext, as_json: bool) -> None:
     """Counts per tab (Not syncing, In progress, Successful, Failed)."""
+    from benefits_tui.services.queries import count_by_state, stuck_count
+
     counts = await count_by_state(context)
     stuck = await stuck_count(context)
     if as_json:

@@ -4,28 +4,25 @@ from __future__ import annotations
 
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-import anyio
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
 from benefits_tui.cli.runner import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandFailed, pass_services
 from benefits_tui.domain.safe_text import visible
 from benefits_tui.domain.states import SyncState
-from benefits_tui.platform.errors import AuthError, PlatformError, PlatformUnreachable
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.queries import EmployeeFilter, resolve_numbers, state_counts
-from benefits_tui.services.sync.pacing import HeldBack, Pacer
-from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
-from benefits_tui.services.sync.worker import SyncWorker
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 STATUS_CHOICES = click.Choice(["not-syncing", "failed"])
 
 
 async def _check_platform(context: ServiceContext) -> None:
     """Refuse at once, with the setting to fix, when the platform cannot be used at all."""
+    from benefits_tui.platform.errors import AuthError, PlatformError, PlatformUnreachable
+    from benefits_tui.services.sync.pacing import HeldBack, Pacer
+
     context.settings.require_api_url()
     context.settings.token()
     try:
@@ -73,6 +70,21 @@ async def sync(
 
     Exit 0 when none failed, 1 when some failed, 2 for usage or configuration errors.
     """
+    import anyio
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.text import Text
+
+    from benefits_tui.services.queries import EmployeeFilter, resolve_numbers, state_counts
+    from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
+    from benefits_tui.services.sync.worker import SyncWorker
+
     if not sync_all and not employees:
         raise CommandFailed(
             "say who to sync: --all (the whole tab and search) or --employee E", EXIT_USAGE
@@ -163,6 +175,11 @@ async def sync(
 @pass_services
 async def worker(context: ServiceContext, once: bool, concurrency: int | None) -> None:
     """Run the sync worker without a screen (a long-running service)."""
+    import anyio
+    from rich.console import Console
+
+    from benefits_tui.services.sync.worker import SyncWorker
+
     context.settings.require_api_url()
     context.settings.token()
     sync_worker = SyncWorker(context, concurrency=concurrency)

@@ -1,39 +1,69 @@
-"""Bring a database's schema to the newest Alembic revision, safely from many processes."""
+"""Bring a database's schema to the newest Alembic revision, safely from many processes.
+
+Every start checks the schema, so the check is one cheap query compared with the head read
+from the migration files' ``revision``/``down_revision`` lines: Alembic (and, through the
+migration scripts, the whole schema module) is imported only when an upgrade is needed.
+"""
 
 from __future__ import annotations
 
+import ast
+import functools
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from benefits_tui.db.engine import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 PG_MIGRATION_LOCK = 0x62656E65  # "bene": one advisory lock for every migrating process
 
+# `revision = "0001"` / `down_revision: str | None = "0001"` at the start of a line, as Alembic
+# writes them; tests/foundation/test_schema.py checks the result against Alembic's own head.
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(.+?)\s*$", re.M)
+
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
+@functools.cache
 def head_revision() -> str:
-    script = ScriptDirectory.from_config(alembic_config())
-    head = script.get_current_head()
-    assert head is not None
-    return head
+    """The newest revision: the one no migration file names as its ``down_revision``."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in found:
+            continue
+        revisions.add(ast.literal_eval(found["revision"]))
+        down = ast.literal_eval(found.get("down_revision", "None"))
+        parents.update((down,) if isinstance(down, str) else (down or ()))
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations must have exactly one head, found {sorted(heads)}")
+    return heads.pop()
 
 
 def _current(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
 def _upgrade(connection: Connection) -> bool:
+    from alembic import command
+
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK})
     if _current(connection) == head_revision():
@@ -45,8 +75,14 @@ def _upgrade(connection: Connection) -> bool:
 
 
 async def current_revision(db: Database) -> str | None:
+    """The database's revision (None for an empty database), in one query."""
     async with db.read_engine.connect() as connection:
-        return await connection.run_sync(_current)
+        try:
+            result = await connection.execute(text("SELECT version_num FROM alembic_version"))
+        except DBAPIError:  # no alembic_version table yet: nothing applied
+            return None
+        versions = result.scalars().all()
+    return versions[0] if len(versions) == 1 else None
 
 
 async def upgrade(db: Database) -> bool:

@@ -207,3 +207,61 @@ class Throttle(Base):
     blocked_since: Mapped[dt.datetime | None]
     trouble_since: Mapped[dt.datetime | None]
     trouble: Mapped[str | None] = mapped_column(Text)
+
+
+class AdminSetting(Base):
+    """A setting admins change from the integration screen (SPEC 1.10), shared by everyone.
+
+    ``value`` is JSON; the services own the names, their defaults and their checks.
+    """
+
+    __tablename__ = "admin_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime]
+
+
+class Reconciliation(Base):
+    """One comparison of HR with the platform (SPEC 1.16): when, by whom, what it found.
+
+    A run is inserted as ``running`` before it reads the platform, so that scheduled runs on
+    several workers do not overlap, and is finished with its counts or its error.
+    """
+
+    __tablename__ = "reconciliations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(16))  # running | finished | failed
+    actor: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    checked_employees: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    platform_accounts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    platform_calls: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class DriftFinding(Base):
+    """One difference a reconciliation found between HR and the platform.
+
+    ``values`` holds both sides for the Drift view, ``{field: {"hr": v, "platform": v}}``;
+    ``fields`` names the ones that differ (``field_drift`` only).
+    """
+
+    __tablename__ = "drift_findings"
+    __table_args__ = (Index("ix_drift_findings_run_kind", "reconciliation_id", "kind", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    reconciliation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("reconciliations.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    employee_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("employees.id", ondelete="CASCADE")
+    )
+    account_id: Mapped[str | None] = mapped_column(String(128))
+    fields: Mapped[Any | None] = mapped_column(JSON)
+    values: Mapped[Any | None] = mapped_column(JSON)

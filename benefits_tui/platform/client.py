@@ -13,8 +13,9 @@ import asyncio
 import email.utils
 import json
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
 from types import TracebackType
@@ -24,10 +25,12 @@ from urllib.parse import quote
 import httpx
 
 from benefits_tui.domain.retry import GET_RETRY
+from benefits_tui.platform.contract import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, MAX_CURSOR_LENGTH
 from benefits_tui.platform.errors import (
     AuthError,
     ConflictError,
     InFlightConflict,
+    InvalidRequest,
     NotFoundError,
     PlatformError,
     PlatformTimeout,
@@ -38,7 +41,14 @@ from benefits_tui.platform.errors import (
     TransientError,
     ValidationFailed,
 )
-from benefits_tui.platform.types import Account, BenefitLevelInfo, Job, Problem, WriteResult
+from benefits_tui.platform.types import (
+    Account,
+    AccountPage,
+    BenefitLevelInfo,
+    Job,
+    Problem,
+    WriteResult,
+)
 
 try:
     __version__ = _dist_version("benefits-tui")
@@ -218,6 +228,76 @@ class BenefitsClient:
                 code="multiple_accounts_for_email",
             )
         return self._account(items[0], "/v1/accounts")
+
+    async def list_accounts(
+        self,
+        *,
+        limit: int = LIST_LIMIT_DEFAULT,
+        cursor: str | None = None,
+        updated_since: datetime | None = None,
+    ) -> AccountPage:
+        """One page of every account the platform holds, in its stable order (by ``id``).
+
+        Pass the previous page's ``next_cursor`` (with the same *updated_since*) for the
+        next page; it is None on the last. *updated_since* keeps the accounts changed at
+        or after that moment (whole seconds; a naive datetime is taken as UTC). *limit* is
+        1..500. Raises :class:`InvalidRequest` for arguments the platform cannot accept.
+        """
+        if isinstance(limit, bool) or not 1 <= limit <= LIST_LIMIT_MAX:
+            raise InvalidRequest(f"limit must be from 1 to {LIST_LIMIT_MAX}, not {limit!r}")
+        params = {"limit": str(limit)}
+        if cursor is not None:
+            if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
+                raise InvalidRequest("cursor must be a next_cursor the platform gave out")
+            params["cursor"] = cursor
+        if updated_since is not None:
+            params["updated_since"] = _rfc3339(updated_since)
+        body = await self._get("/v1/accounts", params=params)
+        items = self._data_list(body, "/v1/accounts")
+        next_cursor = body.get("next_cursor")
+        if next_cursor is not None and (
+            not isinstance(next_cursor, str)
+            or not next_cursor
+            or len(next_cursor) > MAX_CURSOR_LENGTH
+        ):
+            raise ProtocolError(
+                "The Benefits platform answered GET /v1/accounts with an unusable next_cursor.",
+                code="malformed_body",
+            )
+        if len(items) > limit:
+            raise ProtocolError(
+                f"The Benefits platform answered GET /v1/accounts with {len(items)} accounts "
+                f"where at most {limit} were asked for.",
+                code="malformed_body",
+            )
+        accounts = tuple(self._account(item, "/v1/accounts") for item in items)
+        return AccountPage(accounts=accounts, next_cursor=next_cursor)
+
+    async def iter_accounts(
+        self, *, updated_since: datetime | None = None, page_size: int = LIST_LIMIT_MAX
+    ) -> AsyncIterator[Account]:
+        """Every account (changed at or after *updated_since*), page after page.
+
+        Raises :class:`ProtocolError` if the platform hands out a cursor it gave before
+        (a loop that would never end).
+        """
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = await self.list_accounts(
+                limit=page_size, cursor=cursor, updated_since=updated_since
+            )
+            for item in page.accounts:
+                yield item
+            if page.next_cursor is None:
+                return
+            if page.next_cursor in seen:
+                raise ProtocolError(
+                    "The Benefits platform repeated a page cursor while listing accounts.",
+                    code="cursor_loop",
+                )
+            seen.add(page.next_cursor)
+            cursor = page.next_cursor
 
     async def get_account(self, account_id: str) -> Account:
         """The account with this platform ID (raises :class:`NotFoundError`)."""
@@ -519,8 +599,18 @@ class BenefitsClient:
 def _segment(value: str) -> str:
     """*value* made safe as one path segment."""
     if not value:
-        raise ValueError("an empty id cannot name a resource")
+        raise InvalidRequest("an empty id cannot name a resource")
     return quote(value, safe="")
+
+
+def _rfc3339(moment: datetime) -> str:
+    """*moment* as an RFC 3339 UTC timestamp in whole seconds (naive means UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OverflowError:
+        raise InvalidRequest(f"updated_since {moment.isoformat()} is out of range") from None
 
 
 __all__ = ["USER_AGENT", "BenefitsClient", "PlatformError", "parse_retry_after"]

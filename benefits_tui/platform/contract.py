@@ -93,8 +93,17 @@ INTERNAL_ERROR: Final = "internal_error"
 SERVICE_UNAVAILABLE: Final = "service_unavailable"
 GATEWAY_TIMEOUT: Final = "gateway_timeout"
 
+INVALID_CURSOR: Final = "invalid_cursor"
+INVALID_LIMIT: Final = "invalid_limit"
+
 PROBLEM_TYPE_BASE: Final = "https://benefits.example/problems/"
 MAX_IDEMPOTENCY_KEY_LENGTH: Final = 255
+
+LIST_LIMIT_DEFAULT: Final = 100
+LIST_LIMIT_MAX: Final = 500
+"""``GET /v1/accounts`` pages hold 1..500 accounts (100 unless ``limit`` says otherwise)."""
+MAX_CURSOR_LENGTH: Final = 2048
+"""Longest ``cursor`` either side accepts (the simulator's are far shorter)."""
 
 
 _DATE_RE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -115,9 +124,22 @@ def parse_date(value: object) -> _dt.date | None:
         return None
 
 
+BLANK_CHARACTERS: Final = (
+    " \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+"""What counts as blank, as the inside of a regex character class: Python's whitespace
+(``str.isspace``) and ECMA-262's (``\\s``, which adds U+FEFF), spelled out so that the
+OpenAPI file's ``pattern`` means the same to every regex engine that reads it."""
+
+NOT_BLANK_PATTERN: Final = f"[^{BLANK_CHARACTERS}]"
+"""The OpenAPI ``pattern`` of a string that must not be blank (see :func:`is_blank`)."""
+
+_NOT_BLANK: Final = re.compile(NOT_BLANK_PATTERN)
+
+
 def is_blank(value: object) -> bool:
-    """True for None and for strings holding only whitespace."""
-    return value is None or (isinstance(value, str) and not value.strip())
+    """True for None and for strings holding only whitespace (see :data:`BLANK_CHARACTERS`)."""
+    return value is None or (isinstance(value, str) and _NOT_BLANK.search(value) is None)
 
 
 def benefit_level_codes(

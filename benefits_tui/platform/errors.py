@@ -59,6 +59,15 @@ class AuthError(PermanentError):
     """401/403: the token is missing or wrong (see ``BENEFITS_API_TOKEN``)."""
 
 
+class InvalidRequest(PermanentError):
+    """The request cannot be sent as asked: the caller's mistake, not the platform's.
+
+    An unusable idempotency key (blank, a control character, non-ASCII, too long), an empty
+    id, an out-of-range ``limit``, a body JSON cannot carry (NaN, a lone surrogate, nesting
+    too deep). Nothing was sent; retrying the same request will not help.
+    """
+
+
 class ProtocolError(PermanentError):
     """The platform answered something this client does not understand."""
 
@@ -105,6 +114,7 @@ __all__ = [
     "AuthError",
     "ConflictError",
     "InFlightConflict",
+    "InvalidRequest",
     "NotFoundError",
     "PermanentError",
     "PlatformError",

@@ -107,6 +107,17 @@ class Account:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountPage:
+    """One page of ``GET /v1/accounts``: its accounts, and the cursor of the next page.
+
+    ``next_cursor`` is None on the last page; pass it back unchanged (it is opaque).
+    """
+
+    accounts: tuple[Account, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """An asynchronous write the platform accepted with 202 and finishes later."""
 

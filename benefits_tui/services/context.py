@@ -7,8 +7,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import httpx
-
 from benefits_tui.config import Role, Settings
 from benefits_tui.db import Database
 from benefits_tui.db.migrate import ensure_schema
@@ -16,6 +14,8 @@ from benefits_tui.services.clock import Clock
 from benefits_tui.services.errors import PermissionDenied
 
 if TYPE_CHECKING:
+    import httpx
+
     from benefits_tui.platform.client import BenefitsClient
 
 ROLE_NAMES = {Role.READ_ONLY: "read-only", Role.HR: "HR", Role.ADMIN: "admin"}

@@ -434,3 +434,69 @@ async def test_changing_the_search_drops_tick_all(sqlite_url: str) -> None:
             await pilot.press("slash", "backspace")
             await settle(pilot)
             assert table_of(app).ticks.count == 0  # never "all 12" by surprise
+
+
+async def test_the_screen_can_be_recomposed(sqlite_url: str) -> None:
+    """``recompose()`` runs inside ``Widget.batch()``: no attribute may shadow it."""
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        await add_people(context, 3)
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            screen = main_screen(app)
+            old_table = table_of(app)
+            await screen.recompose()
+            await settle(pilot)
+            assert table_of(app) is not old_table and table_of(app).is_attached
+            assert len(table_of(app).ids) == 3
+            assert "E000003" in screen_text(app)
+            await pilot.press("j", "space")
+            assert table_of(app).ticks.count == 1
+
+
+async def test_the_detail_pane_moves_beside_the_grid_when_wide(sqlite_url: str) -> None:
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        await add_people(context, 3)
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            screen = main_screen(app)
+            detail = screen.query_one(DetailPane)
+            assert screen.has_class("-narrow") and not screen.has_class("-wide")
+            assert detail.region.x == 0 and detail.region.y >= table_of(app).region.bottom
+            await pilot.resize_terminal(160, 36)
+            await settle(pilot)
+            assert screen.has_class("-wide") and not screen.has_class("-narrow")
+            assert detail.region.x >= table_of(app).region.right
+
+
+async def test_a_save_reloads_the_grid_once(sqlite_url: str) -> None:
+    from textual.widgets import Input
+
+    from benefits_tui.app.screens.employee import EmployeeScreen
+
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        await add_people(context, 2)
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            screen = main_screen(app)
+            reloads: list[None] = []
+            reload = screen.refresh_data
+
+            def counted() -> None:
+                reloads.append(None)
+                reload()
+
+            screen.refresh_data = counted  # type: ignore[method-assign]
+            await pilot.press("e")
+            await settle(pilot)
+            assert isinstance(app.screen, EmployeeScreen)
+            app.screen.query_one("#input-job_title", Input).value = "Chief Analyst"
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert app.screen is screen
+            assert len(reloads) == 1

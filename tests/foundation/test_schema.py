@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from benefits_tui.db import Database
-from benefits_tui.db.migrate import current_revision, head_revision, upgrade
+from benefits_tui.db.migrate import alembic_config, current_revision, head_revision, upgrade
 from benefits_tui.db.models import Base, Employee, SyncRecord
 
 NOW = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
@@ -50,6 +50,13 @@ async def db(database_url: str):
     await upgrade(database)
     yield database
     await database.dispose()
+
+
+def test_head_read_from_the_files_is_alembics_head() -> None:
+    """Every start compares the database with this head (without importing Alembic)."""
+    from alembic.script import ScriptDirectory
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def test_migrations_reach_head_from_empty_and_are_idempotent(database_url: str) -> None:

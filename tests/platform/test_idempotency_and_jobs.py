@@ -115,7 +115,7 @@ async def test_async_create_is_invisible_until_the_job_completes(make_app: Any) 
         lookup = await http.get(
             "/v1/accounts", params={"email": account_body()["email"]}, headers=AUTH
         )
-        assert lookup.json() == {"data": []}
+        assert lookup.json() == {"data": [], "next_cursor": None}
         assert (await http.get("/_sim/stats")).json()["accounts"] == 0
         await asyncio.sleep(0.07)
         assert (await http.get(f"/v1/jobs/{job['id']}", headers=AUTH)).json()[

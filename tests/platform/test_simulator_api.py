@@ -176,15 +176,16 @@ async def test_lookup_by_email_is_case_insensitive(http: httpx.AsyncClient) -> N
         assert response.status_code == 200
         assert [a["id"] for a in response.json()["data"]] == [created["id"]]
     response = await http.get("/v1/accounts", params={"email": "nobody@example.com"}, headers=AUTH)
-    assert response.json() == {"data": []}
+    assert response.json() == {"data": [], "next_cursor": None}
 
 
-async def test_lookup_without_email_is_422(http: httpx.AsyncClient) -> None:
-    body = assert_problem(await http.get("/v1/accounts", headers=AUTH), 422, "validation_failed")
+async def test_lookup_with_a_blank_email_is_422(http: httpx.AsyncClient) -> None:
+    response = await http.get("/v1/accounts", params={"email": " "}, headers=AUTH)
+    body = assert_problem(response, 422, "validation_failed")
     assert body["errors"][0] == {
         "field": "email",
         "code": "missing_field",
-        "message": "email query parameter is required",
+        "message": "email, when given, must not be blank",
     }
 
 

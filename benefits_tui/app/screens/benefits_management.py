@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -12,10 +11,11 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, ProgressBar, Static, TabbedContent, TabPane
-from textual.widgets._tabbed_content import ContentTabs
+from textual.widgets.tabbed_content import ContentTabs
 
-from benefits_tui.app.bindings import SCREEN_BINDINGS
+from benefits_tui.app.bindings import SCREEN_ACTION_OF_KEY, SCREEN_BINDINGS
 from benefits_tui.app.commands import BenefitsCommands
+from benefits_tui.app.host import AppHost, host_of
 from benefits_tui.app.messages import DataChanged, RowActivated, RowHighlighted, TicksChanged
 from benefits_tui.app.text import literal, plural
 from benefits_tui.app.widgets.detail_pane import DetailPane
@@ -25,17 +25,8 @@ from benefits_tui.app.widgets.tab_label import tab_label
 from benefits_tui.config import Role
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.errors import NotFound, ServiceError
-from benefits_tui.services.queries import (
-    count_by_state,
-    employee_detail,
-    fetch_rows,
-    list_ids,
-    stuck_count,
-)
+from benefits_tui.services.queries import count_by_state, employee_detail, stuck_count
 from benefits_tui.services.sync.requests import Selection, SyncPlan, plan_sync, request_sync
-
-if TYPE_CHECKING:
-    from benefits_tui.app.app import BenefitsApp
 
 SYNCABLE = (SyncState.NOT_SYNCING, SyncState.FAILED)
 HR_ACTIONS = {
@@ -44,7 +35,6 @@ HR_ACTIONS = {
     "new_employee": "add employees",
     "leaver": "run the leaver workflow",
 }
-HR_KEYS = {"s": "sync", "b": "assign_level", "n": "new_employee", "l": "leaver", "i": "integration"}
 WIDE = 140  # columns from which the detail pane sits beside the grid
 SEARCH_DEBOUNCE = 0.15
 DETAIL_DEBOUNCE = 0.08
@@ -62,10 +52,13 @@ class BenefitsManagementScreen(Screen[None]):
     BINDINGS = SCREEN_BINDINGS
     COMMANDS = {BenefitsCommands}
     AUTO_FOCUS = None
+    # The detail pane sits beside the grid from WIDE columns, under it below (see the .tcss).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (WIDE, "-wide"),
+    ]
     search_debounce = SEARCH_DEBOUNCE
     detail_debounce = DETAIL_DEBOUNCE
-
-    app: BenefitsApp
 
     def __init__(self) -> None:
         super().__init__()
@@ -75,18 +68,26 @@ class BenefitsManagementScreen(Screen[None]):
         self.tables: dict[SyncState, EmployeeTable] = {}
         self._reloading = False
         self._reload_again = False
-        self._loading: set[SyncState] = set()
-        self._load_again: set[SyncState] = set()
         self._search_timer: Timer | None = None
         self._detail_timer: Timer | None = None
         self._detail_generation = 0
         self.activity = ""
-        self.batch: tuple[int, int] | None = None  # (queued, in-progress baseline)
+        # The batch last sent, while the platform answers: (queued, In progress before it).
+        # Not ``self.batch``: that would shadow ``Widget.batch()``, which ``recompose`` uses.
+        self.sync_batch: tuple[int, int] | None = None
         self.batch_note = ""
+
+    @property
+    def host(self) -> AppHost:
+        return host_of(self)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        services = self.app.services
+        services = self.host.services
+        # Built here, not looked up on mount: a recompose makes new grids and this follows.
+        self.tables = {
+            state: EmployeeTable(state, id=f"table-{state.value}") for state in SyncState
+        }
         role = {Role.READ_ONLY: "read-only", Role.HR: "HR", Role.ADMIN: "admin"}[services.role]
         with Horizontal(id="title-bar"):
             yield Static(Content.styled("Benefits Management", "bold"), id="title")
@@ -96,7 +97,7 @@ class BenefitsManagementScreen(Screen[None]):
                 for state in SyncState:
                     with TabPane(tab_label(state, None), id=state.value):
                         yield SearchBar(state, id=f"search-{state.value}")
-                        yield EmployeeTable(state, id=f"table-{state.value}")
+                        yield self.tables[state]
             yield DetailPane(id="detail")
         with Horizontal(id="status-bar"):
             yield Static(id="ticked")
@@ -105,22 +106,20 @@ class BenefitsManagementScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.tables = {
-            state: self.query_one(f"#table-{state.value}", EmployeeTable) for state in SyncState
-        }
+        self._prepare()
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Set up freshly composed widgets and load them."""
         self.query_one(ContentTabs).can_focus = False
         self.query_one("#batch-progress").display = False
-        self._apply_layout(self.size.width)
+        self.active = SyncState.NOT_SYNCING
         self.table.focus()
         self.update_status()
         self.refresh_data()
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._apply_layout(event.size.width)
-
-    def _apply_layout(self, width: int) -> None:
-        self.set_class(width >= WIDE, "-wide")
-        self.set_class(width < WIDE, "-narrow")
 
     @property
     def table(self) -> EmployeeTable:
@@ -146,19 +145,19 @@ class BenefitsManagementScreen(Screen[None]):
             while True:
                 self._reload_again = False
                 await self._load_counts()
-                await self._load_table(self.table)
+                await self.table.load()
                 if self.detail.employee_id is not None:
                     await self._load_detail(self.detail.employee_id, self._detail_generation)
                 if not self._reload_again:
                     break
-            self.app.freeze_heap()  # after the first load (then a no-op)
+            self.host.freeze_heap()  # after the first load (then a no-op)
         except ServiceError as exc:
             self.notify(_one_line(exc), severity="error", markup=False)
         finally:
             self._reloading = False
 
     async def _load_counts(self) -> None:
-        services = self.app.services
+        services = self.host.services
         self.counts = await count_by_state(services)
         self.stuck = await stuck_count(services)
         tabs = self.query_one(TabbedContent)
@@ -168,8 +167,8 @@ class BenefitsManagementScreen(Screen[None]):
                 self.counts.get(state, 0),
                 self.stuck if state is SyncState.IN_PROGRESS else 0,
             )
-        if self.batch is not None:
-            queued, baseline = self.batch
+        if self.sync_batch is not None:
+            queued, baseline = self.sync_batch
             done = max(
                 0, min(queued, baseline + queued - self.counts.get(SyncState.IN_PROGRESS, 0))
             )
@@ -177,54 +176,19 @@ class BenefitsManagementScreen(Screen[None]):
             bar.update(total=queued, progress=done)
             self.batch_note = f"Batch: {done:,} of {queued:,} answered"
             if done >= queued:
-                self.batch = None
+                self.sync_batch = None
                 self.set_timer(2.0, self._hide_progress)
         self.update_status()
 
     def _hide_progress(self) -> None:
-        if self.batch is None:
+        if self.sync_batch is None:
             self.query_one("#batch-progress").display = False
             self.batch_note = ""
             self.update_status()
 
-    async def _load_table(self, table: EmployeeTable, *, reset_cursor: bool = False) -> None:
-        """Fetch the IDs of ``table``'s filter (coalescing bursts of requests)."""
-        if table.state in self._loading:
-            self._load_again.add(table.state)
-            return
-        self._loading.add(table.state)
-        try:
-            while True:
-                self._load_again.discard(table.state)
-                search = table.search
-                ids = await list_ids(self.app.services, table.filter)
-                if table.search != search:
-                    reset_cursor = True
-                    continue
-                # The rows the new filter shows first, so that one frame paints them.
-                rows = await fetch_rows(
-                    self.app.services, table.window_for(ids, reset_cursor=reset_cursor)
-                )
-                if table.search != search:
-                    reset_cursor = True
-                    continue
-                table.set_ids(ids, reset_cursor=reset_cursor, rows=rows)
-                if table.state not in self._load_again:
-                    break
-                reset_cursor = False
-        finally:
-            self._loading.discard(table.state)
-        if table is self.table:
-            self.update_status()
-
-    def load_table(self, table: EmployeeTable, *, reset_cursor: bool = False) -> None:
-        self.run_worker(
-            self._load_table(table, reset_cursor=reset_cursor), group="load", exit_on_error=False
-        )
-
     async def _load_detail(self, employee_id: int, generation: int) -> None:
         try:
-            detail = await employee_detail(self.app.services, employee_id)
+            detail = await employee_detail(self.host.services, employee_id)
         except NotFound:
             if generation == self._detail_generation:
                 self.detail.show(None)
@@ -266,7 +230,7 @@ class BenefitsManagementScreen(Screen[None]):
         self.active = SyncState(pane_id)
         table = self.table
         if table.stale or not table.loaded:
-            self.load_table(table)
+            table.request_load()
         focused = self.focused
         if focused is None or event.pane not in focused.ancestors:
             table.focus()
@@ -297,7 +261,7 @@ class BenefitsManagementScreen(Screen[None]):
         if self._search_timer is not None:
             self._search_timer.stop()
         self._search_timer = self._later(
-            self.search_debounce, lambda: self.load_table(table, reset_cursor=True)
+            self.search_debounce, lambda: table.request_load(reset_cursor=True)
         )
 
     @on(Input.Submitted)
@@ -309,7 +273,7 @@ class BenefitsManagementScreen(Screen[None]):
         """A disabled key (read-only user, wrong tab) says why instead of doing nothing."""
         if not isinstance(self.focused, EmployeeTable):
             return
-        action = HR_KEYS.get(event.key)
+        action = SCREEN_ACTION_OF_KEY.get(event.key)
         if action is None:
             return
         reason = self.disabled_reason(action)
@@ -338,7 +302,7 @@ class BenefitsManagementScreen(Screen[None]):
         if self.batch_note:
             return Content(self.batch_note)
         in_progress = self.counts.get(SyncState.IN_PROGRESS, 0)
-        status = self.app.worker_status
+        status = self.host.worker_status
         if in_progress:
             return Content(f"{status} · {in_progress:,} in progress")
         return Content.styled(status, "$text-muted")
@@ -350,7 +314,7 @@ class BenefitsManagementScreen(Screen[None]):
     # ------------------------------------------------------------------ action rules
     def disabled_reason(self, action: str) -> str | None:
         """Why ``action`` cannot run now (None: it can)."""
-        services = self.app.services
+        services = self.host.services
         if action in HR_ACTIONS and not services.can(Role.HR):
             return f"{services.actor} is a read-only user and cannot {HR_ACTIONS[action]}"
         if action == "integration" and not services.can(Role.ADMIN):
@@ -434,7 +398,7 @@ class BenefitsManagementScreen(Screen[None]):
 
         self.set_activity(f"Checking {plural(count, 'employee')}…")
         try:
-            plan = await plan_sync(self.app.services, selection)
+            plan = await plan_sync(self.host.services, selection)
         except Exception as exc:  # platform unreachable, not configured...
             self.notify(
                 f"Cannot check the selection: {_one_line(exc)}", severity="error", markup=False
@@ -471,7 +435,7 @@ class BenefitsManagementScreen(Screen[None]):
             written = None  # type: ignore[assignment]
         try:
             result = await request_sync(
-                self.app.services, selection, plan=plan, on_progress=written
+                self.host.services, selection, plan=plan, on_progress=written
             )
         except Exception as exc:
             self.notify(f"Sync not sent: {_one_line(exc)}", severity="error", markup=False)
@@ -486,53 +450,41 @@ class BenefitsManagementScreen(Screen[None]):
             )
         self.table.clear_ticks()
         if result.queued:
-            self.batch = (result.queued, baseline)
+            self.sync_batch = (result.queued, baseline)
             bar.update(total=result.queued, progress=0)
             bar.display = True
         else:
             bar.display = False
         self.refresh_data()
 
-    def _open(
-        self, module: str, name: str, *args: Any, on_result: Callable[[Any], None] | None = None
-    ) -> None:
-        """Push an HR workflow screen built by another module (imported when needed)."""
-        try:
-            screen_type = getattr(__import__(module, fromlist=[name]), name)
-        except (ImportError, AttributeError):
-            self.notify(f"{name} is not available in this build yet", severity="warning")
-            return
-
-        def done(result: Any) -> None:
-            self.refresh_data()
-            if on_result is not None:
-                on_result(result)
-
-        self.app.push_screen(screen_type(*args), done)
-
     def action_assign_level(self) -> None:
+        from benefits_tui.app.screens.assign_level import AssignLevelScreen
+
         target = self._target()
         if target is not None:
             selection, count = target
-            self._open(
-                "benefits_tui.app.screens.assign_level",
-                "AssignLevelScreen",
-                selection,
-                count,
-                on_result=lambda changed: self.table.clear_ticks() if changed else None,
+            self.app.push_screen(
+                AssignLevelScreen(selection, count),
+                lambda changed: self.table.clear_ticks() if changed else None,
             )
 
     def action_edit_employee(self) -> None:
+        from benefits_tui.app.screens.employee import EmployeeScreen
+
         if (current := self.table.highlighted_id) is None:
             self.notify("No employee highlighted", severity="warning")
             return
-        self._open("benefits_tui.app.screens.employee", "EmployeeScreen", current)
+        self.app.push_screen(EmployeeScreen(current))
 
     def action_new_employee(self) -> None:
-        self._open("benefits_tui.app.screens.new_employee", "NewEmployeeScreen")
+        from benefits_tui.app.screens.new_employee import NewEmployeeScreen
+
+        self.app.push_screen(NewEmployeeScreen())
 
     def action_leaver(self) -> None:
+        from benefits_tui.app.screens.leaver import LeaverScreen
+
         if (current := self.table.highlighted_id) is None:
             self.notify("No employee highlighted", severity="warning")
             return
-        self._open("benefits_tui.app.screens.leaver", "LeaverScreen", current)
+        self.app.push_screen(LeaverScreen(current))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from textual import events, on
-from textual._time import get_time
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -51,11 +50,20 @@ class ConfirmSync(ModalScreen[bool]):
                 id="explain",
             )
             with Horizontal(id="buttons"):
-                yield Button("Cancel", id="cancel", variant="default", compact=True)
-                yield Button(f"Sync {self.count:,}", id="sync", variant="primary", compact=True)
+                yield Button(
+                    "Cancel", id="cancel", variant="default", compact=True, action="screen.cancel"
+                )
+                yield Button(
+                    f"Sync {self.count:,}",
+                    id="sync",
+                    variant="primary",
+                    compact=True,
+                    action="screen.confirm",
+                )
 
-    def on_mount(self) -> None:
-        self._shown_at = get_time()
+    def on_mount(self, event: events.Mount) -> None:
+        # Event times share one monotonic clock: keys stamped before this were typed earlier.
+        self._shown_at = event.time
         self.query_one("#sync", Button).focus()
 
     def on_key(self, event: events.Key) -> None:
@@ -64,10 +72,8 @@ class ConfirmSync(ModalScreen[bool]):
             event.stop()
             event.prevent_default()
 
-    @on(Button.Pressed, "#sync")
     def action_confirm(self) -> None:
         self.dismiss(True)
 
-    @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(False)

@@ -1,4 +1,4 @@
-"""Integration settings and the connection test — for admins (SPEC 1.10)."""
+"""Integration settings, the admin settings and the connection test — for admins (SPEC 1.10)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Label, Static, Switch
 
 from benefits_tui.app.text import literal
+from benefits_tui.services.admin_settings import (
+    load_admin_settings,
+    parse_minutes,
+    save_admin_settings,
+)
+from benefits_tui.services.errors import ServiceError
 from benefits_tui.services.integration import integration_settings, test_connection
 
 
@@ -21,6 +27,7 @@ class IntegrationScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Close"),
         Binding("t", "test", "Test connection"),
+        Binding("ctrl+s", "save", "Save settings", priority=True),
     ]
 
     def compose(self) -> ComposeResult:
@@ -31,13 +38,61 @@ class IntegrationScreen(ModalScreen[None]):
                 with Horizontal(classes="setting"):
                     yield Static(literal(name), classes="name")
                     yield Static(literal(value), classes="value")
+            yield Static("Admin settings (for everyone on this database)", id="admin-title")
+            with Horizontal(classes="setting"):
+                yield Label("Create Benefits Record on by default", classes="name")
+                yield Switch(True, id="create-default")
+            with Horizontal(classes="setting"):
+                yield Label("Reconcile every (minutes, 0 = off)", classes="name")
+                yield Input("0", id="reconcile-minutes", max_length=6, compact=True)
             yield Static("", id="result", markup=False)
             with Horizontal(id="buttons"):
                 yield Button("Close", id="close")
+                yield Button("Save settings", id="save")
                 yield Button("Test connection", id="test", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#test", Button).focus()
+        self._load_admin_settings()
+
+    @work(exclusive=True, group="admin-settings")
+    async def _load_admin_settings(self) -> None:
+        current = await load_admin_settings(self.app.services)  # type: ignore[attr-defined]
+        self.query_one("#create-default", Switch).value = current.create_benefits_record_default
+        self.query_one("#reconcile-minutes", Input).value = str(current.reconcile_every_minutes)
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        self._save()
+
+    @on(Input.Submitted, "#reconcile-minutes")
+    def _submitted(self) -> None:
+        self._save()
+
+    @work(exclusive=True, group="admin-settings")
+    async def _save(self) -> None:
+        result = self.query_one("#result", Static)
+        result.remove_class("ok", "failed")
+        try:
+            saved = await save_admin_settings(
+                self.app.services,  # type: ignore[attr-defined]
+                create_benefits_record_default=self.query_one("#create-default", Switch).value,
+                reconcile_every_minutes=parse_minutes(
+                    self.query_one("#reconcile-minutes", Input).value
+                ),
+            )
+        except ServiceError as exc:
+            result.update(literal(str(exc)))
+            result.add_class("failed")
+            return
+        result.update(
+            literal(
+                "Saved: Create Benefits Record "
+                + ("on" if saved.create_benefits_record_default else "off")
+                + f" by default; reconciliation {saved.schedule_text}."
+            )
+        )
+        result.add_class("ok")
 
     @on(Button.Pressed, "#close")
     def _close(self) -> None:

@@ -40,6 +40,7 @@ from benefits_tui.app.widgets.forms import (
 )
 from benefits_tui.domain.fields import FIELD_LABELS
 from benefits_tui.domain.states import CreatedVia, SyncState
+from benefits_tui.services.admin_settings import load_admin_settings
 from benefits_tui.services.employees import add_employee, parse_values
 from benefits_tui.services.errors import InvalidInput, ServiceError
 from benefits_tui.services.queries import employee_detail
@@ -59,6 +60,13 @@ STEP_TITLES = {
 STEP_FIELDS = {"personal": PERSONAL, "employment": EMPLOYMENT, "benefits": BENEFITS}
 WIZARD = "wizard"
 PERSONAL_ONLY = "personal_only"
+
+
+def _toggle_hint(on: bool) -> str:
+    """What the Create Benefits Record toggle will do."""
+    if on:
+        return "On: the starter is sent to Benefits as soon as they are added."
+    return "Off: the starter waits in Not syncing until synced from Benefits Management."
 
 
 class NewEmployeeScreen(Screen[int | None]):
@@ -101,15 +109,17 @@ class NewEmployeeScreen(Screen[int | None]):
     async def _load(self) -> None:
         context = host_of(self).services
         self.rules = await platform_rules(context)
+        # The toggle starts where the admins set it (SPEC 1.10).
+        create_default = (await load_admin_settings(context)).create_benefits_record_default
         self.refused = refusal(context, "add employees")
         body = self.query_one("#body")
         await body.remove_children()
-        await body.mount(self._form(self.rules))
+        await body.mount(self._form(self.rules, create_default))
         show_refusal(self, self.refused)
         self.query_one("#buttons").display = True
         self._go((self.mode and self._first_step()) or "choose")
 
-    def _form(self, rules: PlatformRules) -> ContentSwitcher:
+    def _form(self, rules: PlatformRules, create_default: bool = True) -> ContentSwitcher:
         def fields(names: tuple[str, ...]) -> list[FormField]:
             return [field_for(name, rules) for name in names]
 
@@ -139,11 +149,11 @@ class NewEmployeeScreen(Screen[int | None]):
             VerticalScroll(
                 Horizontal(
                     Label("Create Benefits Record", classes="field-label", markup=False),
-                    Switch(True, id="create-benefits-record"),
+                    Switch(create_default, id="create-benefits-record"),
                     id="toggle-row",
                 ),
                 Static(
-                    "On: the starter is sent to Benefits as soon as they are added.",
+                    _toggle_hint(create_default),
                     id="toggle-hint",
                     classes="hint",
                     markup=False,
@@ -259,11 +269,7 @@ class NewEmployeeScreen(Screen[int | None]):
 
     @on(Switch.Changed, "#create-benefits-record")
     def _toggled(self, event: Switch.Changed) -> None:
-        self.query_one("#toggle-hint", Static).update(
-            "On: the starter is sent to Benefits as soon as they are added."
-            if event.value
-            else "Off: the starter waits in Not syncing until synced from Benefits Management."
-        )
+        self.query_one("#toggle-hint", Static).update(_toggle_hint(event.value))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -138,7 +138,3 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.employee_id = detail.id
         self.border_title = literal(detail.employee_number)
         body.update(describe(detail))
-
-    def show_message(self, message: str) -> None:
-        self.employee_id = None
-        self.query_one("#detail-body", Static).update(literal(message, "$text-muted"))

@@ -2,6 +2,8 @@
 
 Holds the ordered IDs of the whole filter (cheap ints from ``list_ids``), a cache of the rows
 fetched for the window on screen, the cursor, and the ticks (:class:`~benefits_tui.app.selection.Ticks`).
+The grid is the one owner of its data: :meth:`EmployeeTable.load` fetches the filter's IDs
+with the rows of the window, and scrolling fetches the rows that come into view.
 Line 0 is the header, whose checkbox is the select-all toggle; line ``1 + i`` shows
 ``ids[scroll_y + i]``. Ticking a row redraws one line; ticking all flips a flag.
 """
@@ -20,11 +22,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from benefits_tui.app.bindings import TABLE_BINDINGS
+from benefits_tui.app.host import host_of
 from benefits_tui.app.messages import RowActivated, RowHighlighted, TicksChanged
 from benefits_tui.app.selection import Ticks, TickState
 from benefits_tui.app.text import clean
 from benefits_tui.domain.states import SyncState
-from benefits_tui.services.queries import EmployeeFilter, EmployeeRow, fetch_rows
+from benefits_tui.services.queries import EmployeeFilter, EmployeeRow, fetch_rows, list_ids
 
 MARGIN = 60  # rows fetched beyond the window, so scrolling rarely shows placeholders
 CACHE_LIMIT = 4000
@@ -159,6 +162,8 @@ class EmployeeTable(ScrollView, can_focus=True):
         self._generation = 0
         self._fetching = False
         self._want_fetch = False
+        self._loading = False
+        self._load_again = False
         self._highlighted: int | None = None
         self._anchor: int | None = None
 
@@ -184,6 +189,41 @@ class EmployeeTable(ScrollView, can_focus=True):
             return ids.index(previous)
         except ValueError:
             return min(self.cursor, max(0, len(ids) - 1))
+
+    async def load(self, *, reset_cursor: bool = False) -> None:
+        """Fetch the filter's IDs and the rows the new filter shows first, then show them.
+
+        A call while a load runs is folded into it (the running load goes round once more), so
+        a burst of changes costs one or two queries, not one per change.
+        """
+        if self._loading:
+            self._load_again = True
+            return
+        self._loading = True
+        services = host_of(self).services
+        try:
+            while True:
+                self._load_again = False
+                search = self.search
+                ids = await list_ids(services, self.filter)
+                if self.search != search:
+                    reset_cursor = True
+                    continue
+                # The rows the new filter shows first, so that one frame paints them.
+                rows = await fetch_rows(services, self.window_for(ids, reset_cursor=reset_cursor))
+                if self.search != search:
+                    reset_cursor = True
+                    continue
+                self.set_ids(ids, reset_cursor=reset_cursor, rows=rows)
+                if not self._load_again:
+                    break
+                reset_cursor = False
+        finally:
+            self._loading = False
+
+    def request_load(self, *, reset_cursor: bool = False) -> None:
+        """:meth:`load` in a worker."""
+        self.run_worker(self.load(reset_cursor=reset_cursor), group="load", exit_on_error=False)
 
     def window_for(self, ids: list[int], *, reset_cursor: bool = False) -> list[int]:
         """The IDs that can be on screen once ``set_ids(ids)`` runs (wherever the cursor scrolls).
@@ -254,7 +294,7 @@ class EmployeeTable(ScrollView, can_focus=True):
 
     async def _fetch(self, window: list[int], generation: int) -> None:
         try:
-            rows = await fetch_rows(self.app.services, window)  # type: ignore[attr-defined]
+            rows = await fetch_rows(host_of(self).services, window)
             found = {row.id: row for row in rows}
             for employee_id in window:
                 self._rows[employee_id] = (generation, found.get(employee_id))

@@ -30,7 +30,13 @@ from benefits_tui.platform import contract as c
 from benefits_tui.platform.simulator.config import MUTABLE_SETTINGS, SimulatorConfig
 from benefits_tui.platform.simulator.faults import Fault, FaultInjector
 from benefits_tui.platform.simulator.idempotency import InFlight, fingerprint, key_problem
-from benefits_tui.platform.simulator.problems import encode, problem_body, problem_response
+from benefits_tui.platform.simulator.listing import BadQuery, encode_cursor, parse_query
+from benefits_tui.platform.simulator.problems import (
+    PROBLEM_CONTENT_TYPE,
+    encode,
+    problem_body,
+    problem_response,
+)
 from benefits_tui.platform.simulator.ratelimit import TokenBucket, retry_after_header
 from benefits_tui.platform.simulator.store import EmailInUse, Store
 
@@ -385,20 +391,24 @@ def _terminate(account_id: str) -> Callable[[SimulatorState, dict[str, Any]], Wr
 
 
 async def accounts(request: Request) -> Response:
-    """GET: look up by email · POST: create."""
+    """GET: list in pages, or look up by email (a filter of the same listing) · POST: create."""
     if request.method == "POST":
         return await _idempotent_write(request, _create)
     sim = _sim(request)
     await _latency(sim)
-    email = request.query_params.get("email")
-    if email is None or not email.strip():
-        return problem_response(
-            422,
-            c.VALIDATION_FAILED,
-            "look-ups need ?email=",
-            [("email", c.MISSING_FIELD, "email query parameter is required")],
-        )
-    return _json({"data": sim.store.find_by_email(email)})
+    try:
+        query = parse_query(request.query_params)
+    except BadQuery as exc:
+        status, body = _invalid(exc.problems)
+        return Response(encode(body), status_code=status, media_type=PROBLEM_CONTENT_TYPE)
+    found, more = sim.store.list_accounts(
+        limit=query.limit,
+        after=query.after,
+        email=query.email,
+        updated_since=query.updated_since,
+    )
+    next_cursor = encode_cursor(query, found[-1]["id"]) if more and found else None
+    return _json({"data": found, "next_cursor": next_cursor})
 
 
 async def account(request: Request) -> Response:

@@ -170,6 +170,37 @@ class Store:
         row = self._db.execute("SELECT data FROM accounts WHERE id = ?", (account_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    def list_accounts(
+        self,
+        *,
+        limit: int,
+        after: str | None = None,
+        email: str | None = None,
+        updated_since: str | None = None,
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Up to *limit* accounts in ``id`` order after *after*, and whether more follow.
+
+        *email* (normalised) and *updated_since* (the store's UTC timestamp format, inclusive)
+        filter the listing.
+        """
+        clauses: list[str] = []
+        args: list[Any] = []
+        if after is not None:
+            clauses.append("id > ?")
+            args.append(after)
+        if email is not None:
+            clauses.append("email_norm = ?")
+            args.append(email)
+        if updated_since is not None:
+            clauses.append("json_extract(data, '$.updated_at') >= ?")
+            args.append(updated_since)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._db.execute(
+            f"SELECT data FROM accounts {where} ORDER BY id LIMIT ?",
+            (*args, limit + 1),
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows[:limit]], len(rows) > limit
+
     def all_accounts(self) -> list[dict[str, Any]]:
         """Every account, in creation order."""
         return [
