@@ -48,7 +48,7 @@ def default_database_url() -> str:
 def _os_login() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # no login name (containers without passwd entries)
+    except (KeyError, OSError, ImportError):  # no login name (no passwd entry, no pwd module)
         return "unknown"
 
 
@@ -103,13 +103,11 @@ class Settings(BaseSettings):
     @classmethod
     def _check_url(cls, value: str) -> str:
         value = value.strip()
-        if value.startswith("postgresql://") or value.startswith("postgres://"):
+        if value.startswith(("postgresql://", "postgres://")):
             value = "postgresql+asyncpg://" + value.split("://", 1)[1]
         if value.startswith("sqlite:///"):
             value = "sqlite+aiosqlite:///" + value[len("sqlite:///") :]
-        if not (
-            value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
-        ):
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError(
                 "must start with sqlite+aiosqlite:/// or postgresql+asyncpg:// "
                 f"(got {value.split('://', 1)[0] or 'nothing'!r})"
@@ -122,7 +120,7 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         value = value.strip().rstrip("/")
-        if not (value.startswith("http://") or value.startswith("https://")):
+        if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import Receive, Scope, Send
 
 from tests.helpers import Simulator
 
@@ -78,7 +79,7 @@ class FaultyPlatform:
             self.fault = self.times = None
         return self.fault
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         fault = self._active() if scope["type"] == "http" else None
         if not fault or not scope["path"].startswith("/v1"):
             await self.sim.app(scope, receive, send)

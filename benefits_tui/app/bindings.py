@@ -293,8 +293,7 @@ SCREEN_ACTION_OF_KEY = screen_actions_by_key()
 
 # Keys of single widgets and dialogs (their footers say what they do).
 SEARCH_BINDINGS: list[BindingType] = [
-    Binding("escape", "leave", "Back to grid", show=False),
-    Binding("down", "leave", "Back to grid", show=False),
+    Binding("escape,down", "screen.focus_table", "Back to grid", show=False),
 ]
 
 DETAIL_BINDINGS: list[BindingType] = [

@@ -55,7 +55,8 @@ def run_app(settings: Settings, *, theme: str | None = None) -> None:
     if isinstance(error, (OperationalError, DBAPIError, OSError, socket.gaierror)):
         fail(describe_database_error(error, settings))
     fail(
-        f"cannot start: {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}",
+        f"cannot start: {type(error).__name__}: "
+        f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}",
         1,
     )
 

@@ -111,7 +111,10 @@ def _read_token(token: str | None) -> str:
 @click.option(
     "--preload",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CSV of pre-existing accounts (email, forenames, surname, other account fields, optional id).",
+    help=(
+        "CSV of pre-existing accounts "
+        "(email, forenames, surname, other account fields, optional id)."
+    ),
 )
 @click.option(
     "--seed", default=0, show_default=True, type=int, help="Seed for reproducible faults."

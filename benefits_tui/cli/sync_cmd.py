@@ -146,7 +146,9 @@ async def sync(
                 progress.update(
                     task,
                     completed=done,
-                    detail=f"{outcome.get('successful', 0):,} ok, {outcome.get('failed', 0):,} failed",
+                    detail=(
+                        f"{outcome.get('successful', 0):,} ok, {outcome.get('failed', 0):,} failed"
+                    ),
                 )
                 if done >= len(chosen):
                     stop.set()
@@ -198,7 +200,8 @@ async def worker(context: ServiceContext, once: bool, concurrency: int | None) -
                 return
 
     err.print(
-        f"Worker {sync_worker.owner} running (concurrency {sync_worker.concurrency}); Ctrl+C stops it."
+        f"Worker {sync_worker.owner} running (concurrency {sync_worker.concurrency}); Ctrl+C "
+        "stops it."
     )
     async with anyio.create_task_group() as group:
         group.start_soon(on_signals)

@@ -24,7 +24,7 @@ from benefits_tui.platform.simulator.server import start_in_thread
 from benefits_tui.services.csv_export import export_csv, export_filter
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import TOKEN, Simulator, add_people, services
+from tests.helpers import TOKEN, Simulator, add_people, drain, services
 from tests.reliability.common import cli_env, run_cli, start_simulator
 
 ECHO = f"Authorization: Bearer {TOKEN}"  # what a careless platform might echo back
@@ -74,12 +74,12 @@ async def test_history_logs_and_export_never_hold_the_token(
         ids = await add_people(context, 8)
         ids += await add_people(context, 1, start=20, email="broken-address")
         await request_sync(context, Selection.of(ids))
-        await SyncWorker(context).drain(timeout=30)
+        await drain(SyncWorker(context), 30)
         # Everything sent again to a platform that refuses the token: 401s into history.
         more = await add_people(context, 3, start=40)
         await request_sync(context, Selection.of(more))
     async with services(url, _WrongTokenPlatform(), max_retry_seconds=0.3) as context:  # type: ignore[arg-type]
-        await SyncWorker(context).drain(timeout=30)
+        await drain(SyncWorker(context), 30)
         out = io.StringIO()
         await export_csv(context, export_filter("all"), out)
         assert_clean("repr of the service context", repr(context))
@@ -201,8 +201,8 @@ async def test_platform_errors_never_hold_the_token(name: str, case: dict[str, A
 async def test_every_error_class_is_covered() -> None:
     """Every concrete class in the taxonomy is produced by one of the cases above."""
     produced: set[str] = set()
-    for _, case in ERROR_CASES:
-        case = dict(case)
+    for _, given in ERROR_CASES:
+        case = dict(given)
         transport = _echoing_transport(case.pop("status"), **case)
         async with BenefitsClient(
             "http://benefits.test", TOKEN, transport=transport, get_retries=0

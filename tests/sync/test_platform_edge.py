@@ -21,7 +21,7 @@ from benefits_tui.services.sync.pacing import read_hold
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.faults import FaultyPlatform
-from tests.helpers import TOKEN, add_people, services
+from tests.helpers import TOKEN, add_people, drain, services
 
 
 def test_the_retry_policy_grows_caps_and_bounds_by_time() -> None:
@@ -46,7 +46,7 @@ async def test_a_platform_that_answers_429_for_ever_fails_the_record_within_the_
         platform.fault, platform.retry_after = "throttle", "0.2"
         await request_sync(context, Selection.of(ids))
         started = time.monotonic()
-        await SyncWorker(context).drain(timeout=15)
+        await drain(SyncWorker(context), 15)
         took = time.monotonic() - started
         details = [await employee_detail(context, i) for i in ids]
     assert all(d.state is SyncState.FAILED for d in details)
@@ -67,7 +67,7 @@ async def test_an_absurd_retry_after_holds_everyone_back_no_longer_than_max_hold
         await request_sync(context, Selection.of(ids))
         platform.fault, platform.retry_after, platform.times = "throttle", retry_after, 1
         asked = context.clock.now()
-        await SyncWorker(context).drain(timeout=15)
+        await drain(SyncWorker(context), 15)
         details = [await employee_detail(context, i) for i in ids]
         hold = await read_hold(context)
         async with context.db.read() as session:
@@ -109,7 +109,7 @@ async def test_an_outage_shorter_than_the_budget_fails_nobody_and_shows_once(
 
         async with anyio.create_task_group() as group:
             group.start_soon(watch)
-            await SyncWorker(context).drain(timeout=30)
+            await drain(SyncWorker(context), 30)
         details = [await employee_detail(context, i) for i in ids]
         after = await read_hold(context)
     assert all(d.state is SyncState.SUCCESSFUL for d in details), [d.reason for d in details]
@@ -133,7 +133,7 @@ async def test_a_job_that_never_finishes_ends_the_attempt_then_is_resolved_witho
         platform.fault = "hide_jobs"  # the job completes on the platform; we never hear it
         await request_sync(context, Selection.of([employee]))
         started = time.monotonic()
-        await SyncWorker(context).drain(timeout=15)
+        await drain(SyncWorker(context), 15)
         took = time.monotonic() - started
         failed = await employee_detail(context, employee)
         job_id = next(
@@ -146,7 +146,7 @@ async def test_a_job_that_never_finishes_ends_the_attempt_then_is_resolved_witho
         # Synced again: the job is read first and its account linked by ID — no new create.
         platform.fault = "hide_accounts"
         await request_sync(context, Selection.of([employee]))
-        await SyncWorker(context).drain(timeout=15)
+        await drain(SyncWorker(context), 15)
         done = await employee_detail(context, employee)
     assert done.state is SyncState.SUCCESSFUL and done.account_id
     creates = [
@@ -168,14 +168,14 @@ async def test_a_given_up_create_keeps_its_key_so_a_resync_cannot_create_twice(
         [employee] = await add_people(context, 1)
         platform.fault = "lost_answers"  # committed on the platform, the answer timed out
         await request_sync(context, Selection.of([employee]))
-        await SyncWorker(context).drain(timeout=15)
+        await drain(SyncWorker(context), 15)
         given_up = await employee_detail(context, employee)
         assert given_up.state is SyncState.FAILED, given_up.reason
         assert "Benefits unavailable since" in (given_up.reason or "")
         await anyio.sleep(0.1)  # the platform's job has finished by now
         platform.fault = "hide_accounts"  # ... but look-ups do not show the account yet
         await request_sync(context, Selection.of([employee]))
-        await SyncWorker(context).drain(timeout=15)
+        await drain(SyncWorker(context), 15)
         detail = await employee_detail(context, employee)
     creates = [
         r

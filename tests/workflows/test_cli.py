@@ -31,7 +31,8 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
 def counts(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
     result = run("status", "--json")
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    counted: dict[str, int] = json.loads(result.stdout)
+    return counted
 
 
 def export_rows(run, *args: str) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
@@ -264,7 +265,7 @@ def test_export_filters_and_neutralises_formulas(run, tmp_path: Path) -> None:  
     assert result.exit_code == 0, result.output
     assert "1 employee written to" in result.stderr
     text = out.read_text(encoding="utf-8")
-    header, first = text.splitlines()
+    header, _first = text.splitlines()
     assert header == (
         "employee_number,title,forenames,surname,email,date_of_birth,gender,job_title,department,"
         "start_date,annual_pay,pay_basis,pay_frequency,benefits_level,status,reason,"

@@ -17,13 +17,14 @@ from benefits_tui.app.bindings import SCREEN_ACTION_OF_KEY, SCREEN_BINDINGS
 from benefits_tui.app.commands import BenefitsCommands
 from benefits_tui.app.host import AppHost, host_of
 from benefits_tui.app.messages import DataChanged, RowActivated, RowHighlighted, TicksChanged
-from benefits_tui.app.text import literal, plural
+from benefits_tui.app.text import literal
 from benefits_tui.app.widgets.detail_pane import DetailPane
 from benefits_tui.app.widgets.employee_table import EmployeeTable
 from benefits_tui.app.widgets.search_bar import SearchBar
 from benefits_tui.app.widgets.tab_label import tab_label
 from benefits_tui.config import Role
 from benefits_tui.domain.states import SyncState
+from benefits_tui.domain.wording import plural
 from benefits_tui.services.errors import NotFound, ServiceError
 from benefits_tui.services.queries import count_by_state, employee_detail, stuck_count
 from benefits_tui.services.sync.requests import Selection, SyncPlan, plan_sync, request_sync
@@ -53,10 +54,7 @@ class BenefitsManagementScreen(Screen[None]):
     COMMANDS = {BenefitsCommands}
     AUTO_FOCUS = None
     # The detail pane sits beside the grid from WIDE columns, under it below (see the .tcss).
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
-        (0, "-narrow"),
-        (WIDE, "-wide"),
-    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
     search_debounce = SEARCH_DEBOUNCE
     detail_debounce = DETAIL_DEBOUNCE
 
@@ -399,7 +397,7 @@ class BenefitsManagementScreen(Screen[None]):
         self.set_activity(f"Checking {plural(count, 'employee')}…")
         try:
             plan = await plan_sync(self.host.services, selection)
-        except Exception as exc:  # platform unreachable, not configured...
+        except Exception as exc:  # noqa: BLE001 - any failure (platform, config, db) is one line
             self.notify(
                 f"Cannot check the selection: {_one_line(exc)}", severity="error", markup=False
             )
@@ -423,21 +421,23 @@ class BenefitsManagementScreen(Screen[None]):
         self.set_activity(f"Sending {plural(sendable, 'employee')} to Benefits…")
         baseline = self.counts.get(SyncState.IN_PROGRESS, 0)
         bar = self.query_one("#batch-progress", ProgressBar)
-        if sendable > 2_000:  # a long batch: show it being written
 
-            def written(done: int, total: int) -> None:
-                bar.update(total=total, progress=done)
-                self.set_activity(f"Sending {done:,} of {total:,} employees to Benefits…")
+        def written(done: int, total: int) -> None:
+            bar.update(total=total, progress=done)
+            self.set_activity(f"Sending {done:,} of {total:,} employees to Benefits…")
 
+        long_batch = sendable > 2_000  # a long batch: show it being written
+        if long_batch:
             bar.update(total=sendable, progress=0)
             bar.display = True
-        else:
-            written = None  # type: ignore[assignment]
         try:
             result = await request_sync(
-                self.host.services, selection, plan=plan, on_progress=written
+                self.host.services,
+                selection,
+                plan=plan,
+                on_progress=written if long_batch else None,
             )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as above: shown, the screen keeps working
             self.notify(f"Sync not sent: {_one_line(exc)}", severity="error", markup=False)
             return
         finally:

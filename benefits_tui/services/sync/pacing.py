@@ -18,10 +18,10 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import CursorResult, and_, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -299,7 +299,7 @@ class Pacer:
                         updated_at=now,
                     )
                 )
-                exists = result.rowcount or await session.scalar(
+                exists = cast(CursorResult[Any], result).rowcount or await session.scalar(
                     select(Throttle.key).where(Throttle.key == KEY)
                 )
             if exists:

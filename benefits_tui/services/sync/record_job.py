@@ -459,7 +459,8 @@ class RecordJob:
         holder = await self._holder_of(account_id)
         if holder is not None:
             await self._fail(
-                f"{BENEFITS_REJECTED}: the Benefits account {account_id} with this email is already "
+                f"{BENEFITS_REJECTED}: the Benefits account {account_id} with this email is "
+                "already "
                 f"linked to {holder}",
                 status_code=200,
                 answer=f"found account {account_id}",
@@ -486,7 +487,8 @@ class RecordJob:
         except (IntegrityError, AccountTaken):
             holder = await self._holder_of(account_id) or "another employee"
             await self._fail(
-                f"{BENEFITS_REJECTED}: the Benefits account {account_id} is already linked to {holder}"
+                f"{BENEFITS_REJECTED}: the Benefits account {account_id} is already linked to "
+                f"{holder}"
             )
             return False
         return True
@@ -612,7 +614,8 @@ class RecordJob:
             misses = self.record.lookup_misses + 1
             if misses >= MAX_LOOKUP_MISSES:
                 await self._fail(
-                    f"{BENEFITS_REJECTED}: email {self.employee['email']} is already used by another "
+                    f"{BENEFITS_REJECTED}: email {self.employee['email']} is already used by "
+                    "another "
                     "Benefits account",
                     status_code=exc.status_code,
                     answer=_describe(exc),
@@ -831,7 +834,8 @@ class RecordJob:
         except (IntegrityError, AccountTaken):
             holder = await self._holder_of(account_id or "") or "another employee"
             await self._fail(
-                f"{BENEFITS_REJECTED}: the new Benefits account {account_id} is already linked to {holder}"
+                f"{BENEFITS_REJECTED}: the new Benefits account {account_id} is already linked "
+                f"to {holder}"
             )
             return False
         return not finished
