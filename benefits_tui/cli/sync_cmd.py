@@ -11,6 +11,7 @@ import click
 from benefits_tui.cli.runner import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandFailed, pass_services
 from benefits_tui.domain.safe_text import visible
 from benefits_tui.domain.states import SyncState
+from benefits_tui.domain.wording import plural
 
 if TYPE_CHECKING:
     from benefits_tui.services.context import ServiceContext
@@ -95,7 +96,7 @@ async def sync(
     else:
         selection = Selection.all_in(EmployeeFilter(SyncState.from_slug(status), search))
     plan = await plan_sync(context, selection)
-    count = len(plan.to_send) + len(plan.rejected)
+    count = plan.sendable
     err = Console(stderr=True, highlight=False, markup=False)
 
     def say(text: str) -> None:
@@ -106,7 +107,7 @@ async def sync(
         for line in plan.summary_lines():
             say(f"  {line}")
         return
-    say(f"Send {count:,} employees to Benefits?")
+    say(f"Send {plural(count, 'employee')} to Benefits?")
     for line in plan.summary_lines():
         say(f"  {line}")
     if not yes:
@@ -114,9 +115,9 @@ async def sync(
             raise CommandFailed("not confirmed: pass --yes to sync without a prompt", EXIT_USAGE)
         if not click.confirm("Sync", default=False, err=True):
             raise CommandFailed("cancelled; nothing was sent", EXIT_USAGE)
-    result = await request_sync(context, selection, plan=plan)
+    result = await request_sync(context, selection, plan=plan, keep_ids=True)
     err.print(
-        f"{result.sent:,} employees sent to Benefits ({result.queued:,} queued, "
+        f"{plural(result.sent, 'employee')} sent to Benefits ({result.queued:,} queued, "
         f"{result.rejected:,} failed pre-flight)."
     )
     chosen = list(result.queued_ids) + list(result.rejected_ids)

@@ -105,6 +105,14 @@ class Employee(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     # Lower-cased "number forenames surname email" for the search bar.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The pre-flight verdict (a rejection kind, None = passes) when not linked, when not linked
+    # and the email is shared, and when linked; computed with the platform rules named by
+    # preflight_rules (None = to compute: a trigger clears it when an HR field changes, see
+    # migration 0003 and services/sync/verdicts.py). Confirm Sync counts these in SQL.
+    preflight_alone: Mapped[str | None] = mapped_column(String(32))
+    preflight_shared: Mapped[str | None] = mapped_column(String(32))
+    preflight_linked: Mapped[str | None] = mapped_column(String(32))
+    preflight_rules: Mapped[str | None] = mapped_column(String(32), index=True)
 
     sync: Mapped[SyncRecord] = relationship(back_populates="employee", uselist=False)
 

@@ -33,7 +33,8 @@ from benefits_tui.domain.states import Action, CreatedVia, SyncState
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event
-from benefits_tui.services.sync.reference import platform_rules
+from benefits_tui.services.sync.reference import cached_rules, platform_rules
+from benefits_tui.services.sync.verdicts import rules_fingerprint, verdict_values
 
 CHUNK = 2000
 # Columns written by `benefits-tui export` that an import accepts and ignores (round trip).
@@ -227,6 +228,9 @@ async def import_csv(
     state = SyncState.NOT_SYNCING.value
     reason = f"added via import of {source}"[:500]
     employees = Employee.__table__
+    # Each employee's pre-flight verdict is stored with it, so Confirm Sync only counts.
+    rules = await cached_rules(context)
+    fingerprint = rules_fingerprint(rules)
     try:
         async with context.db.write() as session:  # one transaction: all or nothing
             for start in range(0, len(rows), CHUNK):
@@ -247,6 +251,7 @@ async def import_csv(
                             "created_at": now,
                             "updated_at": now,
                             "revision": 1,
+                            **verdict_values(values, rules, fingerprint),
                         }
                     )
                 # Core, not ORM bulk: the ORM splices RETURNING batches quadratically.

@@ -35,6 +35,7 @@ from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
 from benefits_tui.services.history import event, write_events
 from benefits_tui.services.sync.reference import platform_rules
+from benefits_tui.services.sync.verdicts import refresh_verdicts
 from benefits_tui.services.sync.requests import (
     Selection,
     SyncRequestResult,
@@ -181,6 +182,7 @@ async def add_employee(
             if data.get("employee_number"):
                 raise InvalidInput({"employee_number": f"{number} is already used"}) from None
             continue  # another user took this number at the same moment: take the next
+        await refresh_verdicts(context, ids=[employee_id])  # pre-flight known before asked
         result = None
         if create_benefits_record:
             result = await request_sync(context, Selection.of([employee_id]))
@@ -269,6 +271,7 @@ async def update_employee(
             update_queued = True  # the worker sees the new revision before it finishes
         await write_events(session, events)
         session.add(employee)
+    await refresh_verdicts(context, ids=[employee_id])  # pre-flight known before asked
     if record.account_id is None and record.state == SyncState.FAILED.value:
         # SPEC 1.3: fixing a failed record queues a new attempt by itself.
         result = await request_sync(context, Selection.of([employee_id]))
@@ -421,6 +424,7 @@ async def assign_level(
                 elif record.state == SyncState.FAILED.value:
                     retry_ids.append(record.employee_id)
             await write_events(session, events)
+        await refresh_verdicts(context, rules, ids=done)  # pre-flight known before asked
         changed += len(done)
     retries = 0
     if retry_ids:
@@ -525,4 +529,5 @@ async def record_leaver(
                 )
             )
         await write_events(session, events)
+    await refresh_verdicts(context, ids=[employee_id])  # pre-flight known before asked
     return LeaverResult(employee_id, queued, message)

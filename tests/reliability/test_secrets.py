@@ -24,6 +24,7 @@ from benefits_tui.platform.simulator.server import start_in_thread
 from benefits_tui.services.csv_export import export_csv, export_filter
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
+from tests.conftest import new_sqlite_url
 from tests.helpers import TOKEN, Simulator, add_people, drain, services
 from tests.reliability.common import cli_env, run_cli, start_simulator
 
@@ -162,6 +163,7 @@ ERROR_CASES: list[tuple[str, dict[str, Any]]] = [
     ("pool timeout", {"status": 0, "raise_": httpx.PoolTimeout(f"busy {ECHO}")}),
     ("dropped", {"status": 0, "raise_": httpx.RemoteProtocolError(f"dropped {ECHO}")}),
     ("other", {"status": 0, "raise_": httpx.DecodingError(f"odd {ECHO}")}),
+    ("unsendable", {"status": 0, "raise_": httpx.LocalProtocolError(f"header {ECHO}")}),
 ]
 
 
@@ -315,6 +317,7 @@ def test_cli_output_never_holds_the_token(tmp_path: Path) -> None:
             refused = dict(good, BENEFITS_API_URL=wrong.url)
             unreachable = dict(good, BENEFITS_API_URL="http://127.0.0.1:9")
             commands = [
+                ("db upgrade", good, ["db", "upgrade"]),  # creates the nested folder 0700
                 ("status", good, ["status"]),
                 (
                     "employee add",
@@ -395,7 +398,7 @@ def test_cli_refuses_a_token_file_others_can_read(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN)
     token_file.chmod(0o644)
-    env = cli_env(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", "http://127.0.0.1:9")
+    env = cli_env(tmp_path, new_sqlite_url(tmp_path), "http://127.0.0.1:9")
     del env["BENEFITS_API_TOKEN"]
     env["BENEFITS_API_TOKEN_FILE"] = str(token_file)
     result = run_cli(["sync", "--all", "--yes"], env)

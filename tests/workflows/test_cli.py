@@ -12,13 +12,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from benefits_tui.cli.main import cli
+from tests.conftest import new_sqlite_url
 
 DATA = Path(__file__).parent.parent / "data"
 
 
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BENEFITS_TUI_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("BENEFITS_TUI_DATABASE_URL", new_sqlite_url(tmp_path))
     monkeypatch.setenv("BENEFITS_TUI_USER", "cli.tester")
     runner = CliRunner()
 
@@ -144,7 +145,7 @@ def test_employee_set_changes_fields_named_as_csv_columns(run) -> None:  # type:
     bad = run("employee", "set", "E000001", "leave_date=2026-01-01")
     assert bad.exit_code == 2 and "benefits-tui leaver" in bad.stderr
     missing = run("employee", "set", "E999999", "title=Mr")
-    assert missing.exit_code == 1 and "no employee with number or email 'E999999'" in missing.stderr
+    assert missing.exit_code == 2 and "no employee with number or email 'E999999'" in missing.stderr
 
 
 def test_level_assign_by_number_and_by_filter(run) -> None:  # type: ignore[no-untyped-def]

@@ -404,7 +404,7 @@ class BenefitsManagementScreen(Screen[None]):
             return
         finally:
             self.set_activity("")
-        sendable = len(plan.to_send) + len(plan.rejected)
+        sendable = plan.sendable
         if sendable == 0:
             lines = "; ".join(plan.summary_lines()) or "nothing to send"
             self.notify(f"Nothing to send: {lines}", severity="warning", markup=False)
@@ -417,7 +417,7 @@ class BenefitsManagementScreen(Screen[None]):
         self.app.push_screen(ConfirmSync(plan), confirmed)
 
     async def _send(self, selection: Selection, plan: SyncPlan) -> None:
-        sendable = len(plan.to_send) + len(plan.rejected)
+        sendable = plan.sendable
         self.set_activity(f"Sending {plural(sendable, 'employee')} to Benefits…")
         baseline = self.counts.get(SyncState.IN_PROGRESS, 0)
         bar = self.query_one("#batch-progress", ProgressBar)
