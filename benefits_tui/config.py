@@ -62,6 +62,7 @@ class Role(StrEnum):
     READ_ONLY = "read_only"
     HR = "hr"
     ADMIN = "admin"
+    WORKER = "worker"
 
 
 def default_database_url() -> str:
@@ -110,7 +111,7 @@ class Settings(BaseSettings):
         extra="ignore",
         populate_by_name=True,  # flags and the file name settings by field name
         env_prefix=ENV_PREFIX,
-        # BENEFITS_TUI_SYNC_MAX_ATTEMPTS is [sync] max_attempts: split once after the table.
+        # BENEFITS_TUI_SYNC_MAX_HOLD_SECONDS is [sync] max_hold_seconds: split once after the table.
         env_nested_delimiter="_",
         env_nested_max_split=1,
         env_ignore_empty=True,  # VAR= is not set, as for every other tool

@@ -173,7 +173,11 @@ class SyncEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     employee_id: Mapped[int] = mapped_column(BigId, ForeignKey("employees.id", ondelete="CASCADE"))
     at: Mapped[dt.datetime]
+    # Who wrote the event: on PostgreSQL set by a trigger from the login (session_user).
     actor: Mapped[str] = mapped_column(Text)
+    # For the worker's steps: who asked for the sync (the record's requester; on PostgreSQL
+    # the trigger takes it from the record, so it cannot be chosen either).
+    requested_by: Mapped[str | None] = mapped_column(Text)
     action: Mapped[str] = mapped_column(String(32))
     status_code: Mapped[int | None] = mapped_column(Integer)
     answer: Mapped[str | None] = mapped_column(Text)
@@ -278,3 +282,14 @@ class DriftFinding(Base):
     account_id: Mapped[str | None] = mapped_column(String(128))
     fields: Mapped[Any | None] = mapped_column(JSON)
     values: Mapped[Any | None] = mapped_column(JSON)
+
+
+class WorkerHeartbeat(Base):
+    """A running sync worker says it is alive (the status line's "worker alive")."""
+
+    __tablename__ = "worker_heartbeats"
+
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid:nonce
+    login: Mapped[str] = mapped_column(Text)  # PostgreSQL: set from session_user
+    started_at: Mapped[dt.datetime]
+    seen_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -292,7 +292,7 @@ async def test_read_only_user_sees_sync_disabled(sqlite_url: str) -> None:
             await settle(pilot)
             assert not isinstance(app.screen, ConfirmSync)
             messages = [str(n.message) for n in app._notifications]
-            assert "viewer is a read-only user and cannot sync employees" in messages
+            assert "viewer is a read-only user and cannot sync employees to Benefits" in messages
             assert (await count_by_state(context))[SyncState.IN_PROGRESS] == 0
             assert "viewer · read-only" in screen_text(app)
 

@@ -63,4 +63,7 @@ async def test_hr_users_cannot_open_the_integration_settings(tmp_path: Path) -> 
             await pilot.press("i")
             await settle(pilot)
             assert not isinstance(app.screen, IntegrationScreen)
-            assert any("only admins" in str(n.message) for n in app._notifications)
+            assert any(
+                "HR user and cannot see the integration settings" in str(n.message)
+                for n in app._notifications
+            )

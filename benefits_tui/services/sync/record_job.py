@@ -162,7 +162,8 @@ class RecordJob:
         self.settings = context.settings.sync
         self.retry = record_retry_policy(self.settings)
         self.job_poll = job_poll_policy(self.settings)
-        self.actor = "benefits-sync"
+        self.actor = context.actor  # who works the record: this process's user (login)
+        self.requested_by: str | None = None  # who asked for the sync
         self.employee: dict[str, Any] = {}
         self.record: SyncRecord | None = None
 
@@ -176,7 +177,7 @@ class RecordJob:
         claim = self.claim
         if self.record is None and claim.record is not None and claim.employee is not None:
             self.employee, self.record = dict(claim.employee), claim.record  # read by the claim
-            self.actor = claim.record.requested_by or "benefits-sync"
+            self.requested_by = claim.record.requested_by
             return
         async with self.context.db.read() as session:
             row = (
@@ -190,7 +191,7 @@ class RecordJob:
             raise LeaseLost()
         self.employee = dict(row._mapping)
         self.record = record
-        self.actor = record.requested_by or "benefits-sync"
+        self.requested_by = record.requested_by
 
     async def _save(
         self,
@@ -265,7 +266,14 @@ class RecordJob:
         }
 
     def _event(self, action: Action, **fields: Any) -> dict[str, Any]:
-        return event(self.claim.employee_id, self.actor, action, self.now, **fields)
+        return event(
+            self.claim.employee_id,
+            self.actor,
+            action,
+            self.now,
+            requested_by=self.requested_by,
+            **fields,
+        )
 
     async def _fail(
         self,

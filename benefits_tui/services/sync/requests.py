@@ -24,11 +24,11 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, func, or_, select, true, update
 
-from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event, write_events
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import EmployeeFilter, current_clause, filter_clauses
 from benefits_tui.services.sync import preflight
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
@@ -298,7 +298,7 @@ async def request_sync(
     ``on_progress(done, total)`` is called after each. ``keep_ids`` returns the IDs queued
     and failed (for a caller that follows them).
     """
-    context.require(Role.HR, "sync employees to Benefits")
+    context.require(Permission.SYNC)
     plan = plan or await plan_sync(context, selection)
     rules = plan.rules or await platform_rules(context)
     await refresh_verdicts(context, rules)  # anything edited since the plan
