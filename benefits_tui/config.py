@@ -42,13 +42,17 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
+
 APP_NAME = "benefits-tui"
 CONFIG_ENV = "BENEFITS_TUI_CONFIG"
 ENV_PREFIX = "BENEFITS_TUI_"  # of every setting without an environment name of its own
 
 
-class ConfigError(Exception):
+class ConfigError(BenefitsError):
     """A setting is missing or wrong; ``str()`` is one line that names what to set."""
+
+    exit_code = EXIT_USAGE
 
     def __init__(self, setting: str, problem: str) -> None:
         self.setting = setting

@@ -116,10 +116,6 @@ class Employee(Base):
 
     sync: Mapped[SyncRecord] = relationship(back_populates="employee", uselist=False)
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.forenames} {self.surname}".strip()
-
 
 class SyncRecord(Base):
     """One per employee: sync status, the linked account, and the engine's durable job."""

@@ -10,9 +10,10 @@ import calendar
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
 
 # The CSV columns of SPEC 4, in order; also the FIELD names of `employee set`.
 CSV_FIELDS: tuple[str, ...] = (
@@ -110,8 +111,10 @@ _ISO_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 EMPLOYEE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
-class FieldProblem(ValueError):
-    """A value that cannot be stored in a field."""
+class FieldProblem(BenefitsError, ValueError):
+    """A value that cannot be stored in a field (a wrong value given: a usage error)."""
+
+    exit_code = EXIT_USAGE
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
@@ -251,17 +254,3 @@ def search_text(employee_number: str, forenames: str, surname: str, email: str |
     return " ".join(
         part.casefold() for part in (employee_number, forenames, surname, email or "") if part
     )
-
-
-@dataclass(frozen=True)
-class Address:
-    """A postal address (optional on the platform)."""
-
-    line1: str = ""
-    line2: str = ""
-    city: str = ""
-    postcode: str = ""
-    country: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {key: value for key, value in self.__dict__.items() if value}

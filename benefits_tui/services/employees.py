@@ -35,13 +35,13 @@ from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
 from benefits_tui.services.history import event, write_events
 from benefits_tui.services.permissions import Permission
 from benefits_tui.services.sync.reference import platform_rules
-from benefits_tui.services.sync.verdicts import refresh_verdicts
 from benefits_tui.services.sync.requests import (
     Selection,
     SyncRequestResult,
     queued_values,
     request_sync,
 )
+from benefits_tui.services.sync.verdicts import refresh_verdicts
 
 # Changing these on a linked employee is sent by PATCH (leave date goes by termination).
 REVISION_ATTRIBUTES = SYNCED_ATTRIBUTES - {"leave_date"}

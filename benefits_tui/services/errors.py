@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
 
-class ServiceError(Exception):
+
+class ServiceError(BenefitsError):
     """A request that cannot be carried out; ``str()`` says why, for a person."""
 
 
@@ -12,7 +14,9 @@ class PermissionDenied(ServiceError):
 
 
 class NotFound(ServiceError):
-    """No such employee (or other record)."""
+    """No such employee (or other record): what was asked for is wrong."""
+
+    exit_code = EXIT_USAGE
 
 
 class InvalidInput(ServiceError):

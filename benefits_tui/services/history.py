@@ -57,14 +57,3 @@ async def write_events(session: AsyncSession, rows: Iterable[dict[str, Any]]) ->
         # Core insert: the ORM's bulk path is much slower for large batches.
         connection = await session.connection()
         await connection.execute(_INSERT, batch)
-
-
-async def write_event(
-    session: AsyncSession,
-    employee_id: int,
-    actor: str,
-    action: Action,
-    at: dt.datetime,
-    **fields: Any,
-) -> None:
-    await write_events(session, [event(employee_id, actor, action, at, **fields)])

@@ -32,9 +32,6 @@ class EmployeeFilter:
     search: str = ""
     current_only: bool = True
 
-    def with_search(self, search: str) -> EmployeeFilter:
-        return EmployeeFilter(self.state, search, self.current_only)
-
 
 @dataclass(frozen=True)
 class EmployeeRow:

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
 
 from benefits_tui.app.host import host_of
+from benefits_tui.app.typeahead import accept_keys, hold_keys
 from benefits_tui.app.widgets.forms import (
     FormField,
     check_all,
@@ -74,6 +75,7 @@ class EmployeeScreen(Screen[bool]):
 
     def __init__(self, employee_id: int) -> None:
         super().__init__()
+        hold_keys(self)  # keys typed while the form loads go into it once it is up
         self.employee_id = employee_id
         self.detail: EmployeeDetail | None = None
         self.rules: PlatformRules | None = None
@@ -130,7 +132,8 @@ class EmployeeScreen(Screen[bool]):
         )
         fields = self._fields()
         if fields:
-            self.call_after_refresh(focus_control, fields[1] if len(fields) > 1 else fields[0])
+            focus_control(fields[1] if len(fields) > 1 else fields[0])
+        accept_keys(self)
 
     @staticmethod
     def _values(detail: EmployeeDetail) -> dict[str, str]:

@@ -79,7 +79,7 @@ class LeaverScreen(ModalScreen[bool]):
         self.refused = refusal(host_of(self).services, Permission.RECORD_LEAVER)
         show_refusal(self, self.refused, disable="confirm")
         self._load()
-        self.call_after_refresh(focus_control, self.query_one("#field-leave_date", FormField))
+        focus_control(self.query_one("#field-leave_date", FormField))
 
     @work(exclusive=True, group="load")
     async def _load(self) -> None:

@@ -26,6 +26,7 @@ from textual.widgets import (
 )
 
 from benefits_tui.app.host import host_of
+from benefits_tui.app.typeahead import accept_keys, hold_keys
 from benefits_tui.app.widgets.forms import (
     FormField,
     check_all,
@@ -81,6 +82,7 @@ class NewEmployeeScreen(Screen[int | None]):
 
     def __init__(self, mode: str | None = None) -> None:
         super().__init__()
+        hold_keys(self)  # until the form is built
         self.mode = mode
         self.step = "choose"
         self.rules: PlatformRules | None = None
@@ -118,6 +120,7 @@ class NewEmployeeScreen(Screen[int | None]):
         show_refusal(self, self.refused)
         self.query_one("#buttons").display = True
         self._go((self.mode and self._first_step()) or "choose")
+        accept_keys(self)
 
     def _form(self, rules: PlatformRules, create_default: bool = True) -> ContentSwitcher:
         def fields(names: tuple[str, ...]) -> list[FormField]:
@@ -213,7 +216,7 @@ class NewEmployeeScreen(Screen[int | None]):
         else:
             fields = self._fields(step)
             if fields:
-                self.call_after_refresh(focus_control, fields[0])
+                focus_control(fields[0])
         self.refresh_bindings()
 
     def _fill_review(self) -> None:
@@ -299,7 +302,7 @@ class NewEmployeeScreen(Screen[int | None]):
         for step in STEP_FIELDS:
             if widget in self._fields(step):
                 self._go(step)
-                self.call_after_refresh(focus_control, widget)
+                focus_control(widget)
                 return
 
     @work(exclusive=True, group="save")

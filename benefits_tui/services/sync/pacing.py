@@ -25,12 +25,13 @@ from sqlalchemy import CursorResult, and_, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from benefits_tui.config import Role
 from benefits_tui.db.models import Throttle
+from benefits_tui.domain.errors import BenefitsError
 from benefits_tui.domain.safe_text import clip
 from benefits_tui.platform.client import before_retry
 from benefits_tui.platform.errors import Throttled, TransientError
 from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.permissions import Permission
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ async def read_hold(context: ServiceContext) -> PlatformHold:
 
 async def clear_hold(context: ServiceContext) -> PlatformHold:
     """End the platform's hold now (an admin's decision; SPEC 1.13); returns what it was."""
-    context.require(Role.ADMIN, "clear the platform's hold")
+    context.require(Permission.CLEAR_HOLD)
     before = await read_hold(context)
     async with context.db.write() as session:
         await session.execute(
@@ -94,7 +95,7 @@ async def clear_hold(context: ServiceContext) -> PlatformHold:
     return before
 
 
-class HeldBack(Exception):
+class HeldBack(BenefitsError):
     """The platform asked everyone to wait until ``until``."""
 
     def __init__(self, until: dt.datetime) -> None:

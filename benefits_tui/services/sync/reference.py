@@ -41,9 +41,6 @@ class PlatformRules:
     def level_codes(self) -> tuple[str, ...]:
         return tuple(code for code, _ in self.levels)
 
-    def level_name(self, code: str | None) -> str:
-        return dict(self.levels).get(code or "", code or "")
-
 
 async def cached_rules(context: ServiceContext) -> PlatformRules:
     """The rules as last fetched (SPEC defaults when never fetched)."""

@@ -22,7 +22,7 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, func, or_, select, true, update
+from sqlalchemy import ColumnElement, func, or_, select, true, update
 
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.states import Action, Phase, SyncState
@@ -422,7 +422,7 @@ async def _reject(
     )
     async with context.db.read() as session:
         rows = (await session.execute(statement)).mappings().all()
-    records = cast(Table, SyncRecord.__table__)
+    records = SyncRecord.__table__
     done: list[int] = []
     passing: list[int] = []
     now = context.clock.now()

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
 
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.services.context import ServiceContext
@@ -84,7 +84,7 @@ async def refresh_verdicts(
     rules = rules or await cached_rules(context)
     fingerprint = rules_fingerprint(rules)
     wanted = None if ids is None else sorted(set(ids))
-    table = cast(Table, Employee.__table__)
+    table = Employee.__table__
     statement = (
         update(table)
         .where(table.c.id == bindparam("_id"))

@@ -24,6 +24,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from benefits_tui.db.models import SyncRecord
+from benefits_tui.domain.errors import one_line
 from benefits_tui.domain.retry import DATABASE_TROUBLE as DATABASE_RETRY
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
@@ -300,15 +301,6 @@ class SyncWorker:
             soonest = dt.datetime.fromisoformat(soonest).replace(tzinfo=dt.UTC)
         return max((soonest - now).total_seconds(), 0.0)
 
-    async def in_progress_count(self) -> int:
-        async with self.context.db.read() as session:
-            return int(
-                await session.scalar(
-                    select(func.count()).where(SyncRecord.state == SyncState.IN_PROGRESS.value)
-                )
-                or 0
-            )
-
     async def run(
         self,
         *,
@@ -405,7 +397,7 @@ class SyncWorker:
         log.warning(
             "database trouble while looking for work (retrying in %.1f s): %s",
             delay,
-            str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            one_line(exc),
         )
         await anyio.sleep(delay)
 
