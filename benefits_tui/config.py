@@ -61,7 +61,7 @@ class ConfigError(BenefitsError):
 
 
 class Role(StrEnum):
-    """What a user may do (SPEC 1.10)."""
+    """What a user may do (RULES §1.10)."""
 
     READ_ONLY = "read_only"
     HR = "hr"
@@ -93,11 +93,11 @@ class SyncSettings(BaseModel):
 
     concurrency: int = Field(default=8, ge=1, le=256)
     # Transient trouble (429s included) is retried until this much time has passed; no
-    # attempt counter can fail a record during a shorter outage (SPEC 1.3).
+    # attempt counter can fail a record during a shorter outage (RULES §1.3).
     max_retry_seconds: float = Field(default=3600.0, gt=0)
-    # No Retry-After holds the integration back for longer than this (SPEC 1.13).
+    # No Retry-After holds the integration back for longer than this (RULES §1.13).
     max_hold_seconds: float = Field(default=900.0, gt=0)
-    # An asynchronous platform job not finished within this ends the attempt (SPEC 1.13).
+    # An asynchronous platform job not finished within this ends the attempt (RULES §1.13).
     job_timeout_seconds: float = Field(default=1800.0, gt=0)
     backoff_base_seconds: float = Field(default=2.0, gt=0)
     backoff_max_seconds: float = Field(default=300.0, gt=0)
@@ -109,7 +109,7 @@ class SyncSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    """Every setting of the product (SPEC 4)."""
+    """Every setting of the product (RULES §4)."""
 
     model_config = SettingsConfigDict(
         extra="ignore",

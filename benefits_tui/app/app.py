@@ -126,7 +126,7 @@ class BenefitsApp(App[None]):
 
     def _start_sync_worker(self) -> None:
         if not self.services.has_platform:
-            # HR needs no token (SPEC 1.10): requests are queued, a worker login sends them;
+            # HR needs no token (RULES §1.10): requests are queued, a worker login sends them;
             # the status line shows whether one is alive (its heartbeat).
             self._watch_workers = True
             self.worker_status = "Syncs are sent by a worker"

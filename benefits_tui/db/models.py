@@ -73,7 +73,7 @@ class Base(DeclarativeBase):
 
 
 class Employee(Base):
-    """An HR employee: what the platform needs (SPEC 1.8) and the HR fields around it."""
+    """An HR employee: what the platform needs (RULES §1.8) and the HR fields around it."""
 
     __tablename__ = "employees"
 
@@ -130,7 +130,7 @@ class SyncRecord(Base):
         BigId, ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True
     )
     state: Mapped[str] = mapped_column(String(16), index=True)
-    # One employee <-> one account (SPEC 1.12): the column is unique.
+    # One employee <-> one account (RULES §1.12): the column is unique.
     account_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     phase: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
@@ -223,7 +223,7 @@ class Throttle(Base):
 
 
 class AdminSetting(Base):
-    """A setting admins change from the integration screen (SPEC 1.10), shared by everyone.
+    """A setting admins change from the integration screen (RULES §1.10), shared by everyone.
 
     ``value`` is JSON; the services own the names, their defaults and their checks.
     """
@@ -237,7 +237,7 @@ class AdminSetting(Base):
 
 
 class Reconciliation(Base):
-    """One comparison of HR with the platform (SPEC 1.16): when, by whom, what it found.
+    """One comparison of HR with the platform (RULES §1.16): when, by whom, what it found.
 
     A run is inserted as ``running`` before it reads the platform, so that scheduled runs on
     several workers do not overlap, and is finished with its counts or its error.

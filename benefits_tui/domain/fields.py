@@ -15,7 +15,7 @@ from typing import Any
 
 from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
 
-# The CSV columns of SPEC 4, in order; also the FIELD names of `employee set`.
+# The CSV columns of RULES §4, in order; also the FIELD names of `employee set`.
 CSV_FIELDS: tuple[str, ...] = (
     "employee_number",
     "title",
@@ -60,7 +60,7 @@ FIELD_LABELS: dict[str, str] = {
     "leave_reason": "Leave reason",
 }
 
-# Fields whose change on a linked employee is sent to the platform (SPEC 1.9).
+# Fields whose change on a linked employee is sent to the platform (RULES §1.9).
 SYNCED_ATTRIBUTES: frozenset[str] = frozenset(
     {
         "title",
@@ -79,7 +79,7 @@ SYNCED_ATTRIBUTES: frozenset[str] = frozenset(
     }
 )
 
-# What the platform needs to create an account (SPEC 1.8), as model attributes.
+# What the platform needs to create an account (RULES §1.8), as model attributes.
 REQUIRED_FOR_PLATFORM: tuple[str, ...] = (
     "forenames",
     "surname",
@@ -92,7 +92,7 @@ REQUIRED_FOR_PLATFORM: tuple[str, ...] = (
     "pay_frequency",
 )
 
-# The picklists SPEC 2 documents; the platform's own lists (cached) take precedence.
+# The picklists RULES §2 documents; the platform's own lists (cached) take precedence.
 DEFAULT_PICKLISTS: dict[str, tuple[str, ...]] = {
     "title": ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr"),
     "gender": ("M", "F", "X", "N"),
@@ -104,7 +104,7 @@ MAX_TEXT = 10_000
 MAX_EMAIL_LENGTH = 254
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-# The platform's email rule (SPEC 2), shared by HR's pre-flight and the simulator: a dot-atom
+# The platform's email rule (RULES §2), shared by HR's pre-flight and the simulator: a dot-atom
 # local part, at least one dot in the domain, ASCII only.
 EMAIL_RE = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,63}}$")
 _ISO_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -132,7 +132,7 @@ def is_valid_email(value: object) -> bool:
 
 
 def email_key(value: str | None) -> str | None:
-    """The case-insensitive key of an email (SPEC 1.4)."""
+    """The case-insensitive key of an email (RULES §1.4)."""
     if value is None:
         return None
     value = value.strip()
@@ -199,7 +199,7 @@ def parse_field(
 
     Empty text means "no value" (``None``). Raises :class:`FieldProblem` with a message
     for a person. ``picklists``/``levels`` restrict the picklist fields when given.
-    With ``platform_rules=False`` (the CSV import, SPEC 4: "what the platform needs is
+    With ``platform_rules=False`` (the CSV import, RULES §4: "what the platform needs is
     checked at sync") an invalid email, an unrecognised picklist value or level is stored
     as given and fails pre-flight with its reason; formats (dates, pay) are still checked.
     """

@@ -6,7 +6,7 @@ the client's quick retries of a GET. Delays grow geometrically from ``base_secon
 ``factor`` up to ``max_seconds``; ``jitter`` spreads them (a fraction of each delay drawn at
 random) so that many records do not come back at the same instant. A retry is bounded by
 **time** (``budget_seconds``), never by a count: an outage shorter than the budget fails
-nobody, whatever the delays (SPEC 1.3).
+nobody, whatever the delays (RULES §1.3).
 """
 
 from __future__ import annotations

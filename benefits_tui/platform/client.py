@@ -1,4 +1,4 @@
-"""Async client for the Benefits platform API (SPEC 2).
+"""Async client for the Benefits platform API (RULES §2).
 
 One :class:`BenefitsClient` wraps one pooled ``httpx.AsyncClient``. Every failure is raised as
 one of :mod:`benefits_tui.platform.errors`; retrying writes is the caller's job (the sync

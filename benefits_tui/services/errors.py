@@ -10,7 +10,7 @@ class ServiceError(BenefitsError):
 
 
 class PermissionDenied(ServiceError):
-    """The acting user's role does not allow this action (SPEC 1.10)."""
+    """The acting user's role does not allow this action (RULES §1.10)."""
 
 
 class NotFound(ServiceError):

@@ -1,4 +1,4 @@
-"""Integration settings and the connection test (admins only, SPEC 1.10)."""
+"""Integration settings and the connection test (admins only, RULES §1.10)."""
 
 from __future__ import annotations
 

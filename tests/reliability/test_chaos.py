@@ -1,4 +1,4 @@
-"""SPEC 5 Reliability, end to end: ~600 employees, a difficult platform (5xx, timeouts with
+"""RULES §5 Reliability, end to end: ~600 employees, a difficult platform (5xx, timeouts with
 and without effect, async jobs, a rate limit, preloaded accounts), two users syncing
 overlapping sets at the same moment, and workers SIGKILLed every ~2 s for ~20 s; then a
 drain. Zero duplicate accounts, zero lost syncs, every employee Successful or Failed with a

@@ -1,4 +1,4 @@
-"""SPEC 5 Secrets: the API token never appears in the history, the logs, error messages,
+"""RULES §5 Secrets: the API token never appears in the history, the logs, error messages,
 reprs, CLI output (failures included), exports or crash logs; secret-bearing files that
 other users can read are refused; the SQLite database is private to its owner."""
 
@@ -380,7 +380,7 @@ def test_cli_output_never_holds_the_token(tmp_path: Path) -> None:
     assert "401" in outputs["sync 401"] or "token" in outputs["sync 401"].lower(), outputs[
         "sync 401"
     ]
-    # Unreachable: queued for a worker, said so (SPEC 1.10; exit 1 as one failed pre-flight).
+    # Unreachable: queued for a worker, said so (RULES §1.10; exit 1 as one failed pre-flight).
     assert "cannot be reached" in outputs["sync unreachable"], outputs["sync unreachable"]
     assert "E000001" in outputs["export"]
     assert_clean("the database", _database_bytes(database))

@@ -1,4 +1,4 @@
-"""SPEC 1.3 and 1.13: every wait on the platform is bounded, by time, and visible.
+"""RULES §1.3 and §1.13: every wait on the platform is bounded, by time, and visible.
 
 Each test puts a misbehaving platform (:mod:`tests.faults`) in front of the simulator and
 checks that the records end in the named state within their budget, without a duplicate

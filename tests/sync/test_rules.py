@@ -1,4 +1,4 @@
-"""SPEC 1 rules through the service layer, a real database and the simulator over HTTP."""
+"""RULES §1 rules through the service layer, a real database and the simulator over HTTP."""
 
 from __future__ import annotations
 

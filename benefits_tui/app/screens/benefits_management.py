@@ -1,4 +1,4 @@
-"""Benefits Management (SPEC 3): four tabs with live counts, search, ticks, detail, Sync."""
+"""Benefits Management (RULES §3): four tabs with live counts, search, ticks, detail, Sync."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from benefits_tui.services.queries import count_by_state, employee_detail, stuck
 from benefits_tui.services.sync.requests import Selection, SyncPlan, plan_sync, request_sync
 
 SYNCABLE = (SyncState.NOT_SYNCING, SyncState.FAILED)
-# What each guarded key asks the services' permissions table (SPEC 1.10).
+# What each guarded key asks the services' permissions table (RULES §1.10).
 GUARDED = {
     "sync": Permission.SYNC,
     "assign_level": Permission.ASSIGN_LEVEL,

@@ -2,7 +2,7 @@
 
 A 429's Retry-After is stored as ``blocked_until`` so that no process sends inside the
 window, capped at ``max_hold_seconds`` so that no answer stops the integration for longer
-(SPEC 1.13); an admin may clear it (:func:`clear_hold`). Transient trouble (unreachable,
+(RULES §1.13); an admin may clear it (:func:`clear_hold`). Transient trouble (unreachable,
 5xx, timeouts) is noted once as ``trouble_since``/``trouble`` and cleared by the next
 success, so that every screen can say "the platform is unreachable since ..." in one place.
 An optional client-side rate limit hands out start times (``next_slot``) so that
@@ -50,7 +50,7 @@ TROUBLE_TEXT = 500  # characters of the platform's last trouble kept for the sta
 
 @dataclass(frozen=True, slots=True)
 class PlatformHold:
-    """What holds the integration back, as every process sees it (SPEC 1.3, 1.13)."""
+    """What holds the integration back, as every process sees it (RULES §1.3, §1.13)."""
 
     blocked_until: dt.datetime | None  # a 429's window (None when none, or over)
     blocked_since: dt.datetime | None
@@ -83,7 +83,7 @@ async def read_hold(context: ServiceContext) -> PlatformHold:
 
 
 async def clear_hold(context: ServiceContext) -> PlatformHold:
-    """End the platform's hold now (an admin's decision; SPEC 1.13); returns what it was."""
+    """End the platform's hold now (an admin's decision; RULES §1.13); returns what it was."""
     context.require(Permission.CLEAR_HOLD)
     before = await read_hold(context)
     async with context.db.write() as session:

@@ -89,28 +89,6 @@ def moment(at: dt.datetime) -> str:
     return at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-_EMPLOYEE_COLUMNS = (
-    Employee.id,
-    Employee.employee_number,
-    Employee.title,
-    Employee.forenames,
-    Employee.surname,
-    Employee.email,
-    Employee.email_key,
-    Employee.date_of_birth,
-    Employee.gender,
-    Employee.job_title,
-    Employee.annual_pay,
-    Employee.pay_basis,
-    Employee.pay_frequency,
-    Employee.benefit_level,
-    Employee.address,
-    Employee.leave_date,
-    Employee.leave_reason,
-    Employee.revision,
-)
-
-
 @dataclass(frozen=True)
 class Claim:
     """A record this worker holds: its fencing token proves the lease is still ours."""
@@ -127,7 +105,9 @@ async def read_claimed(
     session: Any, ids: list[int]
 ) -> tuple[dict[int, dict[str, Any]], dict[int, SyncRecord]]:
     """The employees and records of just-claimed IDs (inside the claiming transaction)."""
-    rows = (await session.execute(select(*_EMPLOYEE_COLUMNS).where(Employee.id.in_(ids)))).all()
+    rows = (
+        await session.execute(select(*preflight.EMPLOYEE_COLUMNS).where(Employee.id.in_(ids)))
+    ).all()
     records = (
         await session.scalars(select(SyncRecord).where(SyncRecord.employee_id.in_(ids)))
     ).all()
@@ -182,7 +162,7 @@ class RecordJob:
         async with self.context.db.read() as session:
             row = (
                 await session.execute(
-                    select(*_EMPLOYEE_COLUMNS).where(Employee.id == self.claim.employee_id)
+                    select(*preflight.EMPLOYEE_COLUMNS).where(Employee.id == self.claim.employee_id)
                 )
             ).one()
             record = await session.get(SyncRecord, self.claim.employee_id)
@@ -210,7 +190,7 @@ class RecordJob:
         another employee holds.
         """
         values = dict(values, updated_at=self.now)
-        for name in ("reason", "last_error"):  # the platform's words, stored bounded (SPEC 1.15)
+        for name in ("reason", "last_error"):  # the platform's words, stored bounded (RULES §1.15)
             if isinstance(values.get(name), str):
                 values[name] = clip(values[name], MAX_TEXT)
         if release:
@@ -315,7 +295,7 @@ class RecordJob:
         held_until: dt.datetime | None = None,
         quiet: bool = False,
     ) -> None:
-        """Transient trouble (SPEC 1.3): stay In progress and try again later, until the
+        """Transient trouble (RULES §1.3): stay In progress and try again later, until the
         time budget that began with the trouble runs out; then fail with the last reason and
         since when. ``held_until`` (a 429, or another process's hold) is when the platform
         said to come back; otherwise the retry policy's backoff decides. ``quiet`` writes
@@ -442,7 +422,7 @@ class RecordJob:
         return await self._finish()
 
     async def _first_sync(self) -> bool:
-        """SPEC 1.4: look the email up; link to a found account, or create one."""
+        """RULES §1.4: look the email up; link to a found account, or create one."""
         assert self.record is not None
         employee = self.employee
         rejection = preflight.check(employee, self.rules, None, linked=False)
@@ -463,7 +443,7 @@ class RecordJob:
         return await self._link(account.id, found_by="email")
 
     async def _link(self, account_id: str, *, found_by: str) -> bool:
-        """Link to an existing account unless another employee holds it (SPEC 1.12)."""
+        """Link to an existing account unless another employee holds it (RULES §1.12)."""
         holder = await self._holder_of(account_id)
         if holder is not None:
             await self._fail(
@@ -684,7 +664,7 @@ class RecordJob:
         A job whose wait ended (``job_accepted_at`` cleared by :meth:`_job_timed_out`) is
         re-read first when the record is synced again; if it is still not finished, a create
         is resolved by email before anything else, so a late job never yields a second
-        account (SPEC 1.13).
+        account (RULES §1.13).
         """
         record = self.record
         assert record is not None and record.platform_job_id

@@ -43,7 +43,7 @@ class PlatformRules:
 
 
 async def cached_rules(context: ServiceContext) -> PlatformRules:
-    """The rules as last fetched (SPEC defaults when never fetched)."""
+    """The rules as last fetched (the documented defaults when never fetched, RULES §2)."""
     async with context.db.read() as session:
         levels = (await session.scalars(select(BenefitLevel).order_by(BenefitLevel.position))).all()
         cache = (await session.scalars(select(PlatformCache))).all()

@@ -119,7 +119,7 @@ class SyncWorker:
         self._beating = False
 
     async def _heartbeat(self) -> None:
-        """Say this worker is alive, every :data:`heartbeat.BEAT_SECONDS` (SPEC 1.10)."""
+        """Say this worker is alive, every :data:`heartbeat.BEAT_SECONDS` (RULES §1.10)."""
         clock = self.context.clock
         if clock.monotonic() < self._next_beat:
             return
