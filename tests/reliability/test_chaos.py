@@ -62,7 +62,7 @@ SYNC: dict[str, Any] = {
     "backoff_base_seconds": 0.1,
     "backoff_max_seconds": 1.0,
     "job_poll_seconds": 0.2,
-    "max_attempts": 10,
+    "max_retry_seconds": 20,
     "rate_limit": RATE_LIMIT * 0.9,
 }
 
