@@ -22,6 +22,7 @@ from benefits_tui.app.messages import DataChanged
 from benefits_tui.app.screens.benefits_management import BenefitsManagementScreen
 from benefits_tui.app.typeahead import KeysWelcome, TypeAhead
 from benefits_tui.config import Settings
+from benefits_tui.domain.errors import one_line
 from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
 from benefits_tui.services.queries import change_marker
@@ -125,7 +126,7 @@ class BenefitsApp(App[None]):
 
     def _start_sync_worker(self) -> None:
         if not self.services.has_platform:
-            # HR needs no token (SPEC 1.10): requests are queued, a worker login sends them;
+            # HR needs no token (RULES §1.10): requests are queued, a worker login sends them;
             # the status line shows whether one is alive (its heartbeat).
             self._watch_workers = True
             self.worker_status = "Syncs are sent by a worker"
@@ -144,7 +145,7 @@ class BenefitsApp(App[None]):
                 await SyncWorker(self.services).run(stop=self._stop)
             except Exception as exc:
                 log.exception("sync worker stopped")
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                first = one_line(exc)
                 self.worker_status = f"Sync worker paused: {first}"
                 self.notify(f"Sync worker paused: {first}", severity="error", markup=False)
                 with anyio.move_on_after(WORKER_RESTART_SECONDS):

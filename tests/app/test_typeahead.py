@@ -1,4 +1,4 @@
-"""Type-ahead (SPEC 3): keys typed while a screen or form opens are delivered to it, in order, as
+"""Type-ahead (RULES §3): keys typed while a screen or form opens are delivered to it, in order, as
 if the user had waited; no keystroke is lost or lands in another field; a save takes every key
 typed before it. Each test sends its keys in ONE burst (nothing is processed in between), as a
 terminal delivers fast typing, a slow SSH link, a paste or ``tmux send-keys``."""

@@ -1,7 +1,7 @@
-"""Employee: Personal Details > Employment Details, editable (SPEC 1.6, 1.7, 1.9, 3).
+"""Employee: Personal Details > Employment Details, editable (RULES §1.6, 1.7, 1.9, 3).
 
 The Benefits Level is a select of the platform's levels. A read-only line shows the sync
-status and the linked Benefits account. There is no sync toggle (SPEC 1.7): leaving goes
+status and the linked Benefits account. There is no sync toggle (RULES §1.7): leaving goes
 through the leaver workflow. Saving a synced field of a linked employee queues an update
 by account ID; saving fixes to a Failed employee queues a new attempt (the services decide).
 """

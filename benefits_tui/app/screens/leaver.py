@@ -1,4 +1,4 @@
-"""Leaver workflow (SPEC 1.7, 3): leave date, reason, what happens on the platform, confirm.
+"""Leaver workflow (RULES §1.7, 3): leave date, reason, what happens on the platform, confirm.
 
 For a linked employee coverage ends on the platform on the leave date; for one never
 synced nothing is sent. This is the only way to take someone off Benefits: there is no

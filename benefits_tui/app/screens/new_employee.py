@@ -1,4 +1,4 @@
-"""Add new employee (SPEC 1.5, 3): the starter wizard, or Personal Details Only.
+"""Add new employee (RULES §1.5, 3): the starter wizard, or Personal Details Only.
 
 The wizard goes personal details -> employment details -> benefits (the *Create Benefits
 Record* toggle and the Benefits Level) -> review; nothing is saved until the review is
@@ -111,7 +111,7 @@ class NewEmployeeScreen(Screen[int | None]):
     async def _load(self) -> None:
         context = host_of(self).services
         self.rules = await platform_rules(context)
-        # The toggle starts where the admins set it (SPEC 1.10).
+        # The toggle starts where the admins set it (RULES §1.10).
         create_default = (await load_admin_settings(context)).create_benefits_record_default
         self.refused = refusal(context, Permission.ADD_EMPLOYEE)
         body = self.query_one("#body")
