@@ -480,6 +480,7 @@ class LeaverResult:
     employee_id: int
     termination_queued: bool
     message: str
+    changed: bool = True  # False: already a leaver on that date (nothing recorded or sent)
 
 
 def _leaver_outcome(
@@ -532,6 +533,15 @@ async def record_leaver(
         if employee.start_date is not None and leave_date < employee.start_date:
             raise InvalidInput(
                 {"leave_date": f"is before the start date ({employee.start_date.isoformat()})"}
+            )
+        if employee.leave_date == leave_date:
+            # Recording the same leaver again (a second press, a re-run script) changes
+            # nothing and sends nothing; a different date is an explicit change (SPEC 3).
+            return LeaverResult(
+                employee_id,
+                False,
+                f"Already a leaver on {leave_date.isoformat()}: nothing changed, nothing sent.",
+                changed=False,
             )
         record = await session.get(
             SyncRecord, employee_id, with_for_update=context.db.is_postgresql

@@ -26,6 +26,7 @@ from textual.widgets import (
 )
 
 from benefits_tui.app.host import host_of
+from benefits_tui.app.screens.confirm_discard import ConfirmDiscard
 from benefits_tui.app.typeahead import accept_keys, hold_keys
 from benefits_tui.app.widgets.forms import (
     FormField,
@@ -280,7 +281,17 @@ class NewEmployeeScreen(Screen[int | None]):
         self._require_for_record()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Cancel; once something is typed, ask first (SPEC 3)."""
+        typed = self.step != "choose" and any(w.raw().strip() for w in self._fields())
+        if self.saving or not typed:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmDiscard("this new employee"), answered)
 
     def action_back(self) -> None:
         if self.step == "choose" or self.saving:

@@ -403,6 +403,8 @@ class EmployeeTable(ScrollView, can_focus=True):
         if key == "number":
             return clean(row.employee_number), ""
         if key == "name":
+            if row.leave_date is not None:  # leavers are marked in every grid (SPEC 3)
+                return "(leaver) " + clean(row.name), "employee-table--muted"
             return clean(row.name), ""
         if key == "email":
             return (clean(row.email), "") if row.email else ("(no email)", "employee-table--muted")

@@ -44,7 +44,8 @@ def refusal(context: ServiceContext, permission: Permission) -> str | None:
 
 def show_refusal(screen: Any, refused: str | None, *, disable: str | None = None) -> None:
     """Show why a read-only user cannot save on the screen's ``#refusal`` line (RULES §1.10),
-    disabling the button ``disable`` (an id) when given."""
+    disabling the button ``disable`` (an id) when given, and every field: a read-only user
+    cannot type into a form whose save would refuse them (SPEC 3)."""
     if not refused:
         return
     line = screen.query_one("#refusal")
@@ -52,6 +53,8 @@ def show_refusal(screen: Any, refused: str | None, *, disable: str | None = None
     line.display = True
     if disable:
         screen.query_one(f"#{disable}").disabled = True
+    for control in screen.query(".field-control"):
+        control.disabled = True
 
 
 def notify(app: App[Any], message: str, *, severity: str = "information", title: str = "") -> None:
