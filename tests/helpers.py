@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-from collections.abc import AsyncIterator
+import io
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
+import pytest
+from click.testing import CliRunner, Result
+from rich.console import Console
+from textual.app import App
+from textual.pilot import Pilot
 
 from benefits_tui.domain.states import CreatedVia
 from benefits_tui.platform.simulator.app import create_app
@@ -18,8 +28,11 @@ from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
 from benefits_tui.services.employees import add_employee
 from benefits_tui.services.sync.worker import SyncWorker, WorkerStats
+from tests.conftest import new_sqlite_url
 
 TOKEN = "sk_test_SECRET-TOKEN-3f9a7c"
+# The installed entry point, run as a person or cron would.
+CLI = str(Path(sys.executable).with_name("benefits-tui"))
 
 
 class Simulator:
@@ -168,3 +181,94 @@ async def drain(worker: SyncWorker, seconds: float) -> WorkerStats:
     """Run ``worker`` until nothing is In progress; fail the test after ``seconds``."""
     with anyio.fail_after(seconds):
         return await worker.drain()
+
+
+# ---------------------------------------------------------------------- the app's pilot
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let messages, zero-delay timers and workers finish (three rounds: work begets work)."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@asynccontextmanager
+async def piloted(app: App[Any], size: tuple[int, int] = (120, 36)) -> AsyncIterator[Pilot[Any]]:
+    """``app`` running headless at ``size``, settled after its first screen."""
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield pilot
+
+
+def _render(app: App[Any]) -> str:
+    """The terminal as plain text: the screen over the screens it covers (a dialog's backdrop)."""
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    # As App.export_screenshot renders it (Textual has no public plain-text screenshot).
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
+    return console.export_text()
+
+
+def screen_text(app: App[Any]) -> str:
+    """What the terminal shows, line by line."""
+    return "\n".join(_render(app).splitlines()[: app.size.height])
+
+
+def flat_text(app: App[Any]) -> str:
+    """What the terminal shows as one line of words: wrapped lines joined, borders dropped."""
+    text = _render(app)
+    for border in "█▀▄▔▁▊▎▏":
+        text = text.replace(border, " ")
+    return " ".join(text.split())
+
+
+def run_cli(
+    args: Sequence[str], env: dict[str, str], *, timeout: float = 60, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``benefits-tui args...`` in a subprocess with ``env``; ``check``: fail on a non-zero exit."""
+    result = subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"benefits-tui {' '.join(args)} -> {result.returncode}\n{result.stderr}"
+        )
+    return result
+
+
+CliInvoke = Callable[..., Result]
+
+
+def cli_invoker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, catch_exceptions: bool = True
+) -> CliInvoke:
+    """``benefits-tui args...`` in-process (click's runner) on a new SQLite database, acting
+    as ``cli.tester``. ``catch_exceptions=False`` lets a traceback fail the test loudly."""
+    from benefits_tui.cli.main import cli
+
+    monkeypatch.setenv("BENEFITS_TUI_DATABASE_URL", new_sqlite_url(tmp_path))
+    monkeypatch.setenv("BENEFITS_TUI_USER", "cli.tester")
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(cli, list(args), catch_exceptions=catch_exceptions)
+
+    return invoke
+
+
+def export_rows(run: CliInvoke, *args: str) -> list[dict[str, str]]:
+    """The rows ``benefits-tui export [args] -`` writes, as dictionaries."""
+    result = run("export", *args, "-")
+    assert result.exit_code == 0, result.output
+    return list(csv.DictReader(io.StringIO(result.stdout)))

@@ -13,16 +13,20 @@ import logging
 from typing import Any
 
 import anyio
+from textual import events, on
 from textual.app import App
 from textual.worker import Worker
 
 from benefits_tui.app.bindings import APP_BINDINGS
 from benefits_tui.app.messages import DataChanged
 from benefits_tui.app.screens.benefits_management import BenefitsManagementScreen
+from benefits_tui.app.typeahead import KeysWelcome, TypeAhead
 from benefits_tui.config import Settings
+from benefits_tui.domain.errors import one_line
 from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
 from benefits_tui.services.queries import change_marker
+from benefits_tui.services.sync.heartbeat import worker_life
 from benefits_tui.services.sync.reference import platform_rules
 from benefits_tui.services.sync.verdicts import refresh_verdicts
 from benefits_tui.services.sync.worker import SyncWorker
@@ -32,6 +36,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 FULL_REFRESH_EVERY = 15  # polls: stuck flags and "next attempt at" move with time alone
 WORKER_RESTART_SECONDS = 10.0
+WORKER_CHECK_EVERY = 5  # polls: how often a process without its own worker looks for one
 FIRST_PAINT_GRACE_SECONDS = 3.0
 
 
@@ -75,10 +80,26 @@ class BenefitsApp(App[None]):
         self._marker: int | None = None
         self._polls = 0
         self._polling = False
+        self._watch_workers = False
+        self.worker_note = ""  # whether a worker is alive, when this process sends nothing
         self._closed = False
         self._heap_frozen = False
         self._background_started = False
         self.main_screen: BenefitsManagementScreen | None = None
+        self.typeahead = TypeAhead(self, super().on_event)
+
+    # ------------------------------------------------------------------ keys
+    async def on_event(self, event: events.Event) -> None:
+        # Keys from the terminal go through the type-ahead router (one at a time, never to a
+        # screen still opening); keys bubbling back from widgets take Textual's usual path.
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            await self.typeahead.arrived(event)
+            return
+        await super().on_event(event)
+
+    @on(KeysWelcome)
+    async def _keys_welcome(self) -> None:
+        await self.typeahead.welcome()
 
     # ------------------------------------------------------------------ start
     async def on_mount(self) -> None:
@@ -131,7 +152,11 @@ class BenefitsApp(App[None]):
 
     def _start_sync_worker(self) -> None:
         if not self.services.has_platform:
-            self.worker_status = "No platform (BENEFITS_API_URL): syncs wait"
+            # HR needs no token (RULES §1.10): requests are queued, a worker login sends them;
+            # the status line shows whether one is alive (its heartbeat).
+            self._watch_workers = True
+            self.worker_status = "Syncs are sent by a worker"
+            self.run_worker(self._check_workers(), group="poll", exit_on_error=False)
             return
         self.worker_status = "Worker running"
         self._sync_worker = self.run_worker(
@@ -146,7 +171,7 @@ class BenefitsApp(App[None]):
                 await SyncWorker(self.services).run(stop=self._stop)
             except Exception as exc:
                 log.exception("sync worker stopped")
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                first = one_line(exc)
                 self.worker_status = f"Sync worker paused: {first}"
                 self.notify(f"Sync worker paused: {first}", severity="error", markup=False)
                 with anyio.move_on_after(WORKER_RESTART_SECONDS):
@@ -160,8 +185,19 @@ class BenefitsApp(App[None]):
         self._polling = True
         self.run_worker(self._check_changes(), group="poll", exit_on_error=False)
 
+    async def _check_workers(self) -> None:
+        life = await worker_life(self.services)
+        self.worker_note = life.describe(self.services.clock.now())
+        status = f"Sent by a worker: {self.worker_note}"
+        if status != self.worker_status:
+            self.worker_status = status
+            if self.main_screen is not None:
+                self.main_screen.update_status()
+
     async def _check_changes(self) -> None:
         try:
+            if self._watch_workers and self._polls % WORKER_CHECK_EVERY == 0:
+                await self._check_workers()
             marker = await change_marker(self.services)
             self._polls += 1
             if marker != self._marker or self._polls % FULL_REFRESH_EVERY == 0:

@@ -1,4 +1,4 @@
-"""The headless HR commands (SPEC 4): employee add/set, level assign, leaver, import, export."""
+"""The headless HR commands (RULES §4): employee add/set, level assign, leaver, import, export."""
 
 from __future__ import annotations
 
@@ -9,24 +9,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from benefits_tui.cli.main import cli
-from tests.conftest import new_sqlite_url
+from tests.helpers import CliInvoke, cli_invoker, export_rows
 
 DATA = Path(__file__).parent.parent / "data"
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BENEFITS_TUI_DATABASE_URL", new_sqlite_url(tmp_path))
-    monkeypatch.setenv("BENEFITS_TUI_USER", "cli.tester")
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliInvoke:
+    return cli_invoker(tmp_path, monkeypatch, catch_exceptions=False)
 
 
 def counts(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -34,12 +25,6 @@ def counts(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
     assert result.exit_code == 0, result.output
     counted: dict[str, int] = json.loads(result.stdout)
     return counted
-
-
-def export_rows(run, *args: str) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
-    result = run("export", *args, "-")
-    assert result.exit_code == 0, result.output
-    return list(csv.DictReader(io.StringIO(result.stdout)))
 
 
 def test_employee_add_prints_the_number_and_can_queue_the_starter(run) -> None:  # type: ignore[no-untyped-def]
@@ -201,7 +186,7 @@ def test_import_bad_rows_change_nothing_and_name_each_line(run) -> None:  # type
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     # What the platform needs (email syntax, picklists, levels) is checked at sync, not here:
-    # an invalid email is stored as given and fails pre-flight with its reason (SPEC 4, 5).
+    # an invalid email is stored as given and fails pre-flight with its reason (RULES §4, 5).
     assert not any("line 3" in line for line in lines)
     assert any("line 4, column date_of_birth: '01/02/1990' is not a date" in line for line in lines)
     assert any("line 5, column forenames: is required" in line for line in lines)

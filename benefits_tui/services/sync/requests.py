@@ -1,4 +1,4 @@
-"""Requesting a sync (SPEC 1.2): the Sync button and `benefits-tui sync`, with pre-flight.
+"""Requesting a sync (RULES §1.2): the Sync button and `benefits-tui sync`, with pre-flight.
 
 A request names employees, or "everything in this tab and filter" (a predicate, never a
 list of 100,000 IDs shipped around), minus any unticked exceptions. Each employee is queued
@@ -24,15 +24,15 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, func, or_, select, true, update
 
-from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event, write_events
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import EmployeeFilter, current_clause, filter_clauses
 from benefits_tui.services.sync import preflight
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
-from benefits_tui.services.sync.verdicts import INPUT_COLUMNS, effective_verdict, refresh_verdicts
+from benefits_tui.services.sync.verdicts import effective_verdict, refresh_verdicts
 
 CHUNK = 2000
 REQUESTABLE = (SyncState.NOT_SYNCING.value, SyncState.FAILED.value)
@@ -318,7 +318,7 @@ async def request_sync(
     ``on_progress(done, total)`` is called after each. ``keep_ids`` returns the IDs queued
     and failed (for a caller that follows them).
     """
-    context.require(Role.HR, "sync employees to Benefits")
+    context.require(Permission.SYNC)
     plan = plan or await plan_sync(context, selection)
     rules = plan.rules or await platform_rules(context)
     await refresh_verdicts(context, rules)  # anything edited since the plan
@@ -435,7 +435,12 @@ async def _reject(
     if not ids:
         return [], []
     statement = (
-        select(*INPUT_COLUMNS, SyncRecord.state, SyncRecord.account_id, SyncRecord.requested_at)
+        select(
+            *preflight.EMPLOYEE_COLUMNS,
+            SyncRecord.state,
+            SyncRecord.account_id,
+            SyncRecord.requested_at,
+        )
         .select_from(Employee)
         .join(SyncRecord, SyncRecord.employee_id == Employee.id)
         .where(Employee.id.in_(list(ids)), SyncRecord.state.in_(REQUESTABLE))

@@ -30,11 +30,6 @@ MAX_ROUNDS = 10_000  # 20 million verdicts: a bound, never reached
 # A name for "another employee" when computing the shared-email verdict: only its kind is kept;
 # the reason shown names the real holders and is computed when the record is failed.
 _SOMEONE_ELSE = "another employee"
-VERDICT_ATTRIBUTES = ("preflight_alone", "preflight_shared", "preflight_linked", "preflight_rules")
-# Every employee column but the verdicts themselves: what the pure check may read.
-INPUT_COLUMNS = tuple(
-    column for column in Employee.__table__.columns if column.key not in VERDICT_ATTRIBUTES
-)
 
 
 def rules_fingerprint(rules: PlatformRules) -> str:
@@ -89,7 +84,7 @@ async def refresh_verdicts(
     statement = (
         update(table)
         .where(table.c.id == bindparam("_id"))
-        .values({name: bindparam(name) for name in VERDICT_ATTRIBUTES})
+        .values({name: bindparam(name) for name in preflight.VERDICT_ATTRIBUTES})
     )
     written = 0
     position = 0
@@ -104,7 +99,7 @@ async def refresh_verdicts(
         # No ORDER BY: the stale rows are found through the fingerprint's index; each round
         # makes the rows it read fresh, so the next finds the next ones.
         found = select(Employee.id).where(*conditions).limit(CHUNK).scalar_subquery()
-        query = select(*INPUT_COLUMNS).where(Employee.id.in_(found))
+        query = select(*preflight.EMPLOYEE_COLUMNS).where(Employee.id.in_(found))
         if context.db.is_postgresql:
             query = query.with_for_update(of=Employee)
         async with context.db.write() as session:
