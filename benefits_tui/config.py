@@ -92,8 +92,13 @@ class SyncSettings(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     concurrency: int = Field(default=8, ge=1, le=256)
-    max_attempts: int = Field(default=8, ge=1, le=100)
+    # Transient trouble (429s included) is retried until this much time has passed; no
+    # attempt counter can fail a record during a shorter outage (RULES §1.3).
     max_retry_seconds: float = Field(default=3600.0, gt=0)
+    # No Retry-After holds the integration back for longer than this (RULES §1.13).
+    max_hold_seconds: float = Field(default=900.0, gt=0)
+    # An asynchronous platform job not finished within this ends the attempt (RULES §1.13).
+    job_timeout_seconds: float = Field(default=1800.0, gt=0)
     backoff_base_seconds: float = Field(default=2.0, gt=0)
     backoff_max_seconds: float = Field(default=300.0, gt=0)
     rate_limit: float = Field(default=0.0, ge=0, description="client-side requests/s, 0 = none")
@@ -110,7 +115,7 @@ class Settings(BaseSettings):
         extra="ignore",
         populate_by_name=True,  # flags and the file name settings by field name
         env_prefix=ENV_PREFIX,
-        # BENEFITS_TUI_SYNC_MAX_ATTEMPTS is [sync] max_attempts: split once after the table.
+        # BENEFITS_TUI_SYNC_MAX_HOLD_SECONDS is [sync] max_hold_seconds: split once after the table.
         env_nested_delimiter="_",
         env_nested_max_split=1,
         env_ignore_empty=True,  # VAR= is not set, as for every other tool

@@ -135,6 +135,7 @@ class SyncRecord(Base):
     phase: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Since when this record has met transient trouble: the start of its retry budget.
     first_attempt_at: Mapped[dt.datetime | None]
     next_attempt_at: Mapped[dt.datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(200))
@@ -146,6 +147,7 @@ class SyncRecord(Base):
     request_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     request_revision: Mapped[int | None] = mapped_column(Integer)
     platform_job_id: Mapped[str | None] = mapped_column(String(128))
+    job_accepted_at: Mapped[dt.datetime | None]  # when the platform accepted that job (202)
     last_error: Mapped[str | None] = mapped_column(Text)
     lookup_misses: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     synced_revision: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
@@ -204,7 +206,9 @@ class Throttle(Base):
 
     ``blocked_until`` holds every process back after a 429 (its Retry-After);
     ``next_slot`` is the earliest moment the next request may start when a client-side
-    rate limit is set (each process reserves slots atomically).
+    rate limit is set (each process reserves slots atomically). ``blocked_since`` is when
+    the current hold began; ``trouble_since``/``trouble`` say since when, and why, the
+    platform has been failing (unreachable, 5xx, timeouts), cleared by the next success.
     """
 
     __tablename__ = "throttle"
@@ -213,6 +217,9 @@ class Throttle(Base):
     blocked_until: Mapped[dt.datetime | None]
     next_slot: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime]
+    blocked_since: Mapped[dt.datetime | None]
+    trouble_since: Mapped[dt.datetime | None]
+    trouble: Mapped[str | None] = mapped_column(Text)
 
 
 class AdminSetting(Base):

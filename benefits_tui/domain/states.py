@@ -35,6 +35,14 @@ STATE_LABELS: dict[SyncState, str] = {
 }
 
 
+class RequestKind(StrEnum):
+    """The write a record sends to the platform (stored while its outcome is unknown)."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    TERMINATE = "terminate"
+
+
 class Phase(StrEnum):
     """What an In progress record is waiting for (RULES §1.11)."""
 

@@ -28,7 +28,7 @@ from benefits_tui.domain.fields import (
     parse_field,
     search_text,
 )
-from benefits_tui.domain.states import Action, CreatedVia, SyncState
+from benefits_tui.domain.states import Action, CreatedVia, RequestKind, SyncState
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
@@ -474,7 +474,7 @@ async def leaver_preview(
         record = await session.get(SyncRecord, employee_id)
         if record is None:
             raise NotFound(f"no employee with id {employee_id}")
-        in_flight = record.request_kind == "create" or record.platform_job_id is not None
+        in_flight = record.request_kind == RequestKind.CREATE or record.platform_job_id is not None
         return _leaver_outcome(record.state, record.account_id, in_flight, leave_date)[1]
 
 
@@ -504,7 +504,7 @@ async def record_leaver(
         employee.leave_date = leave_date
         employee.leave_reason = reason
         employee.updated_at = now
-        in_flight = record.request_kind == "create" or record.platform_job_id is not None
+        in_flight = record.request_kind == RequestKind.CREATE or record.platform_job_id is not None
         queued, message = _leaver_outcome(record.state, record.account_id, in_flight, leave_date)
         events = [
             event(

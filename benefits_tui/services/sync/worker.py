@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from benefits_tui.db.models import SyncRecord
 from benefits_tui.domain.errors import one_line
+from benefits_tui.domain.retry import DATABASE_TROUBLE as DATABASE_RETRY
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event, write_events
@@ -100,7 +101,8 @@ class SyncWorker:
         self.pacer = Pacer(context)
         self.rng = random.Random(seed)
         self.stats = WorkerStats()
-        self.database_errors = 0
+        self.database_errors = 0  # in all (for the logs and tests)
+        self._database_streak = 0  # in a row: the back-off, reset by a success
         self._dead_owners: set[str] = set()
         self._dead_checked = -1e9
         self._rules: PlatformRules | None = None
@@ -337,6 +339,7 @@ class SyncWorker:
                         except DATABASE_TROUBLE as exc:
                             await self._database_trouble(exc)
                             continue
+                        self._database_streak = 0
                         pending.extend(claims)
                         exhausted = len(claims) < want
                         if exhausted:
@@ -356,6 +359,7 @@ class SyncWorker:
                         except DATABASE_TROUBLE as exc:
                             await self._database_trouble(exc)
                             continue
+                        self._database_streak = 0
                         if due is None:
                             break
                         await anyio.sleep(min(max(due, 0.05), poll_seconds))
@@ -388,7 +392,8 @@ class SyncWorker:
     async def _database_trouble(self, exc: Exception) -> None:
         """A deadlock, a restarting server, a full disk: wait and try again, never exit."""
         self.database_errors += 1
-        delay = min(30.0, 0.5 * 2 ** min(self.database_errors - 1, 6))
+        self._database_streak += 1
+        delay = DATABASE_RETRY.delay(self._database_streak)
         log.warning(
             "database trouble while looking for work (retrying in %.1f s): %s",
             delay,
