@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 from textual import events, on
 from textual.app import App
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.worker import Worker
 
 from benefits_tui.app.bindings import APP_BINDINGS
@@ -87,6 +88,22 @@ class BenefitsApp(App[None]):
         self._background_started = False
         self.main_screen: BenefitsManagementScreen | None = None
         self.typeahead = TypeAhead(self, super().on_event)
+        self._no_color_filters: dict[bool, LineFilter] = {True: NoColor(), False: Monochrome()}
+
+    # ------------------------------------------------------------------ colour
+    def get_line_filters(self) -> list[LineFilter]:
+        """With ``NO_COLOR``, the colour-removing filter that suits the theme in use.
+
+        Textual picks it once, for the theme it starts with: Monochrome (greys) for a
+        truecolor theme. An ANSI theme chosen afterwards (``--theme ansi-dark``) went through
+        that filter too, which turns every ANSI colour into black: black text on black. An
+        ANSI theme gets NoColor instead (the terminal's own foreground and background).
+        """
+        filters = list(super().get_line_filters())
+        if not self.no_color:
+            return filters
+        wanted = self._no_color_filters[self.native_ansi_color]
+        return [f for f in filters if not isinstance(f, (NoColor, Monochrome))] + [wanted]
 
     # ------------------------------------------------------------------ keys
     async def on_event(self, event: events.Event) -> None:
