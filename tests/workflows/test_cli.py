@@ -9,24 +9,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from benefits_tui.cli.main import cli
-from tests.conftest import new_sqlite_url
+from tests.helpers import CliInvoke, cli_invoker, export_rows
 
 DATA = Path(__file__).parent.parent / "data"
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BENEFITS_TUI_DATABASE_URL", new_sqlite_url(tmp_path))
-    monkeypatch.setenv("BENEFITS_TUI_USER", "cli.tester")
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliInvoke:
+    return cli_invoker(tmp_path, monkeypatch, catch_exceptions=False)
 
 
 def counts(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -34,12 +25,6 @@ def counts(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
     assert result.exit_code == 0, result.output
     counted: dict[str, int] = json.loads(result.stdout)
     return counted
-
-
-def export_rows(run, *args: str) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
-    result = run("export", *args, "-")
-    assert result.exit_code == 0, result.output
-    return list(csv.DictReader(io.StringIO(result.stdout)))
 
 
 def test_employee_add_prints_the_number_and_can_queue_the_starter(run) -> None:  # type: ignore[no-untyped-def]
