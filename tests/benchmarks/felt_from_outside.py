@@ -93,6 +93,7 @@ class Terminal:
         )
         os.close(slave)
         self.output = bytearray()
+        self._arrival = self.started  # when the last chunk of output arrived
 
     def wait_for(self, text: str, timeout: float = 120.0, since: int = 0) -> float:
         """Seconds (perf_counter) when ``text`` first arrived after byte offset ``since``."""
