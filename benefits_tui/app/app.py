@@ -26,6 +26,7 @@ from benefits_tui.config import Settings
 from benefits_tui.domain.errors import one_line
 from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
+from benefits_tui.services.platform_hold import read_hold
 from benefits_tui.services.queries import change_marker
 from benefits_tui.services.sync.heartbeat import worker_life
 from benefits_tui.services.sync.reference import platform_rules
@@ -83,6 +84,7 @@ class BenefitsApp(App[None]):
         self._polling = False
         self._watch_workers = False
         self.worker_note = ""  # whether a worker is alive, when this process sends nothing
+        self.platform_note = ""  # the platform's hold or trouble, once for the app (§1.3)
         self._closed = False
         self._heap_frozen = False
         self._background_started = False
@@ -211,8 +213,17 @@ class BenefitsApp(App[None]):
             if self.main_screen is not None:
                 self.main_screen.update_status()
 
+    async def _check_platform(self) -> None:
+        """The platform's hold or trouble, shown once for the whole app (RULES §1.3)."""
+        note = (await read_hold(self.services)).summary()
+        if note != self.platform_note:
+            self.platform_note = note
+            if self.main_screen is not None:
+                self.main_screen.update_status()
+
     async def _check_changes(self) -> None:
         try:
+            await self._check_platform()
             if self._watch_workers and self._polls % WORKER_CHECK_EVERY == 0:
                 await self._check_workers()
             marker = await change_marker(self.services)

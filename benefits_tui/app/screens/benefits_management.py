@@ -304,6 +304,13 @@ class BenefitsManagementScreen(Screen[None]):
         self.query_one("#activity", Static).update(self._activity_text())
 
     def _activity_text(self) -> Content:
+        note = self.host.platform_note  # the platform's hold or trouble comes first (§1.3)
+        text = self._work_text()
+        if note:
+            return Content.assemble((note, "bold $text-error"), " · ", text)
+        return text
+
+    def _work_text(self) -> Content:
         if self.activity:
             return Content.styled(self.activity, "$text-warning")
         if self.batch_note:
