@@ -536,7 +536,7 @@ async def record_leaver(
             )
         if employee.leave_date == leave_date:
             # Recording the same leaver again (a second press, a re-run script) changes
-            # nothing and sends nothing; a different date is an explicit change (SPEC 3).
+            # nothing and sends nothing; a different date is an explicit change (RULES §3).
             return LeaverResult(
                 employee_id,
                 False,

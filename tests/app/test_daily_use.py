@@ -1,4 +1,4 @@
-"""The main screen as an HR person uses it all day (SPEC 3): what it marks and says."""
+"""The main screen as an HR person uses it all day (RULES §3): what it marks and says."""
 
 from __future__ import annotations
 

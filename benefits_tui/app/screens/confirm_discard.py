@@ -1,4 +1,4 @@
-"""Discard changes? (SPEC 3): ``escape`` in a form with unsaved changes asks before losing them."""
+"""Discard changes? (RULES §3): ``escape`` in a form with unsaved changes asks first."""
 
 from __future__ import annotations
 

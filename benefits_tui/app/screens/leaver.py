@@ -121,7 +121,7 @@ class LeaverScreen(ModalScreen[bool]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         """``enter`` in a field goes on to the next step, never records the leaver: recording
-        is its own step (the button, or ctrl+s), after the summary has been seen (SPEC 3)."""
+        is its own step (the button, or ctrl+s), after the summary has been seen (RULES §3)."""
         event.stop()
         if event.input.id == "input-leave_date":
             self.query_one("#input-leave_reason", Input).focus()

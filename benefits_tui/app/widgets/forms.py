@@ -45,7 +45,7 @@ def refusal(context: ServiceContext, permission: Permission) -> str | None:
 def show_refusal(screen: Any, refused: str | None, *, disable: str | None = None) -> None:
     """Show why a read-only user cannot save on the screen's ``#refusal`` line (RULES §1.10),
     disabling the button ``disable`` (an id) when given, and every field: a read-only user
-    cannot type into a form whose save would refuse them (SPEC 3)."""
+    cannot type into a form whose save would refuse them (RULES §3)."""
     if not refused:
         return
     line = screen.query_one("#refusal")
