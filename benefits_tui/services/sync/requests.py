@@ -224,7 +224,9 @@ async def plan_sync(
                 for kind, n in rejected.items():
                     if n:
                         plan.add(state, kind, False, sign * n)
-            holders = shared.where(*where, unlinked, Employee.email_key.in_(shared_keys(context)))
+            # Driven from the shared keys (the email index), not from the whole tab.
+            holder_ids = select(Employee.id).where(Employee.email_key.in_(shared_keys(context)))
+            holders = shared.where(*where, unlinked, Employee.id.in_(holder_ids))
             for state, alone, if_shared, missing, n in (await session.execute(holders)).all():
                 plan.add(state, alone, bool(missing), -sign * n)
                 plan.add(state, if_shared, bool(missing), sign * n)
