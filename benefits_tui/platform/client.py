@@ -257,7 +257,11 @@ class BenefitsClient:
         or after that moment (whole seconds; a naive datetime is taken as UTC). *limit* is
         1..500. Raises :class:`InvalidRequest` for arguments the platform cannot accept.
         """
-        if isinstance(limit, bool) or not 1 <= limit <= LIST_LIMIT_MAX:
+        if (
+            isinstance(limit, bool)
+            or not isinstance(limit, int)
+            or not 1 <= limit <= LIST_LIMIT_MAX
+        ):
             raise InvalidRequest(f"limit must be from 1 to {LIST_LIMIT_MAX}, not {limit!r}")
         params = {"limit": str(limit)}
         if cursor is not None:
