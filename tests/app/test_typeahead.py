@@ -99,7 +99,9 @@ async def test_the_leaver_dialog_takes_a_burst(sqlite_url: str, no_debounce: Non
         app = make_app(context)
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
-            burst(app, "l", "2026-03-01", "<tab>", "Resignation")
+            # enter in the date moves to the reason (a Submitted message, then a focus change):
+            # the next key must wait for both.
+            burst(app, "l", "2026-03-01", "<enter>", "Resignation")
             await settle(pilot)
             assert isinstance(app.screen, LeaverScreen)
             assert field(app, "leave_date") == "2026-03-01"
