@@ -1,5 +1,5 @@
 """Type-ahead: keys typed faster than the app reacts land where they would have, had the user
-waited (SPEC 3: no keystroke lost or typed into another field; a save takes every key before it).
+waited (RULES §3: no keystroke lost or typed into another field; a save takes every key before it).
 
 Textual routes each key to the widget focused *when the app reads the key*, then reads the next
 one at once. In a burst (fast typing, a slow SSH link, ``tmux send-keys``) the keys after ``e``,

@@ -1,4 +1,4 @@
-"""`benefits-tui export`: employees and their sync status as CSV (SPEC 4)."""
+"""`benefits-tui export`: employees and their sync status as CSV (RULES §4)."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ async def export(context: ServiceContext, path: str, status: str, search: str) -
 
     opened = click.open_file("-", "w", encoding="utf-8") if path == "-" else private_file(path)
     with opened as handle:
-        # A file keeps every value intact; a terminal must never obey one (SPEC 1.15).
+        # A file keeps every value intact; a terminal must never obey one (RULES §1.15).
         out = _Visible(handle) if path == "-" and _is_terminal(handle) else handle
         count = await export_csv(context, export_filter(status, search), out)
     if path != "-":

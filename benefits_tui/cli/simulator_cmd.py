@@ -1,4 +1,4 @@
-"""``benefits-tui simulator``: run the Benefits platform simulator (SPEC 4)."""
+"""``benefits-tui simulator``: run the Benefits platform simulator (RULES §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Assign Benefits Level (SPEC 1.6, 3) to the ticked rows or the highlighted one.
+"""Assign Benefits Level (RULES §1.6, 3) to the ticked rows or the highlighted one.
 
 A dialog with the platform's levels and the count; the result message says how many
 changed. Linked employees are sent the change by account ID (the services decide).
