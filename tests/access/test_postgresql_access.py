@@ -202,6 +202,19 @@ async def test_history_is_append_only_and_signed_by_the_login(logins: Logins) ->
     # Only a worker (or admin) declares a sync successful, not HR with psql.
     connection = await asyncpg.connect(logins.dsn("hr"))
     try:
+        # A request and a new employee are signed by the login too, whatever is written.
+        requester = await connection.fetchval(
+            "UPDATE sync_records SET requested_by = 'the-ceo', requested_at = now()"
+            " WHERE employee_id = $1 RETURNING requested_by",
+            employee_id,
+        )
+        assert requester == logins.name("hr")
+        creator = await connection.fetchval(
+            "INSERT INTO employees (employee_number, forenames, surname, created_via,"
+            " created_by, created_at, updated_at, search_text)"
+            " VALUES ('X9', 'A', 'B', 'cli', 'the-ceo', now(), now(), '') RETURNING created_by"
+        )
+        assert creator == logins.name("hr")
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await connection.execute(
                 "UPDATE sync_records SET state = 'successful' WHERE employee_id = $1", employee_id
