@@ -6,6 +6,7 @@ The logins are cluster-wide, so they get a random suffix and are dropped afterwa
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ from benefits_tui.db import Database
 from benefits_tui.db.migrate import upgrade
 from benefits_tui.domain.states import Action, SyncState
 from benefits_tui.services.context import open_context
+from benefits_tui.services.csv_import import import_csv
+from benefits_tui.services.employees import assign_level, record_leaver, update_employee
 from benefits_tui.services.errors import PermissionDenied
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
@@ -285,6 +288,17 @@ async def test_hr_without_token_queues_and_a_worker_login_sends(logins: Logins) 
     assert engine and all(e.actor == logins.name("worker") for e in engine)
     assert all(e.requested_by == logins.name("hr") for e in engine)
     assert engine[0].who == f"{logins.name('worker')} for {logins.name('hr')}"
+    # Every HR workflow fits the HR role's privileges, and the worker's sends what follows.
+    async with open_context(_settings(logins.url("hr"), token=False)) as hr:
+        await assign_level(hr, Selection.of([ids[0]]), "CORE")
+        await update_employee(hr, ids[1], {"job_title": "Chief Tester"})
+        await record_leaver(hr, ids[2], dt.date(2026, 6, 30), "moved on")
+        imported = await import_csv(hr, b"employee_number,forenames,surname\nX1,Ann,Other\n")
+        assert imported.ok
+    async with open_context(_settings(logins.url("worker")), transport=sim.transport) as worker:
+        await drain(SyncWorker(worker), 60)
+        states = {(await employee_detail(worker, i)).state for i in ids}
+    assert states == {SyncState.SUCCESSFUL}
 
 
 @pytest.fixture
