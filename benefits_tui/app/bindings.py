@@ -21,6 +21,7 @@ SCREEN_BINDINGS: list[BindingType] = [
     Binding("question_mark", "help", "Keys"),
     Binding("r", "refresh", "Refresh", show=False),
     Binding("i", "integration", "Integration", show=False),
+    Binding("d", "drift", "Drift", show=False),
     Binding("q", "app.quit", "Quit"),
 ]
 
@@ -70,6 +71,7 @@ KEY_HELP: list[tuple[str, str]] = [
     ("e", "Open the highlighted employee (Employment Details)"),
     ("n", "Add a new employee"),
     ("l", "Leaver workflow for the highlighted employee"),
+    ("d", "Drift view: what differs between HR and the platform, and its repairs"),
     ("r", "Refresh now"),
     ("i", "Integration settings and connection test (admins)"),
     ("↑ ↓ j k", "Move"),

@@ -38,6 +38,11 @@ COMMANDS: list[tuple[str, str, str]] = [
         "Details and sync history of the highlighted employee (enter)",
         "focus_detail",
     ),
+    (
+        "Drift view",
+        "What differs between HR and the platform, and its repairs (key d)",
+        "drift",
+    ),
     ("Refresh now", "Reload counts and grids (key r)", "refresh"),
     (
         "Integration settings",

@@ -25,12 +25,15 @@ if TYPE_CHECKING:
 async def status(context: ServiceContext, as_json: bool) -> None:
     """Counts per tab (Not syncing, In progress, Successful, Failed)."""
     from benefits_tui.services.queries import count_by_state, stuck_count
+    from benefits_tui.services.reconcile.store import last_reconciliation
 
     counts = await count_by_state(context)
     stuck = await stuck_count(context)
+    last = await last_reconciliation(context)
     if as_json:
-        payload = {state.value: counts[state] for state in SyncState}
+        payload: dict[str, object] = {state.value: counts[state] for state in SyncState}
         payload["stuck"] = stuck
+        payload["reconciliation"] = last.as_json()
         click.echo(json.dumps(payload))
         return
     width = max(len(state.label) for state in SyncState)
@@ -41,3 +44,10 @@ async def status(context: ServiceContext, as_json: bool) -> None:
             f"{stuck:,} In progress for longer than "
             f"{context.settings.sync.stuck_after_minutes:g} minutes (stuck)"
         )
+    if last.summary is not None:
+        click.echo(
+            f"Drift: {last.summary.total:,}, checked "
+            f"{last.summary.finished_at.astimezone():%Y-%m-%d %H:%M} (benefits-tui reconcile)"
+        )
+    if last.failed_at is not None:
+        click.echo(f"Last reconciliation failed {last.failed_at.astimezone():%Y-%m-%d %H:%M}")

@@ -51,7 +51,7 @@ async def load_admin_settings(context: ServiceContext) -> AdminSettings:
     """The current admin settings (every user may read them; a wrong stored value is ignored)."""
     async with context.db.read() as session:
         result = await session.execute(select(AdminSetting.key, AdminSetting.value))
-        rows: dict[str, Any] = {key: value for key, value in result.all()}
+        rows: dict[str, Any] = dict(result.all())
     defaults = AdminSettings()
     return AdminSettings(
         create_benefits_record_default=_bool(

@@ -388,3 +388,44 @@ async def _reject(
         if on_progress:
             on_progress(start + len(chunk), len(items))
     return done
+
+
+async def queue_resends(context: ServiceContext, ids: Sequence[int], *, reason: str) -> list[int]:
+    """Queue a re-send of HR's values (an update by account ID) for linked employees.
+
+    The record forgets which revision it sent, so the worker sends HR's values again, by the
+    linked account ID, and history says who asked and why. Records already In progress are
+    left alone (what they send is HR's values anyway); returns the IDs this call queued.
+    """
+    context.require(Role.HR, "re-send HR's values to Benefits")
+    queued: list[int] = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start : start + CHUNK])
+        async with context.db.write() as session:
+            statement = (
+                update(SyncRecord)
+                .where(
+                    SyncRecord.employee_id.in_(chunk),
+                    SyncRecord.account_id.is_not(None),
+                    SyncRecord.state != SyncState.IN_PROGRESS.value,
+                )
+                .values(synced_revision=0, **queued_values(context))
+                .returning(SyncRecord.employee_id, SyncRecord.account_id)
+            )
+            done = (await session.execute(statement)).all()
+            now = context.clock.now()
+            await write_events(
+                session,
+                (
+                    event(
+                        row.employee_id,
+                        context.actor,
+                        Action.UPDATE_QUEUED,
+                        now,
+                        reason=f"re-send HR's values to account {row.account_id}: {reason}",
+                    )
+                    for row in done
+                ),
+            )
+        queued.extend(row.employee_id for row in done)
+    return queued
