@@ -6,18 +6,17 @@ changed. Linked employees are sent the change by account ID (the services decide
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, LoadingIndicator, Select, Static
 
+from benefits_tui.app.host import host_of
 from benefits_tui.app.widgets.forms import (
-    host_of,
     level_options,
     notify,
-    refresh_host,
     refusal,
     show_refusal,
     shown,
@@ -57,8 +56,15 @@ class AssignLevelScreen(ModalScreen[bool]):
                 yield LoadingIndicator()
             yield Static("", id="refusal", markup=False)
             with Horizontal(id="buttons"):
-                yield Button("Cancel", id="cancel", compact=True)
-                yield Button("Assign", id="confirm", variant="primary", compact=True, disabled=True)
+                yield Button("Cancel", id="cancel", compact=True, action="screen.cancel")
+                yield Button(
+                    "Assign",
+                    id="confirm",
+                    variant="primary",
+                    compact=True,
+                    disabled=True,
+                    action="screen.confirm",
+                )
 
     def on_mount(self) -> None:
         self.query_one("#refusal").display = False
@@ -77,14 +83,6 @@ class AssignLevelScreen(ModalScreen[bool]):
         await choice.mount(select)
         self.query_one("#confirm", Button).disabled = bool(self.refused) or self.count == 0
         select.focus()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    @on(Button.Pressed, "#confirm")
-    def _confirm_pressed(self) -> None:
-        self.action_confirm()
 
     def action_cancel(self) -> None:
         if not self.saving:
@@ -114,7 +112,7 @@ class AssignLevelScreen(ModalScreen[bool]):
             notify(self.app, f"Not assigned: {exc}", severity="error")
             return
         notify(self.app, result.message())
-        await refresh_host(self)
+        host_of(self).refresh_data()
         self.dismiss(True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

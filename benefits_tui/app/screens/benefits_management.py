@@ -13,7 +13,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, ProgressBar, Static, TabbedContent, TabPane
 from textual.widgets.tabbed_content import ContentTabs
 
-from benefits_tui.app.bindings import SCREEN_BINDINGS
+from benefits_tui.app.bindings import SCREEN_ACTION_OF_KEY, SCREEN_BINDINGS
 from benefits_tui.app.commands import BenefitsCommands
 from benefits_tui.app.host import AppHost, host_of
 from benefits_tui.app.messages import DataChanged, RowActivated, RowHighlighted, TicksChanged
@@ -36,7 +36,6 @@ HR_ACTIONS = {
     "new_employee": "add employees",
     "leaver": "run the leaver workflow",
 }
-HR_KEYS = {"s": "sync", "b": "assign_level", "n": "new_employee", "l": "leaver", "i": "integration"}
 WIDE = 140  # columns from which the detail pane sits beside the grid
 SEARCH_DEBOUNCE = 0.15
 DETAIL_DEBOUNCE = 0.08
@@ -68,10 +67,7 @@ class BenefitsManagementScreen(Screen[None]):
     COMMANDS = {BenefitsCommands}
     AUTO_FOCUS = None
     # The detail pane sits beside the grid from WIDE columns, under it below (see the .tcss).
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
-        (0, "-narrow"),
-        (WIDE, "-wide"),
-    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]  # noqa: RUF012 (Textual's type)
     search_debounce = SEARCH_DEBOUNCE
     detail_debounce = DETAIL_DEBOUNCE
 
@@ -293,7 +289,7 @@ class BenefitsManagementScreen(Screen[None]):
         """A disabled key (read-only user, wrong tab) says why instead of doing nothing."""
         if not isinstance(self.focused, EmployeeTable):
             return
-        action = HR_KEYS.get(event.key)
+        action = SCREEN_ACTION_OF_KEY.get(event.key)
         if action is None:
             return
         reason = self.disabled_reason(action)
@@ -448,19 +444,21 @@ class BenefitsManagementScreen(Screen[None]):
         self.set_activity(f"Sending {plural(sendable, 'employee')} to Benefits…")
         baseline = self.counts.get(SyncState.IN_PROGRESS, 0)
         bar = self.query_one("#batch-progress", ProgressBar)
-        if sendable > 2_000:  # a long batch: show it being written
 
-            def written(done: int, total: int) -> None:
-                bar.update(total=total, progress=done)
-                self.set_activity(f"Sending {done:,} of {total:,} employees to Benefits…")
+        def written(done: int, total: int) -> None:
+            bar.update(total=total, progress=done)
+            self.set_activity(f"Sending {done:,} of {total:,} employees to Benefits…")
 
+        long_batch = sendable > 2_000  # a long batch: show it being written
+        if long_batch:
             bar.update(total=sendable, progress=0)
             bar.display = True
-        else:
-            written = None  # type: ignore[assignment]
         try:
             result = await request_sync(
-                self.host.services, selection, plan=plan, on_progress=written
+                self.host.services,
+                selection,
+                plan=plan,
+                on_progress=written if long_batch else None,
             )
         except Exception as exc:
             self.notify(f"Sync not sent: {_one_line(exc)}", severity="error", markup=False)

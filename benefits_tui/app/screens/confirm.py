@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual import events, on
-from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -44,8 +43,8 @@ class ConfirmDialog(ModalScreen[bool]):
                     Content(self.confirm_label), id="confirm", variant="primary", compact=True
                 )
 
-    def on_mount(self) -> None:
-        self._shown_at = get_time()
+    def on_mount(self, event: events.Mount) -> None:
+        self._shown_at = event.time
         self.query_one("#confirm", Button).focus()
 
     def on_key(self, event: events.Key) -> None:

@@ -16,14 +16,13 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
 
+from benefits_tui.app.host import host_of
 from benefits_tui.app.widgets.forms import (
     FormField,
     check_all,
     field_for,
     focus_control,
-    host_of,
     notify,
-    refresh_host,
     refusal,
     show_problems,
     show_refusal,
@@ -88,8 +87,8 @@ class EmployeeScreen(Screen[bool]):
         with Vertical(id="body"):
             yield LoadingIndicator()
         with Horizontal(id="buttons"):
-            yield Button("Save", id="save", variant="primary", compact=True)
-            yield Button("Close", id="close", compact=True)
+            yield Button("Save", id="save", variant="primary", compact=True, action="screen.save")
+            yield Button("Close", id="close", compact=True, action="screen.cancel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -143,14 +142,6 @@ class EmployeeScreen(Screen[bool]):
 
     # ------------------------------------------------------------------ actions
 
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#close")
-    def _close_pressed(self) -> None:
-        self.action_cancel()
-
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -199,7 +190,7 @@ class EmployeeScreen(Screen[bool]):
             self.saving = False
         self.saved = True
         notify(self.app, result.message())
-        await refresh_host(self)
+        host_of(self).refresh_data()
         self.dismiss(True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, Switch
 
+from benefits_tui.app.host import host_of
 from benefits_tui.app.text import literal
 from benefits_tui.services.admin_settings import (
     load_admin_settings,
@@ -31,7 +32,7 @@ class IntegrationScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        services = self.app.services  # type: ignore[attr-defined]
+        services = host_of(self).services
         with Vertical(id="dialog"):
             yield Static("Integration settings", id="title", markup=False)
             for name, value in integration_settings(services):
@@ -47,9 +48,9 @@ class IntegrationScreen(ModalScreen[None]):
                 yield Input("0", id="reconcile-minutes", max_length=6, compact=True)
             yield Static("", id="result", markup=False)
             with Horizontal(id="buttons"):
-                yield Button("Close", id="close")
-                yield Button("Save settings", id="save")
-                yield Button("Test connection", id="test", variant="primary")
+                yield Button("Close", id="close", action="screen.dismiss")
+                yield Button("Save settings", id="save", action="screen.save")
+                yield Button("Test connection", id="test", variant="primary", action="screen.test")
 
     def on_mount(self) -> None:
         self.query_one("#test", Button).focus()
@@ -57,11 +58,10 @@ class IntegrationScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="admin-settings")
     async def _load_admin_settings(self) -> None:
-        current = await load_admin_settings(self.app.services)  # type: ignore[attr-defined]
+        current = await load_admin_settings(host_of(self).services)
         self.query_one("#create-default", Switch).value = current.create_benefits_record_default
         self.query_one("#reconcile-minutes", Input).value = str(current.reconcile_every_minutes)
 
-    @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         self._save()
 
@@ -75,7 +75,7 @@ class IntegrationScreen(ModalScreen[None]):
         result.remove_class("ok", "failed")
         try:
             saved = await save_admin_settings(
-                self.app.services,  # type: ignore[attr-defined]
+                host_of(self).services,
                 create_benefits_record_default=self.query_one("#create-default", Switch).value,
                 reconcile_every_minutes=parse_minutes(
                     self.query_one("#reconcile-minutes", Input).value
@@ -94,11 +94,6 @@ class IntegrationScreen(ModalScreen[None]):
         )
         result.add_class("ok")
 
-    @on(Button.Pressed, "#close")
-    def _close(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#test")
     def action_test(self) -> None:
         result = self.query_one("#result", Static)
         result.update(Content("Testing the connection…"))

@@ -17,14 +17,13 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from benefits_tui.app.host import host_of
 from benefits_tui.app.widgets.forms import (
     FormField,
     TextField,
     check_all,
     focus_control,
-    host_of,
     notify,
-    refresh_host,
     refusal,
     show_problems,
     show_refusal,
@@ -65,8 +64,14 @@ class LeaverScreen(ModalScreen[bool]):
             yield Static("", id="summary", markup=False)
             yield Static("", id="refusal", markup=False)
             with Horizontal(id="buttons"):
-                yield Button("Cancel", id="cancel", compact=True)
-                yield Button("Record leaver", id="confirm", variant="error", compact=True)
+                yield Button("Cancel", id="cancel", compact=True, action="screen.cancel")
+                yield Button(
+                    "Record leaver",
+                    id="confirm",
+                    variant="error",
+                    compact=True,
+                    action="screen.confirm",
+                )
 
     def on_mount(self) -> None:
         self.query_one("#refusal").display = False
@@ -110,14 +115,6 @@ class LeaverScreen(ModalScreen[bool]):
     @work(exclusive=True, group="preview")
     async def _update_preview(self, leave_date: dt.date) -> None:
         await self._preview(leave_date)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    @on(Button.Pressed, "#confirm")
-    def _confirm_pressed(self) -> None:
-        self.action_confirm()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -173,7 +170,7 @@ class LeaverScreen(ModalScreen[bool]):
             f"{self.detail.employee_number} recorded as a leaver on {leave_date.isoformat()}. "
             f"{result.message}",
         )
-        await refresh_host(self)
+        host_of(self).refresh_data()
         self.dismiss(True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -25,14 +25,13 @@ from textual.widgets import (
     Switch,
 )
 
+from benefits_tui.app.host import host_of
 from benefits_tui.app.widgets.forms import (
     FormField,
     check_all,
     field_for,
     focus_control,
-    host_of,
     notify,
-    refresh_host,
     refusal,
     show_problems,
     show_refusal,
@@ -95,9 +94,9 @@ class NewEmployeeScreen(Screen[int | None]):
         with Vertical(id="body"):
             yield LoadingIndicator()
         with Horizontal(id="buttons"):
-            yield Button("Back", id="back", compact=True)
-            yield Button("Next", id="next", variant="primary", compact=True)
-            yield Button("Cancel", id="cancel", compact=True)
+            yield Button("Back", id="back", compact=True, action="screen.back")
+            yield Button("Next", id="next", variant="primary", compact=True, action="screen.next")
+            yield Button("Cancel", id="cancel", compact=True, action="screen.cancel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -130,13 +129,18 @@ class NewEmployeeScreen(Screen[int | None]):
                     "Starter wizard (with Create Benefits Record)",
                     id="choose-wizard",
                     variant="primary",
+                    action="screen.choose('wizard')",
                 ),
                 Label(
                     "  personal -> employment -> benefits -> review; can send the starter to Benefits",
                     classes="hint",
                     markup=False,
                 ),
-                Button("Personal Details Only", id="choose-personal"),
+                Button(
+                    "Personal Details Only",
+                    id="choose-personal",
+                    action="screen.choose('personal_only')",
+                ),
                 Label(
                     "  a short form; the employee waits in Not syncing until synced by hand",
                     classes="hint",
@@ -240,27 +244,11 @@ class NewEmployeeScreen(Screen[int | None]):
 
     # ------------------------------------------------------------------ actions
 
-    @on(Button.Pressed, "#choose-wizard")
-    def _choose_wizard(self) -> None:
-        self.mode = WIZARD
-        self._go("personal")
-
-    @on(Button.Pressed, "#choose-personal")
-    def _choose_personal(self) -> None:
-        self.mode = PERSONAL_ONLY
-        self._go("personal")
-
-    @on(Button.Pressed, "#next")
-    def _next_pressed(self) -> None:
-        self.action_next()
-
-    @on(Button.Pressed, "#back")
-    def _back_pressed(self) -> None:
-        self.action_back()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
+    def action_choose(self, mode: str) -> None:
+        """The starter wizard (``wizard``) or the short form (``personal_only``)."""
+        if mode in (WIZARD, PERSONAL_ONLY) and self.step == "choose":
+            self.mode = mode
+            self._go("personal")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -335,7 +323,7 @@ class NewEmployeeScreen(Screen[int | None]):
             return
         message, severity = await self._outcome(employee_id, number, result is not None)
         notify(self.app, message, severity=severity)
-        await refresh_host(self)
+        host_of(self).refresh_data()
         self.dismiss(employee_id)
 
     async def _outcome(self, employee_id: int, number: str, sent: bool) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
@@ -123,7 +124,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.employee_id: int | None = None
         self.border_title = "Employee"
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static(Content.styled("No employee highlighted.", "$text-muted"), id="detail-body")
 
     def show(self, detail: EmployeeDetail | None) -> None:

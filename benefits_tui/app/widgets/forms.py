@@ -9,9 +9,8 @@ the platform are always shown literally (never as markup).
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -37,25 +36,6 @@ DATE_FIELDS = ("date_of_birth", "start_date", "leave_date")
 def shown(text: object, style: str = "", limit: int = 2000) -> Content:
     """Untrusted text as :class:`Content`: never markup, control characters made visible."""
     return Content.styled(visible(text, limit=limit), style)
-
-
-class ServicesHost(Protocol):
-    """What these screens need from the app (``BenefitsApp`` or a test host)."""
-
-    services: ServiceContext
-
-    def refresh_data(self) -> Any: ...
-
-
-def host_of(widget: Widget) -> ServicesHost:
-    return cast(ServicesHost, widget.app)
-
-
-async def refresh_host(widget: Widget) -> None:
-    """Ask the app to reload its grids (``refresh_data`` may be sync or async)."""
-    result = host_of(widget).refresh_data()
-    if inspect.isawaitable(result):
-        await result
 
 
 def refusal(context: ServiceContext, action: str) -> str | None:

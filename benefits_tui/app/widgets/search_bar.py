@@ -21,6 +21,3 @@ class SearchBar(Input):
             select_on_focus=False,
         )
         self.state = state
-
-    def action_leave(self) -> None:
-        self.screen.action_focus_table()  # type: ignore[attr-defined]
