@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -25,7 +27,7 @@ class IntegrationScreen(ModalScreen[None]):
     """Shows how the integration is configured (never the token) and tests it."""
 
     CSS_PATH = "integration.tcss"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close"),
         Binding("t", "test", "Test connection"),
         Binding("ctrl+s", "save", "Save settings", priority=True),
