@@ -1,8 +1,15 @@
 """Configuration: environment variables, an optional TOML file, and command-line overrides.
 
-Precedence (highest first): flags passed to :func:`load_settings`, environment variables,
-the TOML file named by ``BENEFITS_TUI_CONFIG``, defaults. Every problem becomes a
-:class:`ConfigError` naming the setting to fix, which the CLI prints as one line.
+Precedence (highest first) for every setting, nested tables included: flags passed to
+:func:`load_settings`, environment variables, the TOML file named by ``BENEFITS_TUI_CONFIG``,
+defaults (RULES §4). pydantic-settings' own sources keep that order (see
+:meth:`Settings.settings_customise_sources`), and :func:`explain_settings` asks the same sources
+where each effective value came from. Every problem becomes a :class:`ConfigError` naming the
+setting to fix, which the CLI prints as one line.
+
+A new setting is a field: on :class:`Settings` (its environment variable is its
+``validation_alias``, else ``BENEFITS_TUI_<NAME>``) or on a nested table such as
+:class:`SyncSettings` (``BENEFITS_TUI_<TABLE>_<NAME>``, ``[table]`` in the file).
 """
 
 from __future__ import annotations
@@ -13,13 +20,31 @@ import stat
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 APP_NAME = "benefits-tui"
+CONFIG_ENV = "BENEFITS_TUI_CONFIG"
+ENV_PREFIX = "BENEFITS_TUI_"  # of every setting without an environment name of its own
 
 
 class ConfigError(Exception):
@@ -48,14 +73,18 @@ def default_database_url() -> str:
 def _os_login() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # no login name (containers without passwd entries)
+    except (KeyError, OSError, ImportError):  # no login name (no passwd entry, no pwd module)
         return "unknown"
 
 
-class SyncSettings(BaseSettings):
-    """Tuning of the sync engine."""
+class SyncSettings(BaseModel):
+    """Tuning of the sync engine: the ``[sync]`` table, ``BENEFITS_TUI_SYNC_<NAME>``.
 
-    model_config = SettingsConfigDict(env_prefix="BENEFITS_TUI_SYNC_", extra="ignore")
+    A plain model, read by :class:`Settings`' sources: as a settings class of its own it would
+    read the environment itself, under whatever the file's table passed in (the file won).
+    """
+
+    model_config = ConfigDict(extra="ignore")
 
     concurrency: int = Field(default=8, ge=1, le=256)
     max_attempts: int = Field(default=8, ge=1, le=100)
@@ -72,24 +101,25 @@ class SyncSettings(BaseSettings):
 class Settings(BaseSettings):
     """Every setting of the product (SPEC 4)."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        extra="ignore",
+        populate_by_name=True,  # flags and the file name settings by field name
+        env_prefix=ENV_PREFIX,
+        # BENEFITS_TUI_SYNC_MAX_ATTEMPTS is [sync] max_attempts: split once after the table.
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        env_ignore_empty=True,  # VAR= is not set, as for every other tool
+    )
 
+    # The validation alias is the setting's environment variable (only that one: the field
+    # name is for flags and the file).
     database_url: str = Field(
-        default_factory=default_database_url,
-        validation_alias=AliasChoices("BENEFITS_TUI_DATABASE_URL", "database_url"),
+        default_factory=default_database_url, validation_alias="BENEFITS_TUI_DATABASE_URL"
     )
-    api_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("BENEFITS_API_URL", "api_url")
-    )
-    api_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("BENEFITS_API_TOKEN", "api_token")
-    )
-    api_token_file: Path | None = Field(
-        default=None, validation_alias=AliasChoices("BENEFITS_API_TOKEN_FILE", "api_token_file")
-    )
-    user: str = Field(
-        default_factory=_os_login, validation_alias=AliasChoices("BENEFITS_TUI_USER", "user")
-    )
+    api_url: str | None = Field(default=None, validation_alias="BENEFITS_API_URL")
+    api_token: SecretStr | None = Field(default=None, validation_alias="BENEFITS_API_TOKEN")
+    api_token_file: Path | None = Field(default=None, validation_alias="BENEFITS_API_TOKEN_FILE")
+    user: str = Field(default_factory=_os_login, validation_alias="BENEFITS_TUI_USER")
     default_role: Role = Role.HR
     roles: dict[str, Role] = Field(default_factory=dict)
     sync: SyncSettings = Field(default_factory=SyncSettings)
@@ -98,13 +128,11 @@ class Settings(BaseSettings):
     @classmethod
     def _check_url(cls, value: str) -> str:
         value = value.strip()
-        if value.startswith("postgresql://") or value.startswith("postgres://"):
+        if value.startswith(("postgresql://", "postgres://")):
             value = "postgresql+asyncpg://" + value.split("://", 1)[1]
         if value.startswith("sqlite:///"):
             value = "sqlite+aiosqlite:///" + value[len("sqlite:///") :]
-        if not (
-            value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
-        ):
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError(
                 "must start with sqlite+aiosqlite:/// or postgresql+asyncpg:// "
                 f"(got {value.split('://', 1)[0] or 'nothing'!r})"
@@ -117,7 +145,7 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         value = value.strip().rstrip("/")
-        if not (value.startswith("http://") or value.startswith("https://")):
+        if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
@@ -130,7 +158,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings)
+        """Flags, then the environment, then the file; defaults fill what none of them set."""
+        return tuple(source for _, source in _layers(settings_cls, init_settings))
 
     @property
     def is_sqlite(self) -> bool:
@@ -198,44 +227,155 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
-_SETTING_NAMES = {
-    "database_url": "BENEFITS_TUI_DATABASE_URL",
-    "api_url": "BENEFITS_API_URL",
-    "api_token": "BENEFITS_API_TOKEN",
-    "api_token_file": "BENEFITS_API_TOKEN_FILE",
-    "user": "BENEFITS_TUI_USER",
-}
+Origin = Literal["flag", "environment", "file", "default"]
+
+
+def config_file() -> Path | None:
+    """The TOML file named by ``BENEFITS_TUI_CONFIG``, if any."""
+    named = os.environ.get(CONFIG_ENV, "").strip()
+    return Path(named).expanduser() if named else None
+
+
+def _layers(
+    settings_cls: type[BaseSettings], flags: PydanticBaseSettingsSource
+) -> tuple[tuple[Origin, PydanticBaseSettingsSource], ...]:
+    """The sources of settings, highest precedence first, each with the origin it stands for."""
+    return (
+        ("flag", flags),
+        ("environment", EnvSettingsSource(settings_cls)),
+        ("file", TomlConfigSettingsSource(settings_cls, toml_file=config_file())),
+    )
+
+
+def _flags(overrides: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in overrides.items() if value is not None}
+
+
+def _setting_name(loc: tuple[int | str, ...]) -> str:
+    """What to tell a person to fix: a field's environment variable, else its dotted path."""
+    head = str(loc[0]) if loc else ""
+    field = Settings.model_fields.get(head)
+    if field is None:  # the sources key a field by its alias
+        field = next((f for f in Settings.model_fields.values() if head in _alias_names(f)), None)
+    if field is not None and isinstance(field.validation_alias, str):
+        return field.validation_alias
+    return ".".join(str(part) for part in loc) or "configuration"
 
 
 def load_settings(**overrides: Any) -> Settings:
     """Build :class:`Settings`; ``overrides`` are command-line flags (``None`` = not given)."""
-    file_values: dict[str, Any] = {}
-    config_path = os.environ.get("BENEFITS_TUI_CONFIG")
-    if config_path:
-        file_values = _read_toml(Path(config_path).expanduser())
-    flags = {key: value for key, value in overrides.items() if value is not None}
+    path = config_file()
+    if path is not None:
+        _read_toml(path)  # a missing, unreadable, invalid or too open file is one clear line
     try:
-        # Environment beats the file; flags beat both. pydantic-settings gives init
-        # values priority, so merge file < env by letting env sources fill gaps.
-        env_settings = Settings.model_validate({})  # defaults + environment
-        explicit_env = {
-            name for name, env in _SETTING_NAMES.items() if os.environ.get(env) not in (None, "")
-        }
-        merged: dict[str, Any] = {}
-        for key, value in file_values.items():
-            if key not in explicit_env:
-                merged[key] = value
-        for key in explicit_env:
-            merged[key] = getattr(env_settings, key)
-        if isinstance(merged.get("api_token"), SecretStr):
-            merged["api_token"] = merged["api_token"].get_secret_value()
-        if "sync" in merged and isinstance(merged["sync"], dict):
-            merged["sync"] = SyncSettings(**merged["sync"])
-        merged.update(flags)
-        return Settings(**merged)
+        return Settings(**_flags(overrides))
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "configuration"
-        setting = _SETTING_NAMES.get(field.split(".")[0], field)
         message = error["msg"].removeprefix("Value error, ")
-        raise ConfigError(setting, message) from None
+        raise ConfigError(_setting_name(error["loc"]), message) from None
+
+
+# ------------------------------------------------------------------ where each value came from
+
+
+class EffectiveSetting(BaseModel):
+    """One setting as in effect, and the layer that gave it (``benefits-tui config``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str  # dotted for a table: ``sync.concurrency``
+    value: Any  # JSON-ready; None for a secret, whatever it holds
+    origin: Origin
+    env: str | None  # the environment variable that sets it
+    secret: bool = False
+
+    @property
+    def is_set(self) -> bool:
+        """A secret was given somewhere (its value is never shown)."""
+        return self.origin != "default"
+
+
+def _alias_names(field: FieldInfo) -> tuple[str, ...]:
+    alias = field.validation_alias
+    if isinstance(alias, str):
+        return (alias,)
+    if isinstance(alias, AliasChoices):
+        return tuple(choice for choice in alias.choices if isinstance(choice, str))
+    return ()
+
+
+def _is_secret(field: FieldInfo) -> bool:
+    annotation = field.annotation
+    return annotation is SecretStr or SecretStr in get_args(annotation)
+
+
+def _shown(value: Any) -> Any:
+    """``value`` as JSON would hold it (paths and enums as strings)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {str(key): _shown(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_shown(item) for item in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value.value if isinstance(value, StrEnum) else value
+    return str(value)
+
+
+_MISSING = object()
+
+
+def _walk(
+    model: BaseModel,
+    layers: list[tuple[Origin, Any]],
+    path: tuple[str, ...],
+    env_prefix: str,
+) -> list[EffectiveSetting]:
+    found: list[EffectiveSetting] = []
+    for name, field in type(model).model_fields.items():
+        keys = (name, *_alias_names(field))
+        given = [
+            (origin, next((data[key] for key in keys if key in data), _MISSING))
+            for origin, data in layers
+            if isinstance(data, dict)
+        ]
+        given = [(origin, value) for origin, value in given if value is not _MISSING]
+        value = getattr(model, name)
+        env = _alias_names(field)[0] if _alias_names(field) else f"{env_prefix}{name}".upper()
+        if isinstance(value, BaseModel):  # a table: one entry per setting in it
+            found += _walk(value, given, (*path, name), f"{env}_")
+            continue
+        secret = _is_secret(field)
+        found.append(
+            EffectiveSetting(
+                name=".".join((*path, name)),
+                value=None if secret else _shown(value),
+                origin=given[0][0] if given else "default",
+                env=env,
+                secret=secret,
+            )
+        )
+    return found
+
+
+def explain_settings(**overrides: Any) -> list[EffectiveSetting]:
+    """Every effective setting and where it came from (flag, environment, file, default).
+
+    Raises :class:`ConfigError` as :func:`load_settings` does. Secrets are reported as set or
+    not, never with their value.
+    """
+    settings = load_settings(**overrides)
+    flags = InitSettingsSource(Settings, init_kwargs=_flags(overrides))
+    layers: list[tuple[Origin, Any]] = [
+        (origin, source()) for origin, source in _layers(Settings, flags)
+    ]
+    path = config_file()
+    return [
+        EffectiveSetting(
+            name="config_file",
+            value=str(path) if path else None,
+            origin="environment" if path else "default",
+            env=CONFIG_ENV,
+        ),
+        *_walk(settings, layers, (), ENV_PREFIX),
+    ]

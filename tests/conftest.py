@@ -73,7 +73,7 @@ async def reset_postgres(url: str) -> None:
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A fresh, empty database URL: SQLite file, or PostgreSQL when configured."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}"
+        yield new_sqlite_url(tmp_path)
         return
     url = pg_url()
     if url is None and os.environ.get("BENEFITS_TUI_TEST_REQUIRE_PG"):
@@ -86,9 +86,17 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     yield url
 
 
+def new_sqlite_url(tmp_path: Path) -> str:
+    """An empty SQLite database file (0600), as `benefits-tui db upgrade` leaves one: the
+    commands refuse a path whose file does not exist (SPEC 4), the services create the schema."""
+    path = tmp_path / "hr.db"
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    return f"sqlite+aiosqlite:///{path}"
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}"
+    return new_sqlite_url(tmp_path)
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import Receive, Scope, Send
 
 from tests.helpers import Simulator
 
@@ -59,7 +60,7 @@ class FaultyPlatform:
         self.calls: Counter[str] = Counter()
         self.transport = httpx.ASGITransport(app=self)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/v1") or not self.fault:
             await self.sim.app(scope, receive, send)
             return

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
+import anyio
 import httpx
 
 from benefits_tui.domain.states import CreatedVia
@@ -16,6 +17,7 @@ from benefits_tui.platform.simulator.config import SimulatorConfig
 from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
 from benefits_tui.services.employees import add_employee
+from benefits_tui.services.sync.worker import SyncWorker, WorkerStats
 
 TOKEN = "sk_test_SECRET-TOKEN-3f9a7c"
 
@@ -64,14 +66,21 @@ class Simulator:
         assert response.status_code < 300, response.text
 
     async def requests(self) -> list[dict[str, Any]]:
-        return (await self.get("/_sim/requests"))["data"]
+        requests: list[dict[str, Any]] = (await self.get("/_sim/requests"))["data"]
+        return requests
+
+    async def account_calls(self) -> list[dict[str, Any]]:
+        """The requests logged for ``/v1/accounts...`` (not jobs, picklists or levels)."""
+        return [r for r in await self.requests() if r["path"].startswith("/v1/accounts")]
 
     async def stats(self) -> dict[str, Any]:
-        return await self.get("/_sim/stats")
+        stats: dict[str, Any] = await self.get("/_sim/stats")
+        return stats
 
     async def accounts(self) -> list[dict[str, Any]]:
         data = await self.get("/_sim/accounts")
-        return data["data"] if isinstance(data, dict) else data
+        accounts: list[dict[str, Any]] = data["data"] if isinstance(data, dict) else data
+        return accounts
 
     async def account_by_email(self, email: str) -> dict[str, Any] | None:
         for account in await self.accounts():
@@ -153,3 +162,9 @@ async def add_people(
         )
         ids.append(employee_id)
     return ids
+
+
+async def drain(worker: SyncWorker, seconds: float) -> WorkerStats:
+    """Run ``worker`` until nothing is In progress; fail the test after ``seconds``."""
+    with anyio.fail_after(seconds):
+        return await worker.drain()

@@ -85,14 +85,14 @@ class BenefitsApp(App[None]):
                 self.services = await self._stack.enter_async_context(
                     open_context(self.settings, clock=self._clock, transport=self._transport)
                 )
-            except Exception as exc:  # config, database: the CLI prints it as one line
+            except Exception as exc:  # noqa: BLE001 - any start failure: the CLI prints one line
                 self.startup_error = exc
                 self.exit(return_code=2)
                 return
         self._stop = anyio.Event()
         try:
             self._marker = await change_marker(self.services)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as above: reported by the CLI after exit
             self.startup_error = exc
             self.exit(return_code=2)
             return

@@ -64,10 +64,12 @@ class Ticks:
     def toggle(self, employee_id: int) -> bool:
         """Flip one row; returns its new state."""
         ticked = not self.is_ticked(employee_id)
-        self.set(employee_id, ticked)
+        self.mark(employee_id, ticked)
         return ticked
 
-    def set(self, employee_id: int, ticked: bool) -> None:
+    def mark(self, employee_id: int, ticked: bool) -> None:
+        """Tick or untick one row (a method named ``set`` would shadow the built-in in the
+        class body's annotations)."""
         if self.all:
             (self.excluded.discard if ticked else self.excluded.add)(employee_id)
         else:

@@ -35,8 +35,3 @@ def when(moment: dt.datetime | None) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    """``1 employee`` / ``1,234 employees``."""
-    return f"{count:,} {word if count == 1 else (words or word + 's')}"

@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from benefits_tui.cli.runner import describe_database_error, fail, settings_from
+from benefits_tui.cli.runner import (
+    describe_database_error,
+    fail,
+    require_existing_database,
+    settings_from,
+)
 
 if TYPE_CHECKING:
     from benefits_tui.config import Settings
@@ -55,7 +60,8 @@ def run_app(settings: Settings, *, theme: str | None = None) -> None:
     if isinstance(error, (OperationalError, DBAPIError, OSError, socket.gaierror)):
         fail(describe_database_error(error, settings))
     fail(
-        f"cannot start: {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}",
+        f"cannot start: {type(error).__name__}: "
+        f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}",
         1,
     )
 
@@ -63,11 +69,16 @@ def run_app(settings: Settings, *, theme: str | None = None) -> None:
 def open_app(ctx: click.Context) -> None:
     """Open the app on the configured database and platform (``benefits-tui`` alone)."""
     from benefits_tui.config import ConfigError
+    from benefits_tui.db import DatabaseURLError
 
     try:
         settings = settings_from(ctx)
+        require_existing_database(settings)
     except ConfigError as exc:
         fail(str(exc))
+        return
+    except DatabaseURLError as exc:
+        fail(f"BENEFITS_TUI_DATABASE_URL: {exc}")
         return
     run_app(settings, theme=_check_theme(os.environ.get(THEME_ENV)))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -18,10 +19,8 @@ def _tokens() -> set[str]:
     """The API token from wherever it is configured: the environment, the token file, the
     config file (the crash may have happened before or while the settings were read)."""
     tokens = {os.environ.get("BENEFITS_API_TOKEN", "").strip()}
-    try:
+    with contextlib.suppress(Exception):  # a broken configuration must not hide the crash
         tokens.add(load_settings().token())
-    except Exception:  # noqa: BLE001 - a broken configuration must not hide the crash
-        pass
     return {
         token for token in tokens if len(token) >= 6
     }  # as the client: a few characters cannot be hidden usefully

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from benefits_tui.cli.runner import run_with_context
+from benefits_tui.domain.wording import plural
 
 if TYPE_CHECKING:
     from benefits_tui.services.context import ServiceContext
@@ -26,7 +27,7 @@ def db_upgrade(ctx: click.Context) -> None:
     async def body(context: ServiceContext) -> bool:
         return await upgrade(context.db)
 
-    changed = run_with_context(ctx, body, migrate=False)
+    changed = run_with_context(ctx, body, migrate=False, create=True)
     state = "upgraded to" if changed else "already at"
     click.echo(f"Database {state} revision {head_revision()}.")
 
@@ -57,4 +58,6 @@ def db_seed(ctx: click.Context, count: int, seed: int) -> None:
         return result.inserted
 
     inserted = run_with_context(ctx, body)
-    click.echo(f"Seeded {inserted:,} new employees ({count - inserted:,} were already there).")
+    click.echo(
+        f"Seeded {plural(inserted, 'new employee')} ({count - inserted:,} were already there)."
+    )

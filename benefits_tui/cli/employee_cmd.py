@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -41,12 +42,16 @@ def invalid(exc: InvalidInput, flags: dict[str, str] | None = None) -> CommandFa
     return CommandFailed("; ".join(parts), EXIT_USAGE)
 
 
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
 @click.group()
 def employee() -> None:
     """Add employees and change their details."""
 
 
-def _add_options(func):  # type: ignore[no-untyped-def]
+def _add_options(func: _Command) -> _Command:
+    """One ``--<field>`` option per column of :data:`ADD_OPTIONS`."""
     for option, column in reversed(ADD_OPTIONS):
         required = column in ("forenames", "surname")
         func = click.option(

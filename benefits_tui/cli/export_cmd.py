@@ -9,6 +9,7 @@ import click
 from benefits_tui.cli.runner import pass_services
 from benefits_tui.domain.safe_text import visible
 from benefits_tui.domain.states import SyncState
+from benefits_tui.domain.wording import plural
 
 if TYPE_CHECKING:
     from benefits_tui.services.context import ServiceContext
@@ -62,6 +63,6 @@ async def export(context: ServiceContext, path: str, status: str, search: str) -
         count = await export_csv(context, export_filter(status, search), out)
     if path != "-":
         click.echo(
-            f"{count:,} employee{'s' if count != 1 else ''} written to {click.format_filename(path)}",
+            f"{plural(count, 'employee')} written to {click.format_filename(path)}",
             err=True,
         )

@@ -9,9 +9,26 @@ import click
 
 from benefits_tui.cli.employee_cmd import invalid
 from benefits_tui.cli.runner import pass_services
+from benefits_tui.domain.fields import FieldProblem, parse_date
 
 if TYPE_CHECKING:
     from benefits_tui.services.context import ServiceContext
+
+
+class IsoDate(click.ParamType):  # type: ignore[type-arg]  # generic only in recent click
+    """A YYYY-MM-DD date, refused with the same words as the forms and the import."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return parse_date("date", str(value))
+        except FieldProblem as problem:
+            self.fail(problem.message, param, ctx)
 
 
 @click.command()
@@ -20,13 +37,13 @@ if TYPE_CHECKING:
     "--date",
     "leave_date",
     required=True,
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=IsoDate(),
     help="Leave date, YYYY-MM-DD (coverage ends on this date).",
 )
 @click.option("--reason", required=True, help="Why the employee leaves.")
 @pass_services
 async def leaver(
-    context: ServiceContext, employee_key: str, leave_date: dt.datetime, reason: str
+    context: ServiceContext, employee_key: str, leave_date: dt.date, reason: str
 ) -> None:
     """Record EMPLOYEE (number or email) as a leaver.
 
@@ -39,7 +56,7 @@ async def leaver(
 
     employee_id = await find_employee(context, employee_key)
     try:
-        result = await record_leaver(context, employee_id, leave_date.date(), reason)
+        result = await record_leaver(context, employee_id, leave_date, reason)
     except InvalidInput as exc:
         raise invalid(exc, {"reason": "--reason", "leave_date": "--date"}) from None
     click.echo(result.message)

@@ -15,6 +15,7 @@ from benefits_tui.cli.lazy_group import LazyGroup
 # names under `if TYPE_CHECKING:`. Then add one line below, in alphabetical order.
 # tests/cli/test_lazy_imports.py fails if --help, --version or `status --json` import more.
 COMMANDS: dict[str, str] = {
+    "config": "benefits_tui.cli.config_cmd:config",
     "db": "benefits_tui.cli.db_cmd:db",
     "demo": "benefits_tui.cli.app_cmd:demo",
     "employee": "benefits_tui.cli.employee_cmd:employee",

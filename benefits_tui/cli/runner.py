@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import socket
 import sys
 from collections.abc import Awaitable, Callable
@@ -38,12 +40,39 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
+def quiet_exit_after_broken_pipe() -> None:
+    """The reader of our output went away (``| head``): stop quietly with 0, as ``cat`` does.
+
+    Standard output is pointed at /dev/null so that the interpreter's final flush does not
+    complain about the closed pipe on stderr.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(EXIT_OK)
+
+
 def settings_from(ctx: click.Context) -> Settings:
     """Settings from the environment, the config file and the global flags."""
     from benefits_tui.config import load_settings
 
     flags: dict[str, Any] = ctx.find_root().obj or {}
     return load_settings(**flags)
+
+
+def require_existing_database(settings: Settings) -> None:
+    """Refuse an explicit SQLite path whose file does not exist (a typo would otherwise create
+    an empty database that shows zeros). Only the default database is created on first use;
+    ``db upgrade`` and ``demo`` create theirs and do not call this."""
+    from benefits_tui.config import default_database_url
+    from benefits_tui.db import DatabaseURLError, missing_sqlite_file
+
+    if settings.database_url == default_database_url():
+        return
+    path = missing_sqlite_file(settings.database_url)
+    if path is not None:
+        raise DatabaseURLError(
+            f"no database at {path} (check the path; `benefits-tui db upgrade` creates one)"
+        )
 
 
 def describe_database_error(exc: BaseException, settings: Settings | None) -> str:
@@ -61,19 +90,25 @@ def run_with_context(
     body: Callable[[ServiceContext], Awaitable[T]],
     *,
     migrate: bool = True,
+    create: bool = False,
 ) -> T:
-    """Open the services and run ``body``; turn every expected error into one line."""
+    """Open the services and run ``body``; turn every expected error into one line.
+
+    ``create``: the command may create a missing SQLite file (``db upgrade``).
+    """
     import anyio
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     from benefits_tui.config import ConfigError
     from benefits_tui.db import DatabaseURLError
     from benefits_tui.services.context import open_context
-    from benefits_tui.services.errors import ServiceError
+    from benefits_tui.services.errors import NotFound, ServiceError
 
     settings: Settings | None = None
     try:
         settings = settings_from(ctx)
+        if not create:
+            require_existing_database(settings)
 
         async def main() -> T:
             assert settings is not None
@@ -87,8 +122,12 @@ def run_with_context(
         fail(f"BENEFITS_TUI_DATABASE_URL: {exc}")
     except CommandFailed as exc:
         fail(str(exc), exc.code)
+    except NotFound as exc:  # an unknown employee is a usage error (exit 2)
+        fail(str(exc), EXIT_USAGE)
     except ServiceError as exc:
         fail(str(exc), EXIT_FAILED)
+    except BrokenPipeError:
+        quiet_exit_after_broken_pipe()
     except (OperationalError, DBAPIError, OSError, socket.gaierror) as exc:
         fail(describe_database_error(exc, settings))
     except KeyboardInterrupt:

@@ -111,7 +111,10 @@ def _read_token(token: str | None) -> str:
 @click.option(
     "--preload",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="CSV of pre-existing accounts (email, forenames, surname, other account fields, optional id).",
+    help=(
+        "CSV of pre-existing accounts "
+        "(email, forenames, surname, other account fields, optional id)."
+    ),
 )
 @click.option(
     "--seed", default=0, show_default=True, type=int, help="Seed for reproducible faults."
@@ -134,9 +137,14 @@ def simulator(
 ) -> None:
     """Run a simulator of the Benefits platform API, with optional faults.
 
-    It speaks the API the app uses (see assets/benefits-api.md), keeps its state in --state,
-    and can behave like a difficult provider: slow, asynchronous, failing, hanging or
-    rate-limited. GET /_sim/stats reports accounts, duplicate emails and answers by status.
+    It speaks the API the app uses, keeps its state in --state, and can behave like a
+    difficult provider: slow, asynchronous, failing, hanging or rate-limited.
+
+    GET /_sim/stats reports accounts, duplicate emails and answers by status.
+
+    \b
+    The API contract, in the project's repository:
+      assets/benefits-api.openapi.yaml
     """
     if fail_rate + timeout_rate > 1:
         raise click.BadParameter(

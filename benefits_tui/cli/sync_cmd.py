@@ -11,6 +11,7 @@ import click
 from benefits_tui.cli.runner import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandFailed, pass_services
 from benefits_tui.domain.safe_text import visible
 from benefits_tui.domain.states import SyncState
+from benefits_tui.domain.wording import plural
 
 if TYPE_CHECKING:
     from benefits_tui.services.context import ServiceContext
@@ -106,7 +107,7 @@ async def sync(
         for line in plan.summary_lines():
             say(f"  {line}")
         return
-    say(f"Send {count:,} employees to Benefits?")
+    say(f"Send {plural(count, 'employee')} to Benefits?")
     for line in plan.summary_lines():
         say(f"  {line}")
     if not yes:
@@ -116,7 +117,7 @@ async def sync(
             raise CommandFailed("cancelled; nothing was sent", EXIT_USAGE)
     result = await request_sync(context, selection, plan=plan)
     err.print(
-        f"{result.sent:,} employees sent to Benefits ({result.queued:,} queued, "
+        f"{plural(result.sent, 'employee')} sent to Benefits ({result.queued:,} queued, "
         f"{result.rejected:,} failed pre-flight)."
     )
     chosen = list(result.queued_ids) + list(result.rejected_ids)
@@ -146,7 +147,9 @@ async def sync(
                 progress.update(
                     task,
                     completed=done,
-                    detail=f"{outcome.get('successful', 0):,} ok, {outcome.get('failed', 0):,} failed",
+                    detail=(
+                        f"{outcome.get('successful', 0):,} ok, {outcome.get('failed', 0):,} failed"
+                    ),
                 )
                 if done >= len(chosen):
                     stop.set()
@@ -198,7 +201,8 @@ async def worker(context: ServiceContext, once: bool, concurrency: int | None) -
                 return
 
     err.print(
-        f"Worker {sync_worker.owner} running (concurrency {sync_worker.concurrency}); Ctrl+C stops it."
+        f"Worker {sync_worker.owner} running (concurrency {sync_worker.concurrency}); Ctrl+C "
+        "stops it."
     )
     from benefits_tui.services.reconcile.schedule import reconcile_on_schedule
 

@@ -1,5 +1,5 @@
 """The database: ORM models, engines for SQLite and PostgreSQL, and Alembic migrations."""
 
-from benefits_tui.db.engine import Database, DatabaseURLError
+from benefits_tui.db.engine import Database, DatabaseURLError, missing_sqlite_file
 
-__all__ = ["Database", "DatabaseURLError"]
+__all__ = ["Database", "DatabaseURLError", "missing_sqlite_file"]

@@ -35,6 +35,21 @@ class DatabaseURLError(ValueError):
     """The database URL cannot be used; the message says why."""
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite ``url`` when it does not exist (None: it exists, or not a file)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    path = Path(database).expanduser()
+    return None if path.exists() else path
+
+
 def _prepare_sqlite_file(database: str | None) -> None:
     """Create the SQLite file (and its folder) readable by its owner only."""
     if not database or database == ":memory:" or database.startswith("file:"):

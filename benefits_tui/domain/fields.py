@@ -6,6 +6,7 @@ one is refused in all, with the same message.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 import unicodedata
@@ -105,6 +106,7 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 # The platform's email rule (SPEC 2), shared by HR's pre-flight and the simulator: a dot-atom
 # local part, at least one dot in the domain, ASCII only.
 EMAIL_RE = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,63}}$")
+_ISO_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 EMPLOYEE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
@@ -139,11 +141,23 @@ def has_control_characters(value: str) -> bool:
 
 
 def parse_date(field: str, raw: str) -> dt.date:
+    """A YYYY-MM-DD date; the message says what is wrong (``2026-02-30``: February has 28 days)."""
     text = raw.strip()
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise FieldProblem(field, f"{text!r} is not a date; use YYYY-MM-DD") from None
+        pass
+    if match := _ISO_DATE_RE.fullmatch(text):
+        year, month, _day = (int(part) for part in match.groups())
+        if not 1 <= month <= 12:
+            raise FieldProblem(field, f"{text!r} is not a date: there is no month {month}")
+        if year >= 1:
+            days = calendar.monthrange(year, month)[1]
+            raise FieldProblem(
+                field,
+                f"{text!r} is not a date: {calendar.month_name[month]} {year} has {days} days",
+            )
+    raise FieldProblem(field, f"{text!r} is not a date; use YYYY-MM-DD")
 
 
 def parse_pay(field: str, raw: str) -> Decimal:

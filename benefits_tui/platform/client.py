@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from contextvars import ContextVar
@@ -118,7 +119,7 @@ def parse_retry_after(
             return default
         seconds = when.timestamp() - (time.time() if now is None else now)
         return max(0.0, seconds)
-    if seconds != seconds or seconds < 0 or seconds == float("inf"):
+    if not math.isfinite(seconds) or seconds < 0:
         return default
     return seconds
 
@@ -387,7 +388,8 @@ class BenefitsClient:
                 parsed = Job.from_json(job if isinstance(job, Mapping) else {})
             except ValueError as exc:
                 raise ProtocolError(
-                    f"The Benefits platform answered {method} {path} with 202 but no usable job: {exc}."
+                    f"The Benefits platform answered {method} {path} with 202 but no usable job: "
+                    f"{exc}."
                 ) from None
             return WriteResult(202, None, parsed, replayed)
         return WriteResult(response.status_code, self._account(data, path), None, replayed)
@@ -414,7 +416,8 @@ class BenefitsClient:
                 )
             except TimeoutError:
                 raise PlatformTimeout(
-                    f"The Benefits platform took longer than {self.deadline:g} s to answer {method} {where}"
+                    f"The Benefits platform took longer than {self.deadline:g} s to answer "
+                    f"{method} {where}"
                     + (
                         " — the change may have been applied; retry with the same idempotency key."
                         if is_write
@@ -425,13 +428,15 @@ class BenefitsClient:
                 ) from None
         except httpx.ConnectTimeout:
             raise PlatformUnreachable(
-                f"Timed out connecting to the Benefits platform at {self.base_url}: check BENEFITS_API_URL "
+                f"Timed out connecting to the Benefits platform at {self.base_url}: check "
+                "BENEFITS_API_URL "
                 "and that the platform is up.",
                 code="connect_timeout",
             ) from None
         except httpx.PoolTimeout:
             raise PlatformTimeout(
-                f"No free connection to the Benefits platform within the timeout ({method} {path}).",
+                f"No free connection to the Benefits platform within the timeout ({method} "
+                f"{path}).",
                 ambiguous=False,
                 code="pool_timeout",
             ) from None
@@ -448,7 +453,8 @@ class BenefitsClient:
             ) from None
         except httpx.ConnectError as exc:
             raise PlatformUnreachable(
-                f"Cannot reach the Benefits platform at {self.base_url} ({self._auth.scrub(str(exc)) or 'connection failed'}): "
+                f"Cannot reach the Benefits platform at {self.base_url} "
+                f"({self._auth.scrub(str(exc)) or 'connection failed'}): "
                 "check BENEFITS_API_URL and that the platform is up.",
                 code="connect_error",
             ) from None
@@ -475,7 +481,8 @@ class BenefitsClient:
             ) from None
         except httpx.HTTPError as exc:
             raise PlatformUnreachable(
-                f"Request to the Benefits platform at {self.base_url} failed ({type(exc).__name__}): "
+                f"Request to the Benefits platform at {self.base_url} failed "
+                f"({type(exc).__name__}): "
                 "check BENEFITS_API_URL.",
                 code=type(exc).__name__,
             ) from None
@@ -489,7 +496,8 @@ class BenefitsClient:
                 return self._json(response)
             except (ValueError, UnicodeDecodeError):
                 raise ProtocolError(
-                    f"The Benefits platform answered {where} with {status} but the body is not JSON: "
+                    f"The Benefits platform answered {where} with {status} but the body is not "
+                    "JSON: "
                     f"{self._snippet(response)}",
                     status_code=status,
                     code="malformed_json",
@@ -500,7 +508,8 @@ class BenefitsClient:
         code = problem.code if problem else None
         if status in (401, 403):
             raise AuthError(
-                f"The Benefits platform refused the API token ({status}): check BENEFITS_API_TOKEN.",
+                f"The Benefits platform refused the API token ({status}): check "
+                "BENEFITS_API_TOKEN.",
                 status_code=status,
                 code=code or "unauthorized",
                 problem=problem,
@@ -508,7 +517,8 @@ class BenefitsClient:
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             raise Throttled(
-                f"The Benefits platform is rate limiting requests (429); retry after {retry_after:g} s.",
+                "The Benefits platform is rate limiting requests (429); retry after "
+                f"{retry_after:g} s.",
                 retry_after=retry_after,
                 status_code=status,
                 code=code or "rate_limited",
@@ -524,7 +534,8 @@ class BenefitsClient:
         if problem is None:
             hint = " — is BENEFITS_API_URL right?" if status == 404 else ""
             raise ProtocolError(
-                f"The Benefits platform answered {where} with {status} and a body that is not a problem "
+                f"The Benefits platform answered {where} with {status} and a body that is not a "
+                "problem "
                 f"document{hint}: {self._snippet(response)}",
                 status_code=status,
                 code="unexpected_response",
@@ -582,7 +593,8 @@ class BenefitsClient:
         data = body.get("data") if isinstance(body, Mapping) else None
         if not isinstance(data, list):
             raise ProtocolError(
-                f"The Benefits platform answered GET {path} without a data list: {json.dumps(body)[:SNIPPET_CHARS]}",
+                f"The Benefits platform answered GET {path} without a data list: "
+                f"{json.dumps(body)[:SNIPPET_CHARS]}",
                 code="malformed_body",
             )
         return data

@@ -7,6 +7,7 @@ record which cannot succeed fails before any call. Pure Python, no I/O.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
@@ -223,7 +224,7 @@ def _check_field(
     if name == "annual_pay":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return INVALID_NUMBER, "annual_pay must be a number"
-        if value != value or value in (float("inf"), float("-inf")) or value < 0:
+        if (isinstance(value, float) and not math.isfinite(value)) or value < 0:
             return INVALID_NUMBER, "annual_pay must be a finite number, zero or more"
         return None
     if name == "benefit_level":

@@ -36,7 +36,10 @@ class PlatformError(Exception):
         return self.message
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r}, status_code={self.status_code!r}, code={self.code!r})"
+        return (
+            f"{type(self).__name__}({self.message!r}, "
+            f"status_code={self.status_code!r}, code={self.code!r})"
+        )
 
 
 class PermanentError(PlatformError):

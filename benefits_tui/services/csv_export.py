@@ -49,7 +49,8 @@ def _cell(value: Any) -> str:
     return neutralise(str(value))
 
 
-_COLUMNS = tuple(getattr(Employee, ATTRIBUTE_OF[name]) for name in CSV_FIELDS) + (
+_COLUMNS = (
+    *(getattr(Employee, ATTRIBUTE_OF[name]) for name in CSV_FIELDS),
     SyncRecord.state,
     SyncRecord.reason,
     SyncRecord.account_id,

@@ -30,6 +30,7 @@ from benefits_tui.domain.fields import (
     search_text,
 )
 from benefits_tui.domain.states import Action, CreatedVia, SyncState
+from benefits_tui.domain.wording import plural
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event
 from benefits_tui.services.sync.reference import platform_rules
@@ -70,14 +71,12 @@ class ImportResult:
     def message(self) -> str:
         if self.problems:
             return (
-                f"{len(self.problems):,} problem{'s' if len(self.problems) != 1 else ''} in "
+                f"{plural(len(self.problems), 'problem')} in "
                 f"{len({p.line for p in self.problems}):,} line(s); nothing was imported"
             )
         if self.dry_run:
-            return f"{self.rows:,} employee{'s' if self.rows != 1 else ''} would be imported (dry run: nothing saved)"
-        return (
-            f"{self.inserted:,} employee{'s' if self.inserted != 1 else ''} imported (Not syncing)"
-        )
+            return f"{plural(self.rows, 'employee')} would be imported (dry run: nothing saved)"
+        return f"{plural(self.inserted, 'employee')} imported (Not syncing)"
 
 
 def decode(data: bytes) -> tuple[str | None, RowProblem | None]:

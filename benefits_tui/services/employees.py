@@ -30,6 +30,7 @@ from benefits_tui.domain.fields import (
     search_text,
 )
 from benefits_tui.domain.states import Action, CreatedVia, SyncState
+from benefits_tui.domain.wording import plural
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
 from benefits_tui.services.history import event, write_events
@@ -208,11 +209,8 @@ async def update_employee(
 ) -> ChangeResult:
     """Save changed fields (model attribute names, parsed values) and queue what follows."""
     context.require(Role.HR, "change employee details")
-    if (
-        ("forenames" in changes
-        and not changes["forenames"])
-        or ("surname" in changes
-        and not changes["surname"])
+    if ("forenames" in changes and not changes["forenames"]) or (
+        "surname" in changes and not changes["surname"]
     ):
         raise InvalidInput(
             {
@@ -310,7 +308,7 @@ class LevelResult:
 
     def message(self) -> str:
         what = f"Benefits Level {self.level}" if self.level else "Benefits Level cleared"
-        text = f"{what}: {self.changed:,} of {self.selected:,} employee{'s' if self.selected != 1 else ''} changed"
+        text = f"{what}: {self.changed:,} of {plural(self.selected, 'employee')} changed"
         if self.selected != self.changed:
             text += f" ({self.selected - self.changed:,} already had it)"
         extras = []
@@ -340,7 +338,9 @@ async def assign_level(
     if code and code not in rules.level_codes:
         raise InvalidInput(
             {
-                "benefits_level": f"{level!r} is not a Benefits Level ({', '.join(rules.level_codes)})"
+                "benefits_level": (
+                    f"{level!r} is not a Benefits Level ({', '.join(rules.level_codes)})"
+                )
             }
         )
     from benefits_tui.services.sync.requests import _candidate_rows
@@ -445,12 +445,13 @@ class LeaverResult:
 def _leaver_outcome(
     state: str, account_id: str | None, in_flight: bool, leave_date: dt.date | None
 ) -> tuple[bool, str]:
-    """(a termination will be sent, what happens on the platform) — one rule for preview and save."""
+    """(a termination will be sent, what happens on the platform): one rule, preview and save."""
     when = leave_date.isoformat() if leave_date else "the leave date"
     if account_id is not None:
         return (
             True,
-            f"Benefits account {account_id}: coverage ends on {when}; the leaver is sent to Benefits.",
+            f"Benefits account {account_id}: coverage ends on {when}; the leaver is sent to "
+            "Benefits.",
         )
     if state == SyncState.IN_PROGRESS.value and in_flight:
         return True, (

@@ -50,6 +50,7 @@ async def test_connection(context: ServiceContext) -> ConnectionCheck:
     """Reach the platform with the configured URL and token; say what is wrong if not."""
     context.require(Role.ADMIN, "test the connection")
     started = time.perf_counter()
+    problem: str | None
     try:
         client = context.platform()
         pacer = Pacer(context)
@@ -58,7 +59,10 @@ async def test_connection(context: ServiceContext) -> ConnectionCheck:
     except (ConfigError, PlatformError) as exc:
         problem = str(exc)
     except HeldBack as held:
-        problem = f"The platform's rate limit holds every call back until {held.until.astimezone():%H:%M:%S}; try again then."
+        problem = (
+            "The platform's rate limit holds every call back until "
+            f"{held.until.astimezone():%H:%M:%S}; try again then."
+        )
     else:
         problem = None
     elapsed = (time.perf_counter() - started) * 1000

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, String, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -20,6 +20,8 @@ from benefits_tui.db.models import Employee, SyncEvent, SyncRecord
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.errors import NotFound
+
+_Row = TypeVarTuple("_Row")  # the selected columns' types
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,8 @@ def filter_clauses(flt: EmployeeFilter, today: dt.date) -> list[ColumnElement[bo
     return clauses
 
 
-def filtered(statement: Select[Any], flt: EmployeeFilter, today: dt.date) -> Select[Any]:
+def filtered(statement: Select[*_Row], flt: EmployeeFilter, today: dt.date) -> Select[*_Row]:
+    """``statement`` over current employees and their sync records, narrowed to ``flt``."""
     return (
         statement.select_from(Employee)
         .join(SyncRecord, SyncRecord.employee_id == Employee.id)
@@ -179,7 +182,7 @@ def stuck_before(context: ServiceContext) -> dt.datetime:
 
 
 def is_stuck(state: SyncState, requested_at: dt.datetime | None, threshold: dt.datetime) -> bool:
-    """In progress since before ``threshold`` (SPEC 1.11); :func:`stuck_count` asks the same in SQL."""
+    """In progress since before ``threshold`` (SPEC 1.11); the SQL twin: :func:`stuck_count`."""
     return state is SyncState.IN_PROGRESS and requested_at is not None and requested_at < threshold
 
 
@@ -268,7 +271,7 @@ async def count_by_state(context: ServiceContext, search: str = "") -> dict[Sync
         select(SyncRecord.state, func.count()), flt, context.clock.today()
     ).group_by(SyncRecord.state)
     async with context.db.read() as session:
-        counts = {state: count for state, count in (await session.execute(statement)).all()}
+        counts = dict((await session.execute(statement)).all())
     return {state: int(counts.get(state.value, 0)) for state in SyncState}
 
 

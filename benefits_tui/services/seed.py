@@ -171,6 +171,16 @@ class SeedResult:
     inserted: int
 
 
+def _postcode(rng: random.Random) -> str:
+    """A UK-shaped postcode such as ``LM7 3QT`` (the random draws in a fixed order)."""
+    area = f"{rng.choice('ABCDEGHKLMNS')}{rng.choice('ABCDEGHKLMNS')}{rng.randrange(1, 20)}"
+    inward = f"{rng.randrange(1, 9)}{rng.choice(_INWARD)}{rng.choice(_INWARD)}"
+    return f"{area} {inward}"
+
+
+_INWARD = "ABDEFGHJLNPQRSTUWXYZ"
+
+
 def _titles_for(gender: str, rng: random.Random) -> str:
     if rng.random() < 0.04:
         return "Dr"
@@ -216,8 +226,7 @@ def generate(count: int, seed: int = 0, start: int = 1) -> Iterator[dict[str, An
             "address": {
                 "line1": f"{rng.randrange(1, 300)} {rng.choice(STREETS)}",
                 "city": rng.choice(CITIES),
-                "postcode": f"{rng.choice('ABCDEGHKLMNS')}{rng.choice('ABCDEGHKLMNS')}{rng.randrange(1, 20)} "
-                f"{rng.randrange(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+                "postcode": _postcode(rng),
                 "country": "GB",
             },
             "leave_date": None,

@@ -15,7 +15,7 @@ from benefits_tui.services.clock import Clock
 from benefits_tui.services.demo import prepare_demo
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.app.conftest import context_for
-from tests.helpers import Simulator
+from tests.helpers import Simulator, drain
 
 SIZE = (120, 34)
 
@@ -27,7 +27,7 @@ async def main(path: Path) -> None:
         async with context_for(url, sim, user="j.hughes") as context:
             context.clock = Clock()  # a real clock: the worker's backoff waits on it
             await prepare_demo(context, 400, seed=0, presync_share=0.25)
-            await SyncWorker(context).drain(timeout=60)
+            await drain(SyncWorker(context), 60)
             await prepare_demo(context, 400, seed=0, presync_share=0.02)  # a few still In progress
             app = BenefitsApp(services=context, start_worker=False, poll_seconds=None)
             async with app.run_test(size=SIZE) as pilot:

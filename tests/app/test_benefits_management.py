@@ -209,6 +209,7 @@ async def test_tabs_switch_with_1_to_4(sqlite_url: str) -> None:
                     SyncState.FAILED,
                     SyncState.NOT_SYNCING,
                 ],
+                strict=True,
             ):
                 await pilot.press(key)
                 await settle(pilot)
@@ -400,10 +401,12 @@ async def test_workflow_keys_open_their_screens(sqlite_url: str) -> None:
             ):
                 await pilot.press(key)
                 await settle(pilot)
-                assert isinstance(app.screen, screen_type), key
-                if key in ("e", "l"):
-                    assert app.screen.employee_id == ids[0]  # type: ignore[attr-defined]
-                app.screen.dismiss(None)
+                opened = app.screen
+                assert isinstance(opened, screen_type), key
+                if isinstance(opened, (EmployeeScreen, LeaverScreen)):
+                    assert key in ("e", "l")
+                    assert opened.employee_id == ids[0]
+                opened.dismiss(None)
                 await settle(pilot)
                 assert app.screen is main_screen(app)
 
@@ -494,8 +497,9 @@ async def test_a_save_reloads_the_grid_once(sqlite_url: str) -> None:
             screen.refresh_data = counted  # type: ignore[method-assign]
             await pilot.press("e")
             await settle(pilot)
-            assert isinstance(app.screen, EmployeeScreen)
-            app.screen.query_one("#input-job_title", Input).value = "Chief Analyst"
+            editor = app.screen
+            assert isinstance(editor, EmployeeScreen)
+            editor.query_one("#input-job_title", Input).value = "Chief Analyst"
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert app.screen is screen

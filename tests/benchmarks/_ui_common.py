@@ -129,7 +129,7 @@ class Frames:
                     continue
                 try:
                     ready = predicate()
-                except Exception:
+                except Exception:  # noqa: BLE001 - a predicate over half-built state: not yet
                     ready = False
                 if ready:
                     future.set_result(now)
@@ -160,7 +160,7 @@ def note(text: str) -> None:
 
 
 async def wait(app: App[Any], future: asyncio.Future[float], timeout: float = 60.0) -> float:
-    """``await future``, but fail at once if the app stops (an exception inside it) or on timeout."""
+    """``await future``, but fail at once if the app stops (an exception in it) or on timeout."""
     deadline = time.perf_counter() + timeout
     while not future.done():
         if app._exception is not None or app._exit or not app.is_running:

@@ -32,10 +32,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import anyio
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from _simulator_process import SimulatorProcess  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
@@ -47,6 +48,7 @@ from benefits_tui.services.queries import EmployeeFilter  # noqa: E402
 from benefits_tui.services.seed import seed_employees  # noqa: E402
 from benefits_tui.services.sync.requests import Selection, request_sync  # noqa: E402
 from benefits_tui.services.sync.worker import SyncWorker  # noqa: E402
+from tests.benchmarks._simulator_process import SimulatorProcess  # noqa: E402
 
 TOKEN = "bench-sync-token"
 RATE_SHARE_TARGET = 0.9
@@ -106,10 +108,11 @@ async def _run(
                 profiler = pyinstrument.Profiler(async_mode="enabled")
                 profiler.start()
             cpu0, t0 = time.process_time(), time.perf_counter()
-            await worker.drain(timeout=600)
+            with anyio.fail_after(600):
+                await worker.drain()
             elapsed = time.perf_counter() - t0
             cpu = time.process_time() - cpu0
-            if profiler is not None:
+            if profile and profiler is not None:
                 profiler.stop()
                 Path(profile).write_text(profiler.output_text(unicode=False, show_all=False))
             sim_cpu1 = sim.cpu_seconds()

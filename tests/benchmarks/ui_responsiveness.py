@@ -31,10 +31,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-from _simulator_process import SimulatorProcess
-from _ui_common import (
+from tests.benchmarks._simulator_process import SimulatorProcess
+from tests.benchmarks._ui_common import (
     Frames,
     key_to_frame,
     machine,
@@ -100,7 +100,8 @@ async def run(url: str, sim_url: str, args: argparse.Namespace) -> dict[str, Any
                 )
             except TimeoutError:
                 note(
-                    f"stuck: handled={handled['count']} focused={app.focused!r} screen={app.screen!r} frames={frames.count}"
+                    f"stuck: handled={handled['count']} focused={app.focused!r} "
+                    f"screen={app.screen!r} frames={frames.count}"
                 )
                 raise
             await asyncio.sleep(rng.uniform(0.04, 0.12))
@@ -109,6 +110,7 @@ async def run(url: str, sim_url: str, args: argparse.Namespace) -> dict[str, Any
 
     def first_rows() -> bool:
         screen = app.main_screen
+        assert screen is not None
         return screen is not None and bool(screen.tables) and bool(screen.table.ids)
 
     first = frames.when(first_rows)
@@ -117,6 +119,7 @@ async def run(url: str, sim_url: str, args: argparse.Namespace) -> dict[str, Any
         note("first screen")
         await asyncio.sleep(0.5)  # (the sync worker never completes: no idle())
         screen = app.main_screen
+        assert screen is not None
         table = screen.table
 
         idle_keys: list[float] = []

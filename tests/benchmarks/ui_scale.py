@@ -35,9 +35,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-from _ui_common import (
+from tests.benchmarks._ui_common import (
     Frames,
     idle,
     key_to_frame,
@@ -91,6 +91,7 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
 
     def first_rows() -> bool:
         screen = app.main_screen
+        assert screen is not None
         return (
             screen is not None
             and bool(screen.tables)
@@ -104,6 +105,7 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
         out["first_screen_ms"] = (shown - started) * 1000
         await idle(app, 0.3)
         screen = app.main_screen
+        assert screen is not None
         table = screen.table
         out["rows_in_tab"] = len(table.ids)
         detail_debounce = screen.detail_debounce
@@ -173,7 +175,7 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
                 lambda: (
                     table.search == char
                     and table.ids is not old
-                    and table.state not in screen._loading
+                    and not table._loading
                     and rows_ready(table)
                 ),
             )
@@ -188,7 +190,7 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
                 lambda: (
                     table.search == ""
                     and table.ids is not old
-                    and table.state not in screen._loading
+                    and not table._loading
                     and rows_ready(table)
                 ),
             )
@@ -202,7 +204,9 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
 
         # tab switch: 2 (In progress), 1 (back), and 1 when its IDs must be reloaded
         tables = screen.tables
-        to_2, to_1, to_1_reload = [], [], []
+        to_2: list[float] = []
+        to_1: list[float] = []
+        to_1_reload: list[float] = []
         for n in range(samples):
             to_2.append(
                 await key_to_frame(
@@ -212,7 +216,7 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
                     lambda: (
                         screen.active is SyncState.IN_PROGRESS
                         and tables[SyncState.IN_PROGRESS].loaded
-                        and SyncState.IN_PROGRESS not in screen._loading
+                        and not tables[SyncState.IN_PROGRESS]._loading
                     ),
                 )
             )
@@ -230,7 +234,7 @@ async def run_ours(url: str, samples: int) -> dict[str, Any]:
                     screen.active is SyncState.NOT_SYNCING
                     and rows_ready(home)
                     and (home.ids is not old or not reload)
-                    and SyncState.NOT_SYNCING not in screen._loading
+                    and not home._loading
                 ),
             )
             (to_1_reload if reload else to_1).append(to_1_sample)
@@ -392,7 +396,11 @@ async def run_naive(url: str, samples: int, budget: float) -> dict[str, Any]:
         for _ in range(2):
             before = app.select_all_runs
             ms = await key_to_frame(
-                app, frames, "a", lambda: app.select_all_runs != before, timeout=budget + 600
+                app,
+                frames,
+                "a",
+                lambda: app.select_all_runs != before,
+                timeout=budget + 600,
             )
             if app.select_all_done < table.row_count:
                 extrapolated = True

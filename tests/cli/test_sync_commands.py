@@ -106,4 +106,4 @@ def test_unusable_platform_is_one_line_exit_2_and_nothing_queued(
 def test_history_of_unknown_employee_is_a_clear_error(env: dict[str, str]) -> None:
     run(env, "db", "seed", "--employees", "2")
     code, output = run(env, "history", "E999999")
-    assert code == 1 and "no employee" in output
+    assert code == 2 and "no employee" in output  # a usage error (SPEC 4)

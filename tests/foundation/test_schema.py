@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -45,7 +46,7 @@ async def add(db: Database, number: str) -> int:
 
 
 @pytest.fixture
-async def db(database_url: str):
+async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url)
     await upgrade(database)
     yield database

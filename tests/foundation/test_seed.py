@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -10,11 +11,12 @@ from sqlalchemy import select
 from benefits_tui.cli.main import cli
 from benefits_tui.db.models import Employee
 from benefits_tui.domain.fields import is_valid_email
+from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.seed import generate, seed_employees
 from tests.helpers import services
 
 
-async def snapshot(context) -> list[tuple]:
+async def snapshot(context: ServiceContext) -> list[tuple[Any, ...]]:
     async with context.db.read() as session:
         rows = (
             await session.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -59,7 +60,7 @@ def test_missing_token_says_what_to_set(tmp_path: Path) -> None:
 
 
 def test_serves_with_the_given_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    seen = {}
+    seen: dict[str, Any] = {}
 
     def fake_serve(config, host, port):  # type: ignore[no-untyped-def]
         seen.update(config=config, host=host, port=port)

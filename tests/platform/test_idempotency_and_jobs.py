@@ -96,7 +96,7 @@ async def test_rate_limited_requests_are_not_stored(make_app: Any) -> None:
 async def wait_job(http: httpx.AsyncClient, job_id: str, timeout: float = 2.0) -> dict[str, Any]:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        job = (await http.get(f"/v1/jobs/{job_id}", headers=AUTH)).json()
+        job: dict[str, Any] = (await http.get(f"/v1/jobs/{job_id}", headers=AUTH)).json()
         if job["status"] in ("complete", "error"):
             return job
         assert asyncio.get_running_loop().time() < deadline, job

@@ -20,7 +20,8 @@ METHODS = {"get", "post", "patch", "put", "delete"}
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    return yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+    return loaded
 
 
 def documented(spec: dict[str, Any]) -> dict[tuple[str, str], set[int]]:

@@ -17,7 +17,8 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert set(body) >= {"type", "title", "status", "detail", "code", "errors"}
     assert body["status"] == status and body["code"] == code
     assert body["type"].endswith("/" + code)
-    return body
+    problem: dict[str, Any] = body
+    return problem
 
 
 async def create(
@@ -120,7 +121,8 @@ async def test_create_missing_fields_is_422_naming_each(http: httpx.AsyncClient)
 async def test_create_field_errors(
     http: httpx.AsyncClient, field: str, value: str, code: str
 ) -> None:
-    body = assert_problem(await create(http, **{field: value}), 422, "validation_failed")
+    fields: dict[str, Any] = {field: value}
+    body = assert_problem(await create(http, **fields), 422, "validation_failed")
     assert [(e["field"], e["code"]) for e in body["errors"]] == [(field, code)]
     assert body["errors"][0]["message"]
 

@@ -78,9 +78,7 @@ def cli_env(
 ) -> dict[str, str]:
     """Environment of a CLI subprocess: its own data/log dirs, the database and the platform."""
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if not (k.startswith("BENEFITS_TUI_") or k.startswith("BENEFITS_API_"))
+        k: v for k, v in os.environ.items() if not k.startswith(("BENEFITS_TUI_", "BENEFITS_API_"))
     }
     home = tmp_path / "home"
     for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
@@ -212,7 +210,8 @@ async def check_outcome(
         out.states[record.state if record else "missing"] += 1
         if record is None or record.state not in FINAL:
             out.lost.append(
-                f"{number}: {record.state if record else 'no record'} ({record.phase if record else ''})"
+                f"{number}: {record.state if record else 'no record'} "
+                f"({record.phase if record else ''})"
             )
             continue
         if record.state == SyncState.FAILED.value and not (record.reason or "").strip():
@@ -257,7 +256,8 @@ async def check_outcome(
             holders = by_email.get(key or "", [])
             if key and key in preloaded and record.account_id != preloaded[key]:
                 out.problems.append(
-                    f"{number}: preloaded account {preloaded[key]} not linked (linked to {record.account_id})"
+                    f"{number}: preloaded account {preloaded[key]} not linked (linked to "
+                    f"{record.account_id})"
                 )
             if key and len(holders) != 1:
                 out.problems.append(f"{number}: {len(holders)} accounts hold {email}: {holders}")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from benefits_tui.db.models import Employee, SyncEvent, SyncRecord
 from benefits_tui.domain.fields import is_valid_email
@@ -47,25 +47,25 @@ KILL_EVERY = 2.0
 RATE_LIMIT = 150.0
 SQUEEZE = (5.0, 11.0, 10.0)  # from, to (s), requests/s: the platform tightens its limit for a while
 GRACE = 0.3  # a request already on its way when the 429 arrived may still land
-SIM = dict(
-    async_ratio=0.3,
-    fail_rate=0.12,
-    timeout_rate=0.05,
-    hang_ms=1500,
-    job_delay_ms=300,
-    latency_ms=2,
-    jitter_ms=2,
-    rate_limit=RATE_LIMIT,
-)
-SYNC = dict(
-    request_timeout=1,
-    lease_seconds=2,
-    backoff_base_seconds=0.1,
-    backoff_max_seconds=1.0,
-    job_poll_seconds=0.2,
-    max_attempts=10,
-    rate_limit=RATE_LIMIT * 0.9,
-)
+SIM = {
+    "async_ratio": 0.3,
+    "fail_rate": 0.12,
+    "timeout_rate": 0.05,
+    "hang_ms": 1500,
+    "job_delay_ms": 300,
+    "latency_ms": 2,
+    "jitter_ms": 2,
+    "rate_limit": RATE_LIMIT,
+}
+SYNC: dict[str, Any] = {
+    "request_timeout": 1,
+    "lease_seconds": 2,
+    "backoff_base_seconds": 0.1,
+    "backoff_max_seconds": 1.0,
+    "job_poll_seconds": 0.2,
+    "max_attempts": 10,
+    "rate_limit": RATE_LIMIT * 0.9,
+}
 
 
 def _retry_after_violations(log: list[dict[str, Any]]) -> tuple[int, list[str]]:
@@ -92,7 +92,8 @@ def _retry_after_violations(log: list[dict[str, Any]]) -> tuple[int, list[str]]:
         for start, end, throttled in windows[:index]:
             if start < t < end:
                 bad.append(
-                    f"{entry['method']} {entry['path']} at +{t - start + GRACE:.2f}s -> {entry['status']}"
+                    f"{entry['method']} {entry['path']} at +{t - start + GRACE:.2f}s -> "
+                    f"{entry['status']}"
                     f" (429 to {throttled})"
                 )
                 break
@@ -147,9 +148,9 @@ async def test_chaos(database_url: str, tmp_path: Path, monkeypatch: pytest.Monk
 
     def spawn(name: str, args: list[str], user: str) -> subprocess.Popen[bytes]:
         env = cli_env(tmp_path, database_url, server.url, user=user, **SYNC)
-        out = open(logs / f"{name}.out", "wb")
-        err = open(logs / f"{name}.err", "wb")
-        process = subprocess.Popen([CLI, *args], env=env, stdout=out, stderr=err)
+        # The child keeps its own copies of the log descriptors: ours close at once.
+        with open(logs / f"{name}.out", "wb") as out, open(logs / f"{name}.err", "wb") as err:
+            process = subprocess.Popen([CLI, *args], env=env, stdout=out, stderr=err)
         processes.append((name, process))
         return process
 
@@ -217,7 +218,7 @@ async def test_chaos(database_url: str, tmp_path: Path, monkeypatch: pytest.Monk
                 not_requested_moved = (
                     await session.scalars(
                         select(SyncRecord.employee_id).where(
-                            SyncRecord.employee_id.not_in(requested) if requested else True,
+                            SyncRecord.employee_id.not_in(requested) if requested else true(),
                             SyncRecord.state != SyncState.NOT_SYNCING.value,
                         )
                     )

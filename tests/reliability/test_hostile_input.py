@@ -1,4 +1,4 @@
-"""SPEC 5 "Hostile input": a hostile corpus through the import, the CLI, the export, the screen and sync.
+"""SPEC 5 "Hostile input": a hostile corpus through the import, CLI, export, screen and sync.
 
 The corpus is ``tests/data/hostile.txt`` (printable values, one a line: they must be stored
 and shown intact) plus values generated here that cannot sit on a line or must be refused
@@ -24,6 +24,7 @@ from benefits_tui.services.csv_import import import_csv
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
 from tests.app.conftest import context_for, main_screen, make_app, no_debounce, screen_text, settle
+from tests.conftest import new_sqlite_url
 from tests.helpers import Simulator, add_people, services
 
 __all__ = ["no_debounce"]  # the app fixture, used below
@@ -99,7 +100,7 @@ def csv_bytes(rows: list[list[str]], header: list[str] = HEADER) -> bytes:
 
 def hostile_rows() -> list[list[str]]:
     """One employee per hostile value: in the names, the job title and the department."""
-    values = HOSTILE + [LONG]
+    values = [*HOSTILE, LONG]
     return [
         [f"H{n:03d}", value, value, f"h{n}@example.com", value, value, "1990-01-01"]
         for n, value in enumerate(values, start=1)
@@ -191,7 +192,7 @@ async def test_import_refuses_too_long_values_and_invalid_dates(sqlite_url: str)
         (6, "date_of_birth"),
     }
     assert "longer than 10,000 characters" in found[(2, "forenames")]
-    assert "not a date; use YYYY-MM-DD" in found[(3, "date_of_birth")]
+    assert "February 1990 has 28 days" in found[(3, "date_of_birth")]
 
 
 # (2) The CLI --------------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ async def test_import_refuses_too_long_values_and_invalid_dates(sqlite_url: str)
 
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BENEFITS_TUI_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("BENEFITS_TUI_DATABASE_URL", new_sqlite_url(tmp_path))
     monkeypatch.setenv("BENEFITS_TUI_USER", "cli.tester")
     runner = CliRunner()
 
@@ -230,7 +231,7 @@ def refused(result: Result) -> str:
 
 
 def test_cli_add_and_set_keep_hostile_values_intact(run) -> None:  # type: ignore[no-untyped-def]
-    values = HOSTILE + [LONG]
+    values = [*HOSTILE, LONG]
     for n, value in enumerate(values, start=1):
         result = run(
             "employee", "add", "--forenames", value, "--surname", "Hostile", "--job-title", value
@@ -320,7 +321,7 @@ async def test_export_neutralises_formulas_and_carries_no_escape(sqlite_url: str
             assert employees["R" + number[1:]].forenames == value
 
 
-# (4) The app's screen ------------------------------------------------------------------------------
+# (4) The app's screen -----------------------------------------------------------------------
 
 
 @pytest.mark.usefixtures("no_debounce")
@@ -340,7 +341,8 @@ async def test_screen_shows_hostile_rows_literally(sqlite_url: str) -> None:
             text = screen_text(app)
             assert "\x1b" not in text
             assert "[bold]x Q" in text  # markup shown as text, not applied
-            # Search for a hostile string: only that row, shown literally, in the grid and the detail pane.
+            # Search for a hostile string: only that row, shown literally, in the grid and the
+            # detail pane.
             for needle, shown in [
                 ("smith [admin]", "Smith [admin]"),
                 ("bob [/x]", "Bob [/x]"),
@@ -366,7 +368,8 @@ async def test_screen_shows_hostile_rows_literally(sqlite_url: str) -> None:
 
 @pytest.mark.usefixtures("no_debounce")
 async def test_screen_never_emits_escape_sequences_stored_by_other_means(sqlite_url: str) -> None:
-    """Values that bypass the field rules (an older version, a direct write) still cannot restyle the terminal."""
+    """Values that bypass the field rules (an older version, a direct write) still cannot restyle
+    the terminal."""
     sim = Simulator()
     async with context_for(sqlite_url, sim) as context:
         ids = await add_people(context, 1, forenames="Ann", surname="Lee")
@@ -386,10 +389,6 @@ async def test_screen_never_emits_escape_sequences_stored_by_other_means(sqlite_
 
 
 # (5) Sync pre-flight -----------------------------------------------------------------------------
-
-
-async def account_calls(sim: Simulator) -> list[dict]:
-    return [r for r in await sim.requests() if r["path"].startswith("/v1/accounts")]
 
 
 @pytest.mark.parametrize(
@@ -420,7 +419,7 @@ async def test_sync_preflight_rejects_an_invalid_email_without_a_call(
     assert detail.state is SyncState.FAILED
     assert (detail.reason or "").startswith("HR rejected"), detail.reason
     assert "email" in (detail.reason or "")
-    assert await account_calls(sim) == []
+    assert await sim.account_calls() == []
 
 
 async def test_sync_preflight_rejects_a_shared_email_without_a_call(sqlite_url: str) -> None:
@@ -436,4 +435,4 @@ async def test_sync_preflight_rejects_a_shared_email_without_a_call(sqlite_url: 
         assert (detail.reason or "").startswith("HR rejected") and "shared with" in (
             detail.reason or ""
         )
-    assert await account_calls(sim) == []
+    assert await sim.account_calls() == []

@@ -62,7 +62,7 @@ async def test_finishing_lock_does_not_block_history_of_the_record_holder(
 
 
 def test_employee_rows_are_locked_for_no_key_update() -> None:
-    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.dialects import registry
 
     statement = employee_state([1, 2], lock=True)
-    assert "FOR NO KEY UPDATE" in str(statement.compile(dialect=postgresql.dialect()))
+    assert "FOR NO KEY UPDATE" in str(statement.compile(dialect=registry.load("postgresql")()))

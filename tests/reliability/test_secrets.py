@@ -24,7 +24,8 @@ from benefits_tui.platform.simulator.server import start_in_thread
 from benefits_tui.services.csv_export import export_csv, export_filter
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import TOKEN, Simulator, add_people, services
+from tests.conftest import new_sqlite_url
+from tests.helpers import TOKEN, Simulator, add_people, drain, services
 from tests.reliability.common import cli_env, run_cli, start_simulator
 
 ECHO = f"Authorization: Bearer {TOKEN}"  # what a careless platform might echo back
@@ -74,12 +75,12 @@ async def test_history_logs_and_export_never_hold_the_token(
         ids = await add_people(context, 8)
         ids += await add_people(context, 1, start=20, email="broken-address")
         await request_sync(context, Selection.of(ids))
-        await SyncWorker(context).drain(timeout=30)
+        await drain(SyncWorker(context), 30)
         # Everything sent again to a platform that refuses the token: 401s into history.
         more = await add_people(context, 3, start=40)
         await request_sync(context, Selection.of(more))
     async with services(url, _WrongTokenPlatform(), max_attempts=2) as context:  # type: ignore[arg-type]
-        await SyncWorker(context).drain(timeout=30)
+        await drain(SyncWorker(context), 30)
         out = io.StringIO()
         await export_csv(context, export_filter("all"), out)
         assert_clean("repr of the service context", repr(context))
@@ -201,8 +202,8 @@ async def test_platform_errors_never_hold_the_token(name: str, case: dict[str, A
 async def test_every_error_class_is_covered() -> None:
     """Every concrete class in the taxonomy is produced by one of the cases above."""
     produced: set[str] = set()
-    for _, case in ERROR_CASES:
-        case = dict(case)
+    for _, given in ERROR_CASES:
+        case = dict(given)
         transport = _echoing_transport(case.pop("status"), **case)
         async with BenefitsClient(
             "http://benefits.test", TOKEN, transport=transport, get_retries=0
@@ -315,6 +316,7 @@ def test_cli_output_never_holds_the_token(tmp_path: Path) -> None:
             refused = dict(good, BENEFITS_API_URL=wrong.url)
             unreachable = dict(good, BENEFITS_API_URL="http://127.0.0.1:9")
             commands = [
+                ("db upgrade", good, ["db", "upgrade"]),  # creates the nested folder 0700
                 ("status", good, ["status"]),
                 (
                     "employee add",
@@ -395,7 +397,7 @@ def test_cli_refuses_a_token_file_others_can_read(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN)
     token_file.chmod(0o644)
-    env = cli_env(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", "http://127.0.0.1:9")
+    env = cli_env(tmp_path, new_sqlite_url(tmp_path), "http://127.0.0.1:9")
     del env["BENEFITS_API_TOKEN"]
     env["BENEFITS_API_TOKEN_FILE"] = str(token_file)
     result = run_cli(["sync", "--all", "--yes"], env)

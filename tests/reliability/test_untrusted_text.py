@@ -23,7 +23,7 @@ from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.faults import HOSTILE, FaultyPlatform, raw_controls, serve_in_thread
-from tests.helpers import TOKEN, add_people, services
+from tests.helpers import TOKEN, add_people, drain, services
 
 
 def test_visible_shows_every_dangerous_character_and_keeps_the_rest() -> None:
@@ -46,7 +46,7 @@ async def test_a_hostile_rejection_is_stored_bounded(database_url: str) -> None:
         context.transport = platform.transport
         [employee] = await add_people(context, 1)
         await request_sync(context, Selection.of([employee]))
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         detail = await employee_detail(context, employee)
     assert detail.state is SyncState.FAILED
     assert detail.reason is not None and "Benefits rejected" in detail.reason

@@ -6,7 +6,7 @@ from benefits_tui.domain.states import SyncState
 from benefits_tui.services.queries import count_by_state, employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import Simulator, add_people, services
+from tests.helpers import Simulator, add_people, drain, services
 
 
 async def test_new_employees_are_created_once_and_linked(database_url: str) -> None:
@@ -17,12 +17,12 @@ async def test_new_employees_are_created_once_and_linked(database_url: str) -> N
         assert result.queued == 5
         counts = await count_by_state(context)
         assert counts[SyncState.IN_PROGRESS] == 5
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         counts = await count_by_state(context)
         assert counts[SyncState.SUCCESSFUL] == 5
         detail = await employee_detail(context, ids[0])
         assert detail.account_id
-        actions = [event.action.value for event in detail.history]
+        actions = [str(event.action) for event in detail.history]
         assert actions[0] == "succeeded"
         assert "created" in actions and "requested" in actions
     stats = await sim.stats()

@@ -10,7 +10,7 @@ from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.reference import platform_rules
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import Simulator, add_people, services
+from tests.helpers import Simulator, add_people, drain, services
 
 LEASE_SECONDS = 2.0
 LATENCY_MS = 1200  # a look-up and a create take 2.4 s: longer than the lease
@@ -29,9 +29,9 @@ async def test_each_step_renews_the_lease_so_a_slow_record_is_not_taken_over(
         await platform_rules(first)  # picklists and levels cached (both workers read the cache)
         await sim.configure(latency_ms=LATENCY_MS)
         async with anyio.create_task_group() as group:
-            group.start_soon(lambda: SyncWorker(first).drain(timeout=20))
+            group.start_soon(lambda: drain(SyncWorker(first), 20))
             await anyio.sleep(0.2)  # the first worker has claimed it
-            group.start_soon(lambda: SyncWorker(second).drain(timeout=20))
+            group.start_soon(lambda: drain(SyncWorker(second), 20))
         detail = await employee_detail(first, employee)
     actions = [str(event.action) for event in detail.history]
     assert detail.state is SyncState.SUCCESSFUL

@@ -14,7 +14,7 @@ from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.pacing import CACHE_SECONDS, HeldBack, Pacer
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import Simulator, add_people, services
+from tests.helpers import Simulator, add_people, drain, services
 
 RATE = 20.0
 
@@ -31,8 +31,8 @@ async def test_client_side_rate_limit_keeps_two_workers_under_the_platform_limit
         await request_sync(context, Selection.of(ids))
         started = anyio.current_time()
         async with anyio.create_task_group() as group:
-            group.start_soon(lambda: SyncWorker(context, concurrency=8).drain(timeout=60))
-            group.start_soon(lambda: SyncWorker(other, concurrency=8).drain(timeout=60))
+            group.start_soon(lambda: drain(SyncWorker(context, concurrency=8), 60))
+            group.start_soon(lambda: drain(SyncWorker(other, concurrency=8), 60))
         elapsed = anyio.current_time() - started
         details = [await employee_detail(context, i) for i in ids]
     assert all(d.state is SyncState.SUCCESSFUL for d in details)

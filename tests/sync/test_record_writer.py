@@ -3,6 +3,7 @@ still gets its own answer (written, Successful, lease lost, account already link
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -155,7 +156,7 @@ async def test_a_step_finishes_only_if_the_employee_did_not_change_meanwhile(
 ) -> None:
     seen: list[tuple[int, Any]] = []
 
-    def finisher(employee_id: int, synced: int):
+    def finisher(employee_id: int, synced: int) -> Callable[[int, Any], Any]:
         def finish(revision: int, leave_date: Any) -> Any:
             seen.append((revision, leave_date))
             if revision > synced:

@@ -7,23 +7,22 @@ from pathlib import Path
 
 import anyio
 import httpx
+import pytest
 
 from benefits_tui.domain.states import SyncState
 from benefits_tui.platform.simulator.config import SimulatorConfig
 from benefits_tui.platform.simulator.server import start_in_thread
+from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.employees import record_leaver, update_employee
-from benefits_tui.services.queries import employee_detail
+from benefits_tui.services.queries import EmployeeDetail, employee_detail
+from benefits_tui.services.sync.record_job import Claim
 from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import TOKEN, Simulator, add_people, person, services, write_preload
+from tests.helpers import TOKEN, Simulator, add_people, drain, person, services, write_preload
 
 
-def actions(detail) -> list[str]:
+def actions(detail: EmployeeDetail) -> list[str]:
     return [str(event.action) for event in detail.history]
-
-
-async def account_calls(sim: Simulator) -> list[dict]:
-    return [r for r in await sim.requests() if r["path"].startswith("/v1/accounts")]
 
 
 async def test_existing_account_is_linked_not_duplicated(database_url: str, tmp_path: Path) -> None:
@@ -34,7 +33,7 @@ async def test_existing_account_is_linked_not_duplicated(database_url: str, tmp_
     async with services(database_url, sim) as context:
         [employee] = await add_people(context, 1)
         await request_sync(context, Selection.of([employee]))
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         detail = await employee_detail(context, employee)
     assert detail.state is SyncState.SUCCESSFUL
     assert detail.account_id == existing["id"]
@@ -54,7 +53,7 @@ async def test_shared_email_fails_both_naming_the_other_without_a_call(database_
         one, two = await employee_detail(context, first), await employee_detail(context, second)
     assert one.state is SyncState.FAILED and "shared with" in (one.reason or "")
     assert two.employee_number in (one.reason or "") and one.employee_number in (two.reason or "")
-    assert await account_calls(sim) == []  # no platform call about accounts
+    assert await sim.account_calls() == []  # no platform call about accounts
     assert "hr_rejected" in actions(one)
 
 
@@ -71,7 +70,7 @@ async def test_records_that_cannot_succeed_fail_at_once_with_a_reason(database_u
             (await employee_detail(context, i)).reason for i in (no_email, bad_email, no_birth)
         ]
     assert reasons[0] == "HR rejected: no email address"
-    assert "not a valid address" in reasons[1]
+    assert "not a valid address" in (reasons[1] or "")
     assert reasons[2] == "HR rejected: missing date of birth"
     assert (await sim.stats())["accounts"] == 0
 
@@ -81,10 +80,10 @@ async def test_benefits_rejection_is_failed_with_the_platforms_reason(database_u
     async with services(database_url, sim) as context:
         first, second = await add_people(context, 2)
         await request_sync(context, Selection.of([first, second]))
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         # HR gives the first the second's email: the platform refuses the update (409).
         await update_employee(context, first, {"email": "test.person2@example.com"})
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         detail = await employee_detail(context, first)
     assert detail.state is SyncState.FAILED
     assert detail.reason and detail.reason.startswith("Benefits rejected:")
@@ -96,15 +95,15 @@ async def test_updates_go_by_account_id_even_after_the_email_changes(database_ur
     async with services(database_url, sim) as context:
         [employee] = await add_people(context, 1)
         await request_sync(context, Selection.of([employee]))
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         account_id = (await employee_detail(context, employee)).account_id
-        lookups_before = len([r for r in await account_calls(sim) if r["method"] == "GET"])
+        lookups_before = len([r for r in await sim.account_calls() if r["method"] == "GET"])
         change = await update_employee(
             context, employee, {"email": "renamed@example.com", "annual_pay": 41000}
         )
         assert change.update_queued
         assert (await employee_detail(context, employee)).state is SyncState.IN_PROGRESS
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         detail = await employee_detail(context, employee)
     assert detail.state is SyncState.SUCCESSFUL and detail.account_id == account_id
     accounts = await sim.accounts()
@@ -112,7 +111,7 @@ async def test_updates_go_by_account_id_even_after_the_email_changes(database_ur
     assert accounts[0]["id"] == account_id and accounts[0]["email"] == "renamed@example.com"
     assert accounts[0]["annual_pay"] == 41000
     log = await sim.requests()
-    lookups_after = len([r for r in await account_calls(sim) if r["method"] == "GET"])
+    lookups_after = len([r for r in await sim.account_calls() if r["method"] == "GET"])
     assert lookups_after == lookups_before  # no new look-up by email
     assert any(r["method"] == "PATCH" and account_id in r["path"] for r in log)
 
@@ -124,16 +123,16 @@ async def test_leaver_with_a_link_ends_coverage_and_without_one_makes_no_call(
     async with services(database_url, sim) as context:
         linked, never = await add_people(context, 2)
         await request_sync(context, Selection.of([linked]))
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         leave = dt.date(2026, 12, 31)
         result = await record_leaver(context, linked, leave, "Resignation")
         assert result.termination_queued
-        await SyncWorker(context).drain(timeout=20)
-        requests_before = len(await account_calls(sim))
+        await drain(SyncWorker(context), 20)
+        requests_before = len(await sim.account_calls())
         quiet = await record_leaver(context, never, leave, "Resignation")
         assert not quiet.termination_queued
-        await SyncWorker(context).drain(timeout=20)
-        assert len(await account_calls(sim)) == requests_before
+        await drain(SyncWorker(context), 20)
+        assert len(await sim.account_calls()) == requests_before
         detail = await employee_detail(context, linked)
     account = await sim.account_by_email("test.person1@example.com")
     assert (
@@ -149,7 +148,7 @@ async def test_async_jobs_complete_and_link(database_url: str) -> None:
     async with services(database_url, sim) as context:
         ids = await add_people(context, 3)
         await request_sync(context, Selection.of(ids))
-        await SyncWorker(context).drain(timeout=30)
+        await drain(SyncWorker(context), 30)
         details = [await employee_detail(context, i) for i in ids]
     assert all(d.state is SyncState.SUCCESSFUL and d.account_id for d in details)
     assert "accepted" in actions(details[0])
@@ -161,7 +160,7 @@ async def test_transient_errors_retry_then_fail_with_the_last_reason(database_ur
     async with services(database_url, sim, max_attempts=3) as context:
         [employee] = await add_people(context, 1)
         await request_sync(context, Selection.of([employee]))
-        await SyncWorker(context).drain(timeout=30)
+        await drain(SyncWorker(context), 30)
         detail = await employee_detail(context, employee)
     assert detail.state is SyncState.FAILED
     assert (
@@ -191,7 +190,7 @@ async def test_transient_errors_keep_the_record_in_progress_until_it_succeeds(
             and detail.phase.value == "retrying"
         )
         await sim.configure(fail_rate=0.0)
-        await worker.drain(timeout=20)
+        await drain(worker, 20)
         assert (await employee_detail(context, employee)).state is SyncState.SUCCESSFUL
 
 
@@ -226,7 +225,7 @@ async def test_committed_then_timed_out_create_is_retried_with_the_same_key(
             assert ambiguous, "no create timed out: the test proves nothing"
             httpx.post(f"{running.url}/_sim/config", json={"timeout_rate": 0.0}).raise_for_status()
             await anyio.sleep(0.5)  # let hung requests finish (and commit) on the platform
-            await worker.drain(timeout=30)
+            await drain(worker, 30)
             details = [await employee_detail(context, i) for i in ids]
         stats = httpx.get(f"{running.url}/_sim/stats").json()
         log = httpx.get(f"{running.url}/_sim/requests").json()["data"]
@@ -245,7 +244,7 @@ async def test_two_users_requesting_the_same_employees_share_one_job(database_ur
         ids = await add_people(alice, 100)
         results = []
 
-        async def ask(context) -> None:
+        async def ask(context: ServiceContext) -> None:
             results.append(await request_sync(context, Selection.of(ids)))
 
         async with anyio.create_task_group() as group:
@@ -256,7 +255,7 @@ async def test_two_users_requesting_the_same_employees_share_one_job(database_ur
         for i in ids:
             requested += actions(await employee_detail(alice, i)).count("requested")
         assert requested == 100
-        await SyncWorker(alice).drain(timeout=60)
+        await drain(SyncWorker(alice), 60)
     assert (await sim.stats())["accounts"] == 100
 
 
@@ -266,8 +265,8 @@ async def test_429_holds_back_every_worker(database_url: str) -> None:
         ids = await add_people(context, 12)
         await request_sync(context, Selection.of(ids))
         async with anyio.create_task_group() as group:
-            group.start_soon(lambda: SyncWorker(context, concurrency=4).drain(timeout=60))
-            group.start_soon(lambda: SyncWorker(other, concurrency=4).drain(timeout=60))
+            group.start_soon(lambda: drain(SyncWorker(context, concurrency=4), 60))
+            group.start_soon(lambda: drain(SyncWorker(other, concurrency=4), 60))
         details = [await employee_detail(context, i) for i in ids]
     assert all(d.state is SyncState.SUCCESSFUL for d in details)
     log = await sim.requests()
@@ -282,7 +281,7 @@ async def test_429_holds_back_every_worker(database_url: str) -> None:
 
 
 async def test_worker_waits_out_database_trouble_instead_of_exiting(
-    database_url: str, monkeypatch
+    database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
@@ -294,14 +293,14 @@ async def test_worker_waits_out_database_trouble_instead_of_exiting(
         real_claim = worker.claim
         failures = iter([OperationalError("SELECT", {}, Exception("server closed the connection"))])
 
-        async def flaky_claim(limit: int):
+        async def flaky_claim(limit: int) -> list[Claim]:
             for failure in failures:
                 raise failure
             return await real_claim(limit)
 
         monkeypatch.setattr(worker, "claim", flaky_claim)
         monkeypatch.setattr("benefits_tui.services.sync.worker.anyio.sleep", _fast_sleep)
-        await worker.drain(timeout=20)
+        await drain(worker, 20)
         assert worker.database_errors == 1
         assert (await employee_detail(context, employee)).state is SyncState.SUCCESSFUL
 
@@ -320,14 +319,14 @@ async def test_account_already_linked_to_another_employee_fails_naming_them(
     async with services(database_url, sim) as context:
         [leaver] = await add_people(context, 1, email="shared.mailbox@example.com")
         await request_sync(context, Selection.of([leaver]))
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         # The first holder left long ago (no longer current, so HR's shared-email check
         # does not see them); a new starter is given the same mailbox.
         await record_leaver(context, leaver, dt.date(2026, 1, 1), "Resignation")
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         [starter] = await add_people(context, 1, start=2, email="Shared.Mailbox@example.com")
         await request_sync(context, Selection.of([starter]))
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         old, new = await employee_detail(context, leaver), await employee_detail(context, starter)
     assert new.state is SyncState.FAILED and new.account_id is None
     assert old.account_id and old.account_id in (new.reason or "")
@@ -356,7 +355,7 @@ async def test_async_job_that_ends_in_error_is_resolved_without_a_duplicate(
         assert response.status_code == 201, response.text
         other_id = response.json()["id"]
         await anyio.sleep(0.25)
-        await worker.drain(timeout=20)
+        await drain(worker, 20)
         detail = await employee_detail(context, employee)
     history = " ".join(f"{e.action} {e.answer or ''} {e.reason or ''}" for e in detail.history)
     assert "retry_scheduled" in history and "in use" in history, (

@@ -31,7 +31,8 @@ from benefits_tui.domain.states import SyncState
 from benefits_tui.services.clock import ManualClock
 from benefits_tui.services.employees import update_employee
 from benefits_tui.services.sync import record_job
-from benefits_tui.services.sync.record_job import LeaseLost, RecordJob
+from benefits_tui.services.sync.record_job import RecordJob
+from benefits_tui.services.sync.record_writer import LeaseLost
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.helpers import Simulator, add_people, services
@@ -97,13 +98,15 @@ class SyncMachine(RuleBasedStateMachine):
                 if name == crash_at:
                     raise Crash(name)
 
-            saved, record_job.crashpoint = record_job.crashpoint, crashpoint
+            # A module global of record_job, replaced for this one run (not part of its API).
+            saved = record_job.crashpoint  # type: ignore[attr-defined]
+            record_job.crashpoint = crashpoint  # type: ignore[attr-defined]
             try:
                 await job.run()
             except Crash:
                 return  # this process is gone: the rest of its claims are left leased
             finally:
-                record_job.crashpoint = saved
+                record_job.crashpoint = saved  # type: ignore[attr-defined]
 
     async def _configure(self, **changes: float) -> None:
         async with httpx.AsyncClient(
@@ -242,7 +245,8 @@ class SyncMachine(RuleBasedStateMachine):
                     continue
                 account = by_id[account_id]
                 assert (account.get("email") or "").casefold() == (email or "").casefold(), (
-                    f"{number} is Successful but its account holds {account.get('email')!r}, HR {email!r}"
+                    f"{number} is Successful but its account holds {account.get('email')!r}, HR "
+                    f"{email!r}"
                 )
                 assert account.get("external_id") == number
             self.one_account_per_email_and_per_employee()

@@ -12,13 +12,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from benefits_tui.cli.main import cli
+from tests.conftest import new_sqlite_url
 
 DATA = Path(__file__).parent.parent / "data"
 
 
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BENEFITS_TUI_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("BENEFITS_TUI_DATABASE_URL", new_sqlite_url(tmp_path))
     monkeypatch.setenv("BENEFITS_TUI_USER", "cli.tester")
     runner = CliRunner()
 
@@ -31,7 +32,8 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
 def counts(run) -> dict[str, int]:  # type: ignore[no-untyped-def]
     result = run("status", "--json")
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    counted: dict[str, int] = json.loads(result.stdout)
+    return counted
 
 
 def export_rows(run, *args: str) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
@@ -143,7 +145,7 @@ def test_employee_set_changes_fields_named_as_csv_columns(run) -> None:  # type:
     bad = run("employee", "set", "E000001", "leave_date=2026-01-01")
     assert bad.exit_code == 2 and "benefits-tui leaver" in bad.stderr
     missing = run("employee", "set", "E999999", "title=Mr")
-    assert missing.exit_code == 1 and "no employee with number or email 'E999999'" in missing.stderr
+    assert missing.exit_code == 2 and "no employee with number or email 'E999999'" in missing.stderr
 
 
 def test_level_assign_by_number_and_by_filter(run) -> None:  # type: ignore[no-untyped-def]
@@ -264,7 +266,7 @@ def test_export_filters_and_neutralises_formulas(run, tmp_path: Path) -> None:  
     assert result.exit_code == 0, result.output
     assert "1 employee written to" in result.stderr
     text = out.read_text(encoding="utf-8")
-    header, first = text.splitlines()
+    header, _first = text.splitlines()
     assert header == (
         "employee_number,title,forenames,surname,email,date_of_birth,gender,job_title,department,"
         "start_date,annual_pay,pay_basis,pay_frequency,benefits_level,status,reason,"

@@ -19,7 +19,7 @@ from benefits_tui.services.employees import add_employee
 from benefits_tui.services.queries import EmployeeFilter, employee_detail, list_ids
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import Simulator, add_people, person, services
+from tests.helpers import Simulator, add_people, drain, person, services
 from tests.workflows.conftest import HostApp, screen_text
 
 SIZE = (80, 24)
@@ -105,7 +105,7 @@ async def test_wizard_with_toggle_on_queues_the_starter_at_once(sqlite_url: str)
         assert detail.state is SyncState.IN_PROGRESS and detail.surname == "[bold]Starter"
         assert detail.annual_pay is not None and str(detail.annual_pay) == "32500.00"
         assert detail.created_via == CreatedVia.STARTER_WIZARD.value
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         assert (await employee_detail(context, employee_id)).state is SyncState.SUCCESSFUL
     account = await sim.account_by_email("new.starter1@example.com")
     assert (
@@ -136,7 +136,7 @@ async def test_personal_details_only_lands_in_not_syncing(sqlite_url: str) -> No
             and detail.created_via == CreatedVia.PERSONAL_DETAILS_ONLY.value
         )
         assert detail.job_title is None
-        await SyncWorker(context).drain(timeout=5)
+        await drain(SyncWorker(context), 5)
     assert (await sim.stats())["accounts"] == 0
 
 
@@ -144,7 +144,8 @@ async def test_fields_are_validated_where_typed_and_nothing_is_saved(sqlite_url:
     async with services(sqlite_url, Simulator()) as context:
         app = HostApp(context)
         async with app.run_test(size=SIZE) as pilot:
-            app.open(NewEmployeeScreen())
+            wizard = NewEmployeeScreen()
+            app.open(wizard)
             await settle(pilot)
             await pilot.press("enter")
             await settle(pilot)
@@ -162,13 +163,13 @@ async def test_fields_are_validated_where_typed_and_nothing_is_saved(sqlite_url:
                 problem(pilot, "date_of_birth")
                 == "Date of birth '31/12/1990' is not a date; use YYYY-MM-DD"
             )
-            assert app.screen.step == "personal"
+            assert app.screen is wizard and wizard.step == "personal"
             await type_into(pilot, "forenames", "Val")
             await type_into(pilot, "surname", "Idate")
             await type_into(pilot, "date_of_birth", "1990-12-31")
             await pilot.press("ctrl+s")
             await settle(pilot)
-            assert app.screen.step == "employment"
+            assert app.screen is wizard and wizard.step == "employment"
             await type_into(pilot, "annual_pay", "lots")
             await type_into(pilot, "start_date", "2026-02-30")
             await pilot.press("enter")
@@ -188,7 +189,7 @@ async def test_employee_screen_level_change_reaches_the_linked_account_by_id(
     async with services(sqlite_url, sim) as context:
         [employee_id] = await add_people(context, 1, benefit_level="CORE")
         await request_sync(context, Selection.of([employee_id]))
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         account_id = (await employee_detail(context, employee_id)).account_id
         app = HostApp(context)
         async with app.run_test(size=SIZE) as pilot:
@@ -208,7 +209,7 @@ async def test_employee_screen_level_change_reaches_the_linked_account_by_id(
             f"{account_id} (In progress)."
         )
         assert (await employee_detail(context, employee_id)).state is SyncState.IN_PROGRESS
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         assert (await employee_detail(context, employee_id)).state is SyncState.SUCCESSFUL
     accounts = {account["id"]: account for account in await sim.accounts()}
     assert len(accounts) == 1
@@ -235,7 +236,7 @@ async def test_fixing_a_failed_employee_queues_a_new_attempt(sqlite_url: str) ->
             await pilot.press("enter")
             await settle(pilot)
         assert "a new sync attempt has been queued" in app.notes()[-1]
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         assert (await employee_detail(context, employee_id)).state is SyncState.SUCCESSFUL
     assert await sim.account_by_email("found.it@example.com") is not None
 
@@ -300,7 +301,7 @@ async def test_leaver_ends_coverage_on_the_platform(sqlite_url: str) -> None:
     async with services(sqlite_url, sim) as context:
         [employee_id] = await add_people(context, 1)
         await request_sync(context, Selection.of([employee_id]))
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         account_id = (await employee_detail(context, employee_id)).account_id
         app = HostApp(context)
         async with app.run_test(size=SIZE) as pilot:
@@ -319,7 +320,7 @@ async def test_leaver_ends_coverage_on_the_platform(sqlite_url: str) -> None:
         assert detail.state is SyncState.IN_PROGRESS
         actions = [event.action for event in detail.history]
         assert Action.LEAVER_RECORDED in actions and Action.TERMINATION_QUEUED in actions
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         assert (await employee_detail(context, employee_id)).coverage_ended_on == dt.date(
             2026, 4, 30
         )
@@ -343,7 +344,7 @@ async def test_never_synced_leaver_screen_sends_nothing(sqlite_url: str) -> None
             await settle(pilot)
         assert app.results == [True]
         assert "nothing is sent" in app.notes()[-1]
-        await SyncWorker(context).drain(timeout=5)
+        await drain(SyncWorker(context), 5)
         detail = await employee_detail(context, employee_id)
         assert detail.leave_date == dt.date(2026, 1, 31) and detail.state is SyncState.NOT_SYNCING
         assert detail.history[0].action is Action.LEAVER_RECORDED

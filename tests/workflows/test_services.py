@@ -23,13 +23,9 @@ from benefits_tui.services.errors import InvalidInput, PermissionDenied
 from benefits_tui.services.queries import EmployeeFilter, employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import Simulator, add_people, person, services
+from tests.helpers import Simulator, add_people, drain, person, services
 
 HEADER = "employee_number,forenames,surname,email,annual_pay,benefits_level\n"
-
-
-async def v1_requests(sim: Simulator) -> list[dict]:
-    return [entry for entry in (await sim.get("/_sim/requests"))["data"]]
 
 
 async def test_bulk_level_assignment_is_set_based_and_reaches_linked_accounts(
@@ -40,7 +36,7 @@ async def test_bulk_level_assignment_is_set_based_and_reaches_linked_accounts(
         ids = await add_people(context, 30, benefit_level="CORE")
         linked = ids[:10]
         await request_sync(context, Selection.of(linked))
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         await set_fields(context, ids[20], {"benefits_level": "ENHANCED"})  # already has it
         result = await assign_level(
             context, Selection.all_in(EmployeeFilter(None, "person")), "enhanced"
@@ -54,7 +50,7 @@ async def test_bulk_level_assignment_is_set_based_and_reaches_linked_accounts(
         assert detail.history[0].actor == "hr.tester"
         unlinked = await employee_detail(context, ids[15])
         assert unlinked.state is SyncState.NOT_SYNCING and unlinked.benefit_level == "ENHANCED"
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         detail = await employee_detail(context, linked[0])
         assert detail.state is SyncState.SUCCESSFUL
         with pytest.raises(InvalidInput):
@@ -79,12 +75,12 @@ async def test_never_synced_leaver_makes_no_platform_call(database_url: str) -> 
     sim = Simulator()
     async with services(database_url, sim) as context:
         [employee_id] = await add_people(context, 1)
-        before = await v1_requests(sim)
+        before = await sim.requests()
         preview = await leaver_preview(context, employee_id, dt.date(2026, 3, 31))
         assert "nothing is sent" in preview
         result = await record_leaver(context, employee_id, dt.date(2026, 3, 31), "Resignation")
         assert not result.termination_queued
-        await SyncWorker(context).drain(timeout=5)
+        await drain(SyncWorker(context), 5)
         detail = await employee_detail(context, employee_id)
         assert detail.leave_date == dt.date(2026, 3, 31)
         assert Action.LEAVER_RECORDED in [event.action for event in detail.history]
@@ -92,7 +88,7 @@ async def test_never_synced_leaver_makes_no_platform_call(database_url: str) -> 
             await record_leaver(context, employee_id, dt.date(2026, 3, 31), "   ")
         with pytest.raises(InvalidInput):
             await record_leaver(context, employee_id, dt.date(2019, 1, 1), "Before the start date")
-    assert await v1_requests(sim) == before
+    assert await sim.requests() == before
 
 
 async def test_linked_leaver_ends_coverage_on_the_platform(database_url: str) -> None:
@@ -100,14 +96,14 @@ async def test_linked_leaver_ends_coverage_on_the_platform(database_url: str) ->
     async with services(database_url, sim) as context:
         [employee_id] = await add_people(context, 1)
         await request_sync(context, Selection.of([employee_id]))
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         account_id = (await employee_detail(context, employee_id)).account_id
         assert account_id and account_id in await leaver_preview(
             context, employee_id, dt.date(2026, 2, 28)
         )
         result = await record_leaver(context, employee_id, dt.date(2026, 2, 28), "Retirement")
         assert result.termination_queued
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         detail = await employee_detail(context, employee_id)
         assert detail.state is SyncState.SUCCESSFUL and detail.coverage_ended_on == dt.date(
             2026, 2, 28
@@ -191,8 +187,10 @@ async def test_import_refuses_a_bad_header_and_non_utf8(database_url: str) -> No
     async with services(database_url) as context:
         result = await import_csv(context, b"employee_number,forename,surname\nX,A,B\n")
         assert [str(p) for p in result.problems] == [
-            "line 1, column forename: is not a column (use: employee_number, title, forenames, surname, email, "
-            "date_of_birth, gender, job_title, department, start_date, annual_pay, pay_basis, pay_frequency, "
+            "line 1, column forename: is not a column (use: employee_number, title, forenames, "
+            "surname, email, "
+            "date_of_birth, gender, job_title, department, start_date, annual_pay, pay_basis, "
+            "pay_frequency, "
             "benefits_level)",
             "line 1, column forenames: is required but not in the header",
         ]

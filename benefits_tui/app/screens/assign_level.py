@@ -21,6 +21,7 @@ from benefits_tui.app.widgets.forms import (
     show_refusal,
     shown,
 )
+from benefits_tui.domain.wording import plural
 from benefits_tui.services.employees import assign_level
 from benefits_tui.services.errors import ServiceError
 from benefits_tui.services.sync.reference import platform_rules
@@ -46,7 +47,7 @@ class AssignLevelScreen(ModalScreen[bool]):
         self.saving = False
 
     def compose(self) -> ComposeResult:
-        who = f"{self.count:,} employee{'s' if self.count != 1 else ''}"
+        who = plural(self.count, "employee")
         with Vertical(id="dialog"):
             yield Static(f"Assign Benefits Level to {who}", id="title", markup=False)
             yield Static(

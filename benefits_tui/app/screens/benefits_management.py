@@ -17,13 +17,14 @@ from benefits_tui.app.bindings import SCREEN_ACTION_OF_KEY, SCREEN_BINDINGS
 from benefits_tui.app.commands import BenefitsCommands
 from benefits_tui.app.host import AppHost, host_of
 from benefits_tui.app.messages import DataChanged, RowActivated, RowHighlighted, TicksChanged
-from benefits_tui.app.text import literal, plural
+from benefits_tui.app.text import literal
 from benefits_tui.app.widgets.detail_pane import DetailPane
 from benefits_tui.app.widgets.employee_table import EmployeeTable
 from benefits_tui.app.widgets.search_bar import SearchBar
 from benefits_tui.app.widgets.tab_label import tab_label
 from benefits_tui.config import Role
 from benefits_tui.domain.states import SyncState
+from benefits_tui.domain.wording import plural
 from benefits_tui.services.errors import NotFound, ServiceError
 from benefits_tui.services.queries import count_by_state, employee_detail, stuck_count
 from benefits_tui.services.reconcile.store import LastReconciliation, last_reconciliation
@@ -67,7 +68,7 @@ class BenefitsManagementScreen(Screen[None]):
     COMMANDS = {BenefitsCommands}
     AUTO_FOCUS = None
     # The detail pane sits beside the grid from WIDE columns, under it below (see the .tcss).
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]  # noqa: RUF012 (Textual's type)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
     search_debounce = SEARCH_DEBOUNCE
     detail_debounce = DETAIL_DEBOUNCE
 
@@ -420,7 +421,7 @@ class BenefitsManagementScreen(Screen[None]):
         self.set_activity(f"Checking {plural(count, 'employee')}…")
         try:
             plan = await plan_sync(self.host.services, selection)
-        except Exception as exc:  # platform unreachable, not configured...
+        except Exception as exc:  # noqa: BLE001 - any failure (platform, config, db) is one line
             self.notify(
                 f"Cannot check the selection: {_one_line(exc)}", severity="error", markup=False
             )
@@ -460,7 +461,7 @@ class BenefitsManagementScreen(Screen[None]):
                 plan=plan,
                 on_progress=written if long_batch else None,
             )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as above: shown, the screen keeps working
             self.notify(f"Sync not sent: {_one_line(exc)}", severity="error", markup=False)
             return
         finally:

@@ -10,7 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from benefits_tui.app.bindings import CONFIRM_BINDINGS
-from benefits_tui.app.text import literal, plural
+from benefits_tui.app.text import literal
+from benefits_tui.domain.wording import plural
 from benefits_tui.services.sync.requests import SyncPlan
 
 

@@ -93,7 +93,8 @@ class LeaverScreen(ModalScreen[bool]):
         who = shown(f"{detail.employee_number} {detail.name}", "bold")
         if detail.leave_date:
             who += shown(
-                f"  (already a leaver on {detail.leave_date.isoformat()}: {detail.leave_reason or ''})"
+                f"  (already a leaver on {detail.leave_date.isoformat()}: "
+                f"{detail.leave_reason or ''})"
             )
         self.query_one("#who", Static).update(who)
         await self._preview(None)

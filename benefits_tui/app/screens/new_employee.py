@@ -132,7 +132,8 @@ class NewEmployeeScreen(Screen[int | None]):
                     action="screen.choose('wizard')",
                 ),
                 Label(
-                    "  personal -> employment -> benefits -> review; can send the starter to Benefits",
+                    "  personal -> employment -> benefits -> review; can send the starter to "
+                    "Benefits",
                     classes="hint",
                     markup=False,
                 ),

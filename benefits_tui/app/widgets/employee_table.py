@@ -1,7 +1,8 @@
 """The employee grid on Textual's Line API: only the rows on screen are fetched and drawn.
 
 Holds the ordered IDs of the whole filter (cheap ints from ``list_ids``), a cache of the rows
-fetched for the window on screen, the cursor, and the ticks (:class:`~benefits_tui.app.selection.Ticks`).
+fetched for the window on screen, the cursor, and the ticks
+(:class:`~benefits_tui.app.selection.Ticks`).
 The grid is the one owner of its data: :meth:`EmployeeTable.load` fetches the filter's IDs
 with the rows of the window, and scrolling fetches the rows that come into view.
 Line 0 is the header, whose checkbox is the select-all toggle; line ``1 + i`` shows
@@ -138,7 +139,11 @@ class EmployeeTable(ScrollView, can_focus=True):
         overflow-y: auto;
         background: $surface;
         & > .employee-table--header { text-style: bold; background: $panel; color: $foreground; }
-        & > .employee-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: $block-cursor-text-style; }
+        & > .employee-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
         & > .employee-table--cursor-blurred { background: $block-cursor-blurred-background; }
         & > .employee-table--ticked { color: $accent; text-style: bold; }
         & > .employee-table--muted { color: $text-muted; }
@@ -388,7 +393,7 @@ class EmployeeTable(ScrollView, can_focus=True):
         return Strip(segments).adjust_cell_length(width, style)
 
     def _foreground(self, component: str) -> Style:
-        """A component's colour and emphasis, without its background (keeps the cursor bar whole)."""
+        """A component's colour and emphasis without its background (keeps the cursor bar whole)."""
         style = self.get_component_rich_style(component)
         return Style(color=style.color, bold=style.bold, italic=style.italic)
 
@@ -518,11 +523,11 @@ class EmployeeTable(ScrollView, can_focus=True):
         if current is None:
             return
         # Extend the range: tick the row under the cursor, then move and tick the next.
-        self.ticks.set(current, True)
+        self.ticks.mark(current, True)
         self._refresh_index(self.cursor)
         self.move_cursor(self.cursor + step)
         if (after := self.highlighted_id) is not None:
-            self.ticks.set(after, True)
+            self.ticks.mark(after, True)
             self._refresh_index(self.cursor)
         self._ticks_changed()
 

@@ -76,7 +76,7 @@ class RunningSimulator:
     def _run(self) -> None:
         try:
             self._server.run(sockets=[self._sock])
-        except BaseException as exc:  # surfaced by start()
+        except BaseException as exc:  # noqa: BLE001 - uvicorn exits on bad start; start() raises it
             self._error = exc
 
     def start(self, timeout: float = 10.0) -> RunningSimulator:

@@ -243,7 +243,7 @@ class Store:
             self._emails.setdefault(email_norm, []).append(account["id"])
 
     def update_account(self, account_id: str, changes: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Apply a partial update; None when the account does not exist; raises :class:`EmailInUse`."""
+        """Apply a partial update (None: no such account); raises :class:`EmailInUse`."""
         account = self.get_account(account_id)
         if account is None:
             return None
@@ -304,7 +304,7 @@ class Store:
 
     # ------------------------------------------------------------------- preload
     def preload_csv(self, path: str | Path) -> int:
-        """Load pre-existing accounts from a CSV; rows already loaded are skipped. Returns rows added."""
+        """Load pre-existing accounts from a CSV, skipping rows already loaded; the rows added."""
         added = 0
         with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
@@ -334,7 +334,8 @@ class Store:
         created = _now()
         with self.transaction():
             self._db.execute(
-                "INSERT INTO jobs (id, kind, account_id, payload, status, created, due) VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO jobs (id, kind, account_id, payload, status, created, due) VALUES "
+                "(?,?,?,?,?,?,?)",
                 (
                     job_id,
                     kind,
@@ -351,7 +352,8 @@ class Store:
     def get_job(self, job_id: str) -> dict[str, Any] | None:
         """The job as the API shows it, or None."""
         row = self._db.execute(
-            "SELECT id, kind, account_id, status, created, due, completed, error FROM jobs WHERE id = ?",
+            "SELECT id, kind, account_id, status, created, due, completed, error FROM jobs WHERE "
+            "id = ?",
             (job_id,),
         ).fetchone()
         if row is None:
@@ -394,7 +396,8 @@ class Store:
     ) -> None:
         """Record a job's outcome (call inside the transaction that applied it)."""
         self._db.execute(
-            "UPDATE jobs SET status = ?, account_id = COALESCE(?, account_id), completed = ?, error = ? WHERE id = ?",
+            "UPDATE jobs SET status = ?, account_id = COALESCE(?, account_id), completed = ?, "
+            "error = ? WHERE id = ?",
             (
                 "error" if error else "complete",
                 account_id,
@@ -417,7 +420,8 @@ class Store:
     def put_answer(self, key: str, fingerprint: str, status: int, body: bytes) -> None:
         """Store the first final answer for *key* (replaces an expired one)."""
         self._db.execute(
-            "INSERT OR REPLACE INTO idempotency (key, fingerprint, status, body, created) VALUES (?,?,?,?,?)",
+            "INSERT OR REPLACE INTO idempotency (key, fingerprint, status, body, created) VALUES "
+            "(?,?,?,?,?)",
             (key, fingerprint, status, body.decode("utf-8"), _now()),
         )
 

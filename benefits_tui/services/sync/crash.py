@@ -7,6 +7,7 @@ Set ``BENEFITS_TUI_CRASH_AT`` to a comma-separated list of point names (and opti
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 
@@ -15,15 +16,14 @@ POINTS = ("after_claim", "after_create_sent", "after_accepted", "before_success"
 _armed = {
     name.strip() for name in os.environ.get("BENEFITS_TUI_CRASH_AT", "").split(",") if name.strip()
 }
-_remaining = int(os.environ.get("BENEFITS_TUI_CRASH_AFTER", "0") or 0)
+_passes_allowed = int(os.environ.get("BENEFITS_TUI_CRASH_AFTER", "0") or 0)
+_passes = itertools.count()  # passes through an armed point so far
 
 
 def crashpoint(name: str) -> None:
     """SIGKILL this process here if the test armed point ``name``."""
-    global _remaining
     if name not in _armed:
         return
-    if _remaining > 0:
-        _remaining -= 1
+    if next(_passes) < _passes_allowed:
         return
     os.kill(os.getpid(), signal.SIGKILL)

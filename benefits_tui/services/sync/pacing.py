@@ -13,10 +13,10 @@ import datetime as dt
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -182,7 +182,7 @@ class Pacer:
                     .where((Throttle.blocked_until.is_(None)) | (Throttle.blocked_until < until))
                     .values(blocked_until=until, updated_at=self.context.clock.now())
                 )
-                exists = result.rowcount or await session.scalar(
+                exists = cast(CursorResult[Any], result).rowcount or await session.scalar(
                     select(Throttle.key).where(Throttle.key == KEY)
                 )
             if exists:

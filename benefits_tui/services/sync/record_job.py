@@ -9,6 +9,7 @@ idempotency key and body) is committed *before* the call, so a retry after a tim
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import random
@@ -265,7 +266,7 @@ class RecordJob:
     def _backoff(self, attempts: int) -> float:
         ceiling = min(
             self.settings.backoff_max_seconds,
-            self.settings.backoff_base_seconds * 2 ** max(attempts - 1, 0),
+            self.settings.backoff_base_seconds * 2.0 ** max(attempts - 1, 0),
         )
         return ceiling * (0.5 + self.rng.random() / 2)
 
@@ -326,7 +327,7 @@ class RecordJob:
                     Action.RETRY_SCHEDULED,
                     status_code=status_code,
                     answer=message,
-                    reason=f"rate limited: next attempt at {until.astimezone().strftime('%H:%M:%S')}",
+                    reason=f"rate limited: next attempt at {until.astimezone():%H:%M:%S}",
                 )
             )
         await self._save(
@@ -355,10 +356,8 @@ class RecordJob:
         except LeaseLost:
             log.info("lease on employee %s was taken over", self.claim.employee_id)
         except HeldBack as held:
-            try:
+            with contextlib.suppress(LeaseLost):
                 await self._reschedule(held.until, Phase.THROTTLED)
-            except LeaseLost:
-                pass
         except Throttled as exc:
             await self._throttled(
                 exc.retry_after, status_code=exc.status_code, message=_describe(exc)
@@ -421,7 +420,8 @@ class RecordJob:
         holder = await self._holder_of(account_id)
         if holder is not None:
             await self._fail(
-                f"{BENEFITS_REJECTED}: the Benefits account {account_id} with this email is already "
+                f"{BENEFITS_REJECTED}: the Benefits account {account_id} with this email is "
+                "already "
                 f"linked to {holder}",
                 status_code=200,
                 answer=f"found account {account_id}",
@@ -448,7 +448,8 @@ class RecordJob:
         except (IntegrityError, AccountTaken):
             holder = await self._holder_of(account_id) or "another employee"
             await self._fail(
-                f"{BENEFITS_REJECTED}: the Benefits account {account_id} is already linked to {holder}"
+                f"{BENEFITS_REJECTED}: the Benefits account {account_id} is already linked to "
+                f"{holder}"
             )
             return False
         return True
@@ -573,7 +574,8 @@ class RecordJob:
             misses = self.record.lookup_misses + 1
             if misses >= MAX_LOOKUP_MISSES:
                 await self._fail(
-                    f"{BENEFITS_REJECTED}: email {self.employee['email']} is already used by another "
+                    f"{BENEFITS_REJECTED}: email {self.employee['email']} is already used by "
+                    "another "
                     "Benefits account",
                     status_code=exc.status_code,
                     answer=_describe(exc),
@@ -722,7 +724,8 @@ class RecordJob:
         except (IntegrityError, AccountTaken):
             holder = await self._holder_of(account_id or "") or "another employee"
             await self._fail(
-                f"{BENEFITS_REJECTED}: the new Benefits account {account_id} is already linked to {holder}"
+                f"{BENEFITS_REJECTED}: the new Benefits account {account_id} is already linked "
+                f"to {holder}"
             )
             return False
         return not finished

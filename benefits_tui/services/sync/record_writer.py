@@ -127,7 +127,7 @@ class RecordWriter:
             ]
             try:
                 await self._write_batch(batch)
-            except Exception as exc:  # the database failed: every step of the batch hears it
+            except Exception as exc:  # noqa: BLE001 - the database failed: each step of the batch gets it
                 for other in batch:
                     if not other.done:
                         other.fail(exc)

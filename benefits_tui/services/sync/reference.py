@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -67,7 +68,7 @@ async def refresh_rules(context: ServiceContext) -> PlatformRules:
     levels = await pacer.call(client.list_benefit_levels)
     picklists = {}
     for name in DEFAULT_PICKLISTS:
-        picklists[name] = tuple(await pacer.call(lambda name=name: client.get_picklist(name)))
+        picklists[name] = tuple(await pacer.call(functools.partial(client.get_picklist, name)))
     now = context.clock.now()
     insert_fn = pg_insert if context.db.is_postgresql else sqlite_insert
     # Upserts: several processes may refresh at the same moment.

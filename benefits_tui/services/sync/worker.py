@@ -379,15 +379,7 @@ class SyncWorker:
         )
         await anyio.sleep(delay)
 
-    async def drain(self, *, timeout: float | None = None) -> WorkerStats:
-        """Work until nothing is In progress (``benefits-tui worker --once``)."""
-        with anyio.fail_after(timeout) if timeout else _nullcontext():
-            return await self.run(until_idle=True, poll_seconds=0.05)
-
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
+    async def drain(self) -> WorkerStats:
+        """Work until nothing is In progress (``benefits-tui worker --once``); callers that
+        need a deadline wrap it in :func:`anyio.fail_after`."""
+        return await self.run(until_idle=True, poll_seconds=0.05)
