@@ -16,7 +16,7 @@ from benefits_tui.services.queries import EmployeeFilter
 from benefits_tui.services.seed import seed_employees
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import TOKEN, Simulator
+from tests.helpers import TOKEN, Simulator, drain
 
 EMPLOYEES = 200
 
@@ -25,7 +25,7 @@ async def seed_and_sync(context: ServiceContext, count: int = EMPLOYEES) -> None
     """Seed ``count`` employees and sync every current one (a few fail pre-flight on purpose)."""
     await seed_employees(context, count, seed=7)
     await request_sync(context, Selection.all_in(EmployeeFilter(SyncState.NOT_SYNCING)))
-    await SyncWorker(context).drain(timeout=60)
+    await drain(SyncWorker(context), 60)
 
 
 async def linked(context: ServiceContext, how_many: int) -> list[tuple[int, str, str]]:

@@ -17,7 +17,7 @@ from benefits_tui.services.reconcile.findings import DriftKind
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.app.conftest import context_for, main_screen, make_app, screen_text, settle
-from tests.helpers import Simulator, add_people, person
+from tests.helpers import Simulator, add_people, drain, person
 from tests.reconcile.common import create_account, patch_account
 
 
@@ -25,7 +25,7 @@ async def _plant(context, sim: Simulator) -> tuple[int, int, str]:  # type: igno
     """One employee whose surname was changed on the platform, one unlinked match."""
     ids = await add_people(context, 2)
     await request_sync(context, Selection.of(ids))
-    await SyncWorker(context).drain(timeout=20)
+    await drain(SyncWorker(context), 20)
     drifted = (await employee_detail(context, ids[0])).account_id
     assert drifted
     await patch_account(sim, drifted, {"surname": "[b]Platform\x1b[2J"})

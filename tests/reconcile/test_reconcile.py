@@ -25,7 +25,7 @@ from benefits_tui.services.reconcile.store import (
     list_findings,
 )
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import Simulator, person, services
+from tests.helpers import Simulator, drain, person, services
 from tests.reconcile.common import (
     EMPLOYEES,
     create_account,
@@ -131,7 +131,7 @@ async def test_resend_repairs_field_drift_through_the_queue(database_url: str) -
         assert detail.history[0].actor == "hr.tester"
         assert "job_title" in (detail.history[0].reason or "")
         assert (await last_reconciliation(context)).summary.total == 0  # type: ignore[union-attr]
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         patches = [r for r in await sim.requests() if r["method"] == "PATCH"]
         assert patches and patches[-1]["path"].endswith(a_acc)
         assert (await reconcile(context)).total == 0
@@ -156,7 +156,7 @@ async def test_link_repairs_an_unlinked_match_and_history_says_who(database_url:
         assert detail.account_id == account and detail.state is SyncState.IN_PROGRESS
         linked_event = next(e for e in detail.history if e.action.value == "linked")
         assert linked_event.actor == "hr.tester"
-        await SyncWorker(context).drain(timeout=20)
+        await drain(SyncWorker(context), 20)
         assert (await sim.stats())["accounts"] == 1  # linked, never a second account
         after = await reconcile(context)
         assert after.total == 0

@@ -23,8 +23,9 @@ from textual.widgets.data_table import CellDoesNotExist
 from textual.widgets.option_list import Option
 
 from benefits_tui.app.host import host_of
-from benefits_tui.app.text import clean, literal, plural
+from benefits_tui.app.text import clean, literal
 from benefits_tui.config import Role
+from benefits_tui.domain.wording import plural
 from benefits_tui.services.reconcile.engine import reconcile
 from benefits_tui.services.reconcile.findings import DriftKind
 from benefits_tui.services.reconcile.repairs import link_finding, resend_hr_values
