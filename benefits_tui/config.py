@@ -62,6 +62,7 @@ class Role(StrEnum):
     READ_ONLY = "read_only"
     HR = "hr"
     ADMIN = "admin"
+    WORKER = "worker"
 
 
 def default_database_url() -> str:

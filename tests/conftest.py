@@ -110,7 +110,12 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+def is_postgresql(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for a test; on PostgreSQL the login is the user, so ``user`` is left out."""
     values: dict[str, object] = {
         "database_url": database_url,
         "api_url": "http://benefits.test",
@@ -118,4 +123,6 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "user": "hr.tester",
     }
     values.update(overrides)
+    if is_postgresql(database_url):
+        values.pop("user")
     return load_settings(**values)

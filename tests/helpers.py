@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -10,6 +11,9 @@ from typing import Any
 
 import anyio
 import httpx
+from rich.console import Console
+from textual.app import App
+from textual.pilot import Pilot
 
 from benefits_tui.domain.states import CreatedVia
 from benefits_tui.platform.simulator.app import create_app
@@ -168,3 +172,55 @@ async def drain(worker: SyncWorker, seconds: float) -> WorkerStats:
     """Run ``worker`` until nothing is In progress; fail the test after ``seconds``."""
     with anyio.fail_after(seconds):
         return await worker.drain()
+
+
+# ---------------------------------------------------------------------- the app's pilot
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let messages, zero-delay timers and workers finish (three rounds: work begets work)."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@asynccontextmanager
+async def piloted(app: App[Any], size: tuple[int, int] = (120, 36)) -> AsyncIterator[Pilot[Any]]:
+    """``app`` running headless at ``size``, settled after its first screen."""
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield pilot
+
+
+def _render(app: App[Any]) -> str:
+    """The terminal as plain text: the screen over the screens it covers (a dialog's backdrop)."""
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    # As App.export_screenshot renders it (Textual has no public plain-text screenshot).
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
+    return console.export_text()
+
+
+def screen_text(app: App[Any]) -> str:
+    """What the terminal shows, line by line."""
+    return "\n".join(_render(app).splitlines()[: app.size.height])
+
+
+def flat_text(app: App[Any]) -> str:
+    """What the terminal shows as one line of words: wrapped lines joined, borders dropped."""
+    text = _render(app)
+    for border in "█▀▄▔▁▊▎▏":
+        text = text.replace(border, " ")
+    return " ".join(text.split())

@@ -23,6 +23,7 @@ from benefits_tui.config import Settings
 from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
 from benefits_tui.services.queries import change_marker
+from benefits_tui.services.sync.heartbeat import worker_life
 from benefits_tui.services.sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 FULL_REFRESH_EVERY = 15  # polls: stuck flags and "next attempt at" move with time alone
 WORKER_RESTART_SECONDS = 10.0
+WORKER_CHECK_EVERY = 5  # polls: how often a process without its own worker looks for one
 
 
 class BenefitsApp(App[None]):
@@ -72,6 +74,8 @@ class BenefitsApp(App[None]):
         self._marker: int | None = None
         self._polls = 0
         self._polling = False
+        self._watch_workers = False
+        self.worker_note = ""  # whether a worker is alive, when this process sends nothing
         self._closed = False
         self._heap_frozen = False
         self.main_screen: BenefitsManagementScreen | None = None
@@ -105,7 +109,11 @@ class BenefitsApp(App[None]):
 
     def _start_sync_worker(self) -> None:
         if not self.services.has_platform:
-            self.worker_status = "No platform (BENEFITS_API_URL): syncs wait"
+            # HR needs no token (SPEC 1.10): requests are queued, a worker login sends them;
+            # the status line shows whether one is alive (its heartbeat).
+            self._watch_workers = True
+            self.worker_status = "Syncs are sent by a worker"
+            self.run_worker(self._check_workers(), group="poll", exit_on_error=False)
             return
         self.worker_status = "Worker running"
         self._sync_worker = self.run_worker(
@@ -134,8 +142,19 @@ class BenefitsApp(App[None]):
         self._polling = True
         self.run_worker(self._check_changes(), group="poll", exit_on_error=False)
 
+    async def _check_workers(self) -> None:
+        life = await worker_life(self.services)
+        self.worker_note = life.describe(self.services.clock.now())
+        status = f"Sent by a worker: {self.worker_note}"
+        if status != self.worker_status:
+            self.worker_status = status
+            if self.main_screen is not None:
+                self.main_screen.update_status()
+
     async def _check_changes(self) -> None:
         try:
+            if self._watch_workers and self._polls % WORKER_CHECK_EVERY == 0:
+                await self._check_workers()
             marker = await change_marker(self.services)
             self._polls += 1
             if marker != self._marker or self._polls % FULL_REFRESH_EVERY == 0:

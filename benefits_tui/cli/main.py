@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "simulator": "benefits_tui.cli.simulator_cmd:simulator",
     "status": "benefits_tui.cli.status_cmd:status",
     "sync": "benefits_tui.cli.sync_cmd:sync",
+    "users": "benefits_tui.cli.users_cmd:users",
     "worker": "benefits_tui.cli.sync_cmd:worker",
 }
 
@@ -40,7 +41,10 @@ COMMANDS: dict[str, str] = {
 )
 @click.option("--database-url", envvar=None, help="Overrides BENEFITS_TUI_DATABASE_URL.")
 @click.option("--api-url", help="Overrides BENEFITS_API_URL.")
-@click.option("--user", help="Acting user for the audit trail (overrides BENEFITS_TUI_USER).")
+@click.option(
+    "--user",
+    help="Acting user on SQLite (overrides BENEFITS_TUI_USER); on PostgreSQL the login is.",
+)
 @click.version_option(__version__, prog_name="benefits-tui")
 @click.pass_context
 def cli(

@@ -52,16 +52,17 @@ async def reconcile(
     from rich.console import Console
 
     from benefits_tui.cli.sync_cmd import _check_platform
-    from benefits_tui.config import ConfigError, Role
+    from benefits_tui.config import ConfigError
     from benefits_tui.platform.errors import PlatformError
     from benefits_tui.services.errors import ServiceError
+    from benefits_tui.services.permissions import Permission
     from benefits_tui.services.reconcile.engine import kinds_from_slugs
     from benefits_tui.services.reconcile.engine import reconcile as run_reconciliation
 
     err = Console(stderr=True, highlight=False, markup=False, emoji=False)
     try:
         if fixes:
-            context.require(Role.HR, "repair drift")
+            context.require(Permission.RECONCILE)
         await _check_platform(context)  # a wrong URL or token: exit 2 at once, not after retries
         summary = await _run(context, err, run_reconciliation)
         kinds = kinds_from_slugs(fixes)

@@ -76,6 +76,10 @@ def require_existing_database(settings: Settings) -> None:
 
 
 def describe_database_error(exc: BaseException, settings: Settings | None) -> str:
+    from benefits_tui.services.errors import database_message, is_permission_denied
+
+    if is_permission_denied(exc):  # the database enforcing a role (SPEC 1.10)
+        return f"the database refused: {database_message(exc)}"
     where = "BENEFITS_TUI_DATABASE_URL"
     text = (
         str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

@@ -105,6 +105,14 @@ class Employee(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     # Lower-cased "number forenames surname email" for the search bar.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The pre-flight verdict (a rejection kind, None = passes) when not linked, when not linked
+    # and the email is shared, and when linked; computed with the platform rules named by
+    # preflight_rules (None = to compute: a trigger clears it when an HR field changes, see
+    # migration 0003 and services/sync/verdicts.py). Confirm Sync counts these in SQL.
+    preflight_alone: Mapped[str | None] = mapped_column(String(32))
+    preflight_shared: Mapped[str | None] = mapped_column(String(32))
+    preflight_linked: Mapped[str | None] = mapped_column(String(32))
+    preflight_rules: Mapped[str | None] = mapped_column(String(32), index=True)
 
     sync: Mapped[SyncRecord] = relationship(back_populates="employee", uselist=False)
 
@@ -142,6 +150,9 @@ class SyncRecord(Base):
     request_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     request_revision: Mapped[int | None] = mapped_column(Integer)
     platform_job_id: Mapped[str | None] = mapped_column(String(128))
+    # An account HR asked to link (an unlinked match, SPEC 1.16): the worker confirms it on
+    # the platform before it becomes account_id.
+    link_account_id: Mapped[str | None] = mapped_column(String(128))
     last_error: Mapped[str | None] = mapped_column(Text)
     lookup_misses: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     synced_revision: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
@@ -163,7 +174,11 @@ class SyncEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     employee_id: Mapped[int] = mapped_column(BigId, ForeignKey("employees.id", ondelete="CASCADE"))
     at: Mapped[dt.datetime]
+    # Who wrote the event: on PostgreSQL set by a trigger from the login (session_user).
     actor: Mapped[str] = mapped_column(Text)
+    # For the worker's steps: who asked for the sync (the record's requester; on PostgreSQL
+    # the trigger takes it from the record, so it cannot be chosen either).
+    requested_by: Mapped[str | None] = mapped_column(Text)
     action: Mapped[str] = mapped_column(String(32))
     status_code: Mapped[int | None] = mapped_column(Integer)
     answer: Mapped[str | None] = mapped_column(Text)
@@ -263,3 +278,14 @@ class DriftFinding(Base):
     account_id: Mapped[str | None] = mapped_column(String(128))
     fields: Mapped[Any | None] = mapped_column(JSON)
     values: Mapped[Any | None] = mapped_column(JSON)
+
+
+class WorkerHeartbeat(Base):
+    """A running sync worker says it is alive (the status line's "worker alive")."""
+
+    __tablename__ = "worker_heartbeats"
+
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid:nonce
+    login: Mapped[str] = mapped_column(Text)  # PostgreSQL: set from session_user
+    started_at: Mapped[dt.datetime]
+    seen_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -25,7 +25,13 @@ from urllib.parse import quote
 
 import httpx
 
-from benefits_tui.platform.contract import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, MAX_CURSOR_LENGTH
+from benefits_tui.platform.contract import (
+    IDEMPOTENCY_KEY_RE,
+    LIST_LIMIT_DEFAULT,
+    LIST_LIMIT_MAX,
+    MAX_CURSOR_LENGTH,
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+)
 from benefits_tui.platform.errors import (
     AuthError,
     ConflictError,
@@ -216,7 +222,7 @@ class BenefitsClient:
         Raises :class:`ConflictError` (``multiple_accounts_for_email``) when the platform
         holds several: linking to one of them would be a guess.
         """
-        body = await self._get("/v1/accounts", params={"email": email})
+        body = await self._get("/v1/accounts", params={"email": _text(email, "email")})
         items = self._data_list(body, "/v1/accounts")
         if not items:
             return None
@@ -250,7 +256,7 @@ class BenefitsClient:
         if cursor is not None:
             if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
                 raise InvalidRequest("cursor must be a next_cursor the platform gave out")
-            params["cursor"] = cursor
+            params["cursor"] = _text(cursor, "cursor")
         if updated_since is not None:
             params["updated_since"] = _rfc3339(updated_since)
         body = await self._get("/v1/accounts", params=params)
@@ -375,10 +381,16 @@ class BenefitsClient:
     async def _write(
         self, method: str, path: str, body: Mapping[str, Any], idempotency_key: str
     ) -> WriteResult:
-        if not idempotency_key:
-            raise ValueError("an idempotency key is required for writes")
+        if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY_RE.fullmatch(
+            idempotency_key
+        ):
+            raise InvalidRequest(
+                f"An idempotency key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII "
+                "characters (no spaces or line breaks); nothing was sent.",
+                code="bad_idempotency_key",
+            )
         response = await self._send(
-            method, path, json_body=dict(body), idempotency_key=idempotency_key
+            method, path, content=_encode_body(body), idempotency_key=idempotency_key
         )
         data = self._decode(response, method, path)
         replayed = response.headers.get("idempotent-replayed", "").lower() == "true"
@@ -400,17 +412,21 @@ class BenefitsClient:
         path: str,
         *,
         params: Mapping[str, str] | None = None,
-        json_body: dict[str, Any] | None = None,
+        content: bytes | None = None,
         idempotency_key: str | None = None,
     ) -> httpx.Response:
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        headers: dict[str, str] = {}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         where = f"{self.base_url}{path}"
         is_write = method != "GET"
         try:
             try:
                 return await asyncio.wait_for(
                     self._http.request(
-                        method, path, params=params, json=json_body, headers=headers
+                        method, path, params=params, content=content, headers=headers
                     ),
                     timeout=self.deadline,
                 )
@@ -473,6 +489,12 @@ class BenefitsClient:
                 ),
                 ambiguous=is_write,
                 code=type(exc).__name__,
+            ) from None
+        except httpx.LocalProtocolError as exc:  # e.g. a header this client let through
+            raise InvalidRequest(
+                f"The request {method} {path} could not be sent "
+                f"({self._auth.scrub(str(exc))}); nothing was sent.",
+                code="unsendable_request",
             ) from None
         except httpx.UnsupportedProtocol:
             raise PlatformUnreachable(
@@ -559,9 +581,23 @@ class BenefitsClient:
         )
 
     def _json(self, response: httpx.Response) -> Any:
-        """The body parsed as JSON, without the token: whatever a platform echoes back (an
-        account, a problem's detail, a job's error) may end up in history or on screen."""
-        return json.loads(self._auth.scrub_bytes(response.content))
+        """The body parsed as strict JSON, without the token: whatever a platform echoes back
+        (an account, a problem's detail, a job's error) may end up in history or on screen.
+
+        Raises ValueError for anything that is not plain JSON text: bytes that are not
+        UTF-8, ``NaN``/``Infinity``, nesting too deep, a lone surrogate escape."""
+        try:
+            value = json.loads(
+                self._auth.scrub_bytes(response.content).decode("utf-8"),
+                parse_constant=_refuse_constant,
+            )
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except (UnicodeEncodeError, RecursionError):
+            raise ValueError("a lone surrogate, or nested too deeply") from None
+        return value
 
     def _problem(self, response: httpx.Response) -> Problem | None:
         content_type = response.headers.get("content-type", "")
@@ -610,9 +646,46 @@ class BenefitsClient:
 
 def _segment(value: str) -> str:
     """*value* made safe as one path segment."""
-    if not value:
-        raise InvalidRequest("an empty id cannot name a resource")
-    return quote(value, safe="")
+    if not isinstance(value, str) or not value:
+        raise InvalidRequest("An empty id cannot name a resource; nothing was sent.")
+    return quote(_text(value, "an id"), safe="")
+
+
+def _text(value: str, what: str) -> str:
+    """*value*, refused (:class:`InvalidRequest`) unless it is text UTF-8 can carry."""
+    try:
+        value.encode("utf-8")
+    except (UnicodeEncodeError, AttributeError):
+        raise InvalidRequest(
+            f"{what} is not text that can be sent (a lone surrogate?); nothing was sent."
+        ) from None
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _encode_body(body: Mapping[str, Any]) -> bytes:
+    """*body* as UTF-8 JSON; :class:`InvalidRequest` when JSON cannot carry it."""
+    try:
+        return json.dumps(
+            dict(body), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode("utf-8")
+    except (ValueError, TypeError, RecursionError, UnicodeEncodeError) as exc:
+        # NaN or infinity (ValueError), a value JSON has no type for (TypeError), nesting
+        # too deep, a lone surrogate: a caller's mistake, found before anything is sent.
+        reason = (
+            "it nests too deeply"
+            if isinstance(exc, RecursionError)
+            else "it holds a lone surrogate"
+            if isinstance(exc, UnicodeEncodeError)
+            else "it holds NaN, infinity or a value JSON has no type for"
+        )
+        raise InvalidRequest(
+            f"The request body cannot be sent as JSON: {reason}; nothing was sent.",
+            code="unencodable_body",
+        ) from None
 
 
 def _rfc3339(moment: datetime) -> str:

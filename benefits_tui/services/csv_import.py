@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncEvent, SyncRecord
 from benefits_tui.domain.fields import (
     ATTRIBUTE_OF,
@@ -33,7 +32,9 @@ from benefits_tui.domain.states import Action, CreatedVia, SyncState
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event
-from benefits_tui.services.sync.reference import platform_rules
+from benefits_tui.services.permissions import Permission
+from benefits_tui.services.sync.reference import cached_rules, platform_rules
+from benefits_tui.services.sync.verdicts import rules_fingerprint, verdict_values
 
 CHUNK = 2000
 # Columns written by `benefits-tui export` that an import accepts and ignores (round trip).
@@ -218,7 +219,7 @@ async def import_csv(
 ) -> ImportResult:
     """Check the file and, when every row is good and not ``dry_run``, insert them all at once."""
     if not dry_run:
-        context.require(Role.HR, "import employees")
+        context.require(Permission.IMPORT)
     rows, problems = await check_file(context, data)
     result = ImportResult(rows=len(rows) if not problems else 0, dry_run=dry_run, problems=problems)
     if problems or dry_run or not rows:
@@ -227,6 +228,9 @@ async def import_csv(
     state = SyncState.NOT_SYNCING.value
     reason = f"added via import of {source}"[:500]
     employees = Employee.__table__
+    # Each employee's pre-flight verdict is stored with it, so Confirm Sync only counts.
+    rules = await cached_rules(context)
+    fingerprint = rules_fingerprint(rules)
     try:
         async with context.db.write() as session:  # one transaction: all or nothing
             for start in range(0, len(rows), CHUNK):
@@ -247,6 +251,7 @@ async def import_csv(
                             "created_at": now,
                             "updated_at": now,
                             "revision": 1,
+                            **verdict_values(values, rules, fingerprint),
                         }
                     )
                 # Core, not ORM bulk: the ORM splices RETURNING batches quadratically.

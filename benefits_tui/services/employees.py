@@ -17,7 +17,6 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.fields import (
     ATTRIBUTE_OF,
@@ -34,7 +33,9 @@ from benefits_tui.domain.wording import plural
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
 from benefits_tui.services.history import event, write_events
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.sync.reference import platform_rules
+from benefits_tui.services.sync.verdicts import refresh_verdicts
 from benefits_tui.services.sync.requests import (
     Selection,
     SyncRequestResult,
@@ -124,7 +125,7 @@ async def add_employee(
     With ``create_benefits_record`` (the starter wizard's toggle, SPEC 1.5) the starter is
     queued for sync at once; otherwise they wait in Not syncing.
     """
-    context.require(Role.HR, "add employees")
+    context.require(Permission.ADD_EMPLOYEE)
     data = dict(values)
     missing = [name for name in ("forenames", "surname") if not data.get(name)]
     if missing:
@@ -181,6 +182,7 @@ async def add_employee(
             if data.get("employee_number"):
                 raise InvalidInput({"employee_number": f"{number} is already used"}) from None
             continue  # another user took this number at the same moment: take the next
+        await refresh_verdicts(context, ids=[employee_id])  # pre-flight known before asked
         result = None
         if create_benefits_record:
             result = await request_sync(context, Selection.of([employee_id]))
@@ -208,7 +210,7 @@ async def update_employee(
     context: ServiceContext, employee_id: int, changes: Mapping[str, Any]
 ) -> ChangeResult:
     """Save changed fields (model attribute names, parsed values) and queue what follows."""
-    context.require(Role.HR, "change employee details")
+    context.require(Permission.EDIT_EMPLOYEE)
     if ("forenames" in changes and not changes["forenames"]) or (
         "surname" in changes and not changes["surname"]
     ):
@@ -269,6 +271,7 @@ async def update_employee(
             update_queued = True  # the worker sees the new revision before it finishes
         await write_events(session, events)
         session.add(employee)
+    await refresh_verdicts(context, ids=[employee_id])  # pre-flight known before asked
     if record.account_id is None and record.state == SyncState.FAILED.value:
         # SPEC 1.3: fixing a failed record queues a new attempt by itself.
         result = await request_sync(context, Selection.of([employee_id]))
@@ -332,7 +335,7 @@ async def assign_level(
     history event per change with the actor. Failed, never-linked employees get a new sync
     attempt, as any fix to a failed record does (SPEC 1.3).
     """
-    context.require(Role.HR, "assign Benefits Levels")
+    context.require(Permission.ASSIGN_LEVEL)
     rules = await platform_rules(context)
     code = level.strip().upper() if level and level.strip() else None
     if code and code not in rules.level_codes:
@@ -421,6 +424,7 @@ async def assign_level(
                 elif record.state == SyncState.FAILED.value:
                     retry_ids.append(record.employee_id)
             await write_events(session, events)
+        await refresh_verdicts(context, rules, ids=done)  # pre-flight known before asked
         changed += len(done)
     retries = 0
     if retry_ids:
@@ -478,7 +482,7 @@ async def record_leaver(
     context: ServiceContext, employee_id: int, leave_date: dt.date, reason: str
 ) -> LeaverResult:
     """The leaver workflow (SPEC 1.7): ends coverage for a linked account; no call otherwise."""
-    context.require(Role.HR, "record leavers")
+    context.require(Permission.RECORD_LEAVER)
     try:
         cleaned = parse_field("leave_reason", reason)
     except FieldProblem as problem:
@@ -525,4 +529,5 @@ async def record_leaver(
                 )
             )
         await write_events(session, events)
+    await refresh_verdicts(context, ids=[employee_id])  # pre-flight known before asked
     return LeaverResult(employee_id, queued, message)

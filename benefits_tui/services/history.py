@@ -30,11 +30,18 @@ def event(
     status_code: int | None = None,
     answer: str | None = None,
     reason: str | None = None,
+    requested_by: str | None = None,
 ) -> dict[str, Any]:
-    """One history row, ready for a bulk insert."""
+    """One history row, ready for a bulk insert.
+
+    ``actor`` is who writes it; ``requested_by`` (the worker's steps) who asked for the
+    sync. On PostgreSQL a trigger replaces both with the database's facts: the login, and
+    the record's requester (SPEC 1.10), so a client cannot sign as someone else.
+    """
     return {
         "employee_id": employee_id,
         "actor": actor,
+        "requested_by": requested_by,
         "action": action.value,
         "at": at,
         "status_code": status_code,

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
 
-from benefits_tui.config import ConfigError, Role
+from benefits_tui.config import ConfigError
 from benefits_tui.platform.errors import PlatformError
 from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.sync.pacing import HeldBack, Pacer
 
 
@@ -24,7 +25,7 @@ class ConnectionCheck:
 
 def integration_settings(context: ServiceContext) -> list[tuple[str, str]]:
     """What the integration is configured with, for an admin; the token is never shown."""
-    context.require(Role.ADMIN, "see the integration settings")
+    context.require(Permission.SEE_INTEGRATION)
     settings = context.settings
     if settings.api_token is not None:
         token = "set (BENEFITS_API_TOKEN)"
@@ -37,7 +38,7 @@ def integration_settings(context: ServiceContext) -> list[tuple[str, str]]:
         ("Benefits platform", settings.api_url or "not set (BENEFITS_API_URL)"),
         ("API token", token),
         ("Database", make_url(settings.database_url).render_as_string(hide_password=True)),
-        ("Acting user", f"{context.actor} ({context.role.value.replace('_', '-')})"),
+        ("Acting user", f"{context.actor} ({context.role_label})"),
         ("Concurrency", f"{sync.concurrency} calls at once per process"),
         ("Client rate limit", f"{sync.rate_limit:g} requests/s" if sync.rate_limit else "none"),
         ("Retries", f"up to {sync.max_attempts} attempts or {sync.max_retry_seconds:g} s"),
@@ -48,7 +49,7 @@ def integration_settings(context: ServiceContext) -> list[tuple[str, str]]:
 
 async def test_connection(context: ServiceContext) -> ConnectionCheck:
     """Reach the platform with the configured URL and token; say what is wrong if not."""
-    context.require(Role.ADMIN, "test the connection")
+    context.require(Permission.TEST_CONNECTION)
     started = time.perf_counter()
     problem: str | None
     try:

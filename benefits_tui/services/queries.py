@@ -90,6 +90,14 @@ class HistoryEvent:
     status_code: int | None
     answer: str | None
     reason: str | None
+    requested_by: str | None = None
+
+    @property
+    def who(self) -> str:
+        """The writer, and for the worker's steps whom for: ``worker for alice``."""
+        if self.requested_by and self.requested_by != self.actor:
+            return f"{self.actor} for {self.requested_by}"
+        return self.actor
 
     @property
     def action_label(self) -> str:
@@ -319,6 +327,7 @@ def _history_event(event: SyncEvent) -> HistoryEvent:
         status_code=event.status_code,
         answer=event.answer,
         reason=event.reason,
+        requested_by=event.requested_by,
     )
 
 

@@ -23,6 +23,8 @@ from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.fields import email_key, search_text
 from benefits_tui.domain.states import CreatedVia, SyncState
 from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.sync.reference import cached_rules
+from benefits_tui.services.sync.verdicts import rules_fingerprint, verdict_values
 
 # (forename as written, ASCII for the email), grouped by culture.
 FORENAMES: tuple[tuple[str, str], ...] = (
@@ -257,6 +259,9 @@ async def seed_employees(context: ServiceContext, count: int, seed: int = 0) -> 
     inserted = 0
     chunk: list[dict[str, Any]] = []
     insert_fn = pg_insert if context.db.is_postgresql else sqlite_insert
+    # Each employee's pre-flight verdict is stored with it, so Confirm Sync only counts.
+    rules = await cached_rules(context)
+    fingerprint = rules_fingerprint(rules)
 
     async def flush() -> int:
         if not chunk:
@@ -294,6 +299,7 @@ async def seed_employees(context: ServiceContext, count: int, seed: int = 0) -> 
             updated_at=now,
             revision=1,
         )
+        row.update(verdict_values(row, rules, fingerprint))
         chunk.append(row)
         if len(chunk) >= 2000:
             inserted += await flush()

@@ -17,7 +17,7 @@ from benefits_tui.config import Role
 from benefits_tui.services.clock import ManualClock
 from benefits_tui.services.context import ServiceContext, open_context
 from tests.conftest import make_settings
-from tests.helpers import Simulator
+from tests.helpers import Simulator, screen_text, settle
 
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
@@ -41,24 +41,10 @@ async def context_for(
         yield context
 
 
-def screen_text(app: BenefitsApp) -> str:
-    """What the terminal shows, as plain text."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
 def main_screen(app: BenefitsApp) -> BenefitsManagementScreen:
     screen = app.main_screen
     assert isinstance(screen, BenefitsManagementScreen)
     return screen
-
-
-async def settle(pilot: Any) -> None:
-    """Let messages, timers of zero delay and workers finish (twice: work begets work)."""
-    app = pilot.app
-    for _ in range(3):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def make_app(context: ServiceContext, **options: Any) -> BenefitsApp:

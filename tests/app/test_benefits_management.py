@@ -13,8 +13,8 @@ from benefits_tui.config import Role
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.queries import count_by_state
 from benefits_tui.services.sync.requests import Selection, request_sync
-from tests.app.conftest import context_for, main_screen, make_app, screen_text, settle
-from tests.helpers import Simulator, add_people
+from tests.app.conftest import context_for, main_screen, make_app
+from tests.helpers import Simulator, add_people, piloted, screen_text, settle
 
 pytestmark = pytest.mark.usefixtures("no_debounce")
 
@@ -31,8 +31,7 @@ async def test_search_narrows_rows(sqlite_url: str) -> None:
             context, 1, start=50, forenames="Zebedee", surname="Quill", email="zq@example.com"
         )
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             assert len(table_of(app).ids) == 13
             await pilot.press("slash", *"quill")
             await settle(pilot)
@@ -55,8 +54,7 @@ async def test_space_ticks_and_shift_down_ticks_a_range(sqlite_url: str) -> None
     async with context_for(sqlite_url, sim) as context:
         await add_people(context, 10)
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             table = table_of(app)
             await pilot.press("space")
             assert table.ticks.count == 1
@@ -73,8 +71,7 @@ async def test_a_ticks_every_row_in_the_filter_including_off_screen(sqlite_url: 
     async with context_for(sqlite_url, sim) as context:
         await add_people(context, 60)
         app = make_app(context)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
+        async with piloted(app, (80, 24)) as pilot:
             table = table_of(app)
             assert table.size.height < 60
             await pilot.press("a")
@@ -101,8 +98,7 @@ async def test_sync_opens_confirm_and_escape_sends_nothing(sqlite_url: str) -> N
         await add_people(context, 5)
         await add_people(context, 1, start=9, email=None)
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             await pilot.press("space", "j", "space", "j", "space")
             await pilot.press("s")
             await settle(pilot)
@@ -132,8 +128,7 @@ async def test_enter_sends_them_and_counts_move(sqlite_url: str) -> None:
     async with context_for(sqlite_url, sim) as context:
         await add_people(context, 4)
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             await pilot.press("space", "j", "space")
             await pilot.press("s")
             await settle(pilot)
@@ -169,8 +164,7 @@ async def test_failed_row_shows_reason_and_history(sqlite_url: str) -> None:
         )
         await request_sync(context, Selection.of(bad))
         app = make_app(context)
-        async with app.run_test(size=(160, 40)) as pilot:
-            await settle(pilot)
+        async with piloted(app, (160, 40)) as pilot:
             assert "Failed (1)" in screen_text(app)
             await pilot.press("4")
             await settle(pilot)
@@ -198,8 +192,7 @@ async def test_tabs_switch_with_1_to_4(sqlite_url: str) -> None:
     async with context_for(sqlite_url, sim) as context:
         await add_people(context, 3)
         app = make_app(context)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
+        async with piloted(app, (100, 30)) as pilot:
             screen = main_screen(app)
             for key, state in zip(
                 "2341",
@@ -242,8 +235,7 @@ async def test_hostile_names_render_literally(sqlite_url: str) -> None:
         )
         await request_sync(context, Selection.of(bad))
         app = make_app(context)
-        async with app.run_test(size=(160, 40)) as pilot:
-            await settle(pilot)
+        async with piloted(app, (160, 40)) as pilot:
             text = screen_text(app)
             assert "Bob [/x] [/]" in text
             assert "[bold]x [/]" in text
@@ -263,8 +255,7 @@ async def test_main_screen_at_80x24(sqlite_url: str) -> None:
     async with context_for(sqlite_url, sim) as context:
         await add_people(context, 40)
         app = make_app(context)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
+        async with piloted(app, (80, 24)):
             lines = screen_text(app).splitlines()
             assert len(lines) == 24
             text = "\n".join(lines)
@@ -292,8 +283,7 @@ async def test_read_only_user_sees_sync_disabled(sqlite_url: str) -> None:
         await add_people(hr, 3)
     async with context_for(sqlite_url, sim, role=Role.READ_ONLY, user="viewer") as context:
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             bindings = app.screen.active_bindings
             assert bindings["s"].enabled is False
             assert bindings["b"].enabled is False
@@ -302,7 +292,7 @@ async def test_read_only_user_sees_sync_disabled(sqlite_url: str) -> None:
             await settle(pilot)
             assert not isinstance(app.screen, ConfirmSync)
             messages = [str(n.message) for n in app._notifications]
-            assert "viewer is a read-only user and cannot sync employees" in messages
+            assert "viewer is a read-only user and cannot sync employees to Benefits" in messages
             assert (await count_by_state(context))[SyncState.IN_PROGRESS] == 0
             assert "viewer · read-only" in screen_text(app)
 
@@ -313,8 +303,7 @@ async def test_sync_key_is_disabled_on_in_progress_tab(sqlite_url: str) -> None:
         ids = await add_people(context, 2)
         await request_sync(context, Selection.of(ids))
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             await pilot.press("2")
             await settle(pilot)
             assert app.screen.active_bindings["s"].enabled is False
@@ -331,8 +320,7 @@ async def test_help_and_command_palette_list_actions(sqlite_url: str) -> None:
     async with context_for(sqlite_url, sim) as context:
         await add_people(context, 2)
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             await pilot.press("question_mark")
             await settle(pilot)
             text = screen_text(app)
@@ -353,8 +341,7 @@ async def test_live_update_from_another_terminal(sqlite_url: str, tmp_path: Path
     async with context_for(sqlite_url, sim) as context:
         ids = await add_people(context, 3)
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             assert "Not syncing (3)" in screen_text(app)
             async with context_for(sqlite_url, sim, user="someone.else") as other:
                 await request_sync(other, Selection.of(ids[:2]))
@@ -371,8 +358,7 @@ async def test_stuck_records_are_flagged_and_counted(sqlite_url: str) -> None:
         await request_sync(context, Selection.of(ids[:2]))
         context.clock.advance(20 * 60)  # type: ignore[attr-defined]  # past the 15-minute threshold
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             assert "In progress (2, ⚠ 2 stuck)" in screen_text(app)
             await pilot.press("2")
             await settle(pilot)
@@ -391,8 +377,7 @@ async def test_workflow_keys_open_their_screens(sqlite_url: str) -> None:
     async with context_for(sqlite_url, sim) as context:
         ids = await add_people(context, 3)
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             for key, screen_type in (
                 ("e", EmployeeScreen),
                 ("n", NewEmployeeScreen),
@@ -416,8 +401,7 @@ async def test_q_quits(sqlite_url: str) -> None:
     async with context_for(sqlite_url, sim) as context:
         await add_people(context, 1)
         app = make_app(context)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
+        async with piloted(app, (80, 24)) as pilot:
             await pilot.press("q")
             await pilot.pause()
             assert app._exit
@@ -428,8 +412,7 @@ async def test_changing_the_search_drops_tick_all(sqlite_url: str) -> None:
     async with context_for(sqlite_url, sim) as context:
         await add_people(context, 12)
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             await pilot.press("slash", *"person1", "enter")
             await settle(pilot)
             await pilot.press("a")
@@ -445,8 +428,7 @@ async def test_the_screen_can_be_recomposed(sqlite_url: str) -> None:
     async with context_for(sqlite_url, sim) as context:
         await add_people(context, 3)
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             screen = main_screen(app)
             old_table = table_of(app)
             await screen.recompose()
@@ -463,8 +445,7 @@ async def test_the_detail_pane_moves_beside_the_grid_when_wide(sqlite_url: str) 
     async with context_for(sqlite_url, sim) as context:
         await add_people(context, 3)
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             screen = main_screen(app)
             detail = screen.query_one(DetailPane)
             assert screen.has_class("-narrow") and not screen.has_class("-wide")
@@ -484,8 +465,7 @@ async def test_a_save_reloads_the_grid_once(sqlite_url: str) -> None:
     async with context_for(sqlite_url, sim) as context:
         await add_people(context, 2)
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             screen = main_screen(app)
             reloads: list[None] = []
             reload = screen.refresh_data

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from benefits_tui.app.screens.integration import IntegrationScreen
 from benefits_tui.config import Role
-from tests.app.conftest import context_for, make_app, screen_text, settle
-from tests.helpers import TOKEN, Simulator, add_people
+from tests.app.conftest import context_for, make_app
+from tests.helpers import TOKEN, Simulator, add_people, piloted, screen_text, settle
 
 
 async def test_admin_sees_settings_without_the_token_and_tests_the_connection(
@@ -19,8 +19,7 @@ async def test_admin_sees_settings_without_the_token_and_tests_the_connection(
     ) as context:
         await add_people(context, 2)
         app = make_app(context)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
+        async with piloted(app, (100, 30)) as pilot:
             await pilot.press("i")
             await settle(pilot)
             assert isinstance(app.screen, IntegrationScreen)
@@ -44,8 +43,7 @@ async def test_a_wrong_token_is_reported_by_the_connection_test(tmp_path: Path) 
         f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim, role=Role.ADMIN
     ) as context:
         app = make_app(context)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
+        async with piloted(app, (100, 30)) as pilot:
             await pilot.press("i")
             await settle(pilot)
             await pilot.press("t")
@@ -61,9 +59,11 @@ async def test_hr_users_cannot_open_the_integration_settings(tmp_path: Path) -> 
     ) as context:
         await add_people(context, 1)
         app = make_app(context)
-        async with app.run_test(size=(100, 30)) as pilot:
-            await settle(pilot)
+        async with piloted(app, (100, 30)) as pilot:
             await pilot.press("i")
             await settle(pilot)
             assert not isinstance(app.screen, IntegrationScreen)
-            assert any("only admins" in str(n.message) for n in app._notifications)
+            assert any(
+                "HR user and cannot see the integration settings" in str(n.message)
+                for n in app._notifications
+            )

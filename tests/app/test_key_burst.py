@@ -6,9 +6,9 @@ from __future__ import annotations
 from textual import events
 
 from benefits_tui.app.screens.confirm_sync import ConfirmSync
-from tests.app.conftest import context_for, make_app, settle
+from tests.app.conftest import context_for, make_app
 from tests.app.test_benefits_management import table_of
-from tests.helpers import Simulator, add_people
+from tests.helpers import Simulator, add_people, piloted, settle
 
 
 async def test_a_burst_after_slash_is_typed_into_the_search(
@@ -21,8 +21,7 @@ async def test_a_burst_after_slash_is_typed_into_the_search(
             context, 1, start=50, forenames="Sam", surname="Quill", email="sq@example.com"
         )
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             # All at once, as a terminal delivers a burst: nothing is processed in between.
             for key, character in [("slash", "/"), *((c, c) for c in "sam quill")]:
                 app.post_message(events.Key(key if key != " " else "space", character))

@@ -71,10 +71,11 @@ async def test_drift_view_shows_and_repairs(tmp_path: Path) -> None:
             await pilot.press("y")
             await settle(pilot)
             detail = await employee_detail(context, unlinked)
-            assert detail.account_id == account
-            assert any(
-                e.action.value == "linked" and e.actor == "hr.tester" for e in detail.history
-            )
+            assert detail.state is SyncState.IN_PROGRESS
+            assert detail.history[0].actor == "hr.tester"
+            assert account in (detail.history[0].reason or "")
+            await drain(SyncWorker(context), 20)
+            assert (await employee_detail(context, unlinked)).account_id == account
             await pilot.press("escape")
             await settle(pilot)
             assert app.screen is main_screen(app)

@@ -128,7 +128,9 @@ async def test_resend_repairs_field_drift_through_the_queue(database_url: str) -
         detail = await employee_detail(context, a)
         assert detail.state is SyncState.IN_PROGRESS
         assert detail.history[0].action.value == "update_queued"
-        assert detail.history[0].actor == "hr.tester"
+        # Who asked: the acting user (on PostgreSQL the database sets it from the login).
+        requester = next(e.actor for e in detail.history if e.action.value == "requested")
+        assert detail.history[0].actor == requester
         assert "job_title" in (detail.history[0].reason or "")
         assert (await last_reconciliation(context)).summary.total == 0  # type: ignore[union-attr]
         await drain(SyncWorker(context), 20)
@@ -153,10 +155,16 @@ async def test_link_repairs_an_unlinked_match_and_history_says_who(database_url:
         assert finding.values["surname"] == {"hr": "Person", "platform": "Legacy"}
         await link_finding(context, finding)
         detail = await employee_detail(context, employee_id)
-        assert detail.account_id == account and detail.state is SyncState.IN_PROGRESS
-        linked_event = next(e for e in detail.history if e.action.value == "linked")
-        assert linked_event.actor == "hr.tester"
+        assert detail.state is SyncState.IN_PROGRESS and detail.account_id is None
+        asked = detail.history[0]
+        assert asked.action.value == "requested" and account in (asked.reason or "")
+        added = next(e.actor for e in detail.history if e.action.value == "employee_added")
+        assert asked.actor == added  # who asked: the acting user (the login, on PostgreSQL)
+        # The worker confirms the match on the platform, then links.
         await drain(SyncWorker(context), 20)
+        detail = await employee_detail(context, employee_id)
+        assert detail.account_id == account and detail.state is SyncState.SUCCESSFUL
+        assert any(e.action.value == "linked" for e in detail.history)
         assert (await sim.stats())["accounts"] == 1  # linked, never a second account
         after = await reconcile(context)
         assert after.total == 0
@@ -173,6 +181,13 @@ async def test_link_keeps_one_employee_one_account(database_url: str) -> None:
         with pytest.raises(LinkRefused, match=holder_no):
             await link_account(context, other, taken)
         assert (await employee_detail(context, other)).account_id is None
+        # An account that holds neither the employee's email nor number is never linked.
+        stranger = await create_account(sim, email="someone@else.example", external_id="Z-1")
+        await link_account(context, other, stranger)
+        await drain(SyncWorker(context), 20)
+        detail = await employee_detail(context, other)
+        assert detail.account_id is None and detail.state is SyncState.FAILED
+        assert "neither this employee's email nor their employee number" in (detail.reason or "")
 
 
 async def test_read_only_users_cannot_repair_or_run(database_url: str) -> None:

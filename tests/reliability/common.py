@@ -87,10 +87,11 @@ def cli_env(
         BENEFITS_TUI_DATABASE_URL=database_url,
         BENEFITS_API_URL=api_url,
         BENEFITS_API_TOKEN=token,
-        BENEFITS_TUI_USER=user,
         COLUMNS="120",
         PYTHONUNBUFFERED="1",
     )
+    if not database_url.startswith("postgresql"):  # there the login is the user
+        env["BENEFITS_TUI_USER"] = user
     for name, value in sync.items():
         env[f"BENEFITS_TUI_SYNC_{name.upper()}"] = str(value)
     return env
@@ -115,7 +116,12 @@ def open_services(
     database_url: str, api_url: str | None, *, user: str = "hr.tester", **sync: Any
 ) -> Any:
     """A service context on ``database_url`` talking to the simulator at ``api_url``."""
-    settings = load_settings(database_url=database_url, api_url=api_url, api_token=TOKEN, user=user)
+    settings = load_settings(
+        database_url=database_url,
+        api_url=api_url,
+        api_token=TOKEN,
+        user=None if database_url.startswith("postgresql") else user,
+    )
     if sync:
         settings.sync = settings.sync.model_copy(update=sync)
     return open_context(settings)

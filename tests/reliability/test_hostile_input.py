@@ -23,9 +23,9 @@ from benefits_tui.services.csv_export import export_csv, export_filter
 from benefits_tui.services.csv_import import import_csv
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
-from tests.app.conftest import context_for, main_screen, make_app, no_debounce, screen_text, settle
+from tests.app.conftest import context_for, main_screen, make_app, no_debounce
 from tests.conftest import new_sqlite_url
-from tests.helpers import Simulator, add_people, services
+from tests.helpers import Simulator, add_people, piloted, screen_text, services, settle
 
 __all__ = ["no_debounce"]  # the app fixture, used below
 
@@ -334,8 +334,7 @@ async def test_screen_shows_hostile_rows_literally(sqlite_url: str) -> None:
                 context, 1, start=n, forenames=value, surname="Q", email=f"h{n}@example.com"
             )
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             screen = main_screen(app)
             assert len(screen.table.ids) == len(screenable)
             text = screen_text(app)
@@ -379,8 +378,7 @@ async def test_screen_never_emits_escape_sequences_stored_by_other_means(sqlite_
             employee.forenames = "\x1b]0;title\x07\x1b[2J\x1b[31mred"
             employee.department = "Bob\x00by\nsecond line"
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             await pilot.press("enter")
             await settle(pilot)
             text = screen_text(app)

@@ -163,6 +163,7 @@ ERROR_CASES: list[tuple[str, dict[str, Any]]] = [
     ("pool timeout", {"status": 0, "raise_": httpx.PoolTimeout(f"busy {ECHO}")}),
     ("dropped", {"status": 0, "raise_": httpx.RemoteProtocolError(f"dropped {ECHO}")}),
     ("other", {"status": 0, "raise_": httpx.DecodingError(f"odd {ECHO}")}),
+    ("unsendable", {"status": 0, "raise_": httpx.LocalProtocolError(f"header {ECHO}")}),
 ]
 
 
@@ -379,7 +380,8 @@ def test_cli_output_never_holds_the_token(tmp_path: Path) -> None:
     assert "401" in outputs["sync 401"] or "token" in outputs["sync 401"].lower(), outputs[
         "sync 401"
     ]
-    assert "exit 2" in outputs["sync unreachable"], outputs["sync unreachable"]
+    # Unreachable: queued for a worker, said so (SPEC 1.10; exit 1 as one failed pre-flight).
+    assert "cannot be reached" in outputs["sync unreachable"], outputs["sync unreachable"]
     assert "E000001" in outputs["export"]
     assert_clean("the database", _database_bytes(database))
     for log in (tmp_path / "home").rglob("*.log"):

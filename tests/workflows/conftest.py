@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Static
 
 from benefits_tui.services.context import ServiceContext
+from tests.helpers import piloted, settle
 
 
 class HostApp(App[None]):
@@ -29,33 +33,15 @@ class HostApp(App[None]):
     def open(self, screen: Screen[Any]) -> None:
         self.push_screen(screen, self.results.append)
 
+    @asynccontextmanager
+    async def opened(
+        self, screen: Screen[Any], size: tuple[int, int] = (80, 24)
+    ) -> AsyncIterator[Pilot[Any]]:
+        """This app running headless with ``screen`` open on it, settled."""
+        async with piloted(self, size) as pilot:
+            self.open(screen)
+            await settle(pilot)
+            yield pilot
+
     def notes(self) -> list[str]:
         return [str(notification.message) for notification in self._notifications]
-
-
-def screen_text(app: App[Any], *, flat: bool = True) -> str:
-    """What the terminal shows, as plain text; ``flat`` joins wrapped lines and drops borders."""
-    import io
-
-    from rich.console import Console
-
-    width, height = app.size
-    console = Console(
-        width=width,
-        height=height,
-        file=io.StringIO(),
-        force_terminal=True,
-        color_system="truecolor",
-        record=True,
-        legacy_windows=False,
-        safe_box=False,
-    )
-    console.print(
-        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    )
-    text = console.export_text()
-    if not flat:
-        return text
-    for border in "█▀▄▔▁▊▎▏":
-        text = text.replace(border, " ")
-    return " ".join(text.split())

@@ -19,16 +19,10 @@ from benefits_tui.services.employees import add_employee
 from benefits_tui.services.queries import EmployeeFilter, employee_detail, list_ids
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import Simulator, add_people, drain, person, services
-from tests.workflows.conftest import HostApp, screen_text
+from tests.helpers import Simulator, add_people, drain, flat_text, person, services, settle
+from tests.workflows.conftest import HostApp
 
 SIZE = (80, 24)
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def type_into(pilot: Pilot[Any], field: str, text: str, *, keys: bool = False) -> None:
@@ -65,16 +59,14 @@ async def test_wizard_with_toggle_on_queues_the_starter_at_once(sqlite_url: str)
     sim = Simulator()
     async with services(sqlite_url, sim) as context:
         app = HostApp(context)
-        async with app.run_test(size=SIZE) as pilot:
-            app.open(NewEmployeeScreen())
-            await settle(pilot)
+        async with app.opened(NewEmployeeScreen()) as pilot:
             await pilot.press("enter")  # the starter wizard (focused first)
             await settle(pilot)
-            assert "Personal details (1 of 4)" in screen_text(app)
+            assert "Personal details (1 of 4)" in flat_text(app)
             await fill_personal(pilot, 1, surname="[bold]Starter")
             await pilot.press("ctrl+s")
             await settle(pilot)
-            assert "Employment details (2 of 4)" in screen_text(app)
+            assert "Employment details (2 of 4)" in flat_text(app)
             await type_into(pilot, "job_title", "Analyst")
             await type_into(pilot, "start_date", "2026-01-05")
             await type_into(pilot, "annual_pay", "£32,500")
@@ -86,7 +78,7 @@ async def test_wizard_with_toggle_on_queues_the_starter_at_once(sqlite_url: str)
             choose(pilot, "benefits_level", "ENHANCED")
             await pilot.press("ctrl+s")
             await settle(pilot)
-            review = screen_text(app)
+            review = flat_text(app)
             assert (
                 "Review (4 of 4)" in review
                 and "[bold]Starter" in review
@@ -119,12 +111,10 @@ async def test_personal_details_only_lands_in_not_syncing(sqlite_url: str) -> No
     sim = Simulator()
     async with services(sqlite_url, sim) as context:
         app = HostApp(context)
-        async with app.run_test(size=SIZE) as pilot:
-            app.open(NewEmployeeScreen())
-            await settle(pilot)
+        async with app.opened(NewEmployeeScreen()) as pilot:
             await pilot.press("tab", "enter")  # Personal Details Only
             await settle(pilot)
-            assert "Personal Details Only" in screen_text(app)
+            assert "Personal Details Only" in flat_text(app)
             await fill_personal(pilot, 2)
             await pilot.press("enter")  # enter in a field saves the short form
             await settle(pilot)
@@ -143,16 +133,14 @@ async def test_personal_details_only_lands_in_not_syncing(sqlite_url: str) -> No
 async def test_fields_are_validated_where_typed_and_nothing_is_saved(sqlite_url: str) -> None:
     async with services(sqlite_url, Simulator()) as context:
         app = HostApp(context)
-        async with app.run_test(size=SIZE) as pilot:
-            wizard = NewEmployeeScreen()
-            app.open(wizard)
-            await settle(pilot)
+        wizard = NewEmployeeScreen()
+        async with app.opened(wizard) as pilot:
             await pilot.press("enter")
             await settle(pilot)
             await type_into(pilot, "email", "not-an-email", keys=True)
             await pilot.press("tab")  # leaving the field checks it
             assert problem(pilot, "email") == "Email 'not-an-email' is not a valid email address"
-            assert "is not a valid email address" in screen_text(app)
+            assert "is not a valid email address" in flat_text(app)
             await type_into(pilot, "email", "fixed@example.com")  # corrected: the message goes
             assert problem(pilot, "email") == ""
             await type_into(pilot, "date_of_birth", "31/12/1990")
@@ -192,10 +180,8 @@ async def test_employee_screen_level_change_reaches_the_linked_account_by_id(
         await drain(SyncWorker(context), 20)
         account_id = (await employee_detail(context, employee_id)).account_id
         app = HostApp(context)
-        async with app.run_test(size=SIZE) as pilot:
-            app.open(EmployeeScreen(employee_id))
-            await settle(pilot)
-            text = screen_text(app)
+        async with app.opened(EmployeeScreen(employee_id)) as pilot:
+            text = flat_text(app)
             assert "Personal Details > Employment Details" in text
             assert f"Benefits account: {account_id}" in text and "Successful" in text
             assert not app.screen.query(Switch)  # no sync toggle anywhere (SPEC 1.7)
@@ -228,10 +214,8 @@ async def test_fixing_a_failed_employee_queues_a_new_attempt(sqlite_url: str) ->
         await request_sync(context, Selection.of([employee_id]))
         assert (await employee_detail(context, employee_id)).state is SyncState.FAILED
         app = HostApp(context)
-        async with app.run_test(size=SIZE) as pilot:
-            app.open(EmployeeScreen(employee_id))
-            await settle(pilot)
-            assert "no email address" in screen_text(app)
+        async with app.opened(EmployeeScreen(employee_id)) as pilot:
+            assert "no email address" in flat_text(app)
             await type_into(pilot, "email", "found.it@example.com")
             await pilot.press("enter")
             await settle(pilot)
@@ -246,12 +230,10 @@ async def test_read_only_user_can_open_but_not_save(sqlite_url: str) -> None:
         [employee_id] = await add_people(context, 1)
         context.role = Role.READ_ONLY
         app = HostApp(context)
-        async with app.run_test(size=SIZE) as pilot:
-            app.open(EmployeeScreen(employee_id))
-            await settle(pilot)
+        async with app.opened(EmployeeScreen(employee_id)) as pilot:
             assert (
                 "Read only: hr.tester is a read-only user and cannot change employee details."
-                in screen_text(app)
+                in flat_text(app)
             )
             assert app.screen.query_one("#save", Button).disabled
             await type_into(pilot, "surname", "Changed")
@@ -262,18 +244,18 @@ async def test_read_only_user_can_open_but_not_save(sqlite_url: str) -> None:
             await settle(pilot)
             app.open(LeaverScreen(employee_id))
             await settle(pilot)
-            assert "cannot record leavers" in screen_text(app)
+            assert "cannot record leavers" in flat_text(app)
             assert app.screen.query_one("#confirm", Button).disabled
             await pilot.press("escape")
             await settle(pilot)
             app.open(AssignLevelScreen(Selection.of([employee_id]), 1))
             await settle(pilot)
-            assert "is a read-only user and cannot assign" in screen_text(app)
+            assert "is a read-only user and cannot assign" in flat_text(app)
             await pilot.press("escape")
             await settle(pilot)
             app.open(NewEmployeeScreen())
             await settle(pilot)
-            assert "cannot add employees" in screen_text(app)
+            assert "cannot add employees" in flat_text(app)
         assert (await employee_detail(context, employee_id)).surname == "Person"
 
 
@@ -281,10 +263,8 @@ async def test_assign_level_dialog_to_ticked_rows(sqlite_url: str) -> None:
     async with services(sqlite_url, Simulator()) as context:
         ids = await add_people(context, 5, benefit_level=None)
         app = HostApp(context)
-        async with app.run_test(size=SIZE) as pilot:
-            app.open(AssignLevelScreen(Selection.of(ids[:3]), 3))
-            await settle(pilot)
-            assert "Assign Benefits Level to 3 employees" in screen_text(app)
+        async with app.opened(AssignLevelScreen(Selection.of(ids[:3]), 3)) as pilot:
+            assert "Assign Benefits Level to 3 employees" in flat_text(app)
             app.screen.query_one("#level", Select).value = "EXECUTIVE"
             await pilot.press("ctrl+s")
             await settle(pilot)
@@ -304,12 +284,10 @@ async def test_leaver_ends_coverage_on_the_platform(sqlite_url: str) -> None:
         await drain(SyncWorker(context), 20)
         account_id = (await employee_detail(context, employee_id)).account_id
         app = HostApp(context)
-        async with app.run_test(size=SIZE) as pilot:
-            app.open(LeaverScreen(employee_id))
-            await settle(pilot)
+        async with app.opened(LeaverScreen(employee_id)) as pilot:
             await type_into(pilot, "leave_date", "2026-04-30")
             await settle(pilot)
-            assert "coverage ends on 2026-04-30" in screen_text(app)
+            assert "coverage ends on 2026-04-30" in flat_text(app)
             await pilot.press("enter")  # on to the reason
             await type_into(pilot, "leave_reason", "Resignation")
             await pilot.press("enter")
@@ -334,10 +312,8 @@ async def test_never_synced_leaver_screen_sends_nothing(sqlite_url: str) -> None
         [employee_id] = await add_people(context, 1)
         before = (await sim.get("/_sim/requests"))["data"]
         app = HostApp(context)
-        async with app.run_test(size=SIZE) as pilot:
-            app.open(LeaverScreen(employee_id))
-            await settle(pilot)
-            assert "Never synced to Benefits: nothing is sent" in screen_text(app)
+        async with app.opened(LeaverScreen(employee_id)) as pilot:
+            assert "Never synced to Benefits: nothing is sent" in flat_text(app)
             await type_into(pilot, "leave_date", "2026-01-31")
             await type_into(pilot, "leave_reason", "End of contract")
             await pilot.press("ctrl+s")
@@ -361,10 +337,8 @@ async def test_unrecognised_stored_values_are_kept_and_do_not_block_other_edits(
             created_via=CreatedVia.CLI,
         )
         app = HostApp(context)
-        async with app.run_test(size=SIZE) as pilot:
-            app.open(EmployeeScreen(employee_id))
-            await settle(pilot)
-            text = screen_text(app)
+        async with app.opened(EmployeeScreen(employee_id)) as pilot:
+            text = flat_text(app)
             assert "Prof (not recognised by Benefits)" in text and "E000001 [red]Al Person" in text
             await type_into(pilot, "job_title", "Lecturer")
             await pilot.press("ctrl+s")

@@ -47,7 +47,7 @@ async def test_bulk_level_assignment_is_set_based_and_reaches_linked_accounts(
         assert detail.state is SyncState.IN_PROGRESS
         actions = [event.action for event in detail.history]
         assert Action.LEVEL_ASSIGNED in actions and Action.UPDATE_QUEUED in actions
-        assert detail.history[0].actor == "hr.tester"
+        assert detail.history[0].actor == context.actor  # the login on PostgreSQL
         unlinked = await employee_detail(context, ids[15])
         assert unlinked.state is SyncState.NOT_SYNCING and unlinked.benefit_level == "ENHANCED"
         await drain(SyncWorker(context), 20)

@@ -24,6 +24,7 @@ from benefits_tui.app.widgets.forms import (
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.employees import assign_level
 from benefits_tui.services.errors import ServiceError
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.sync.reference import platform_rules
 from benefits_tui.services.sync.requests import Selection
 
@@ -69,7 +70,7 @@ class AssignLevelScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#refusal").display = False
-        self.refused = refusal(host_of(self).services, "assign Benefits Levels")
+        self.refused = refusal(host_of(self).services, Permission.ASSIGN_LEVEL)
         show_refusal(self, self.refused)
         self._load()
 

@@ -22,20 +22,22 @@ from benefits_tui.app.widgets.detail_pane import DetailPane
 from benefits_tui.app.widgets.employee_table import EmployeeTable
 from benefits_tui.app.widgets.search_bar import SearchBar
 from benefits_tui.app.widgets.tab_label import tab_label
-from benefits_tui.config import Role
 from benefits_tui.domain.states import SyncState
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.errors import NotFound, ServiceError
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import count_by_state, employee_detail, stuck_count
 from benefits_tui.services.reconcile.store import LastReconciliation, last_reconciliation
 from benefits_tui.services.sync.requests import Selection, SyncPlan, plan_sync, request_sync
 
 SYNCABLE = (SyncState.NOT_SYNCING, SyncState.FAILED)
-HR_ACTIONS = {
-    "sync": "sync employees",
-    "assign_level": "assign a Benefits Level",
-    "new_employee": "add employees",
-    "leaver": "run the leaver workflow",
+# What each guarded key asks the services' permissions table (SPEC 1.10).
+GUARDED = {
+    "sync": Permission.SYNC,
+    "assign_level": Permission.ASSIGN_LEVEL,
+    "new_employee": Permission.ADD_EMPLOYEE,
+    "leaver": Permission.RECORD_LEAVER,
+    "integration": Permission.SEE_INTEGRATION,
 }
 WIDE = 140  # columns from which the detail pane sits beside the grid
 SEARCH_DEBOUNCE = 0.15
@@ -100,7 +102,7 @@ class BenefitsManagementScreen(Screen[None]):
         self.tables = {
             state: EmployeeTable(state, id=f"table-{state.value}") for state in SyncState
         }
-        role = {Role.READ_ONLY: "read-only", Role.HR: "HR", Role.ADMIN: "admin"}[services.role]
+        role = services.role_label
         with Horizontal(id="title-bar"):
             yield Static(Content.styled("Benefits Management", "bold"), id="title")
             yield Static(Content.assemble(literal(services.actor), f" · {role}"), id="who")
@@ -331,11 +333,9 @@ class BenefitsManagementScreen(Screen[None]):
     # ------------------------------------------------------------------ action rules
     def disabled_reason(self, action: str) -> str | None:
         """Why ``action`` cannot run now (None: it can)."""
-        services = self.host.services
-        if action in HR_ACTIONS and not services.can(Role.HR):
-            return f"{services.actor} is a read-only user and cannot {HR_ACTIONS[action]}"
-        if action == "integration" and not services.can(Role.ADMIN):
-            return f"{services.actor} is not an admin: only admins see the integration settings"
+        permission = GUARDED.get(action)
+        if permission is not None and (refused := self.host.services.refusal(permission)):
+            return refused
         if action == "sync" and self.active not in SYNCABLE:
             return "Sync works from the Not syncing and Failed tabs"
         return None
@@ -428,7 +428,7 @@ class BenefitsManagementScreen(Screen[None]):
             return
         finally:
             self.set_activity("")
-        sendable = len(plan.to_send) + len(plan.rejected)
+        sendable = plan.sendable
         if sendable == 0:
             lines = "; ".join(plan.summary_lines()) or "nothing to send"
             self.notify(f"Nothing to send: {lines}", severity="warning", markup=False)
@@ -441,7 +441,7 @@ class BenefitsManagementScreen(Screen[None]):
         self.app.push_screen(ConfirmSync(plan), confirmed)
 
     async def _send(self, selection: Selection, plan: SyncPlan) -> None:
-        sendable = len(plan.to_send) + len(plan.rejected)
+        sendable = plan.sendable
         self.set_activity(f"Sending {plural(sendable, 'employee')} to Benefits…")
         baseline = self.counts.get(SyncState.IN_PROGRESS, 0)
         bar = self.query_one("#batch-progress", ProgressBar)
@@ -467,6 +467,9 @@ class BenefitsManagementScreen(Screen[None]):
         finally:
             self.set_activity("")
         self.notify(f"{plural(result.sent, 'employee')} sent to Benefits", title="Sync")
+        if result.queued and not self.host.services.has_platform:
+            note = f" ({self.host.worker_note})" if self.host.worker_note else ""
+            self.notify(f"Queued: a worker sends them{note}", title="Sync", markup=False)
         if result.rejected:
             self.notify(
                 f"{plural(result.rejected, 'employee')} failed at once (see the Failed tab)",

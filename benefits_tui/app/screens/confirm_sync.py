@@ -24,7 +24,7 @@ class ConfirmSync(ModalScreen[bool]):
     def __init__(self, plan: SyncPlan) -> None:
         super().__init__()
         self.plan = plan
-        self.count = len(plan.to_send) + len(plan.rejected)
+        self.count = plan.sendable
         self._shown_at = float("inf")
 
     def compose(self) -> ComposeResult:

@@ -24,8 +24,8 @@ from textual.widgets.option_list import Option
 
 from benefits_tui.app.host import host_of
 from benefits_tui.app.text import clean, literal
-from benefits_tui.config import Role
 from benefits_tui.domain.wording import plural
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.reconcile.engine import reconcile
 from benefits_tui.services.reconcile.findings import DriftKind
 from benefits_tui.services.reconcile.repairs import link_finding, resend_hr_values
@@ -43,8 +43,8 @@ SHOWN_LIMIT = 1000  # findings listed per kind; `benefits-tui reconcile --json` 
 VALUE_CHARS = 60
 
 REPAIRS = {
-    "resend": ("re-send HR's values", DriftKind.FIELD_DRIFT),
-    "link": ("link a Benefits account", DriftKind.UNLINKED_MATCH),
+    "resend": ("Re-send HR's values", DriftKind.FIELD_DRIFT),
+    "link": ("Link account", DriftKind.UNLINKED_MATCH),
 }
 
 
@@ -219,17 +219,16 @@ class DriftScreen(Screen[None]):
     # ------------------------------------------------------------------ actions
     def disabled_reason(self, action: str) -> str | None:
         """Why a repair cannot run now (SPEC 1.10: read-only users see no repairs)."""
+        if action in REPAIRS or action == "run":
+            refused = self.services.refusal(Permission.RECONCILE)
+            if refused:
+                return refused
         if action in REPAIRS:
             what, kind = REPAIRS[action]
-            if not self.services.can(Role.HR):
-                return f"{self.services.actor} is a read-only user and cannot {what}"
             if self.kind is not kind:
-                return f"{what.capitalize()} works on '{kind.label}' findings"
-        if action == "run":
-            if not self.services.can(Role.HR):
-                return f"{self.services.actor} is a read-only user and cannot run a check"
-            if not self.services.has_platform:
-                return "No platform configured (BENEFITS_API_URL)"
+                return f"{what} works on '{kind.label}' findings"
+        if action == "run" and not self.services.has_platform:
+            return "No platform configured (BENEFITS_API_URL)"
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -33,6 +33,7 @@ from benefits_tui.domain.fields import ATTRIBUTE_OF
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.employees import parse_values, update_employee
 from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import EmployeeDetail, employee_detail
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
 
@@ -105,7 +106,7 @@ class EmployeeScreen(Screen[bool]):
             self.dismiss(False)
             return
         self.rules = await platform_rules(context)
-        self.refused = refusal(context, "change employee details")
+        self.refused = refusal(context, Permission.EDIT_EMPLOYEE)
         await self._show(self.detail, self.rules)
 
     async def _show(self, detail: EmployeeDetail, rules: PlatformRules) -> None:

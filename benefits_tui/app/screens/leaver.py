@@ -31,6 +31,7 @@ from benefits_tui.app.widgets.forms import (
 )
 from benefits_tui.services.employees import leaver_preview, record_leaver
 from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import EmployeeDetail, employee_detail
 
 
@@ -75,7 +76,7 @@ class LeaverScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#refusal").display = False
-        self.refused = refusal(host_of(self).services, "record leavers")
+        self.refused = refusal(host_of(self).services, Permission.RECORD_LEAVER)
         show_refusal(self, self.refused, disable="confirm")
         self._load()
         self.call_after_refresh(focus_control, self.query_one("#field-leave_date", FormField))

@@ -42,6 +42,7 @@ from benefits_tui.domain.states import CreatedVia, SyncState
 from benefits_tui.services.admin_settings import load_admin_settings
 from benefits_tui.services.employees import add_employee, parse_values
 from benefits_tui.services.errors import InvalidInput, ServiceError
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
 
@@ -110,7 +111,7 @@ class NewEmployeeScreen(Screen[int | None]):
         self.rules = await platform_rules(context)
         # The toggle starts where the admins set it (SPEC 1.10).
         create_default = (await load_admin_settings(context)).create_benefits_record_default
-        self.refused = refusal(context, "add employees")
+        self.refused = refusal(context, Permission.ADD_EMPLOYEE)
         body = self.query_one("#body")
         await body.remove_children()
         await body.mount(self._form(self.rules, create_default))

@@ -18,10 +18,9 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
-from benefits_tui.config import Role
 from benefits_tui.domain.fields import FIELD_LABELS, REQUIRED_TO_IMPORT, FieldProblem, parse_field
 from benefits_tui.domain.safe_text import visible
-from benefits_tui.services.errors import PermissionDenied
+from benefits_tui.services.permissions import Permission
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -38,13 +37,9 @@ def shown(text: object, style: str = "", limit: int = 2000) -> Content:
     return Content.styled(visible(text, limit=limit), style)
 
 
-def refusal(context: ServiceContext, action: str) -> str | None:
-    """Why the acting user may not ``action`` (SPEC 1.10), or None."""
-    try:
-        context.require(Role.HR, action)
-    except PermissionDenied as exc:
-        return str(exc)
-    return None
+def refusal(context: ServiceContext, permission: Permission) -> str | None:
+    """Why the acting user may not do ``permission`` (SPEC 1.10), or None."""
+    return context.refusal(permission)
 
 
 def show_refusal(screen: Any, refused: str | None, *, disable: str | None = None) -> None:

@@ -20,7 +20,6 @@ from typing import Any
 import anyio
 from sqlalchemy import or_, select
 
-from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.fields import email_key
 from benefits_tui.domain.states import SyncState
@@ -28,6 +27,7 @@ from benefits_tui.platform.errors import NotFoundError, ProtocolError, Throttled
 from benefits_tui.platform.types import Account
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.errors import ServiceError
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.reconcile import store
 from benefits_tui.services.reconcile.findings import (
     DriftKind,
@@ -354,7 +354,7 @@ async def reconcile(
     :class:`~benefits_tui.platform.errors.PlatformError` when the platform cannot be read to
     the end; that run is then stored as failed, and the previous findings stay the last ones.
     """
-    context.require(Role.HR, "run a reconciliation")
+    context.require(Permission.RECONCILE)
     context.platform()  # a missing URL or token is a configuration error before anything
     run_id = await store.start_run(context)
     return await run_claimed(context, run_id, page_size=page_size, on_progress=on_progress)

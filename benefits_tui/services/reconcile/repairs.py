@@ -12,14 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.states import Action, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.errors import NotFound, ServiceError
 from benefits_tui.services.history import event, write_events
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.reconcile import store
 from benefits_tui.services.reconcile.findings import DriftKind
 from benefits_tui.services.sync.requests import queue_resends, queued_values
@@ -57,7 +56,7 @@ async def resend_hr_values(
     context: ServiceContext, findings: Iterable[store.FindingRow]
 ) -> RepairResult:
     """Queue a re-send of HR's values for field-drift findings (an update by account ID)."""
-    context.require(Role.HR, "re-send HR's values to Benefits")
+    context.require(Permission.RECONCILE)
     chosen = [f for f in findings if f.kind is DriftKind.FIELD_DRIFT and f.employee_id]
     by_employee = {f.employee_id: f for f in chosen if f.employee_id is not None}
     queued: set[int] = set()
@@ -89,63 +88,52 @@ async def _holder(context: ServiceContext, account_id: str, besides: int) -> str
 
 
 async def link_account(context: ServiceContext, employee_id: int, account_id: str) -> None:
-    """Link an unlinked employee to an existing account and queue HR's values to it.
+    """Ask for an unlinked employee to be linked to an existing account (SPEC 1.16).
 
-    Refused (:class:`LinkRefused`, naming the other employee) when the account is linked to
-    someone else or the employee already has an account: never a double link (SPEC 1.12).
-    History records who linked.
+    The request goes through the sync queue: the worker links the account once the platform
+    confirms it holds the employee's email or employee number, then sends HR's values to it
+    by account ID. Refused at once (:class:`LinkRefused`, naming the other employee) when
+    the account is linked to someone else or the employee already has one: never a double
+    link (SPEC 1.12). History records who asked.
     """
-    context.require(Role.HR, "link a Benefits account")
+    context.require(Permission.RECONCILE)
     holder = await _holder(context, account_id, employee_id)
     if holder is not None:
         raise LinkRefused(f"Benefits account {account_id} is already linked to {holder}")
-    try:
-        async with context.db.write() as session:
-            statement = select(SyncRecord).where(SyncRecord.employee_id == employee_id)
-            if context.db.is_postgresql:
-                statement = statement.with_for_update()
-            record = await session.scalar(statement)
-            if record is None:
-                raise NotFound(f"no employee with id {employee_id}")
-            if record.account_id is not None:
-                raise LinkRefused(
-                    f"this employee is already linked to Benefits account {record.account_id}"
-                )
-            if record.state == SyncState.IN_PROGRESS.value:
-                raise LinkRefused(
-                    "a first sync of this employee is under way; it links by email by itself"
-                )
-            record.account_id = account_id
-            record.synced_revision = 0  # the worker sends HR's values to the account
-            for key, value in queued_values(context).items():
-                setattr(record, key, value)
-            for name in ("request_kind", "idempotency_key", "request_body", "request_revision"):
-                setattr(record, name, None)
-            record.platform_job_id = None
-            now = context.clock.now()
-            await session.flush()  # the unique account_id is checked here, not at commit
-            await write_events(
-                session,
-                [
-                    event(
-                        employee_id,
-                        context.actor,
-                        Action.LINKED,
-                        now,
-                        answer=f"linked to existing account {account_id} (reconciliation)",
-                    ),
-                    event(
-                        employee_id,
-                        context.actor,
-                        Action.UPDATE_QUEUED,
-                        now,
-                        reason=f"send HR's values to account {account_id}",
-                    ),
-                ],
+    async with context.db.write() as session:
+        statement = select(SyncRecord).where(SyncRecord.employee_id == employee_id)
+        if context.db.is_postgresql:
+            statement = statement.with_for_update()
+        record = await session.scalar(statement)
+        if record is None:
+            raise NotFound(f"no employee with id {employee_id}")
+        if record.account_id is not None:
+            raise LinkRefused(
+                f"this employee is already linked to Benefits account {record.account_id}"
             )
-    except IntegrityError:
-        holder = await _holder(context, account_id, employee_id) or "another employee"
-        raise LinkRefused(f"Benefits account {account_id} is already linked to {holder}") from None
+        if record.state == SyncState.IN_PROGRESS.value:
+            raise LinkRefused("a sync of this employee is under way; it links by email by itself")
+        if record.request_kind is not None or record.platform_job_id is not None:
+            # A create whose outcome is unknown may yet give this employee an account.
+            raise LinkRefused(
+                "an earlier sync attempt of this employee has an unconfirmed outcome; "
+                "sync it again from the Failed tab instead"
+            )
+        record.link_account_id = account_id
+        for key, value in queued_values(context).items():
+            setattr(record, key, value)
+        await write_events(
+            session,
+            [
+                event(
+                    employee_id,
+                    context.actor,
+                    Action.REQUESTED,
+                    context.clock.now(),
+                    reason=f"link to Benefits account {account_id} (an unlinked match)",
+                )
+            ],
+        )
 
 
 async def link_matches(
@@ -156,7 +144,7 @@ async def link_matches(
     An account that matches two employees is linked to neither: which one owns it is for a
     person to decide (the Drift view links one chosen match).
     """
-    context.require(Role.HR, "link a Benefits account")
+    context.require(Permission.RECONCILE)
     chosen = [
         f for f in findings if f.kind is DriftKind.UNLINKED_MATCH and f.employee_id and f.account_id
     ]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from benefits_tui.db.models import DriftFinding, Employee, Reconciliation, SyncRecord
 from benefits_tui.domain.safe_text import clip
@@ -142,7 +142,7 @@ async def add_findings(context: ServiceContext, run_id: int, findings: Iterable[
     if rows:
         async with context.db.write() as session:
             connection = await session.connection()
-            await connection.execute(insert(cast(Table, DriftFinding.__table__)), rows)
+            await connection.execute(insert(DriftFinding.__table__), rows)
 
 
 async def drop_linked_accounts(context: ServiceContext, run_id: int) -> None:

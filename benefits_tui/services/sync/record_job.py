@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from benefits_tui.db.models import Employee, SyncRecord
+from benefits_tui.domain.fields import email_key
 from benefits_tui.domain.safe_text import clip
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.platform.errors import (
@@ -130,7 +131,8 @@ class RecordJob:
         self.rules = rules
         self.rng = rng
         self.settings = context.settings.sync
-        self.actor = "benefits-sync"
+        self.actor = context.actor  # who works the record: this process's user (login)
+        self.requested_by: str | None = None  # who asked for the sync
         self.employee: dict[str, Any] = {}
         self.record: SyncRecord | None = None
 
@@ -144,7 +146,7 @@ class RecordJob:
         claim = self.claim
         if self.record is None and claim.record is not None and claim.employee is not None:
             self.employee, self.record = dict(claim.employee), claim.record  # read by the claim
-            self.actor = claim.record.requested_by or "benefits-sync"
+            self.requested_by = claim.record.requested_by
             return
         async with self.context.db.read() as session:
             row = (
@@ -158,7 +160,7 @@ class RecordJob:
             raise LeaseLost()
         self.employee = dict(row._mapping)
         self.record = record
-        self.actor = record.requested_by or "benefits-sync"
+        self.requested_by = record.requested_by
 
     async def _save(
         self,
@@ -233,7 +235,14 @@ class RecordJob:
         }
 
     def _event(self, action: Action, **fields: Any) -> dict[str, Any]:
-        return event(self.claim.employee_id, self.actor, action, self.now, **fields)
+        return event(
+            self.claim.employee_id,
+            self.actor,
+            action,
+            self.now,
+            requested_by=self.requested_by,
+            **fields,
+        )
 
     async def _fail(
         self,
@@ -256,6 +265,7 @@ class RecordJob:
                 request_body=None,
                 request_revision=None,
                 platform_job_id=None,
+                link_account_id=None,
             )
         await self._save(
             values,
@@ -383,6 +393,8 @@ class RecordJob:
             return await self._poll_job()
         if record.request_kind:
             return await self._resend()
+        if record.account_id is None and record.link_account_id:
+            return await self._link_requested(record.link_account_id)
         if record.account_id is None:
             return await self._first_sync()
         if employee["revision"] > record.synced_revision:
@@ -414,6 +426,34 @@ class RecordJob:
             )
             return await self._send(CREATE, account_body(employee), [looked_up])
         return await self._link(account.id, found_by="email")
+
+    async def _link_requested(self, account_id: str) -> bool:
+        """HR asked to link an unlinked match (SPEC 1.16): the worker links it only once the
+        platform confirms that the account exists and holds this employee's email or
+        employee number, with the same one-to-one guard as a first sync."""
+        try:
+            account = await self._call(lambda: self.context.platform().get_account(account_id))
+        except NotFoundError as exc:
+            await self._fail(
+                f"{BENEFITS_REJECTED}: Benefits account {account_id} no longer exists",
+                status_code=exc.status_code,
+                answer=_describe(exc),
+            )
+            return False
+        employee = self.employee
+        same_email = (
+            bool(employee["email_key"]) and email_key(account.email) == employee["email_key"]
+        )
+        if not same_email and account.external_id != employee["employee_number"]:
+            await self._fail(
+                f"Not linked: Benefits account {account_id} holds neither this employee's email "
+                "nor their employee number",
+                status_code=200,
+                answer=f"found account {account_id}",
+            )
+            return False
+        await self._save({"link_account_id": None})
+        return await self._link(account.id, found_by="an unlinked match, confirmed by the platform")
 
     async def _link(self, account_id: str, *, found_by: str) -> bool:
         """Link to an existing account unless another employee holds it (SPEC 1.12)."""

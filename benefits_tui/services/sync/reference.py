@@ -6,7 +6,9 @@ import datetime as dt
 import functools
 import logging
 from dataclasses import dataclass
+from typing import Any
 
+import anyio
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -65,10 +67,23 @@ async def refresh_rules(context: ServiceContext) -> PlatformRules:
     """Fetch picklists and levels from the platform and store them (outside any transaction)."""
     client = context.platform()
     pacer = Pacer(context)  # these calls honour the shared 429 hold-back like the worker's
-    levels = await pacer.call(client.list_benefit_levels)
-    picklists = {}
-    for name in DEFAULT_PICKLISTS:
+    levels: list[Any] = []
+    picklists: dict[str, tuple[str, ...]] = {}
+
+    async def fetch_levels() -> None:
+        levels.extend(await pacer.call(client.list_benefit_levels))
+
+    async def fetch_picklist(name: str) -> None:
         picklists[name] = tuple(await pacer.call(functools.partial(client.get_picklist, name)))
+
+    # The five look-ups at once: one round trip on a slow platform instead of five in a row.
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(fetch_levels)
+            for name in DEFAULT_PICKLISTS:
+                group.start_soon(fetch_picklist, name)
+    except BaseExceptionGroup as failed:  # callers handle the first problem, as before
+        raise failed.exceptions[0] from None
     now = context.clock.now()
     insert_fn = pg_insert if context.db.is_postgresql else sqlite_insert
     # Upserts: several processes may refresh at the same moment.

@@ -10,20 +10,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Table, func, or_, select, true, update
 
-from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event, write_events
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import EmployeeFilter, current_clause, filter_clauses
 from benefits_tui.services.sync import preflight
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
+from benefits_tui.services.sync.verdicts import INPUT_COLUMNS, effective_verdict, refresh_verdicts
 
 CHUNK = 2000
 REQUESTABLE = (SyncState.NOT_SYNCING.value, SyncState.FAILED.value)
@@ -48,23 +57,30 @@ class Selection:
 
 @dataclass
 class SyncPlan:
-    """What a request would do, before it is confirmed (the Confirm Sync summary)."""
+    """What a request would do, before it is confirmed (the Confirm Sync summary).
+
+    Counts only: a plan of a million employees is as small as a plan of one.
+    """
 
     total: int = 0
-    to_send: list[int] = field(default_factory=list)
+    to_send: int = 0
     already_in_progress: int = 0
     already_synced: int = 0
-    rejected: dict[int, preflight.Rejection] = field(default_factory=dict)
+    rejected_by_kind: Counter[str] = field(default_factory=Counter)
     without_level: int = 0
     # When the plan looked: a record requested by someone else since then is theirs.
     planned_at: dt.datetime | None = None
-    # What the plan saw of each rejected record (state, requested_at), to fail it only if
-    # nobody else has touched it since.
-    seen: dict[int, tuple[str, dt.datetime | None]] = field(default_factory=dict)
+    rules: PlatformRules | None = None
 
     @property
-    def rejected_by_kind(self) -> Counter[str]:
-        return Counter(rejection.kind for rejection in self.rejected.values())
+    def rejected(self) -> int:
+        """Employees that will fail at once (pre-flight)."""
+        return sum(self.rejected_by_kind.values())
+
+    @property
+    def sendable(self) -> int:
+        """Employees the request sends: queued, plus those failed at once with a reason."""
+        return self.to_send + self.rejected
 
     def summary_lines(self) -> list[str]:
         """The pre-flight summary, one line each, for people."""
@@ -80,6 +96,22 @@ class SyncPlan:
             lines.append(f"{self.already_synced:,} already synced (left as they are)")
         return lines
 
+    def add(self, state: str, verdict: str | None, no_level: bool, count: int) -> None:
+        """Count ``count`` records (negative to take excluded ones away)."""
+        self.total += count
+        if state == SyncState.IN_PROGRESS.value:
+            self.already_in_progress += count
+        elif state == SyncState.SUCCESSFUL.value:
+            self.already_synced += count
+        elif verdict is not None:
+            self.rejected_by_kind[verdict] += count
+            if not self.rejected_by_kind[verdict]:
+                del self.rejected_by_kind[verdict]
+        else:
+            self.to_send += count
+            if no_level:
+                self.without_level += count
+
 
 @dataclass(frozen=True)
 class SyncRequestResult:
@@ -90,6 +122,7 @@ class SyncRequestResult:
     already_in_progress: int
     rejected: int
     already_synced: int
+    # Only when asked for (``keep_ids``): a request does not hold its employees otherwise.
     queued_ids: tuple[int, ...] = ()
     rejected_ids: tuple[int, ...] = ()
 
@@ -99,65 +132,117 @@ class SyncRequestResult:
         return self.queued + self.rejected
 
 
+def _id_chunks(selection: Selection) -> Iterator[list[int]]:
+    ids = sorted((selection.ids or frozenset()) - selection.excluded)
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+async def plan_sync(
+    context: ServiceContext, selection: Selection, rules: PlatformRules | None = None
+) -> SyncPlan:
+    """Pre-flight every selected employee without changing anything: a grouped count in SQL.
+
+    Verdicts are kept with each employee (:mod:`verdicts`); the few that are stale (edited
+    since, or computed with other platform rules) are recomputed first, so the count is exact.
+    """
+    rules = rules or await platform_rules(context)
+    await refresh_verdicts(context, rules)
+    plan = SyncPlan(planned_at=context.clock.now(), rules=rules)
+    verdict = effective_verdict(context).label("verdict")
+    no_level = or_(Employee.benefit_level.is_(None), Employee.benefit_level == "").label("no_level")
+    counted = (
+        select(SyncRecord.state, verdict, no_level, func.count())
+        .select_from(Employee)
+        .join(SyncRecord, SyncRecord.employee_id == Employee.id)
+        .group_by(SyncRecord.state, verdict, no_level)
+    )
+
+    async def count(where: Sequence[ColumnElement[bool]], sign: int) -> None:
+        async with context.db.read() as session:
+            for state, kind, missing, n in (await session.execute(counted.where(*where))).all():
+                plan.add(state, kind, bool(missing), sign * int(n))
+
+    if selection.ids is not None:
+        for chunk in _id_chunks(selection):
+            await count([Employee.id.in_(chunk)], 1)
+        return plan
+    clauses = filter_clauses(selection.filter or EmployeeFilter(), context.clock.today())
+    await count(clauses, 1)
+    excluded = sorted(selection.excluded)
+    for start in range(0, len(excluded), CHUNK):
+        await count([*clauses, Employee.id.in_(excluded[start : start + CHUNK])], -1)
+    return plan
+
+
+_CANDIDATE_COLUMNS = (
+    Employee.id,
+    Employee.email_key,
+    Employee.preflight_alone,
+    Employee.preflight_shared,
+    Employee.preflight_linked,
+    SyncRecord.account_id,
+)
 _PLAN_COLUMNS = (
     Employee.id,
     Employee.employee_number,
-    Employee.title,
-    Employee.forenames,
-    Employee.surname,
-    Employee.email,
-    Employee.email_key,
-    Employee.date_of_birth,
-    Employee.gender,
-    Employee.annual_pay,
-    Employee.pay_basis,
-    Employee.pay_frequency,
     Employee.benefit_level,
-    Employee.leave_date,
     SyncRecord.state,
     SyncRecord.account_id,
-    SyncRecord.requested_at,
 )
 
 
-async def _candidate_rows(
-    context: ServiceContext, selection: Selection
+async def selected_rows(
+    context: ServiceContext,
+    selection: Selection,
+    columns: Sequence[Any],
+    *where: ColumnElement[bool],
 ) -> AsyncIterator[Sequence[Any]]:
+    """``columns`` (with ``Employee.id``) of the selected employees, a chunk at a time.
+
+    A filter is walked by ID (keyset), so neither memory nor any one query grows with the
+    number of employees selected.
+    """
     base = (
-        select(*_PLAN_COLUMNS)
+        select(*columns)
         .select_from(Employee)
         .join(SyncRecord, SyncRecord.employee_id == Employee.id)
+        .where(*where)
     )
     if selection.ids is not None:
-        ids = sorted(selection.ids - selection.excluded)
-        for start in range(0, len(ids), CHUNK):
+        for chunk in _id_chunks(selection):
             async with context.db.read() as session:
-                yield (
-                    await session.execute(base.where(Employee.id.in_(ids[start : start + CHUNK])))
-                ).all()
+                yield (await session.execute(base.where(Employee.id.in_(chunk)))).all()
         return
-    flt = selection.filter or EmployeeFilter()
-    statement = base.where(*filter_clauses(flt, context.clock.today())).order_by(Employee.id)
-    excluded = selection.excluded
-    async with context.db.read() as session:
-        rows = (await session.execute(statement)).all()
-    rows = [row for row in rows if row.id not in excluded]
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
+    clauses = filter_clauses(selection.filter or EmployeeFilter(), context.clock.today())
+    last_id = 0
+    while True:
+        statement = base.where(*clauses, Employee.id > last_id).order_by(Employee.id).limit(CHUNK)
+        async with context.db.read() as session:
+            rows = (await session.execute(statement)).all()
+        if not rows:
+            return
+        last_id = rows[-1].id
+        yield [row for row in rows if row.id not in selection.excluded]
 
 
-async def shared_emails(context: ServiceContext) -> dict[str, list[tuple[int, str]]]:
-    """Emails held by more than one current employee: key -> [(id, "E000123 Name"), ...]."""
-    today = context.clock.today()
-    current = current_clause(today)
-    keys = (
-        select(Employee.email_key)
-        .select_from(Employee)
-        .join(SyncRecord, SyncRecord.employee_id == Employee.id)
-        .where(Employee.email_key.is_not(None), current)
-        .group_by(Employee.email_key)
-        .having(func.count() > 1)
-    )
+def _candidate_rows(context: ServiceContext, selection: Selection) -> AsyncIterator[Sequence[Any]]:
+    """The selected employees (number, level, state, account), a chunk at a time."""
+    return selected_rows(context, selection, _PLAN_COLUMNS)
+
+
+def _candidates(context: ServiceContext, selection: Selection) -> AsyncIterator[Sequence[Any]]:
+    """The selected records still requestable, with their verdicts, a chunk at a time."""
+    return selected_rows(context, selection, _CANDIDATE_COLUMNS, SyncRecord.state.in_(REQUESTABLE))
+
+
+async def holders_of(
+    context: ServiceContext, keys: Collection[str]
+) -> dict[str, list[tuple[int, str]]]:
+    """Current employees holding each of these email keys: key -> [(id, "E000123 Name")]."""
+    holders: dict[str, list[tuple[int, str]]] = {}
+    if not keys:
+        return holders
     statement = (
         select(
             Employee.id,
@@ -168,16 +253,14 @@ async def shared_emails(context: ServiceContext) -> dict[str, list[tuple[int, st
         )
         .select_from(Employee)
         .join(SyncRecord, SyncRecord.employee_id == Employee.id)
-        .where(Employee.email_key.in_(keys), current)
+        .where(Employee.email_key.in_(list(keys)), current_clause(context.clock.today()))
         .order_by(Employee.employee_number)
     )
     async with context.db.read() as session:
-        rows = (await session.execute(statement)).all()
-    holders: dict[str, list[tuple[int, str]]] = {}
-    for row in rows:
-        holders.setdefault(row.email_key, []).append(
-            (row.id, f"{row.employee_number} {row.forenames} {row.surname}".strip())
-        )
+        for row in (await session.execute(statement)).all():
+            holders.setdefault(row.email_key, []).append(
+                (row.id, f"{row.employee_number} {row.forenames} {row.surname}".strip())
+            )
     return holders
 
 
@@ -190,38 +273,12 @@ def _others(
     return ", ".join(names) if names else None
 
 
-async def plan_sync(
-    context: ServiceContext, selection: Selection, rules: PlatformRules | None = None
-) -> SyncPlan:
-    """Pre-flight every selected employee without changing anything."""
-    rules = rules or await platform_rules(context)
-    holders = await shared_emails(context)
-    plan = SyncPlan(planned_at=context.clock.now())
-    async for chunk in _candidate_rows(context, selection):
-        for row in chunk:
-            plan.total += 1
-            state = row.state
-            if state == SyncState.IN_PROGRESS.value:
-                plan.already_in_progress += 1
-                continue
-            if state == SyncState.SUCCESSFUL.value:
-                plan.already_synced += 1
-                continue
-            mapping = row._mapping
-            rejection = preflight.check(
-                mapping,
-                rules,
-                _others(holders, row.email_key, row.id),
-                linked=row.account_id is not None,
-            )
-            if rejection is not None:
-                plan.rejected[row.id] = rejection
-                plan.seen[row.id] = (row.state, row.requested_at)
-                continue
-            plan.to_send.append(row.id)
-            if not row.benefit_level:
-                plan.without_level += 1
-    return plan
+def _verdict(row: Any, holders: dict[str, list[tuple[int, str]]]) -> str | None:
+    if row.account_id is not None:
+        return row.preflight_linked  # type: ignore[no-any-return]
+    if _others(holders, row.email_key, row.id):
+        return row.preflight_shared  # type: ignore[no-any-return]
+    return row.preflight_alone  # type: ignore[no-any-return]
 
 
 Progress = Callable[[int, int], None]
@@ -233,36 +290,47 @@ async def request_sync(
     *,
     plan: SyncPlan | None = None,
     on_progress: Progress | None = None,
+    keep_ids: bool = False,
 ) -> SyncRequestResult:
     """Confirm a sync: queue the sendable employees, fail the rest at once with a reason.
 
-    Large batches are written in chunks (short transactions); ``on_progress(done, total)``
-    is called after each.
+    The selection is walked a chunk at a time (short transactions, bounded memory);
+    ``on_progress(done, total)`` is called after each. ``keep_ids`` returns the IDs queued
+    and failed (for a caller that follows them).
     """
-    context.require(Role.HR, "sync employees to Benefits")
+    context.require(Permission.SYNC)
     plan = plan or await plan_sync(context, selection)
-    total = len(plan.rejected) + len(plan.to_send)
-
-    def rejected_progress(done: int, _: int) -> None:
+    rules = plan.rules or await platform_rules(context)
+    await refresh_verdicts(context, rules)  # anything edited since the plan
+    total = plan.sendable
+    queued = rejected = 0
+    queued_ids: list[int] = []
+    rejected_ids: list[int] = []
+    async for chunk in _candidates(context, selection):
+        keys = {row.email_key for row in chunk if row.email_key and row.account_id is None}
+        holders = await holders_of(context, keys)
+        holders = {key: names for key, names in holders.items() if len(names) > 1}
+        to_send = [row.id for row in chunk if _verdict(row, holders) is None]
+        failing = [row.id for row in chunk if _verdict(row, holders) is not None]
+        failed, passing = await _reject(context, failing, rules, holders, plan.planned_at)
+        moved = await queue_first_syncs(
+            context, to_send + passing, not_requested_since=plan.planned_at
+        )
+        queued += len(moved)
+        rejected += len(failed)
+        if keep_ids:
+            queued_ids.extend(moved)
+            rejected_ids.extend(failed)
         if on_progress:
-            on_progress(done, total)
-
-    def queued_progress(done: int, _: int) -> None:
-        if on_progress:
-            on_progress(len(plan.rejected) + done, total)
-
-    rejected = await _reject(context, plan.rejected, plan.seen, on_progress=rejected_progress)
-    queued = await queue_first_syncs(
-        context, plan.to_send, on_progress=queued_progress, not_requested_since=plan.planned_at
-    )
+            on_progress(min(queued + rejected, total), total)
     return SyncRequestResult(
         requested=plan.total,
-        queued=len(queued),
-        already_in_progress=plan.already_in_progress + (len(plan.to_send) - len(queued)),
-        rejected=len(rejected),
+        queued=queued,
+        already_in_progress=plan.already_in_progress + max(0, total - queued - rejected),
+        rejected=rejected,
         already_synced=plan.already_synced,
-        queued_ids=tuple(queued),
-        rejected_ids=tuple(rejected),
+        queued_ids=tuple(queued_ids),
+        rejected_ids=tuple(rejected_ids),
     )
 
 
@@ -284,11 +352,13 @@ def queued_values(context: ServiceContext) -> dict[str, Any]:
     }
 
 
-def _not_requested_since(moment: dt.datetime | None) -> ColumnElement[bool]:
+def _not_requested_since(
+    moment: dt.datetime | None, column: Any = SyncRecord.requested_at
+) -> ColumnElement[bool]:
     """Nobody asked for this record after ``moment`` (two users asking at once share it)."""
     if moment is None:
         return true()
-    return or_(SyncRecord.requested_at.is_(None), SyncRecord.requested_at <= moment)
+    return or_(column.is_(None), column <= moment)
 
 
 async def queue_first_syncs(
@@ -330,74 +400,91 @@ async def queue_first_syncs(
 
 async def _reject(
     context: ServiceContext,
-    rejected: dict[int, preflight.Rejection],
-    seen: dict[int, tuple[str, dt.datetime | None]],
-    *,
-    on_progress: Progress | None = None,
-) -> list[int]:
+    ids: Sequence[int],
+    rules: PlatformRules,
+    holders: dict[str, list[tuple[int, str]]],
+    planned_at: dt.datetime | None,
+) -> tuple[list[int], list[int]]:
     """Fail records at once (HR rejected) with their reasons; no platform call.
 
-    Each row is failed only if it is still as the plan saw it (same state, same last
-    request), and its history is written only then: two users confirming at once record
-    one request, not two — even when the other's write was not yet visible to the plan.
+    The reason is the pure pre-flight's, computed now from the record as it is (naming the
+    other holders of a shared email). Each row is failed only if it is still as read here and
+    nobody requested it after the plan looked, and its history is written only then: two
+    users confirming at once record one request, not two. Returns (failed, now passing).
     """
-    records = SyncRecord.__table__
-    items = list(rejected.items())
+    if not ids:
+        return [], []
+    statement = (
+        select(*INPUT_COLUMNS, SyncRecord.state, SyncRecord.account_id, SyncRecord.requested_at)
+        .select_from(Employee)
+        .join(SyncRecord, SyncRecord.employee_id == Employee.id)
+        .where(Employee.id.in_(list(ids)), SyncRecord.state.in_(REQUESTABLE))
+    )
+    async with context.db.read() as session:
+        rows = (await session.execute(statement)).mappings().all()
+    records = cast(Table, SyncRecord.__table__)
     done: list[int] = []
-    for start in range(0, len(items), CHUNK):
-        chunk = items[start : start + CHUNK]
-        now = context.clock.now()
-        async with context.db.write() as session:
-            connection = await session.connection()
-            rows = []
-            for employee_id, rejection in chunk:
-                state, requested_at = seen.get(employee_id, (SyncState.NOT_SYNCING.value, None))
-                unchanged = (
-                    records.c.requested_at.is_(None)
-                    if requested_at is None
-                    else records.c.requested_at == requested_at
+    passing: list[int] = []
+    now = context.clock.now()
+    async with context.db.write() as session:
+        connection = await session.connection()
+        events = []
+        for row in rows:
+            employee_id = row["id"]
+            rejection = preflight.check(
+                cast(Mapping[str, Any], row),
+                rules,
+                _others(holders, row["email_key"], employee_id),
+                linked=row["account_id"] is not None,
+            )
+            if rejection is None:
+                passing.append(employee_id)
+                continue
+            requested_at = row["requested_at"]
+            unchanged = (
+                records.c.requested_at.is_(None)
+                if requested_at is None
+                else records.c.requested_at == requested_at
+            )
+            result = await connection.execute(
+                update(records)
+                .where(
+                    records.c.employee_id == employee_id,
+                    records.c.state == row["state"],
+                    unchanged,
+                    _not_requested_since(planned_at, records.c.requested_at),
                 )
-                result = await connection.execute(
-                    update(records)
-                    .where(
-                        records.c.employee_id == employee_id, records.c.state == state, unchanged
-                    )
-                    .values(
-                        state=SyncState.FAILED.value,
-                        phase=None,
-                        reason=rejection.reason,
-                        next_attempt_at=None,
-                        requested_by=context.actor,
-                        requested_at=now,
-                        updated_at=now,
+                .values(
+                    state=SyncState.FAILED.value,
+                    phase=None,
+                    reason=rejection.reason,
+                    next_attempt_at=None,
+                    requested_by=context.actor,
+                    requested_at=now,
+                    updated_at=now,
+                )
+            )
+            if result.rowcount:
+                done.append(employee_id)
+                events.append(event(employee_id, context.actor, Action.REQUESTED, now))
+                events.append(
+                    event(
+                        employee_id, context.actor, Action.HR_REJECTED, now, reason=rejection.reason
                     )
                 )
-                if result.rowcount:
-                    done.append(employee_id)
-                    rows.append(event(employee_id, context.actor, Action.REQUESTED, now))
-                    rows.append(
-                        event(
-                            employee_id,
-                            context.actor,
-                            Action.HR_REJECTED,
-                            now,
-                            reason=rejection.reason,
-                        )
-                    )
-            await write_events(session, rows)
-        if on_progress:
-            on_progress(start + len(chunk), len(items))
-    return done
+        await write_events(session, events)
+    return done, passing
 
 
 async def queue_resends(context: ServiceContext, ids: Sequence[int], *, reason: str) -> list[int]:
     """Queue a re-send of HR's values (an update by account ID) for linked employees.
 
-    The record forgets which revision it sent, so the worker sends HR's values again, by the
-    linked account ID, and history says who asked and why. Records already In progress are
-    left alone (what they send is HR's values anyway); returns the IDs this call queued.
+    The employee's revision moves on, as when HR edits a synced field (SPEC 1.9), so the
+    worker sends HR's values again by the linked account ID; history says who asked and why.
+    Records already In progress are left alone (what they send is HR's values anyway);
+    returns the IDs this call queued.
     """
-    context.require(Role.HR, "re-send HR's values to Benefits")
+    context.require(Permission.RECONCILE)
     queued: list[int] = []
     for start in range(0, len(ids), CHUNK):
         chunk = list(ids[start : start + CHUNK])
@@ -409,10 +496,17 @@ async def queue_resends(context: ServiceContext, ids: Sequence[int], *, reason: 
                     SyncRecord.account_id.is_not(None),
                     SyncRecord.state != SyncState.IN_PROGRESS.value,
                 )
-                .values(synced_revision=0, **queued_values(context))
+                .values(**queued_values(context))
                 .returning(SyncRecord.employee_id, SyncRecord.account_id)
             )
             done = (await session.execute(statement)).all()
+            if done:
+                await session.execute(
+                    update(Employee)
+                    .where(Employee.id.in_([row.employee_id for row in done]))
+                    .values(revision=Employee.revision + 1)
+                    .execution_options(synchronize_session=False)
+                )
             now = context.clock.now()
             await write_events(
                 session,

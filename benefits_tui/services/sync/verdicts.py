@@ -1,0 +1,150 @@
+"""Each employee's pre-flight verdict, kept in the database so Confirm Sync is a grouped count.
+
+The verdict is :func:`preflight.check` (the one pure validation) run for the three situations
+it distinguishes — not linked, not linked with an email another current employee holds, and
+linked — and stored as the rejection kind (None = passes) with a fingerprint of the platform
+rules it used. Whether an email is shared depends on other employees and on today's date, so
+that choice is made in SQL when counting. A verdict is stale when its fingerprint is not the
+current rules' or is NULL (a trigger clears it whenever an HR field changes, by any writer);
+:func:`refresh_verdicts` recomputes stale ones in bounded chunks before anything is counted,
+so the counts are always exact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Table, and_, bindparam, case, func, or_, select, update
+
+from benefits_tui.db.models import Employee, SyncRecord
+from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.queries import current_clause
+from benefits_tui.services.sync import preflight
+from benefits_tui.services.sync.reference import PlatformRules, cached_rules
+
+CHUNK = 2000
+# A name for "another employee" when computing the shared-email verdict: only its kind is kept;
+# the reason shown names the real holders and is computed when the record is failed.
+_SOMEONE_ELSE = "another employee"
+VERDICT_ATTRIBUTES = ("preflight_alone", "preflight_shared", "preflight_linked", "preflight_rules")
+# Every employee column but the verdicts themselves: what the pure check may read.
+INPUT_COLUMNS = tuple(
+    column for column in Employee.__table__.columns if column.key not in VERDICT_ATTRIBUTES
+)
+
+
+def rules_fingerprint(rules: PlatformRules) -> str:
+    """A short name for the picklists and level codes (a change gives another name)."""
+    canonical = json.dumps(
+        {
+            "picklists": {k: list(v) for k, v in sorted(rules.picklists.items())},
+            "levels": list(rules.level_codes),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _kind(rejection: preflight.Rejection | None) -> str | None:
+    return None if rejection is None else rejection.kind
+
+
+def verdict_values(
+    employee: Mapping[str, Any], rules: PlatformRules, fingerprint: str
+) -> dict[str, Any]:
+    """The verdict columns for one employee (a mapping of its columns)."""
+    return {
+        "preflight_alone": _kind(preflight.check(employee, rules, None, linked=False)),
+        "preflight_shared": _kind(preflight.check(employee, rules, _SOMEONE_ELSE, linked=False)),
+        "preflight_linked": _kind(preflight.check(employee, rules, None, linked=True)),
+        "preflight_rules": fingerprint,
+    }
+
+
+def stale(fingerprint: str) -> ColumnElement[bool]:
+    """Verdicts to recompute; written as ranges so an index on the fingerprint serves it."""
+    column = Employee.preflight_rules
+    return or_(column.is_(None), column < fingerprint, column > fingerprint)
+
+
+async def refresh_verdicts(
+    context: ServiceContext,
+    rules: PlatformRules | None = None,
+    *,
+    ids: Iterable[int] | None = None,
+) -> int:
+    """Recompute stale verdicts (of ``ids``, or of everyone); returns how many were written.
+
+    Each chunk is read, checked and written in one write transaction, so an edit cannot slip
+    between the read and the write of its verdict.
+    """
+    rules = rules or await cached_rules(context)
+    fingerprint = rules_fingerprint(rules)
+    wanted = None if ids is None else sorted(set(ids))
+    table = cast(Table, Employee.__table__)
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("_id"))
+        .values({name: bindparam(name) for name in VERDICT_ATTRIBUTES})
+    )
+    written = 0
+    last_id = 0
+    position = 0
+    while True:
+        conditions = [stale(fingerprint)]
+        if wanted is not None:
+            batch = wanted[position : position + CHUNK]
+            if not batch:
+                break
+            position += CHUNK
+            conditions.append(Employee.id.in_(batch))
+        else:
+            conditions.append(Employee.id > last_id)
+        query = select(*INPUT_COLUMNS).where(*conditions).order_by(Employee.id).limit(CHUNK)
+        if context.db.is_postgresql:
+            query = query.with_for_update(of=Employee)
+        async with context.db.write() as session:
+            rows = (await session.execute(query)).mappings().all()
+            if rows:
+                values = [
+                    {
+                        "_id": row["id"],
+                        **verdict_values(cast(Mapping[str, Any], row), rules, fingerprint),
+                    }
+                    for row in rows
+                ]
+                connection = await session.connection()
+                await connection.execute(statement, values)
+        written += len(rows)
+        if wanted is None:
+            if len(rows) < CHUNK:
+                break
+            last_id = rows[-1]["id"]
+    return written
+
+
+def shared_keys(context: ServiceContext) -> Any:
+    """The email keys held by more than one current employee (a subquery)."""
+    return (
+        select(Employee.email_key)
+        .select_from(Employee)
+        .join(SyncRecord, SyncRecord.employee_id == Employee.id)
+        .where(Employee.email_key.is_not(None), current_clause(context.clock.today()))
+        .group_by(Employee.email_key)
+        .having(func.count() > 1)
+    )
+
+
+def effective_verdict(context: ServiceContext) -> ColumnElement[str | None]:
+    """The verdict that applies to each record now (linked? shared email?), in SQL."""
+    return case(
+        (SyncRecord.account_id.is_not(None), Employee.preflight_linked),
+        (
+            and_(Employee.email_key.is_not(None), Employee.email_key.in_(shared_keys(context))),
+            Employee.preflight_shared,
+        ),
+        else_=Employee.preflight_alone,
+    )

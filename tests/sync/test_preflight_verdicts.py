@@ -1,0 +1,121 @@
+"""Pre-flight verdicts kept with each employee: Confirm Sync counts them, exactly (SPEC 5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select, text, update
+
+from benefits_tui.db.models import Employee, PlatformCache, SyncRecord
+from benefits_tui.domain.states import SyncState
+from benefits_tui.services.queries import EmployeeFilter, employee_detail
+from benefits_tui.services.sync import requests
+from benefits_tui.services.sync.reference import cached_rules
+from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
+from benefits_tui.services.sync.verdicts import refresh_verdicts
+from tests.helpers import add_people, services
+
+EVERYONE = Selection.all_in(EmployeeFilter(SyncState.NOT_SYNCING))
+
+
+async def test_verdicts_are_known_when_employees_are_written(database_url: str) -> None:
+    async with services(database_url) as context:
+        await add_people(context, 3)
+        await add_people(context, 1, start=4, email=None)
+        async with context.db.read() as session:
+            fingerprints = (await session.scalars(select(Employee.preflight_rules))).all()
+        assert len(fingerprints) == 4 and None not in fingerprints
+        assert await refresh_verdicts(context) == 0  # nothing left to compute when asked
+        plan = await plan_sync(context, EVERYONE)
+    assert plan.rejected_by_kind == {"no_email": 1}
+    assert (plan.total, plan.to_send, plan.sendable) == (4, 3, 4)
+
+
+async def test_an_edit_by_any_writer_makes_the_verdict_stale_and_the_count_stays_exact(
+    database_url: str,
+) -> None:
+    """A trigger clears the verdict whatever writes the employee (here raw SQL)."""
+    async with services(database_url) as context:
+        ids = await add_people(context, 3)
+        assert (await plan_sync(context, EVERYONE)).rejected == 0
+        async with context.db.write() as session:
+            await session.execute(
+                text("UPDATE employees SET email = NULL WHERE id = :id"), {"id": ids[0]}
+            )
+            await session.execute(
+                text("UPDATE employees SET gender = 'Q' WHERE id = :id"), {"id": ids[1]}
+            )
+        plan = await plan_sync(context, EVERYONE)
+    assert plan.rejected_by_kind == {"no_email": 1, "picklist": 1}
+    assert plan.to_send == 1
+
+
+async def test_a_change_of_the_platforms_rules_is_counted_at_once(database_url: str) -> None:
+    async with services(database_url) as context:
+        await add_people(context, 2, gender="M")
+        await add_people(context, 1, start=3, gender="F")
+        assert (await plan_sync(context, EVERYONE)).rejected == 0
+        # The platform stops offering "M" (as a refresh of its picklists would store it).
+        async with context.db.write() as session:
+            session.add(
+                PlatformCache(
+                    key="picklist:gender", value=["F", "X", "N"], fetched_at=context.clock.now()
+                )
+            )
+        rules = await cached_rules(context)
+        plan = await plan_sync(context, EVERYONE, rules)
+        assert plan.rejected_by_kind == {"picklist": 2}
+        result = await request_sync(context, EVERYONE, plan=plan)
+    assert (result.rejected, result.queued) == (2, 1)
+
+
+async def test_shared_emails_are_counted_for_the_unlinked_only(database_url: str) -> None:
+    async with services(database_url) as context:
+        first, second = await add_people(context, 2, email="same@example.com")
+        [third] = await add_people(context, 1, start=3)
+        assert (await plan_sync(context, EVERYONE)).rejected_by_kind == {"shared_email": 2}
+        async with context.db.write() as session:  # the first was linked to an account earlier
+            await session.execute(
+                update(SyncRecord).where(SyncRecord.employee_id == first).values(account_id="acc-1")
+            )
+        plan = await plan_sync(context, EVERYONE)
+        assert plan.rejected_by_kind == {"shared_email": 1} and plan.to_send == 2
+        result = await request_sync(context, EVERYONE, plan=plan)
+        reason = (await employee_detail(context, second)).reason or ""
+    assert (result.rejected, result.queued) == (1, 2)
+    assert "shared with" in reason and "E000001" in reason
+    assert third
+
+
+async def test_a_request_walks_the_selection_in_chunks_and_honours_exceptions(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(requests, "CHUNK", 2)
+    async with services(database_url) as context:
+        ids = await add_people(context, 5)
+        [no_email] = await add_people(context, 1, start=6, email=None)
+        selection = Selection.all_in(EmployeeFilter(SyncState.NOT_SYNCING), excluded=[ids[0]])
+        plan = await plan_sync(context, selection)
+        assert (plan.total, plan.to_send, plan.rejected) == (5, 4, 1)
+        seen: list[tuple[int, int]] = []
+        result = await request_sync(
+            context, selection, plan=plan, on_progress=lambda d, t: seen.append((d, t))
+        )
+        states = {i: (await employee_detail(context, i)).state for i in [*ids, no_email]}
+    assert (result.queued, result.rejected) == (4, 1)
+    assert seen[-1] == (5, 5) and len(seen) == 3
+    assert states[ids[0]] is SyncState.NOT_SYNCING
+    assert states[no_email] is SyncState.FAILED
+    assert all(states[i] is SyncState.IN_PROGRESS for i in ids[1:])
+
+
+async def test_the_plan_holds_counts_not_employees(database_url: str) -> None:
+    async with services(database_url) as context:
+        await add_people(context, 4)
+        plan = await plan_sync(context, EVERYONE)
+    sizes = {
+        name: value for name, value in vars(plan).items() if isinstance(value, list | dict | set)
+    }
+    assert sizes == {"rejected_by_kind": {}}
+    assert isinstance(plan.planned_at, dt.datetime)
