@@ -88,7 +88,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 def new_sqlite_url(tmp_path: Path) -> str:
     """An empty SQLite database file (0600), as `benefits-tui db upgrade` leaves one: the
-    commands refuse a path whose file does not exist (SPEC 4), the services create the schema."""
+    commands refuse a path whose file does not exist (RULES §4), the services create the schema."""
     path = tmp_path / "hr.db"
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     return f"sqlite+aiosqlite:///{path}"

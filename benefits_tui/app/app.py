@@ -13,13 +13,16 @@ import logging
 from typing import Any
 
 import anyio
+from textual import events, on
 from textual.app import App
 from textual.worker import Worker
 
 from benefits_tui.app.bindings import APP_BINDINGS
 from benefits_tui.app.messages import DataChanged
 from benefits_tui.app.screens.benefits_management import BenefitsManagementScreen
+from benefits_tui.app.typeahead import KeysWelcome, TypeAhead
 from benefits_tui.config import Settings
+from benefits_tui.domain.errors import one_line
 from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
 from benefits_tui.services.queries import change_marker
@@ -79,6 +82,20 @@ class BenefitsApp(App[None]):
         self._closed = False
         self._heap_frozen = False
         self.main_screen: BenefitsManagementScreen | None = None
+        self.typeahead = TypeAhead(self, super().on_event)
+
+    # ------------------------------------------------------------------ keys
+    async def on_event(self, event: events.Event) -> None:
+        # Keys from the terminal go through the type-ahead router (one at a time, never to a
+        # screen still opening); keys bubbling back from widgets take Textual's usual path.
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            await self.typeahead.arrived(event)
+            return
+        await super().on_event(event)
+
+    @on(KeysWelcome)
+    async def _keys_welcome(self) -> None:
+        await self.typeahead.welcome()
 
     # ------------------------------------------------------------------ start
     async def on_mount(self) -> None:
@@ -109,7 +126,7 @@ class BenefitsApp(App[None]):
 
     def _start_sync_worker(self) -> None:
         if not self.services.has_platform:
-            # HR needs no token (SPEC 1.10): requests are queued, a worker login sends them;
+            # HR needs no token (RULES §1.10): requests are queued, a worker login sends them;
             # the status line shows whether one is alive (its heartbeat).
             self._watch_workers = True
             self.worker_status = "Syncs are sent by a worker"
@@ -128,7 +145,7 @@ class BenefitsApp(App[None]):
                 await SyncWorker(self.services).run(stop=self._stop)
             except Exception as exc:
                 log.exception("sync worker stopped")
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                first = one_line(exc)
                 self.worker_status = f"Sync worker paused: {first}"
                 self.notify(f"Sync worker paused: {first}", severity="error", markup=False)
                 with anyio.move_on_after(WORKER_RESTART_SECONDS):

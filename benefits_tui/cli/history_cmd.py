@@ -49,7 +49,7 @@ async def history(context: ServiceContext, employee: str, as_json: bool) -> None
         }
         click.echo(json_visible(json.dumps(payload, ensure_ascii=False)))
         return
-    # Every value may come from a person or the platform: shown, never obeyed (SPEC 1.15).
+    # Every value may come from a person or the platform: shown, never obeyed (RULES §1.15).
     console = Console(highlight=False, markup=False, emoji=False)
     console.print(
         Text(

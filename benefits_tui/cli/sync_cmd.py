@@ -134,7 +134,7 @@ async def sync(
     chosen = list(result.queued_ids) + list(result.rejected_ids)
     life = None
     if cannot_send is not None and result.queued:
-        # SPEC 1.10: HR needs no token; its requests wait in the queue for a worker.
+        # RULES §1.10: HR needs no token; its requests wait in the queue for a worker.
         life = await worker_life(context)
         err.print(  # one line, whatever the terminal's width: scripts grep it
             Text(

@@ -1,4 +1,4 @@
-"""`benefits-tui users add|list|remove`: PostgreSQL logins and their roles (SPEC 1.10, 4)."""
+"""`benefits-tui users add|list|remove`: PostgreSQL logins and their roles (RULES §1.10, 4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who is connected, as PostgreSQL says (SPEC 1.10): the login and its benefits-tui role.
+"""Who is connected, as PostgreSQL says (RULES §1.10): the login and its benefits-tui role.
 
 On PostgreSQL the acting user *is* the login (``session_user``) and its role is its
 membership of one of the group roles the migrations create (:data:`GROUP_ROLES`). The

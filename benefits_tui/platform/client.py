@@ -1,4 +1,4 @@
-"""Async client for the Benefits platform API (SPEC 2).
+"""Async client for the Benefits platform API (RULES §2).
 
 One :class:`BenefitsClient` wraps one pooled ``httpx.AsyncClient``. Every failure is raised as
 one of :mod:`benefits_tui.platform.errors`; retrying writes is the caller's job (the sync
@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import httpx
 
+from benefits_tui.domain.retry import GET_RETRY
 from benefits_tui.platform.contract import (
     IDEMPOTENCY_KEY_RE,
     LIST_LIMIT_DEFAULT,
@@ -63,7 +64,6 @@ except PackageNotFoundError:  # running from a source tree
 
 USER_AGENT = f"benefits-tui/{__version__}"
 SNIPPET_CHARS = 200
-GET_RETRY_BASE_DELAY = 0.1  # idempotent GETs retry after 0.1 s, 0.4 s, ... on transient errors
 
 #: Awaited (when set) before each automatic retry of a GET. The sync engine sets it around
 #: its calls so that a retry waits for the shared 429 hold-back and rate limit like any
@@ -176,7 +176,7 @@ class BenefitsClient:
         self.deadline = DEADLINE_FACTOR * float(timeouts.read or 10.0)
         self.base_url = _safe_url(base_url.rstrip("/"))
         self.max_connections = max_connections
-        self._delays = tuple(GET_RETRY_BASE_DELAY * 4**i for i in range(max(0, get_retries)))
+        self._delays = GET_RETRY.delays(get_retries)
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             auth=self._auth,

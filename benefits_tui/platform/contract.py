@@ -1,4 +1,4 @@
-"""The rules of the Benefits platform API that both sides need (SPEC 2).
+"""The rules of the Benefits platform API that both sides need (RULES §2).
 
 The simulator enforces them; the HR side reuses them for its pre-flight checks so that a
 record which cannot succeed fails before any call. Pure Python, no I/O.
@@ -62,7 +62,7 @@ READ_ONLY_FIELDS: Final[tuple[str, ...]] = (
 """Fields only the platform sets; sending one is a 422 ``read_only_field``."""
 
 ACCOUNT_FIELDS: Final[tuple[str, ...]] = ("id", *WRITABLE_FIELDS, "status", "leave_date")
-"""Every field of an account as SPEC 2 lists it."""
+"""Every field of an account as RULES §2 lists it."""
 
 ADDRESS_FIELDS: Final[tuple[str, ...]] = ("line1", "line2", "city", "region", "postcode", "country")
 """Keys an ``address`` object may hold (all strings, all optional)."""
@@ -72,6 +72,17 @@ MAX_TEXT_LENGTH: Final = MAX_TEXT
 MAX_ANNUAL_PAY: Final = 10**12
 """``annual_pay`` must be below this (HR's own limit too)."""
 MIN_BIRTH_DATE: Final = _dt.date(1900, 1, 1)
+
+DATE_OF_BIRTH_PATTERN: Final = (
+    r"^(?:(?:19[0-9]{2}|20[01][0-9])-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    r"|(?:19(?:0[48]|[2468][048]|[13579][26])|20(?:0[048]|1[26]))-02-29)$"
+)
+"""The OpenAPI file's ``date_of_birth``: every real date from 1900-01-01 to 2019-12-31.
+
+The rule is "1900-01-01 to today", which JSON Schema cannot state (today moves); the file
+states this fixed part of it, which the platform accepts whatever the day, so no request
+valid by the file is refused for its date of birth."""
 
 ACCOUNT_STATUSES: Final[tuple[str, ...]] = ("active", "terminated")
 JOB_STATUSES: Final[tuple[str, ...]] = ("pending", "in_progress", "complete", "error")

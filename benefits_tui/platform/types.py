@@ -56,7 +56,7 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """A Benefits account (SPEC 2). ``raw`` keeps the whole JSON, including extra fields."""
+    """A Benefits account (RULES §2). ``raw`` keeps the whole JSON, including extra fields."""
 
     id: str
     external_id: str | None = None

@@ -1,8 +1,8 @@
-"""Settings admins change from the integration screen, stored in the database (SPEC 1.10).
+"""Settings admins change from the integration screen, stored in the database (RULES §1.10).
 
 They are shared by every user and process on the database, unlike the per-host
 configuration: the default of the starter wizard's *Create Benefits Record* toggle and how
-often a worker reconciles HR with the platform (SPEC 1.16).
+often a worker reconciles HR with the platform (RULES §1.16).
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ class ServiceContext:
         return permissions.role_label(self.role)
 
     def refusal(self, permission: Permission) -> str | None:
-        """Why the acting user may not do ``permission`` (one line), or None (SPEC 1.10)."""
+        """Why the acting user may not do ``permission`` (one line), or None (RULES §1.10)."""
         return permissions.refusal(self.actor, self.role, permission, embedded=self.db.is_sqlite)
 
     def require(self, permission: Permission) -> None:
@@ -124,7 +124,7 @@ async def open_context(
 
 
 async def _identify(context: ServiceContext) -> None:
-    """PostgreSQL: the acting user is the login and its role the database's answer (SPEC 1.10)."""
+    """PostgreSQL: the acting user is the login and its role the database's answer (RULES §1.10)."""
     from benefits_tui.db.access import database_identity
 
     identity = await database_identity(context.db)

@@ -1,4 +1,4 @@
-"""`benefits-tui import FILE.csv`: add employees from a CSV file, all or nothing (SPEC 4).
+"""`benefits-tui import FILE.csv`: add employees from a CSV file, all or nothing (RULES §4).
 
 Every row is checked with the same field rules as the forms (``domain.fields.parse_field``)
 before anything is written; every problem is reported with its line, column and message.

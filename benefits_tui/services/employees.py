@@ -1,4 +1,4 @@
-"""HR changes to employees: starters, edits, Benefits Levels, leavers (SPEC 1.5-1.7, 1.9).
+"""HR changes to employees: starters, edits, Benefits Levels, leavers (RULES §1.5-1.7, 1.9).
 
 A change to a synced field of a linked employee queues an update by account ID; a fix to a
 Failed employee queues a new attempt; a starter added with *Create Benefits Record* is
@@ -28,20 +28,20 @@ from benefits_tui.domain.fields import (
     parse_field,
     search_text,
 )
-from benefits_tui.domain.states import Action, CreatedVia, SyncState
+from benefits_tui.domain.states import Action, CreatedVia, RequestKind, SyncState
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
 from benefits_tui.services.history import event, write_events
 from benefits_tui.services.permissions import Permission
 from benefits_tui.services.sync.reference import platform_rules
-from benefits_tui.services.sync.verdicts import refresh_verdicts
 from benefits_tui.services.sync.requests import (
     Selection,
     SyncRequestResult,
     queued_values,
     request_sync,
 )
+from benefits_tui.services.sync.verdicts import refresh_verdicts
 
 # Changing these on a linked employee is sent by PATCH (leave date goes by termination).
 REVISION_ATTRIBUTES = SYNCED_ATTRIBUTES - {"leave_date"}
@@ -122,7 +122,7 @@ async def add_employee(
 ) -> tuple[int, str, SyncRequestResult | None]:
     """Add a new employee (already-parsed model values); returns (id, number, sync result).
 
-    With ``create_benefits_record`` (the starter wizard's toggle, SPEC 1.5) the starter is
+    With ``create_benefits_record`` (the starter wizard's toggle, RULES §1.5) the starter is
     queued for sync at once; otherwise they wait in Not syncing.
     """
     context.require(Permission.ADD_EMPLOYEE)
@@ -254,7 +254,7 @@ async def update_employee(
             and synced_change
             and record.state != SyncState.IN_PROGRESS.value
         ):
-            # SPEC 1.9: a linked employee's change goes to Benefits by account ID.
+            # RULES §1.9: a linked employee's change goes to Benefits by account ID.
             for key, value in queued_values(context).items():
                 setattr(record, key, value)
             update_queued = True
@@ -273,7 +273,7 @@ async def update_employee(
         session.add(employee)
     await refresh_verdicts(context, ids=[employee_id])  # pre-flight known before asked
     if record.account_id is None and record.state == SyncState.FAILED.value:
-        # SPEC 1.3: fixing a failed record queues a new attempt by itself.
+        # RULES §1.3: fixing a failed record queues a new attempt by itself.
         result = await request_sync(context, Selection.of([employee_id]))
         retry_queued = result.queued > 0
         if result.rejected:
@@ -327,13 +327,13 @@ class LevelResult:
 async def assign_level(
     context: ServiceContext, selection: Selection, level: str | None
 ) -> LevelResult:
-    """Assign a Benefits Level to many employees (SPEC 1.6), set-based and chunked.
+    """Assign a Benefits Level to many employees (RULES §1.6), set-based and chunked.
 
     Each chunk is one transaction: a conditional UPDATE of the employees whose level really
-    changes (bumping their revision), an update queued for the linked ones (SPEC 1.9; a
+    changes (bumping their revision), an update queued for the linked ones (RULES §1.9; a
     linked record already In progress picks the new revision up before it finishes), and a
     history event per change with the actor. Failed, never-linked employees get a new sync
-    attempt, as any fix to a failed record does (SPEC 1.3).
+    attempt, as any fix to a failed record does (RULES §1.3).
     """
     context.require(Permission.ASSIGN_LEVEL)
     rules = await platform_rules(context)
@@ -474,14 +474,14 @@ async def leaver_preview(
         record = await session.get(SyncRecord, employee_id)
         if record is None:
             raise NotFound(f"no employee with id {employee_id}")
-        in_flight = record.request_kind == "create" or record.platform_job_id is not None
+        in_flight = record.request_kind == RequestKind.CREATE or record.platform_job_id is not None
         return _leaver_outcome(record.state, record.account_id, in_flight, leave_date)[1]
 
 
 async def record_leaver(
     context: ServiceContext, employee_id: int, leave_date: dt.date, reason: str
 ) -> LeaverResult:
-    """The leaver workflow (SPEC 1.7): ends coverage for a linked account; no call otherwise."""
+    """The leaver workflow (RULES §1.7): ends coverage for a linked account; no call otherwise."""
     context.require(Permission.RECORD_LEAVER)
     try:
         cleaned = parse_field("leave_reason", reason)
@@ -504,7 +504,7 @@ async def record_leaver(
         employee.leave_date = leave_date
         employee.leave_reason = reason
         employee.updated_at = now
-        in_flight = record.request_kind == "create" or record.platform_job_id is not None
+        in_flight = record.request_kind == RequestKind.CREATE or record.platform_job_id is not None
         queued, message = _leaver_outcome(record.state, record.account_id, in_flight, leave_date)
         events = [
             event(

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
 
-class ServiceError(Exception):
+
+class ServiceError(BenefitsError):
     """A request that cannot be carried out; ``str()`` says why, for a person."""
 
 
 class PermissionDenied(ServiceError):
-    """The acting user's role does not allow this action (SPEC 1.10)."""
+    """The acting user's role does not allow this action (RULES §1.10)."""
 
 
 class NotFound(ServiceError):
-    """No such employee (or other record)."""
+    """No such employee (or other record): what was asked for is wrong."""
+
+    exit_code = EXIT_USAGE
 
 
 class InvalidInput(ServiceError):

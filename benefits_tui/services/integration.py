@@ -1,4 +1,4 @@
-"""Integration settings and the connection test (admins only, SPEC 1.10)."""
+"""Integration settings and the connection test (admins only, RULES §1.10)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ def integration_settings(context: ServiceContext) -> list[tuple[str, str]]:
         ("Acting user", f"{context.actor} ({context.role_label})"),
         ("Concurrency", f"{sync.concurrency} calls at once per process"),
         ("Client rate limit", f"{sync.rate_limit:g} requests/s" if sync.rate_limit else "none"),
-        ("Retries", f"up to {sync.max_attempts} attempts or {sync.max_retry_seconds:g} s"),
+        ("Retries", f"for up to {sync.max_retry_seconds:g} s of trouble (429s included)"),
+        ("Longest hold", f"{sync.max_hold_seconds:g} s, whatever a Retry-After says"),
+        ("Job timeout", f"{sync.job_timeout_seconds:g} s for an asynchronous platform job"),
         ("Request timeout", f"{sync.request_timeout:g} s"),
         ("Stuck after", f"{sync.stuck_after_minutes:g} minutes In progress"),
     ]

@@ -1,4 +1,4 @@
-"""THE permissions table (SPEC 1.10): which role each action needs, and the refusal's words.
+"""THE permissions table (RULES §1.10): which role each action needs, and the refusal's words.
 
 Every service checks it (``context.require(Permission.X)``) and the app asks it
 (``context.refusal(Permission.X)``) to show a key disabled with its reason, so a rule and

@@ -32,9 +32,6 @@ class EmployeeFilter:
     search: str = ""
     current_only: bool = True
 
-    def with_search(self, search: str) -> EmployeeFilter:
-        return EmployeeFilter(self.state, search, self.current_only)
-
 
 @dataclass(frozen=True)
 class EmployeeRow:
@@ -72,7 +69,7 @@ class EmployeeRow:
 
 
 def waiting_for(phase: Phase | None, next_attempt_at: dt.datetime | None) -> str:
-    """What an In progress record waits for, for people (SPEC 1.11)."""
+    """What an In progress record waits for, for people (RULES §1.11)."""
     label = phase.label if phase else Phase.QUEUED.label
     if phase in (Phase.RETRYING, Phase.THROTTLED, Phase.WAITING_JOB) and next_attempt_at:
         return f"{label}; next at {next_attempt_at.astimezone().strftime('%H:%M:%S')}"
@@ -155,7 +152,7 @@ def escape_like(text: str) -> str:
 
 
 def current_clause(today: dt.date) -> ColumnElement[bool]:
-    """Current employees (SPEC 1.1): not yet left, or with sync work still open."""
+    """Current employees (RULES §1.1): not yet left, or with sync work still open."""
     return or_(
         Employee.leave_date.is_(None),
         Employee.leave_date >= today,
@@ -190,7 +187,7 @@ def stuck_before(context: ServiceContext) -> dt.datetime:
 
 
 def is_stuck(state: SyncState, requested_at: dt.datetime | None, threshold: dt.datetime) -> bool:
-    """In progress since before ``threshold`` (SPEC 1.11); the SQL twin: :func:`stuck_count`."""
+    """In progress since before ``threshold`` (RULES §1.11); the SQL twin: :func:`stuck_count`."""
     return state is SyncState.IN_PROGRESS and requested_at is not None and requested_at < threshold
 
 
@@ -284,7 +281,7 @@ async def count_by_state(context: ServiceContext, search: str = "") -> dict[Sync
 
 
 async def stuck_count(context: ServiceContext) -> int:
-    """Records In progress for longer than the threshold (SPEC 1.11)."""
+    """Records In progress for longer than the threshold (RULES §1.11)."""
     statement = select(func.count()).where(
         SyncRecord.state == SyncState.IN_PROGRESS.value,
         SyncRecord.requested_at < stuck_before(context),

@@ -1,4 +1,4 @@
-"""`benefits-tui users`: who may use the PostgreSQL deployment, with which role (SPEC 1.10).
+"""`benefits-tui users`: who may use the PostgreSQL deployment, with which role (RULES §1.10).
 
 A user is a database login holding one of the ``benefits_*`` group roles. Adding and
 removing go through SECURITY DEFINER functions the migrations create (the schema owner

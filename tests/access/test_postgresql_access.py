@@ -1,4 +1,4 @@
-"""Access that holds on PostgreSQL (SPEC 1.10): the database decides who a user is and what
+"""Access that holds on PostgreSQL (RULES §1.10): the database decides who a user is and what
 they may do — proven through the CLI, the services, the app and raw SQL as each login.
 
 The logins are cluster-wide, so they get a random suffix and are dropped afterwards.

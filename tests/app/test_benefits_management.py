@@ -1,4 +1,4 @@
-"""The Benefits Management screen, driven by keys only (SPEC 3)."""
+"""The Benefits Management screen, driven by keys only (RULES §3)."""
 
 from __future__ import annotations
 

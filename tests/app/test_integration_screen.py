@@ -1,4 +1,4 @@
-"""Admins see the integration settings and test the connection (SPEC 1.10); others cannot."""
+"""Admins see the integration settings and test the connection (RULES §1.10); others cannot."""
 
 from __future__ import annotations
 

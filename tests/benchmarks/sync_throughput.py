@@ -1,4 +1,4 @@
-"""Throughput of a batch sync against the simulator over a real socket (SPEC 5, Throughput).
+"""Throughput of a batch sync against the simulator over a real socket (RULES §5, Throughput).
 
 Seeds N employees into a fresh database, starts the simulator in a subprocess (so it does
 not share the GIL with the engine), requests a sync of everyone Not syncing and drains it

@@ -1,4 +1,4 @@
-"""Two processes asking to sync the same 100 employees at once share one job each (SPEC 1.12)."""
+"""Two processes asking to sync the same 100 employees at once share one job each (RULES §1.12)."""
 
 from __future__ import annotations
 

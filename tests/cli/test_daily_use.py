@@ -1,4 +1,4 @@
-"""The command line as scripts and people use it, through real pipes (SPEC 4): a closed pipe,
+"""The command line as scripts and people use it, through real pipes (RULES §4): a closed pipe,
 a mistyped database path, an unknown employee, an impossible date, the wording."""
 
 from __future__ import annotations

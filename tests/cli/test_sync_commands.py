@@ -117,4 +117,4 @@ def test_without_the_platform_sync_queues_and_says_a_worker_sends_them(
 def test_history_of_unknown_employee_is_a_clear_error(env: dict[str, str]) -> None:
     run(env, "db", "seed", "--employees", "2")
     code, output = run(env, "history", "E999999")
-    assert code == 2 and "no employee" in output  # a usage error (SPEC 4)
+    assert code == 2 and "no employee" in output  # a usage error (RULES §4)

@@ -1,4 +1,4 @@
-"""Every call of SPEC 2 against the simulator, over HTTP (in-process ASGI)."""
+"""Every call of RULES §2 against the simulator, over HTTP (in-process ASGI)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Admin settings in the database (SPEC 1.10): the wizard's default and the reconcile schedule."""
+"""Admin settings in the database (RULES §1.10): the wizard's default and the reconcile schedule."""
 
 from __future__ import annotations
 

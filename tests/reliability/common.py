@@ -1,5 +1,5 @@
 """Shared plumbing of the reliability tests: a simulator on a real socket, CLI subprocesses,
-and the end-state checks of SPEC 1.12 (no duplicate account, no lost sync, an outcome for
+and the end-state checks of RULES §1.12 (no duplicate account, no lost sync, an outcome for
 every attempt)."""
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def open_services(
 
 @dataclass
 class Outcome:
-    """The end state of a run, as the checks of SPEC 1.12 see it."""
+    """The end state of a run, as the checks of RULES §1.12 see it."""
 
     requested: int = 0
     states: Counter[str] = field(default_factory=Counter)
@@ -151,7 +151,7 @@ async def check_outcome(
     *,
     preloaded: dict[str, str] | None = None,
 ) -> Outcome:
-    """Check every SPEC 1.12 rule on the database and the simulator after a drained run.
+    """Check every RULES §1.12 rule on the database and the simulator after a drained run.
 
     ``preloaded`` maps normalised email -> the preloaded account's id.
     """

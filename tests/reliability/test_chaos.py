@@ -1,4 +1,4 @@
-"""SPEC 5 Reliability, end to end: ~600 employees, a difficult platform (5xx, timeouts with
+"""RULES §5 Reliability, end to end: ~600 employees, a difficult platform (5xx, timeouts with
 and without effect, async jobs, a rate limit, preloaded accounts), two users syncing
 overlapping sets at the same moment, and workers SIGKILLed every ~2 s for ~20 s; then a
 drain. Zero duplicate accounts, zero lost syncs, every employee Successful or Failed with a
@@ -63,7 +63,7 @@ SYNC: dict[str, Any] = {
     "backoff_base_seconds": 0.1,
     "backoff_max_seconds": 1.0,
     "job_poll_seconds": 0.2,
-    "max_attempts": 10,
+    "max_retry_seconds": 20,
     "rate_limit": RATE_LIMIT * 0.9,
 }
 

@@ -1,4 +1,4 @@
-"""SPEC 5 "Hostile input": a hostile corpus through the import, CLI, export, screen and sync.
+"""RULES §5 "Hostile input": a hostile corpus through the import, CLI, export, screen and sync.
 
 The corpus is ``tests/data/hostile.txt`` (printable values, one a line: they must be stored
 and shown intact) plus values generated here that cannot sit on a line or must be refused

@@ -1,4 +1,4 @@
-"""SPEC 1.15: the platform's words are untrusted text, stored bounded and never shown raw.
+"""RULES §1.15: the platform's words are untrusted text, stored bounded and never shown raw.
 
 A platform answers a create with a 422 whose title, detail and messages carry an OSC 52
 clipboard write, a clear screen, a window title, U+202E and an 8-bit CSI. The record fails

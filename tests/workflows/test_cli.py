@@ -1,4 +1,4 @@
-"""The headless HR commands (SPEC 4): employee add/set, level assign, leaver, import, export."""
+"""The headless HR commands (RULES §4): employee add/set, level assign, leaver, import, export."""
 
 from __future__ import annotations
 
@@ -201,7 +201,7 @@ def test_import_bad_rows_change_nothing_and_name_each_line(run) -> None:  # type
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     # What the platform needs (email syntax, picklists, levels) is checked at sync, not here:
-    # an invalid email is stored as given and fails pre-flight with its reason (SPEC 4, 5).
+    # an invalid email is stored as given and fails pre-flight with its reason (RULES §4, 5).
     assert not any("line 3" in line for line in lines)
     assert any("line 4, column date_of_birth: '01/02/1990' is not a date" in line for line in lines)
     assert any("line 5, column forenames: is required" in line for line in lines)

@@ -184,7 +184,7 @@ async def test_employee_screen_level_change_reaches_the_linked_account_by_id(
             text = flat_text(app)
             assert "Personal Details > Employment Details" in text
             assert f"Benefits account: {account_id}" in text and "Successful" in text
-            assert not app.screen.query(Switch)  # no sync toggle anywhere (SPEC 1.7)
+            assert not app.screen.query(Switch)  # no sync toggle anywhere (RULES §1.7)
             choose(pilot, "benefits_level", "EXECUTIVE")
             await type_into(pilot, "email", "changed.later@example.com")
             await pilot.press("ctrl+s")

@@ -1,4 +1,4 @@
-"""Benefits Management (SPEC 3): four tabs with live counts, search, ticks, detail, Sync."""
+"""Benefits Management (RULES §3): four tabs with live counts, search, ticks, detail, Sync."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from benefits_tui.app.widgets.detail_pane import DetailPane
 from benefits_tui.app.widgets.employee_table import EmployeeTable
 from benefits_tui.app.widgets.search_bar import SearchBar
 from benefits_tui.app.widgets.tab_label import tab_label
+from benefits_tui.domain.errors import one_line
 from benefits_tui.domain.states import SyncState
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.errors import NotFound, ServiceError
@@ -31,7 +32,7 @@ from benefits_tui.services.reconcile.store import LastReconciliation, last_recon
 from benefits_tui.services.sync.requests import Selection, SyncPlan, plan_sync, request_sync
 
 SYNCABLE = (SyncState.NOT_SYNCING, SyncState.FAILED)
-# What each guarded key asks the services' permissions table (SPEC 1.10).
+# What each guarded key asks the services' permissions table (RULES §1.10).
 GUARDED = {
     "sync": Permission.SYNC,
     "assign_level": Permission.ASSIGN_LEVEL,
@@ -55,11 +56,6 @@ def drift_status(last: LastReconciliation) -> Content:
     total = last.summary.total
     text = f"drift: {total:,}, checked {last.summary.finished_at.astimezone():%H:%M}"
     return Content.styled(text, "$text-warning" if total else "$text-muted")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 class BenefitsManagementScreen(Screen[None]):
@@ -167,7 +163,7 @@ class BenefitsManagementScreen(Screen[None]):
                     break
             self.host.freeze_heap()  # after the first load (then a no-op)
         except ServiceError as exc:
-            self.notify(_one_line(exc), severity="error", markup=False)
+            self.notify(one_line(exc), severity="error", markup=False)
         finally:
             self._reloading = False
 
@@ -423,7 +419,7 @@ class BenefitsManagementScreen(Screen[None]):
             plan = await plan_sync(self.host.services, selection)
         except Exception as exc:  # noqa: BLE001 - any failure (platform, config, db) is one line
             self.notify(
-                f"Cannot check the selection: {_one_line(exc)}", severity="error", markup=False
+                f"Cannot check the selection: {one_line(exc)}", severity="error", markup=False
             )
             return
         finally:
@@ -462,7 +458,7 @@ class BenefitsManagementScreen(Screen[None]):
                 on_progress=written if long_batch else None,
             )
         except Exception as exc:  # noqa: BLE001 - as above: shown, the screen keeps working
-            self.notify(f"Sync not sent: {_one_line(exc)}", severity="error", markup=False)
+            self.notify(f"Sync not sent: {one_line(exc)}", severity="error", markup=False)
             return
         finally:
             self.set_activity("")

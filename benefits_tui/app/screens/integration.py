@@ -1,4 +1,4 @@
-"""Integration settings, the admin settings and the connection test — for admins (SPEC 1.10)."""
+"""Integration settings, the admin settings and the connection test — for admins (RULES §1.10)."""
 
 from __future__ import annotations
 

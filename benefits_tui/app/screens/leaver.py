@@ -1,4 +1,4 @@
-"""Leaver workflow (SPEC 1.7, 3): leave date, reason, what happens on the platform, confirm.
+"""Leaver workflow (RULES §1.7, 3): leave date, reason, what happens on the platform, confirm.
 
 For a linked employee coverage ends on the platform on the leave date; for one never
 synced nothing is sent. This is the only way to take someone off Benefits: there is no
@@ -79,7 +79,7 @@ class LeaverScreen(ModalScreen[bool]):
         self.refused = refusal(host_of(self).services, Permission.RECORD_LEAVER)
         show_refusal(self, self.refused, disable="confirm")
         self._load()
-        self.call_after_refresh(focus_control, self.query_one("#field-leave_date", FormField))
+        focus_control(self.query_one("#field-leave_date", FormField))
 
     @work(exclusive=True, group="load")
     async def _load(self) -> None:

@@ -1,4 +1,4 @@
-"""Add new employee (SPEC 1.5, 3): the starter wizard, or Personal Details Only.
+"""Add new employee (RULES §1.5, 3): the starter wizard, or Personal Details Only.
 
 The wizard goes personal details -> employment details -> benefits (the *Create Benefits
 Record* toggle and the Benefits Level) -> review; nothing is saved until the review is
@@ -26,6 +26,7 @@ from textual.widgets import (
 )
 
 from benefits_tui.app.host import host_of
+from benefits_tui.app.typeahead import accept_keys, hold_keys
 from benefits_tui.app.widgets.forms import (
     FormField,
     check_all,
@@ -81,6 +82,7 @@ class NewEmployeeScreen(Screen[int | None]):
 
     def __init__(self, mode: str | None = None) -> None:
         super().__init__()
+        hold_keys(self)  # until the form is built
         self.mode = mode
         self.step = "choose"
         self.rules: PlatformRules | None = None
@@ -109,7 +111,7 @@ class NewEmployeeScreen(Screen[int | None]):
     async def _load(self) -> None:
         context = host_of(self).services
         self.rules = await platform_rules(context)
-        # The toggle starts where the admins set it (SPEC 1.10).
+        # The toggle starts where the admins set it (RULES §1.10).
         create_default = (await load_admin_settings(context)).create_benefits_record_default
         self.refused = refusal(context, Permission.ADD_EMPLOYEE)
         body = self.query_one("#body")
@@ -118,6 +120,7 @@ class NewEmployeeScreen(Screen[int | None]):
         show_refusal(self, self.refused)
         self.query_one("#buttons").display = True
         self._go((self.mode and self._first_step()) or "choose")
+        accept_keys(self)
 
     def _form(self, rules: PlatformRules, create_default: bool = True) -> ContentSwitcher:
         def fields(names: tuple[str, ...]) -> list[FormField]:
@@ -213,7 +216,7 @@ class NewEmployeeScreen(Screen[int | None]):
         else:
             fields = self._fields(step)
             if fields:
-                self.call_after_refresh(focus_control, fields[0])
+                focus_control(fields[0])
         self.refresh_bindings()
 
     def _fill_review(self) -> None:
@@ -299,7 +302,7 @@ class NewEmployeeScreen(Screen[int | None]):
         for step in STEP_FIELDS:
             if widget in self._fields(step):
                 self._go(step)
-                self.call_after_refresh(focus_control, widget)
+                focus_control(widget)
                 return
 
     @work(exclusive=True, group="save")

@@ -465,23 +465,6 @@ class EmployeeTable(ScrollView, can_focus=True):
     def on_blur(self) -> None:
         self._refresh_index(self.cursor)
 
-    async def key_slash(self, event: events.Key) -> None:
-        """``/`` moves to the search at once, here rather than when the key bubbles up to the
-        screen's binding: keys typed right after it are already queued behind it (see on_key)."""
-        event.stop()  # done here: the screen's binding need not focus the search again
-        await self.run_action("screen.focus_search")
-
-    def on_key(self, event: events.Key) -> None:
-        """A key queued here before an earlier key of the same burst moved the focus (``/`` then
-        ``smith``, typed fast, over a slow link or pasted) belongs to the new focus: it is passed
-        on, never taken as a grid action (``s`` is Sync, ``a`` ticks all)."""
-        focused = self.screen.focused
-        if focused is None or focused is self or self.screen is not self.app.screen:
-            return
-        event.stop()
-        event.prevent_default()
-        focused.post_message(events.Key(event.key, event.character))
-
     def action_cursor_up(self) -> None:
         self.move_cursor(self.cursor - 1)
 

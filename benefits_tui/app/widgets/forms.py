@@ -38,12 +38,12 @@ def shown(text: object, style: str = "", limit: int = 2000) -> Content:
 
 
 def refusal(context: ServiceContext, permission: Permission) -> str | None:
-    """Why the acting user may not do ``permission`` (SPEC 1.10), or None."""
+    """Why the acting user may not do ``permission`` (RULES §1.10), or None."""
     return context.refusal(permission)
 
 
 def show_refusal(screen: Any, refused: str | None, *, disable: str | None = None) -> None:
-    """Show why a read-only user cannot save on the screen's ``#refusal`` line (SPEC 1.10),
+    """Show why a read-only user cannot save on the screen's ``#refusal`` line (RULES §1.10),
     disabling the button ``disable`` (an id) when given."""
     if not refused:
         return

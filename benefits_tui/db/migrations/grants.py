@@ -1,4 +1,4 @@
-"""PostgreSQL privileges of the benefits-tui group roles, for migrations to call (SPEC 1.10).
+"""PostgreSQL privileges of the benefits-tui group roles, for migrations to call (RULES §1.10).
 
 The four group roles (NOLOGIN, cluster-wide; a login gets one with ``benefits-tui users add``):
 

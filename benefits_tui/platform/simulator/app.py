@@ -1,4 +1,4 @@
-"""The simulator's HTTP surface: the /v1 API of SPEC 2 plus /_sim helpers for tests.
+"""The simulator's HTTP surface: the /v1 API of RULES §2 plus /_sim helpers for tests.
 
 ``create_app(config)`` needs no lifespan (it works under ``httpx.ASGITransport``): state is
 opened when the app is built and jobs advance lazily, on every request, by their due time.

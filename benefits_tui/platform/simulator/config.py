@@ -15,7 +15,7 @@ MAX_RATE_LIMIT = 1_000_000.0
 
 @dataclass
 class SimulatorConfig:
-    """Settings of one simulator (SPEC 2 and 4; times in milliseconds, shares in 0..1).
+    """Settings of one simulator (RULES §2 and 4; times in milliseconds, shares in 0..1).
 
     ``state_path`` None keeps state in memory; ``rate_limit`` 0 means unlimited.
     ``fail_rate`` answers 500/503 before doing anything; ``timeout_rate`` hangs for

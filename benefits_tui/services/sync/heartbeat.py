@@ -1,5 +1,5 @@
 """Worker heartbeats: each running sync worker says it is alive, so everyone can see whether
-queued requests will be sent (the status line's "worker alive", SPEC 1.10)."""
+queued requests will be sent (the status line's "worker alive", RULES §1.10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pre-flight (SPEC 1.8, 1.12): records that cannot succeed fail before any platform call."""
+"""Pre-flight (RULES §1.8, 1.12): records that cannot succeed fail before any platform call."""
 
 from __future__ import annotations
 
@@ -7,10 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from benefits_tui.db.models import Employee
 from benefits_tui.domain.fields import FIELD_LABELS, REQUIRED_FOR_PLATFORM, is_valid_email
 from benefits_tui.services.sync.reference import PlatformRules
 
 HR_REJECTED = "HR rejected"
+# The verdicts of this check kept beside each employee (services.sync.verdicts).
+VERDICT_ATTRIBUTES = ("preflight_alone", "preflight_shared", "preflight_linked", "preflight_rules")
+# What the sync reads of an employee, in the planner and in the engine alike: every column but
+# the verdicts. :func:`check` and the request payloads read one mapping of these.
+EMPLOYEE_COLUMNS = tuple(
+    column for column in Employee.__table__.columns if column.key not in VERDICT_ATTRIBUTES
+)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Requesting a sync (SPEC 1.2): the Sync button and `benefits-tui sync`, with pre-flight.
+"""Requesting a sync (RULES §1.2): the Sync button and `benefits-tui sync`, with pre-flight.
 
 A request names employees, or "everything in this tab and filter" (a predicate, never a
 list of 100,000 IDs shipped around), minus any unticked exceptions. Each employee is queued
@@ -22,7 +22,7 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, func, or_, select, true, update
+from sqlalchemy import ColumnElement, func, or_, select, true, update
 
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.states import Action, Phase, SyncState
@@ -32,7 +32,7 @@ from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import EmployeeFilter, current_clause, filter_clauses
 from benefits_tui.services.sync import preflight
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
-from benefits_tui.services.sync.verdicts import INPUT_COLUMNS, effective_verdict, refresh_verdicts
+from benefits_tui.services.sync.verdicts import effective_verdict, refresh_verdicts
 
 CHUNK = 2000
 REQUESTABLE = (SyncState.NOT_SYNCING.value, SyncState.FAILED.value)
@@ -415,14 +415,19 @@ async def _reject(
     if not ids:
         return [], []
     statement = (
-        select(*INPUT_COLUMNS, SyncRecord.state, SyncRecord.account_id, SyncRecord.requested_at)
+        select(
+            *preflight.EMPLOYEE_COLUMNS,
+            SyncRecord.state,
+            SyncRecord.account_id,
+            SyncRecord.requested_at,
+        )
         .select_from(Employee)
         .join(SyncRecord, SyncRecord.employee_id == Employee.id)
         .where(Employee.id.in_(list(ids)), SyncRecord.state.in_(REQUESTABLE))
     )
     async with context.db.read() as session:
         rows = (await session.execute(statement)).mappings().all()
-    records = cast(Table, SyncRecord.__table__)
+    records = SyncRecord.__table__
     done: list[int] = []
     passing: list[int] = []
     now = context.clock.now()

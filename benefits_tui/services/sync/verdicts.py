@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
 
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.services.context import ServiceContext
@@ -29,11 +29,6 @@ CHUNK = 2000
 # A name for "another employee" when computing the shared-email verdict: only its kind is kept;
 # the reason shown names the real holders and is computed when the record is failed.
 _SOMEONE_ELSE = "another employee"
-VERDICT_ATTRIBUTES = ("preflight_alone", "preflight_shared", "preflight_linked", "preflight_rules")
-# Every employee column but the verdicts themselves: what the pure check may read.
-INPUT_COLUMNS = tuple(
-    column for column in Employee.__table__.columns if column.key not in VERDICT_ATTRIBUTES
-)
 
 
 def rules_fingerprint(rules: PlatformRules) -> str:
@@ -84,11 +79,11 @@ async def refresh_verdicts(
     rules = rules or await cached_rules(context)
     fingerprint = rules_fingerprint(rules)
     wanted = None if ids is None else sorted(set(ids))
-    table = cast(Table, Employee.__table__)
+    table = Employee.__table__
     statement = (
         update(table)
         .where(table.c.id == bindparam("_id"))
-        .values({name: bindparam(name) for name in VERDICT_ATTRIBUTES})
+        .values({name: bindparam(name) for name in preflight.VERDICT_ATTRIBUTES})
     )
     written = 0
     last_id = 0
@@ -103,7 +98,12 @@ async def refresh_verdicts(
             conditions.append(Employee.id.in_(batch))
         else:
             conditions.append(Employee.id > last_id)
-        query = select(*INPUT_COLUMNS).where(*conditions).order_by(Employee.id).limit(CHUNK)
+        query = (
+            select(*preflight.EMPLOYEE_COLUMNS)
+            .where(*conditions)
+            .order_by(Employee.id)
+            .limit(CHUNK)
+        )
         if context.db.is_postgresql:
             query = query.with_for_update(of=Employee)
         async with context.db.write() as session:

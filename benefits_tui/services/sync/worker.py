@@ -24,6 +24,8 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from benefits_tui.db.models import SyncRecord
+from benefits_tui.domain.errors import one_line
+from benefits_tui.domain.retry import DATABASE_TROUBLE as DATABASE_RETRY
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event, write_events
@@ -99,7 +101,8 @@ class SyncWorker:
         self.pacer = Pacer(context)
         self.rng = random.Random(seed)
         self.stats = WorkerStats()
-        self.database_errors = 0
+        self.database_errors = 0  # in all (for the logs and tests)
+        self._database_streak = 0  # in a row: the back-off, reset by a success
         self._dead_owners: set[str] = set()
         self._dead_checked = -1e9
         self._rules: PlatformRules | None = None
@@ -116,7 +119,7 @@ class SyncWorker:
         self._beating = False
 
     async def _heartbeat(self) -> None:
-        """Say this worker is alive, every :data:`heartbeat.BEAT_SECONDS` (SPEC 1.10)."""
+        """Say this worker is alive, every :data:`heartbeat.BEAT_SECONDS` (RULES §1.10)."""
         clock = self.context.clock
         if clock.monotonic() < self._next_beat:
             return
@@ -298,15 +301,6 @@ class SyncWorker:
             soonest = dt.datetime.fromisoformat(soonest).replace(tzinfo=dt.UTC)
         return max((soonest - now).total_seconds(), 0.0)
 
-    async def in_progress_count(self) -> int:
-        async with self.context.db.read() as session:
-            return int(
-                await session.scalar(
-                    select(func.count()).where(SyncRecord.state == SyncState.IN_PROGRESS.value)
-                )
-                or 0
-            )
-
     async def run(
         self,
         *,
@@ -345,6 +339,7 @@ class SyncWorker:
                         except DATABASE_TROUBLE as exc:
                             await self._database_trouble(exc)
                             continue
+                        self._database_streak = 0
                         pending.extend(claims)
                         exhausted = len(claims) < want
                         if exhausted:
@@ -364,6 +359,7 @@ class SyncWorker:
                         except DATABASE_TROUBLE as exc:
                             await self._database_trouble(exc)
                             continue
+                        self._database_streak = 0
                         if due is None:
                             break
                         await anyio.sleep(min(max(due, 0.05), poll_seconds))
@@ -396,11 +392,12 @@ class SyncWorker:
     async def _database_trouble(self, exc: Exception) -> None:
         """A deadlock, a restarting server, a full disk: wait and try again, never exit."""
         self.database_errors += 1
-        delay = min(30.0, 0.5 * 2 ** min(self.database_errors - 1, 6))
+        self._database_streak += 1
+        delay = DATABASE_RETRY.delay(self._database_streak)
         log.warning(
             "database trouble while looking for work (retrying in %.1f s): %s",
             delay,
-            str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            one_line(exc),
         )
         await anyio.sleep(delay)
 

@@ -1,6 +1,6 @@
 """access: group roles and their privileges, history signed by the database, worker heartbeat
 
-On PostgreSQL (SPEC 1.10): the benefits_* group roles and what each may do (see
+On PostgreSQL (RULES §1.10): the benefits_* group roles and what each may do (see
 ``benefits_tui.db.migrations.grants``, which later migrations call for their own tables),
 history that only the schema owner can change and whose actor a trigger sets from the
 login, the requester of a sync set from the login too, and the user-management functions
@@ -246,7 +246,7 @@ def upgrade() -> None:
     grant("throttle", worker="INSERT, UPDATE")
     grant("worker_heartbeats", worker="INSERT, UPDATE, DELETE")
     grant("admin_settings", admin="INSERT, UPDATE, DELETE")
-    # Reconciling (SPEC 1.16) is HR's to run and the worker's to schedule; its findings are
+    # Reconciling (RULES §1.16) is HR's to run and the worker's to schedule; its findings are
     # derived data, replaced by each run.
     grant("reconciliations", hr="INSERT, UPDATE, DELETE", worker="INSERT, UPDATE, DELETE")
     grant("drift_findings", hr="INSERT, UPDATE, DELETE", worker="INSERT, UPDATE, DELETE")
