@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from benefits_tui.config import Settings, load_settings
+from tests.databases import empty_public_schema
 
 PG_URL_ENV = "BENEFITS_TUI_TEST_PG_URL"
 TEST_TOKEN = "sk_test_SECRET-TOKEN-3f9a7c"
@@ -60,13 +61,7 @@ async def _ensure_database(url: str) -> None:
 async def reset_postgres(url: str) -> None:
     """Drop every table so that each test starts from an empty database."""
     await _ensure_database(url)
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-            await connection.exec_driver_sql("CREATE SCHEMA public")
-    finally:
-        await engine.dispose()
+    await empty_public_schema(url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 import uvicorn
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from tests.helpers import Simulator
 
@@ -116,7 +116,7 @@ class FaultyPlatform:
         await self.sim.app(scope, receive, send)
 
 
-async def _swallow(message: dict[str, Any]) -> None:
+async def _swallow(message: Message) -> None:
     return None
 
 

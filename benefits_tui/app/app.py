@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 from textual import events, on
 from textual.app import App
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.worker import Worker
 
 from benefits_tui.app.bindings import APP_BINDINGS
@@ -25,8 +26,11 @@ from benefits_tui.config import Settings
 from benefits_tui.domain.errors import one_line
 from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
+from benefits_tui.services.platform_hold import read_hold
 from benefits_tui.services.queries import change_marker
 from benefits_tui.services.sync.heartbeat import worker_life
+from benefits_tui.services.sync.reference import platform_rules
+from benefits_tui.services.sync.verdicts import refresh_verdicts
 from benefits_tui.services.sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,7 @@ POLL_SECONDS = 1.0
 FULL_REFRESH_EVERY = 15  # polls: stuck flags and "next attempt at" move with time alone
 WORKER_RESTART_SECONDS = 10.0
 WORKER_CHECK_EVERY = 5  # polls: how often a process without its own worker looks for one
+FIRST_PAINT_GRACE_SECONDS = 3.0
 
 
 class BenefitsApp(App[None]):
@@ -79,10 +84,28 @@ class BenefitsApp(App[None]):
         self._polling = False
         self._watch_workers = False
         self.worker_note = ""  # whether a worker is alive, when this process sends nothing
+        self.platform_note = ""  # the platform's hold or trouble, once for the app (§1.3)
         self._closed = False
         self._heap_frozen = False
+        self._background_started = False
         self.main_screen: BenefitsManagementScreen | None = None
         self.typeahead = TypeAhead(self, super().on_event)
+        self._no_color_filters: dict[bool, LineFilter] = {True: NoColor(), False: Monochrome()}
+
+    # ------------------------------------------------------------------ colour
+    def get_line_filters(self) -> list[LineFilter]:
+        """With ``NO_COLOR``, the colour-removing filter that suits the theme in use.
+
+        Textual picks it once, for the theme it starts with: Monochrome (greys) for a
+        truecolor theme. An ANSI theme chosen afterwards (``--theme ansi-dark``) went through
+        that filter too, which turns every ANSI colour into black: black text on black. An
+        ANSI theme gets NoColor instead (the terminal's own foreground and background).
+        """
+        filters = list(super().get_line_filters())
+        if not self.no_color:
+            return filters
+        wanted = self._no_color_filters[self.native_ansi_color]
+        return [f for f in filters if not isinstance(f, (NoColor, Monochrome))] + [wanted]
 
     # ------------------------------------------------------------------ keys
     async def on_event(self, event: events.Event) -> None:
@@ -118,11 +141,33 @@ class BenefitsApp(App[None]):
             self.exit(return_code=2)
             return
         self.main_screen = BenefitsManagementScreen()
-        if self.start_worker:
-            self._start_sync_worker()
         await self.push_screen(self.main_screen)
+        # Nothing the first rows do not need runs before them: the sync worker (platform
+        # client, reference data) starts once they are on screen (freeze_heap), or after
+        # FIRST_PAINT_GRACE_SECONDS should the first load fail.
+        self.set_timer(FIRST_PAINT_GRACE_SECONDS, self._after_first_paint)
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self._poll)
+
+    def _after_first_paint(self) -> None:
+        """Start the background work, once: the sync worker and the pre-flight warm-up."""
+        if self._background_started or self._closed:
+            return
+        self._background_started = True
+        if self.start_worker:  # tests without a worker keep the platform quiet too
+            self._start_sync_worker()
+            self.run_worker(self._warm_preflight(), group="warm", exit_on_error=False)
+
+    async def _warm_preflight(self) -> None:
+        """Fetch the platform's reference data if old, and compute verdicts left stale.
+
+        So Confirm Sync finds both ready (it would do the same itself, while the user waits).
+        """
+        try:
+            rules = await platform_rules(self.services)
+            await refresh_verdicts(self.services, rules)
+        except Exception:  # a warm-up: Confirm Sync does it again and reports
+            log.debug("pre-flight warm-up failed", exc_info=True)
 
     def _start_sync_worker(self) -> None:
         if not self.services.has_platform:
@@ -168,8 +213,17 @@ class BenefitsApp(App[None]):
             if self.main_screen is not None:
                 self.main_screen.update_status()
 
+    async def _check_platform(self) -> None:
+        """The platform's hold or trouble, shown once for the whole app (RULES §1.3)."""
+        note = (await read_hold(self.services)).summary()
+        if note != self.platform_note:
+            self.platform_note = note
+            if self.main_screen is not None:
+                self.main_screen.update_status()
+
     async def _check_changes(self) -> None:
         try:
+            await self._check_platform()
             if self._watch_workers and self._polls % WORKER_CHECK_EVERY == 0:
                 await self._check_workers()
             marker = await change_marker(self.services)
@@ -192,6 +246,7 @@ class BenefitsApp(App[None]):
         if not self._heap_frozen and not self._closed:
             self._heap_frozen = True
             gc.freeze()
+        self._after_first_paint()
 
     def refresh_data(self) -> None:
         """Reload what the main screen shows (HR workflow screens call this after a change)."""

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "employee": "benefits_tui.cli.employee_cmd:employee",
     "export": "benefits_tui.cli.export_cmd:export",
     "history": "benefits_tui.cli.history_cmd:history",
+    "hold": "benefits_tui.cli.hold_cmd:hold",
     "import": "benefits_tui.cli.import_cmd:import_",
     "leaver": "benefits_tui.cli.leaver_cmd:leaver",
     "level": "benefits_tui.cli.level_cmd:level",

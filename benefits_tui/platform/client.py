@@ -139,6 +139,13 @@ def _safe_url(url: httpx.URL | str) -> str:
 DEADLINE_FACTOR = 3.0  # a whole request may take this many read timeouts
 
 
+def _outcome(is_write: bool) -> str:
+    """How a request without an answer ends its message: a write may have been applied."""
+    if is_write:
+        return " — the change may have been applied; retry with the same idempotency key."
+    return "."
+
+
 class BenefitsClient:
     """``async with BenefitsClient(base_url, token) as client: ...`` — the platform's API.
 
@@ -250,7 +257,11 @@ class BenefitsClient:
         or after that moment (whole seconds; a naive datetime is taken as UTC). *limit* is
         1..500. Raises :class:`InvalidRequest` for arguments the platform cannot accept.
         """
-        if isinstance(limit, bool) or not 1 <= limit <= LIST_LIMIT_MAX:
+        if (
+            isinstance(limit, bool)
+            or not isinstance(limit, int)
+            or not 1 <= limit <= LIST_LIMIT_MAX
+        ):
             raise InvalidRequest(f"limit must be from 1 to {LIST_LIMIT_MAX}, not {limit!r}")
         params = {"limit": str(limit)}
         if cursor is not None:
@@ -433,12 +444,7 @@ class BenefitsClient:
             except TimeoutError:
                 raise PlatformTimeout(
                     f"The Benefits platform took longer than {self.deadline:g} s to answer "
-                    f"{method} {where}"
-                    + (
-                        " — the change may have been applied; retry with the same idempotency key."
-                        if is_write
-                        else "."
-                    ),
+                    f"{method} {where}" + _outcome(is_write),
                     ambiguous=is_write,
                     code="deadline_exceeded",
                 ) from None
@@ -459,11 +465,7 @@ class BenefitsClient:
         except httpx.TimeoutException as exc:
             raise PlatformTimeout(
                 f"The Benefits platform did not answer {method} {where} in time"
-                + (
-                    " — the change may have been applied; retry with the same idempotency key."
-                    if is_write
-                    else "."
-                ),
+                + _outcome(is_write),
                 ambiguous=is_write,
                 code=type(exc).__name__,
             ) from None
@@ -482,11 +484,7 @@ class BenefitsClient:
         ) as exc:
             raise PlatformTimeout(
                 f"The connection to the Benefits platform dropped during {method} {where}"
-                + (
-                    " — the change may have been applied; retry with the same idempotency key."
-                    if is_write
-                    else "."
-                ),
+                + _outcome(is_write),
                 ambiguous=is_write,
                 code=type(exc).__name__,
             ) from None

@@ -51,6 +51,7 @@ class EmployeeRow:
     requested_at: dt.datetime | None
     next_attempt_at: dt.datetime | None
     stuck: bool
+    leave_date: dt.date | None = None
 
     @property
     def name(self) -> str:
@@ -232,6 +233,7 @@ _ROW_COLUMNS = (
     SyncRecord.account_id,
     SyncRecord.requested_at,
     SyncRecord.next_attempt_at,
+    Employee.leave_date,
 )
 
 
@@ -265,6 +267,7 @@ async def fetch_rows(context: ServiceContext, ids: Sequence[int]) -> list[Employ
             requested_at=row.requested_at,
             next_attempt_at=row.next_attempt_at,
             stuck=is_stuck(state, row.requested_at, threshold),
+            leave_date=row.leave_date,
         )
     return [by_id[i] for i in ids if i in by_id]
 

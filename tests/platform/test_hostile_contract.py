@@ -3,6 +3,7 @@ documented error classes from the client (issue 14's list, each case once)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -18,6 +19,8 @@ from benefits_tui.platform.errors import (
     ValidationFailed,
 )
 from benefits_tui.platform.simulator.app import ROUTES
+from benefits_tui.platform.simulator.bodies import canonical, parse_json
+from benefits_tui.platform.simulator.idempotency import fingerprint
 
 from .conftest import AUTH, BASE, TOKEN, account_body, http_for, write_headers
 from .test_simulator_api import assert_problem
@@ -292,3 +295,11 @@ async def test_client_over_the_simulator_gets_documented_errors(app: Starlette) 
             with pytest.raises(PlatformError) as unusable:
                 await client.update_account(made.account.id, {"job_title": "x"}, key)
             assert isinstance(unusable.value, InvalidRequest)
+
+
+def test_request_fingerprints_are_those_earlier_versions_stored() -> None:
+    """A state file written before bodies were parsed once keeps replaying its answers."""
+    raw = '{"surname": "Ødegård", "forenames":"Zoë"}'.encode()
+    before = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    expected = hashlib.sha256(b"POST /v1/accounts\n" + before).hexdigest()
+    assert fingerprint("post", "/v1/accounts", canonical(parse_json(raw))) == expected

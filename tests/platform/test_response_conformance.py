@@ -249,3 +249,31 @@ def test_fields_and_values_in_the_file_are_the_codes() -> None:
     )
     assert limit["schema"]["maximum"] == c.LIST_LIMIT_MAX
     assert limit["schema"]["default"] == c.LIST_LIMIT_DEFAULT
+
+
+async def test_the_files_request_examples_are_valid_and_accepted(http: httpx.AsyncClient) -> None:
+    """Each example validates against its schema, and the platform accepts it."""
+    examples = {}
+    for path, item in SPEC["paths"].items():
+        for method, operation in item.items():
+            body = operation.get("requestBody") if isinstance(operation, dict) else None
+            if body and "example" in body["content"]["application/json"]:
+                media = body["content"]["application/json"]
+                Conformance._validate(media["schema"], media["example"], (method, path))
+                examples[(method, path)] = media["example"]
+    assert len(examples) == 3  # create, update, terminate
+    created = await http.post(
+        "/v1/accounts",
+        json=examples[("post", "/v1/accounts")],
+        headers=write_headers("example-create"),
+    )
+    assert created.status_code == 201, created.text
+    path = f"/v1/accounts/{created.json()['id']}"
+    update = examples[("patch", "/v1/accounts/{account_id}")]
+    updated = await http.patch(path, json=update, headers=write_headers("example-update"))
+    assert updated.status_code == 200, updated.text
+    leaver = examples[("post", "/v1/accounts/{account_id}/termination")]
+    ended = await http.post(
+        f"{path}/termination", json=leaver, headers=write_headers("example-end")
+    )
+    assert ended.status_code == 200, ended.text

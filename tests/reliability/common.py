@@ -7,10 +7,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +24,6 @@ from benefits_tui.platform.simulator.config import SimulatorConfig
 from benefits_tui.platform.simulator.server import RunningSimulator, start_in_thread
 from benefits_tui.services.context import ServiceContext, open_context
 from tests.helpers import TOKEN
-
-CLI = str(Path(sys.executable).with_name("benefits-tui"))
 
 # What may follow a write that was sent: the attempt's outcome.
 OUTCOMES = {
@@ -95,17 +91,6 @@ def cli_env(
     for name, value in sync.items():
         env[f"BENEFITS_TUI_SYNC_{name.upper()}"] = str(value)
     return env
-
-
-def run_cli(
-    args: Sequence[str], env: dict[str, str], *, timeout: float = 60, check: bool = False
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"benefits-tui {' '.join(args)} -> {result.returncode}\n{result.stderr}"
-        )
-    return result
 
 
 async def _run_blocking(func: Any, *args: Any, **kwargs: Any) -> Any:

@@ -26,12 +26,11 @@ from benefits_tui.domain.states import Action, SyncState
 from benefits_tui.platform.contract import normalise_email
 from benefits_tui.platform.simulator import app as sim_app
 from benefits_tui.services.seed import seed_employees
+from tests.helpers import CLI, run_cli
 from tests.reliability.common import (
-    CLI,
     check_outcome,
     cli_env,
     open_services,
-    run_cli,
     sim_config,
     sim_get,
     start_simulator,

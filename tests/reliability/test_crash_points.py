@@ -16,12 +16,11 @@ from benefits_tui.db.models import SyncRecord
 from benefits_tui.domain.states import SyncState
 from benefits_tui.platform.contract import normalise_email
 from benefits_tui.services.sync.requests import Selection, request_sync
-from tests.helpers import add_people, person
+from tests.helpers import add_people, person, run_cli
 from tests.reliability.common import (
     check_outcome,
     cli_env,
     open_services,
-    run_cli,
     sim_get,
     start_simulator,
     write_preload,

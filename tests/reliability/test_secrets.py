@@ -25,8 +25,8 @@ from benefits_tui.services.csv_export import export_csv, export_filter
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.conftest import new_sqlite_url
-from tests.helpers import TOKEN, Simulator, add_people, drain, services
-from tests.reliability.common import cli_env, run_cli, start_simulator
+from tests.helpers import TOKEN, Simulator, add_people, drain, run_cli, services
+from tests.reliability.common import cli_env, start_simulator
 
 ECHO = f"Authorization: Bearer {TOKEN}"  # what a careless platform might echo back
 

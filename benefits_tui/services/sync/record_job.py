@@ -558,21 +558,29 @@ class RecordJob:
         )
         if kind == CREATE and body.get("email"):
             # Past the platform's key retention a replay could create again: look first.
-            account = await self._call(
-                lambda: self.context.platform().find_account_by_email(body["email"])
+            linked = await self._link_made_account(
+                body["email"], "email, after an unconfirmed create"
             )
-            if account is not None:
-                await self._save(
-                    {
-                        "request_kind": None,
-                        "idempotency_key": None,
-                        "request_body": None,
-                        "request_revision": None,
-                    }
-                )
-                return await self._link(account.id, found_by="email, after an unconfirmed create")
+            if linked is not None:
+                return linked
         await self._save({"phase": PHASE_OF[kind].value})
         return await self._write(kind, key, body, record.request_revision or 0)
+
+    async def _link_made_account(self, email: str, found_by: str, **clear: Any) -> bool | None:
+        """A create whose outcome is unknown may have made the account: if the platform has
+        one for ``email``, drop the pending request (and ``clear``) and link it (what
+        :meth:`_link` returns); None when there is none, so the caller carries on."""
+        account = await self._call(lambda: self.context.platform().find_account_by_email(email))
+        if account is None:
+            return None
+        pending = {
+            "request_kind": None,
+            "idempotency_key": None,
+            "request_body": None,
+            "request_revision": None,
+        }
+        await self._save(pending | clear)
+        return await self._link(account.id, found_by=found_by)
 
     async def _write(
         self, kind: RequestKind, key: str, body: dict[str, Any], revision: int
@@ -771,20 +779,11 @@ class RecordJob:
         assert record is not None
         body = dict(record.request_body or {})
         if kind == CREATE and body.get("email"):
-            account = await self._call(
-                lambda: self.context.platform().find_account_by_email(body["email"])
+            linked = await self._link_made_account(
+                body["email"], f"email, job {job_id} unfinished", platform_job_id=None
             )
-            if account is not None:
-                await self._save(
-                    {
-                        "request_kind": None,
-                        "idempotency_key": None,
-                        "request_body": None,
-                        "request_revision": None,
-                        "platform_job_id": None,
-                    }
-                )
-                return await self._link(account.id, found_by=f"email, job {job_id} unfinished")
+            if linked is not None:
+                return linked
         when = self.now + dt.timedelta(seconds=self.job_poll.delay(1))
         await self._save(
             {

@@ -149,25 +149,45 @@ async def plan_sync(
     rules = rules or await platform_rules(context)
     await refresh_verdicts(context, rules)
     plan = SyncPlan(planned_at=context.clock.now(), rules=rules)
-    verdict = effective_verdict(context).label("verdict")
-    no_level = or_(Employee.benefit_level.is_(None), Employee.benefit_level == "").label("no_level")
-    counted = (
-        select(SyncRecord.state, verdict, no_level, func.count())
+    if selection.ids is not None:
+        # Ticked employees (the app holds their IDs anyway): a chunk at a time.
+        for chunk in _id_chunks(selection):
+            async with context.db.read() as session:
+                rows = (
+                    await session.execute(
+                        select(*_CANDIDATE_COLUMNS, SyncRecord.state, Employee.benefit_level)
+                        .select_from(Employee)
+                        .join(SyncRecord, SyncRecord.employee_id == Employee.id)
+                        .where(Employee.id.in_(chunk))
+                    )
+                ).all()
+            keys = {row.email_key for row in rows if row.email_key and row.account_id is None}
+            holders = await holders_of(context, keys)
+            holders = {key: names for key, names in holders.items() if len(names) > 1}
+            for row in rows:
+                plan.add(row.state, _verdict(row, holders), not row.benefit_level, 1)
+        return plan
+    # Everyone in a tab and search: one grouped count (the verdict chosen once per row).
+    clauses = filter_clauses(selection.filter or EmployeeFilter(), context.clock.today())
+    rows_of = (
+        select(
+            SyncRecord.state.label("state"),
+            effective_verdict(context).label("verdict"),
+            or_(Employee.benefit_level.is_(None), Employee.benefit_level == "").label("no_level"),
+        )
         .select_from(Employee)
         .join(SyncRecord, SyncRecord.employee_id == Employee.id)
-        .group_by(SyncRecord.state, verdict, no_level)
     )
 
     async def count(where: Sequence[ColumnElement[bool]], sign: int) -> None:
+        inner = rows_of.where(*where).subquery()
+        counted = select(inner.c.state, inner.c.verdict, inner.c.no_level, func.count()).group_by(
+            inner.c.state, inner.c.verdict, inner.c.no_level
+        )
         async with context.db.read() as session:
-            for state, kind, missing, n in (await session.execute(counted.where(*where))).all():
+            for state, kind, missing, n in (await session.execute(counted)).all():
                 plan.add(state, kind, bool(missing), sign * int(n))
 
-    if selection.ids is not None:
-        for chunk in _id_chunks(selection):
-            await count([Employee.id.in_(chunk)], 1)
-        return plan
-    clauses = filter_clauses(selection.filter or EmployeeFilter(), context.clock.today())
     await count(clauses, 1)
     excluded = sorted(selection.excluded)
     for start in range(0, len(excluded), CHUNK):
