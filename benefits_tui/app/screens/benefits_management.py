@@ -155,8 +155,8 @@ class BenefitsManagementScreen(Screen[None]):
         try:
             while True:
                 self._reload_again = False
+                await self.table.load()  # the rows first: the counts are not on their path
                 await self._load_counts()
-                await self.table.load()
                 if self.detail.employee_id is not None:
                     await self._load_detail(self.detail.employee_id, self._detail_generation)
                 if not self._reload_again:
