@@ -113,7 +113,7 @@ KEYS: tuple[Key, ...] = (
         "focus_search",
         "slash",  # not in the footer: the search bar says so
         "Search",
-        "Search (name, email, employee number); escape or enter returns to the grid",
+        "Search (name, email, employee number); enter returns to the grid, escape clears it",
         command="Search",
     ),
     Key(
@@ -205,6 +205,13 @@ KEYS: tuple[Key, ...] = (
         show=True,
         command="Leaver",
     ),
+    Key(
+        "drift",
+        "d",
+        "Drift",
+        "Drift view: what differs between HR and the platform, and its repairs",
+        command="Drift view",
+    ),
     Key("refresh", "r", "Refresh", "Reload counts and grids now", command="Refresh now"),
     Key(
         "integration",
@@ -293,7 +300,8 @@ SCREEN_ACTION_OF_KEY = screen_actions_by_key()
 
 # Keys of single widgets and dialogs (their footers say what they do).
 SEARCH_BINDINGS: list[BindingType] = [
-    Binding("escape,down", "screen.focus_table", "Back to grid", show=False),
+    Binding("escape", "clear_and_leave", "Clear search", show=False),
+    Binding("down", "screen.focus_table", "Back to grid", show=False),
 ]
 
 DETAIL_BINDINGS: list[BindingType] = [

@@ -91,6 +91,7 @@ async def sync(
     from rich.text import Text
 
     from benefits_tui.services.permissions import Permission
+    from benefits_tui.services.platform_hold import read_hold
     from benefits_tui.services.queries import EmployeeFilter, resolve_numbers, state_counts
     from benefits_tui.services.sync.heartbeat import worker_life
     from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
@@ -169,11 +170,20 @@ async def sync(
             while True:
                 outcome = await state_counts(context, chosen)
                 done = outcome.get("successful", 0) + outcome.get("failed", 0)
+                held = await read_hold(context)
+                waiting = ""  # the platform's hold or trouble, said once (RULES §1.3)
+                if held.blocked_until is not None:
+                    until = held.blocked_until.astimezone()
+                    waiting = f"; platform holds requests until {until:%H:%M:%S}"
+                elif held.trouble_since is not None:
+                    since = held.trouble_since.astimezone()
+                    waiting = f"; platform failing since {since:%H:%M:%S}"
                 progress.update(
                     task,
                     completed=done,
-                    detail=(
+                    detail=visible(
                         f"{outcome.get('successful', 0):,} ok, {outcome.get('failed', 0):,} failed"
+                        + waiting
                     ),
                 )
                 if done >= len(chosen):
@@ -232,7 +242,11 @@ async def worker(context: ServiceContext, once: bool, concurrency: int | None) -
         f"Worker {sync_worker.owner} running (concurrency {sync_worker.concurrency}); Ctrl+C "
         "stops it."
     )
+    from benefits_tui.services.reconcile.schedule import reconcile_on_schedule
+
     async with anyio.create_task_group() as group:
         group.start_soon(on_signals)
+        # Reconciles HR with the platform when the admins' schedule says so (off by default).
+        group.start_soon(reconcile_on_schedule, context, stop)
         await sync_worker.run(stop=stop)
         group.cancel_scope.cancel()

@@ -34,10 +34,12 @@ from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
 from benefits_tui.services.history import event, write_events
 from benefits_tui.services.permissions import Permission
+from benefits_tui.services.sync import preflight
 from benefits_tui.services.sync.reference import platform_rules
 from benefits_tui.services.sync.requests import (
     Selection,
     SyncRequestResult,
+    holders_of,
     queued_values,
     request_sync,
 )
@@ -113,6 +115,38 @@ async def next_employee_number(context: ServiceContext) -> str:
     return f"E{highest + 1:06d}"
 
 
+REQUIRED_FOR_A_RECORD = "is required to create a Benefits record"
+
+
+async def starter_problems(context: ServiceContext, values: Mapping[str, Any]) -> dict[str, str]:
+    """Why a starter with *Create Benefits Record* on could not sync (RULES §1.8, §1.12), by
+    field (CSV names), for a message on each field: every field the platform requires, values
+    it recognises, and an email no other current employee holds. Empty: the starter can sync.
+
+    One rule for the starter wizard and ``employee add --create-benefits-record``: the same
+    pure pre-flight the sync runs, so a starter that cannot sync is never saved as one that will.
+    """
+    rules = await platform_rules(context)
+    key = email_key(values.get("email"))
+    holders = (await holders_of(context, [key])).get(key, []) if key else []
+    shared_with = ", ".join(name for _, name in holders) or None
+    found: dict[str, str] = {}
+    for problem in preflight.problems(values, rules, shared_with, linked=False):
+        field = "benefits_level" if problem.field == "benefit_level" else problem.field
+        if field is None or field in found:
+            continue
+        if problem.kind in ("no_email", "missing_field"):
+            found[field] = REQUIRED_FOR_A_RECORD
+        elif problem.kind == "shared_email":
+            found[field] = f"is already held by {shared_with}"
+        else:  # "gender 'Male' is not recognised ...": the field shows its own label
+            label = FIELD_LABELS.get(field, field).lower()
+            found[field] = problem.text.removeprefix(f"{label} ").removeprefix(
+                f"{FIELD_LABELS.get(field, field)} "
+            )
+    return found
+
+
 async def add_employee(
     context: ServiceContext,
     values: Mapping[str, Any],
@@ -130,6 +164,8 @@ async def add_employee(
     missing = [name for name in ("forenames", "surname") if not data.get(name)]
     if missing:
         raise InvalidInput(dict.fromkeys(missing, "is required"))
+    if create_benefits_record and (problems := await starter_problems(context, data)):
+        raise InvalidInput(problems)
     for _ in range(5):
         number = data.get("employee_number") or await next_employee_number(context)
         now = context.clock.now()
@@ -206,6 +242,14 @@ async def _locked_employee(
     return employee
 
 
+def _shown_value(value: Any, limit: int = 60) -> str:
+    """A field's value in the history's "old → new" (bounded; empty shown as such)."""
+    if value is None or value == "":
+        return "(empty)"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 async def update_employee(
     context: ServiceContext, employee_id: int, changes: Mapping[str, Any]
 ) -> ChangeResult:
@@ -227,6 +271,7 @@ async def update_employee(
         changed = [name for name, value in changes.items() if getattr(employee, name) != value]
         if not changed:
             return ChangeResult(employee_id, (), False, False)
+        before = {name: getattr(employee, name) for name in changed}
         for name in changed:
             setattr(employee, name, changes[name])
         employee.email_key = email_key(employee.email)
@@ -241,10 +286,13 @@ async def update_employee(
         )
         assert record is not None
         names = ", ".join(FIELD_LABELS.get(name, name) for name in changed)
+        what = "; ".join(
+            f"{FIELD_LABELS.get(name, name)} {_shown_value(before[name])} → "
+            f"{_shown_value(changes[name])}"
+            for name in changed
+        )
         events = [
-            event(
-                employee_id, context.actor, Action.DETAILS_CHANGED, now, reason=f"changed {names}"
-            )
+            event(employee_id, context.actor, Action.DETAILS_CHANGED, now, reason=f"changed {what}")
         ]
         update_queued = retry_queued = False
         still_failing: str | None = None
@@ -444,6 +492,7 @@ class LeaverResult:
     employee_id: int
     termination_queued: bool
     message: str
+    changed: bool = True  # False: already a leaver on that date (nothing recorded or sent)
 
 
 def _leaver_outcome(
@@ -496,6 +545,15 @@ async def record_leaver(
         if employee.start_date is not None and leave_date < employee.start_date:
             raise InvalidInput(
                 {"leave_date": f"is before the start date ({employee.start_date.isoformat()})"}
+            )
+        if employee.leave_date == leave_date:
+            # Recording the same leaver again (a second press, a re-run script) changes
+            # nothing and sends nothing; a different date is an explicit change (RULES §3).
+            return LeaverResult(
+                employee_id,
+                False,
+                f"Already a leaver on {leave_date.isoformat()}: nothing changed, nothing sent.",
+                changed=False,
             )
         record = await session.get(
             SyncRecord, employee_id, with_for_update=context.db.is_postgresql

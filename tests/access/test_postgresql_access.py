@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,25 +68,44 @@ async def _drop_logins(admin_url: str, names: list[str]) -> None:
         await connection.close()
 
 
-@pytest.fixture
-async def logins() -> AsyncIterator[Logins]:
-    """A fresh schema (migrated by the owner) and one login per role, made by `users add`."""
+@pytest.fixture(scope="module")
+def module_logins() -> Iterator[Logins]:
+    """A fresh schema (migrated by the owner) and one login per role, made by `users add`,
+    once for the module (creating logins is the slow part)."""
+    import asyncio
+
     url = pg_url()
     assert url is not None
-    await reset_postgres(url)
-    database = Database(url)
-    await upgrade(database)
-    await database.dispose()
+
+    async def prepare() -> None:
+        await reset_postgres(url)
+        database = Database(url)
+        await upgrade(database)
+        await database.dispose()
+
+    asyncio.run(prepare())
     made = Logins(url, secrets.token_hex(4))
     try:
         for role in ROLES:
-            code, output = await _in_thread(
-                cli_run, url, "users", "add", made.name(role), "--role", SLUG[role]
-            )
+            code, output = cli_run(url, "users", "add", made.name(role), "--role", SLUG[role])
             assert code == 0, output
         yield made
     finally:
-        await _drop_logins(url, [made.name(role) for role in ROLES])
+        asyncio.run(_drop_logins(url, [made.name(role) for role in (*ROLES, "spare")]))
+
+
+@pytest.fixture
+async def logins(module_logins: Logins) -> Logins:
+    """The module's logins over empty tables."""
+    connection = await asyncpg.connect(module_logins.admin_url.replace("+asyncpg", ""))
+    try:
+        await connection.execute(
+            "TRUNCATE employees, sync_records, sync_events, worker_heartbeats, throttle,"
+            " benefit_levels, platform_cache RESTART IDENTITY CASCADE"
+        )
+    finally:
+        await connection.close()
+    return module_logins
 
 
 async def _in_thread(func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -111,24 +130,29 @@ async def test_users_add_list_remove_through_the_cli(logins: Logins) -> None:
     listed = {entry["login"]: entry["role"] for entry in json.loads(output)}
     for role in ROLES:
         assert listed[logins.name(role)] == SLUG[role]
+    spare = logins.name("spare")
+    code, output = await _in_thread(cli_run, url, "users", "add", spare, "--role", "hr")
+    assert code == 0 and "login created with the HR role" in output, output
     # One role per login: adding again replaces it.
-    code, output = await _in_thread(
-        cli_run, url, "users", "add", logins.name("hr"), "--role", "read-only"
-    )
+    code, output = await _in_thread(cli_run, url, "users", "add", spare, "--role", "read-only")
     assert code == 0 and "now has the read-only role" in output
-    code, output = await _in_thread(cli_run, url, "users", "remove", logins.name("hr"))
+    code, output = await _in_thread(cli_run, url, "users", "list", "--json")
+    assert {entry["login"]: entry["role"] for entry in json.loads(output)}[spare] == "read-only"
+    code, output = await _in_thread(cli_run, logins.url("admin"), "users", "remove", spare)
     assert code == 0, output
     code, output = await _in_thread(cli_run, url, "users", "list", "--json")
-    assert logins.name("hr") not in {entry["login"] for entry in json.loads(output)}
+    assert spare not in {entry["login"] for entry in json.loads(output)}
     # Only admins manage users; the refusal is one line from the permissions table.
     code, output = await _in_thread(
-        cli_run, logins.url("readonly"), "users", "add", "someone", "--role", "admin"
+        cli_run, logins.url("hr"), "users", "add", "someone", "--role", "admin"
     )
     assert code == 1 and output.strip().endswith("cannot manage users"), output
     code, output = await _in_thread(
         cli_run, logins.url("admin"), "users", "add", "bad name;", "--role", "hr"
     )
     assert code != 0 and "not a login name" in output and "Traceback" not in output
+    code, output = await _in_thread(cli_run, "sqlite+aiosqlite:///:memory:", "users", "list")
+    assert code != 0 and "PostgreSQL" in output and len(output.strip().splitlines()) == 1
 
 
 async def test_a_read_only_login_cannot_write_even_with_raw_sql(logins: Logins) -> None:

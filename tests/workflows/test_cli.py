@@ -83,12 +83,14 @@ def test_employee_add_prints_the_number_and_can_queue_the_starter(run) -> None: 
         "CORE",
         "30000.00",
     )
+    # A starter that cannot sync is refused, naming every option it needs (RULES §1.8).
     result = run(
         "employee", "add", "--forenames", "No", "--surname", "Email", "--create-benefits-record"
     )
-    assert (
-        result.exit_code == 0 and "failed at once: HR rejected: no email address" in result.stderr
-    )
+    assert result.exit_code == 2
+    for option in ("--email", "--date-of-birth", "--gender", "--title", "--annual-pay"):
+        assert f"{option}: is required to create a Benefits record" in result.stderr
+    assert "No Email" not in run("export", "-").stdout  # nothing saved
 
 
 def test_employee_add_refuses_bad_values_naming_the_option(run) -> None:  # type: ignore[no-untyped-def]
@@ -244,10 +246,9 @@ def test_export_filters_and_neutralises_formulas(run, tmp_path: Path) -> None:  
         "Person",
         "--email",
         "plain@example.com",
-        "--create-benefits-record",
     )
     out = tmp_path / "out.csv"
-    result = run("export", "--status", "not-syncing", str(out))
+    result = run("export", "--status", "not-syncing", "--search", "minus", str(out))
     assert result.exit_code == 0, result.output
     assert "1 employee written to" in result.stderr
     text = out.read_text(encoding="utf-8")
@@ -264,9 +265,11 @@ def test_export_filters_and_neutralises_formulas(run, tmp_path: Path) -> None:  
         and row["job_title"] == "'+plus"
         and row["status"] == "not-syncing"
     )
-    rows = export_rows(run, "--status", "failed")  # no date of birth etc.: HR rejected at once
-    assert [r["forenames"] for r in rows] == ["Plain"] and rows[0]["status"] == "failed"
-    assert rows[0]["reason"].startswith("HR rejected: missing")
+    assert export_rows(run, "--status", "failed") == []
+    assert [r["forenames"] for r in export_rows(run, "--status", "not-syncing")] == [
+        "'=cmd|' /C calc'!A0",
+        "Plain",
+    ]
     assert len(export_rows(run, "--status", "all")) == 2
     assert export_rows(run, "--search", "plain@")[0]["email"] == "plain@example.com"
     assert run("export", "--status", "bogus", "-").exit_code == 2

@@ -28,6 +28,7 @@ from benefits_tui.domain.wording import plural
 from benefits_tui.services.errors import NotFound, ServiceError
 from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import count_by_state, employee_detail, stuck_count
+from benefits_tui.services.reconcile.store import LastReconciliation, last_reconciliation
 from benefits_tui.services.sync.requests import Selection, SyncPlan, plan_sync, request_sync
 
 SYNCABLE = (SyncState.NOT_SYNCING, SyncState.FAILED)
@@ -42,6 +43,19 @@ GUARDED = {
 WIDE = 140  # columns from which the detail pane sits beside the grid
 SEARCH_DEBOUNCE = 0.15
 DETAIL_DEBOUNCE = 0.08
+
+
+def drift_status(last: LastReconciliation) -> Content:
+    """The status line's word on the last reconciliation: "drift: 3, checked 10:42"."""
+    if last.failed_at is not None:
+        return Content.styled(
+            f"drift check failed {last.failed_at.astimezone():%H:%M}", "$text-error"
+        )
+    if last.summary is None:
+        return Content("")
+    total = last.summary.total
+    text = f"drift: {total:,}, checked {last.summary.finished_at.astimezone():%H:%M}"
+    return Content.styled(text, "$text-warning" if total else "$text-muted")
 
 
 class BenefitsManagementScreen(Screen[None]):
@@ -99,6 +113,7 @@ class BenefitsManagementScreen(Screen[None]):
             yield Static(id="ticked")
             yield ProgressBar(id="batch-progress", show_eta=False, show_percentage=True)
             yield Static(id="activity")
+            yield Static(id="drift-line", classes="-empty")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -140,8 +155,8 @@ class BenefitsManagementScreen(Screen[None]):
         try:
             while True:
                 self._reload_again = False
+                await self.table.load()  # the rows first: the counts are not on their path
                 await self._load_counts()
-                await self.table.load()
                 if self.detail.employee_id is not None:
                     await self._load_detail(self.detail.employee_id, self._detail_generation)
                 if not self._reload_again:
@@ -156,13 +171,14 @@ class BenefitsManagementScreen(Screen[None]):
         services = self.host.services
         self.counts = await count_by_state(services)
         self.stuck = await stuck_count(services)
-        tabs = self.query_one(TabbedContent)
-        for state in SyncState:
-            tabs.get_tab(state.value).label = tab_label(
-                state,
-                self.counts.get(state, 0),
-                self.stuck if state is SyncState.IN_PROGRESS else 0,
-            )
+        drift = drift_status(await last_reconciliation(services))
+        line = self.query_one("#drift-line", Static)
+        line.update(drift)
+        line.set_class(not drift.plain, "-empty")  # nothing until a first reconciliation
+        for state, table in self.tables.items():
+            if table.shown_search:  # the whole tab's size, for "all ticked" across searches
+                table.ticks.tab_total = self.counts.get(state, 0)
+        self._update_tab_titles()
         if self.sync_batch is not None:
             queued, baseline = self.sync_batch
             done = max(
@@ -175,6 +191,19 @@ class BenefitsManagementScreen(Screen[None]):
                 self.sync_batch = None
                 self.set_timer(2.0, self._hide_progress)
         self.update_status()
+
+    def _update_tab_titles(self) -> None:
+        """Counts per tab; a filtered tab says so: ``Failed (3 of 40)``."""
+        if not self.counts:
+            return
+        tabs = self.query_one(TabbedContent)
+        for state, table in self.tables.items():
+            tabs.get_tab(state.value).label = tab_label(
+                state,
+                self.counts.get(state, 0),
+                self.stuck if state is SyncState.IN_PROGRESS else 0,
+                shown=len(table.ids) if table.shown_search else None,
+            )
 
     def _hide_progress(self) -> None:
         if self.sync_batch is None:
@@ -245,15 +274,14 @@ class BenefitsManagementScreen(Screen[None]):
     @on(TicksChanged)
     def _ticks_changed(self, event: TicksChanged) -> None:
         self.update_status()
+        self._update_tab_titles()  # a grid (re)loaded: its filtered count may have changed
 
     @on(Input.Changed)
     def _search_changed(self, event: Input.Changed) -> None:
         if not isinstance(event.input, SearchBar):
             return
         table = self.tables[event.input.state]
-        table.search = event.value
-        if table.ticks.all:  # "all in filter" meant the old filter
-            table.clear_ticks()
+        table.search = event.value  # ticks stay: they belong to employees, not to a search
         if self._search_timer is not None:
             self._search_timer.stop()
         self._search_timer = self._later(
@@ -286,13 +314,22 @@ class BenefitsManagementScreen(Screen[None]):
         ticked = table.ticks.count
         shown = len(table.ids)
         if ticked:
-            text = Content.assemble((f"{ticked:,} ticked", "bold $text-accent"), f" of {shown:,}")
+            text = Content.assemble(
+                (f"{ticked:,} ticked", "bold $text-accent"), f" · {shown:,} shown"
+            )
         else:
             text = Content(f"0 ticked · {shown:,} shown")
         self.query_one("#ticked", Static).update(text)
         self.query_one("#activity", Static).update(self._activity_text())
 
     def _activity_text(self) -> Content:
+        note = self.host.platform_note  # the platform's hold or trouble comes first (§1.3)
+        text = self._work_text()
+        if note:
+            return Content.assemble((note, "bold $text-error"), " · ", text)
+        return text
+
+    def _work_text(self) -> Content:
         if self.activity:
             return Content.styled(self.activity, "$text-warning")
         if self.batch_note:
@@ -353,7 +390,9 @@ class BenefitsManagementScreen(Screen[None]):
     def action_focus_search(self) -> None:
         # At once, not deferred: the next key (typed fast, or pasted) must land in the box,
         # never on the grid where a letter is an action.
-        self.set_focus(self.query_one(f"#search-{self.active.value}", SearchBar))
+        bar = self.query_one(f"#search-{self.active.value}", SearchBar)
+        self.set_focus(bar)
+        bar.select_all()  # a new search replaces the old one as it is typed; arrows edit it
 
     def action_focus_table(self) -> None:
         self.set_focus(self.table)
@@ -371,6 +410,11 @@ class BenefitsManagementScreen(Screen[None]):
         from benefits_tui.app.screens.integration import IntegrationScreen
 
         self.app.push_screen(IntegrationScreen())
+
+    def action_drift(self) -> None:
+        from benefits_tui.app.screens.drift import DriftScreen
+
+        self.app.push_screen(DriftScreen(), lambda _: self.refresh_data())
 
     def action_help(self) -> None:
         from benefits_tui.app.screens.help import HelpScreen

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
 
 from benefits_tui.app.host import host_of
+from benefits_tui.app.screens.confirm_discard import ConfirmDiscard
 from benefits_tui.app.typeahead import accept_keys, hold_keys
 from benefits_tui.app.widgets.forms import (
     FormField,
@@ -117,7 +118,6 @@ class EmployeeScreen(Screen[bool]):
             + shown(f"{detail.employee_number} {detail.name}", "bold")
         )
         self.query_one("#sync-line", Static).update(sync_line(detail))
-        show_refusal(self, self.refused, disable="save")
         body = self.query_one("#body")
         await body.remove_children()
         values = self._values(detail)
@@ -130,8 +130,9 @@ class EmployeeScreen(Screen[bool]):
                 id="form",
             )
         )
+        show_refusal(self, self.refused, disable="save")  # after the fields: it disables them
         fields = self._fields()
-        if fields:
+        if fields and not self.refused:
             focus_control(fields[1] if len(fields) > 1 else fields[0])
         accept_keys(self)
 
@@ -152,7 +153,22 @@ class EmployeeScreen(Screen[bool]):
         self.action_save()
 
     def action_cancel(self) -> None:
-        self.dismiss(self.saved)
+        """Close; with unsaved changes, ask first (RULES §3)."""
+        if self.refused or self.saving or not self._edited_fields():
+            self.dismiss(self.saved)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(self.saved)
+
+        self.app.push_screen(ConfirmDiscard("your changes to this employee"), answered)
+
+    def _edited_fields(self) -> list[FormField]:
+        if self.detail is None:
+            return []
+        original = self._values(self.detail)
+        return [w for w in self._fields() if w.raw().strip() != original.get(w.field, "").strip()]
 
     def action_save(self) -> None:
         if self.detail is None or self.saving:
@@ -160,8 +176,7 @@ class EmployeeScreen(Screen[bool]):
         if self.refused:
             notify(self.app, f"Not saved: {self.refused}.", severity="warning")
             return
-        original = self._values(self.detail)
-        edited = [w for w in self._fields() if w.raw().strip() != original.get(w.field, "").strip()]
+        edited = self._edited_fields()
         if not edited:
             notify(self.app, "Nothing changed.")
             return

@@ -26,6 +26,7 @@ from textual.widgets import (
 )
 
 from benefits_tui.app.host import host_of
+from benefits_tui.app.screens.confirm_discard import ConfirmDiscard
 from benefits_tui.app.typeahead import accept_keys, hold_keys
 from benefits_tui.app.widgets.forms import (
     FormField,
@@ -38,10 +39,10 @@ from benefits_tui.app.widgets.forms import (
     show_refusal,
     shown,
 )
-from benefits_tui.domain.fields import FIELD_LABELS
+from benefits_tui.domain.fields import FIELD_LABELS, REQUIRED_FOR_PLATFORM, REQUIRED_TO_IMPORT
 from benefits_tui.domain.states import CreatedVia, SyncState
 from benefits_tui.services.admin_settings import load_admin_settings
-from benefits_tui.services.employees import add_employee, parse_values
+from benefits_tui.services.employees import REQUIRED_FOR_A_RECORD, add_employee, parse_values
 from benefits_tui.services.errors import InvalidInput, ServiceError
 from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import employee_detail
@@ -253,7 +254,21 @@ class NewEmployeeScreen(Screen[int | None]):
         """The starter wizard (``wizard``) or the short form (``personal_only``)."""
         if mode in (WIZARD, PERSONAL_ONLY) and self.step == "choose":
             self.mode = mode
+            self._require_for_record()
             self._go("personal")
+
+    def _creates_record(self) -> bool:
+        return self.mode == WIZARD and self.query_one("#create-benefits-record", Switch).value
+
+    def _require_for_record(self) -> None:
+        """With Create Benefits Record on, every field the platform needs is required here
+        (RULES §1.8): a starter that cannot sync is never saved as one that will."""
+        on = self._creates_record()
+        for widget in self._fields():
+            if widget.field in REQUIRED_TO_IMPORT:
+                continue
+            if widget.field in REQUIRED_FOR_PLATFORM:
+                widget.set_required(on, REQUIRED_FOR_A_RECORD)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -263,9 +278,20 @@ class NewEmployeeScreen(Screen[int | None]):
     @on(Switch.Changed, "#create-benefits-record")
     def _toggled(self, event: Switch.Changed) -> None:
         self.query_one("#toggle-hint", Static).update(_toggle_hint(event.value))
+        self._require_for_record()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Cancel; once something is typed, ask first (RULES §3)."""
+        typed = self.step != "choose" and any(w.raw().strip() for w in self._fields())
+        if self.saving or not typed:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmDiscard("this new employee"), answered)
 
     def action_back(self) -> None:
         if self.step == "choose" or self.saving:

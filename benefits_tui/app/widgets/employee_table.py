@@ -158,6 +158,7 @@ class EmployeeTable(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.state = state
         self.search = ""
+        self.shown_search = ""  # the search ``ids`` answer (``search`` may be ahead of it)
         self.ids: list[int] = []
         self.ticks = Ticks()
         self.cursor = 0
@@ -253,9 +254,10 @@ class EmployeeTable(ScrollView, can_focus=True):
         """
         self.cursor = self._cursor_for(ids, reset_cursor)
         self.ids = ids
+        self.shown_search = self.search
         self.loaded = True
         self.stale = False
-        self.ticks.restrict_to(ids)
+        self.ticks.show(ids, whole_tab=not self.shown_search)
         self.invalidate_rows()
         if rows is not None:
             for row in rows:
@@ -401,6 +403,8 @@ class EmployeeTable(ScrollView, can_focus=True):
         if key == "number":
             return clean(row.employee_number), ""
         if key == "name":
+            if row.leave_date is not None:  # leavers are marked in every grid (RULES §3)
+                return "(leaver) " + clean(row.name), "employee-table--muted"
             return clean(row.name), ""
         if key == "email":
             return (clean(row.email), "") if row.email else ("(no email)", "employee-table--muted")
@@ -521,7 +525,7 @@ class EmployeeTable(ScrollView, can_focus=True):
         self._tick_step(-1)
 
     def action_toggle_all(self) -> None:
-        self.ticks.toggle_all()
+        self.ticks.toggle_all(whole_tab=not self.shown_search)
         self.refresh()
         self._ticks_changed()
 

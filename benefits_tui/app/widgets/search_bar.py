@@ -9,15 +9,25 @@ from benefits_tui.domain.states import SyncState
 
 
 class SearchBar(Input):
-    """A one-line search box; ``escape``, ``enter`` or ``down`` return to the grid."""
+    """A one-line search box; ``enter`` or ``down`` return to the grid keeping the search,
+    ``escape`` clears it and returns."""
 
     BINDINGS = SEARCH_BINDINGS
 
     def __init__(self, state: SyncState, *, id: str | None = None) -> None:
+        what = (
+            "name, email, number or reason"
+            if state is SyncState.FAILED
+            else ("name, email or employee number")
+        )
         super().__init__(
-            placeholder="/ Search name, email or employee number",
+            placeholder=f"/ Search {what}",
             compact=True,
             id=id,
             select_on_focus=False,
         )
         self.state = state
+
+    def action_clear_and_leave(self) -> None:
+        self.clear()
+        self.screen.action_focus_table()  # type: ignore[attr-defined]

@@ -17,7 +17,6 @@ import datetime as dt
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import anyio
@@ -31,12 +30,11 @@ from benefits_tui.domain.safe_text import clip
 from benefits_tui.platform.client import before_retry
 from benefits_tui.platform.errors import Throttled, TransientError
 from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.permissions import Permission
+from benefits_tui.services.platform_hold import KEY
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-KEY = "platform"
 MAX_INLINE_WAIT = 2.0  # seconds a request may wait in place; longer waits reschedule
 CACHE_SECONDS = 0.1
 SLOT_BATCH_SECONDS = 0.1  # reserve about this much of the rate at once
@@ -46,53 +44,6 @@ MAX_SLOT_BATCH = 50
 # a second's worth); older ones are dropped, so the rate over any window stays within it.
 CATCH_UP_SECONDS = 0.25
 TROUBLE_TEXT = 500  # characters of the platform's last trouble kept for the status line
-
-
-@dataclass(frozen=True, slots=True)
-class PlatformHold:
-    """What holds the integration back, as every process sees it (RULES §1.3, §1.13)."""
-
-    blocked_until: dt.datetime | None  # a 429's window (None when none, or over)
-    blocked_since: dt.datetime | None
-    trouble_since: dt.datetime | None  # the platform failing (unreachable, 5xx, timeouts)
-    trouble: str | None
-
-    @property
-    def active(self) -> bool:
-        return self.blocked_until is not None or self.trouble_since is not None
-
-
-async def read_hold(context: ServiceContext) -> PlatformHold:
-    """The current hold and trouble (a hold already over reads as none)."""
-    async with context.db.read() as session:
-        row = (
-            await session.execute(
-                select(
-                    Throttle.blocked_until,
-                    Throttle.blocked_since,
-                    Throttle.trouble_since,
-                    Throttle.trouble,
-                ).where(Throttle.key == KEY)
-            )
-        ).first()
-    if row is None:
-        return PlatformHold(None, None, None, None)
-    now = context.clock.now()
-    until = row.blocked_until if row.blocked_until and row.blocked_until > now else None
-    return PlatformHold(until, row.blocked_since if until else None, row.trouble_since, row.trouble)
-
-
-async def clear_hold(context: ServiceContext) -> PlatformHold:
-    """End the platform's hold now (an admin's decision; RULES §1.13); returns what it was."""
-    context.require(Permission.CLEAR_HOLD)
-    before = await read_hold(context)
-    async with context.db.write() as session:
-        await session.execute(
-            update(Throttle)
-            .where(Throttle.key == KEY)
-            .values(blocked_until=None, blocked_since=None, updated_at=context.clock.now())
-        )
-    return before
 
 
 class HeldBack(BenefitsError):
