@@ -22,6 +22,7 @@ from benefits_tui.cli.main import cli
 from benefits_tui.config import ConfigError, Role, load_settings
 from benefits_tui.db import Database
 from benefits_tui.db.migrate import upgrade
+from benefits_tui.domain.errors import one_line
 from benefits_tui.domain.states import Action, SyncState
 from benefits_tui.services.context import open_context
 from benefits_tui.services.csv_import import import_csv
@@ -258,8 +259,9 @@ async def test_read_only_login_is_refused_by_services_cli_and_database(logins: L
             await request_sync(viewer, Selection.of(ids))
         # Were the services' check gone, the database would still refuse the write.
         viewer.role = Role.HR
-        with pytest.raises(Exception, match="permission denied"):
+        with pytest.raises(Exception, match="permission denied") as refused:
             await request_sync(viewer, Selection.of(ids))
+        assert one_line(refused.value).startswith("the database refused: permission denied for")
     code, output = await _in_thread(
         cli_run, logins.url("readonly"), "sync", "--all", "--yes", "--no-wait"
     )
