@@ -37,7 +37,8 @@ async def users_add(context: ServiceContext, login: str, role_slug: str) -> None
     if created:
         click.echo(
             f"{login}: login created with the {role_label(role)} role. It logs in by peer over "
-            f"the Unix socket, or after an admin sets a password (psql: \\password {login})."
+            "the Unix socket, or with a password it sets itself (psql: \\password) or the "
+            "schema owner sets."
         )
     else:
         click.echo(f"{login} now has the {role_label(role)} role.")
