@@ -12,6 +12,7 @@ from benefits_tui.cli.runner import pass_services
 if TYPE_CHECKING:  # imported when a command runs, not for --help (see cli/main.py)
     from benefits_tui.services.context import ServiceContext
 
+# permissions.ROLE_SLUGS, spelled here so that --help imports no settings (a test keeps them equal)
 ROLE_CHOICES = click.Choice(["read-only", "hr", "admin", "worker"])
 
 
