@@ -42,13 +42,17 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
+
 APP_NAME = "benefits-tui"
 CONFIG_ENV = "BENEFITS_TUI_CONFIG"
 ENV_PREFIX = "BENEFITS_TUI_"  # of every setting without an environment name of its own
 
 
-class ConfigError(Exception):
+class ConfigError(BenefitsError):
     """A setting is missing or wrong; ``str()`` is one line that names what to set."""
+
+    exit_code = EXIT_USAGE
 
     def __init__(self, setting: str, problem: str) -> None:
         self.setting = setting
@@ -57,11 +61,12 @@ class ConfigError(Exception):
 
 
 class Role(StrEnum):
-    """What a user may do (SPEC 1.10)."""
+    """What a user may do (RULES §1.10)."""
 
     READ_ONLY = "read_only"
     HR = "hr"
     ADMIN = "admin"
+    WORKER = "worker"
 
 
 def default_database_url() -> str:
@@ -87,8 +92,13 @@ class SyncSettings(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     concurrency: int = Field(default=8, ge=1, le=256)
-    max_attempts: int = Field(default=8, ge=1, le=100)
+    # Transient trouble (429s included) is retried until this much time has passed; no
+    # attempt counter can fail a record during a shorter outage (RULES §1.3).
     max_retry_seconds: float = Field(default=3600.0, gt=0)
+    # No Retry-After holds the integration back for longer than this (RULES §1.13).
+    max_hold_seconds: float = Field(default=900.0, gt=0)
+    # An asynchronous platform job not finished within this ends the attempt (RULES §1.13).
+    job_timeout_seconds: float = Field(default=1800.0, gt=0)
     backoff_base_seconds: float = Field(default=2.0, gt=0)
     backoff_max_seconds: float = Field(default=300.0, gt=0)
     rate_limit: float = Field(default=0.0, ge=0, description="client-side requests/s, 0 = none")
@@ -99,13 +109,13 @@ class SyncSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    """Every setting of the product (SPEC 4)."""
+    """Every setting of the product (RULES §4)."""
 
     model_config = SettingsConfigDict(
         extra="ignore",
         populate_by_name=True,  # flags and the file name settings by field name
         env_prefix=ENV_PREFIX,
-        # BENEFITS_TUI_SYNC_MAX_ATTEMPTS is [sync] max_attempts: split once after the table.
+        # BENEFITS_TUI_SYNC_MAX_HOLD_SECONDS is [sync] max_hold_seconds: split once after the table.
         env_nested_delimiter="_",
         env_nested_max_split=1,
         env_ignore_empty=True,  # VAR= is not set, as for every other tool

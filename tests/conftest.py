@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from benefits_tui.config import Settings, load_settings
+from tests.databases import empty_public_schema
 
 PG_URL_ENV = "BENEFITS_TUI_TEST_PG_URL"
 TEST_TOKEN = "sk_test_SECRET-TOKEN-3f9a7c"
@@ -60,13 +61,7 @@ async def _ensure_database(url: str) -> None:
 async def reset_postgres(url: str) -> None:
     """Drop every table so that each test starts from an empty database."""
     await _ensure_database(url)
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-            await connection.exec_driver_sql("CREATE SCHEMA public")
-    finally:
-        await engine.dispose()
+    await empty_public_schema(url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -88,7 +83,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 def new_sqlite_url(tmp_path: Path) -> str:
     """An empty SQLite database file (0600), as `benefits-tui db upgrade` leaves one: the
-    commands refuse a path whose file does not exist (SPEC 4), the services create the schema."""
+    commands refuse a path whose file does not exist (RULES §4), the services create the schema."""
     path = tmp_path / "hr.db"
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     return f"sqlite+aiosqlite:///{path}"
@@ -110,7 +105,12 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+def is_postgresql(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for a test; on PostgreSQL the login is the user, so ``user`` is left out."""
     values: dict[str, object] = {
         "database_url": database_url,
         "api_url": "http://benefits.test",
@@ -118,4 +118,6 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "user": "hr.tester",
     }
     values.update(overrides)
+    if is_postgresql(database_url):
+        values.pop("user")
     return load_settings(**values)

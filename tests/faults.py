@@ -7,14 +7,17 @@ subprocess). With ``fault`` unset every request goes to the simulator; otherwise
 - ``"throttle"``: every ``/v1`` request is answered 429 with ``retry_after`` (for ever);
 - ``"hostile"``: creates are answered 422 with a problem full of terminal escapes;
 - ``"down"``: every ``/v1`` request fails to connect (an outage);
-- ``"hide_jobs"``: job look-ups say ``pending`` whatever the simulator's job did, and
-  accounts created by a job are hidden from look-ups by email (a slow job).
+- ``"hide_accounts"``: look-ups by email find nothing (a slow platform's index);
+- ``"hide_jobs"``: the same, and job look-ups say ``pending`` whatever the job did;
+- ``"lost_answers"``: creates are done but their answer never arrives (a read timeout),
+  and look-ups find nothing.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +25,7 @@ from typing import Any
 
 import httpx
 import uvicorn
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from tests.helpers import Simulator
 
@@ -51,24 +54,43 @@ def raw_controls(text: str) -> list[str]:
 
 
 class FaultyPlatform:
-    """The simulator, behind a fault that tests switch on and off (see the module)."""
+    """The simulator, behind a fault that tests switch on and off (see the module).
+
+    ``times`` limits the fault to that many answers (then it switches itself off);
+    ``fault_for`` to that many seconds from now.
+    """
 
     def __init__(self, **simulator_options: Any) -> None:
         self.sim = Simulator(**simulator_options)
         self.fault: str | None = None
         self.retry_after = "1"
+        self.times: int | None = None
+        self.until: float | None = None
         self.calls: Counter[str] = Counter()
         self.transport = httpx.ASGITransport(app=self)
 
+    def fault_for(self, fault: str, seconds: float) -> None:
+        self.fault, self.until = fault, time.monotonic() + seconds
+
+    def _active(self) -> str | None:
+        if self.until is not None and time.monotonic() >= self.until:
+            self.fault = self.until = None
+        if self.times is not None and self.times <= 0:
+            self.fault = self.times = None
+        return self.fault
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1") or not self.fault:
+        fault = self._active() if scope["type"] == "http" else None
+        if not fault or not scope["path"].startswith("/v1"):
             await self.sim.app(scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
-        self.calls[f"{self.fault} {method} {path}"] += 1
-        if self.fault == "down":
+        self.calls[f"{fault} {method} {path}"] += 1
+        if self.times is not None:
+            self.times -= 1
+        if fault == "down":
             raise httpx.ConnectError("connection refused (fault: down)")
-        if self.fault == "throttle":
+        if fault == "throttle":
             await _answer(
                 send,
                 429,
@@ -76,18 +98,26 @@ class FaultyPlatform:
                 {"retry-after": self.retry_after},
             )
             return
-        if self.fault == "hostile" and method == "POST" and path == "/v1/accounts":
+        if fault == "hostile" and method == "POST" and path == "/v1/accounts":
             await _answer(send, 422, HOSTILE_PROBLEM)
             return
-        if self.fault == "hide_jobs":
-            if path.startswith("/v1/jobs/"):
+        if fault == "lost_answers" and method == "POST" and path == "/v1/accounts":
+            # The platform does the create; its answer never arrives.
+            await self.sim.app(scope, receive, _swallow)
+            raise httpx.ReadTimeout("the answer was lost (fault: lost_answers)")
+        if fault in ("hide_jobs", "hide_accounts", "lost_answers"):
+            if fault == "hide_jobs" and path.startswith("/v1/jobs/"):
                 job_id = path.rsplit("/", 1)[-1]
                 await _answer(send, 200, {"id": job_id, "status": "pending"})
                 return
             if method == "GET" and path == "/v1/accounts":
-                await _answer(send, 200, {"data": []})
+                await _answer(send, 200, {"data": [], "next_cursor": None})
                 return
         await self.sim.app(scope, receive, send)
+
+
+async def _swallow(message: Message) -> None:
+    return None
 
 
 async def _answer(

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
-from collections.abc import AsyncIterator
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
+import pytest
+from click.testing import CliRunner, Result
 from rich.console import Console
 from textual.app import App
 from textual.pilot import Pilot
@@ -22,8 +28,11 @@ from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
 from benefits_tui.services.employees import add_employee
 from benefits_tui.services.sync.worker import SyncWorker, WorkerStats
+from tests.conftest import new_sqlite_url
 
 TOKEN = "sk_test_SECRET-TOKEN-3f9a7c"
+# The installed entry point, run as a person or cron would.
+CLI = str(Path(sys.executable).with_name("benefits-tui"))
 
 
 class Simulator:
@@ -224,3 +233,42 @@ def flat_text(app: App[Any]) -> str:
     for border in "█▀▄▔▁▊▎▏":
         text = text.replace(border, " ")
     return " ".join(text.split())
+
+
+def run_cli(
+    args: Sequence[str], env: dict[str, str], *, timeout: float = 60, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``benefits-tui args...`` in a subprocess with ``env``; ``check``: fail on a non-zero exit."""
+    result = subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"benefits-tui {' '.join(args)} -> {result.returncode}\n{result.stderr}"
+        )
+    return result
+
+
+CliInvoke = Callable[..., Result]
+
+
+def cli_invoker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, catch_exceptions: bool = True
+) -> CliInvoke:
+    """``benefits-tui args...`` in-process (click's runner) on a new SQLite database, acting
+    as ``cli.tester``. ``catch_exceptions=False`` lets a traceback fail the test loudly."""
+    from benefits_tui.cli.main import cli
+
+    monkeypatch.setenv("BENEFITS_TUI_DATABASE_URL", new_sqlite_url(tmp_path))
+    monkeypatch.setenv("BENEFITS_TUI_USER", "cli.tester")
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(cli, list(args), catch_exceptions=catch_exceptions)
+
+    return invoke
+
+
+def export_rows(run: CliInvoke, *args: str) -> list[dict[str, str]]:
+    """The rows ``benefits-tui export [args] -`` writes, as dictionaries."""
+    result = run("export", *args, "-")
+    assert result.exit_code == 0, result.output
+    return list(csv.DictReader(io.StringIO(result.stdout)))

@@ -13,16 +13,24 @@ import logging
 from typing import Any
 
 import anyio
+from textual import events, on
 from textual.app import App
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.worker import Worker
 
 from benefits_tui.app.bindings import APP_BINDINGS
 from benefits_tui.app.messages import DataChanged
 from benefits_tui.app.screens.benefits_management import BenefitsManagementScreen
+from benefits_tui.app.typeahead import KeysWelcome, TypeAhead
 from benefits_tui.config import Settings
+from benefits_tui.domain.errors import one_line
 from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
+from benefits_tui.services.platform_hold import read_hold
 from benefits_tui.services.queries import change_marker
+from benefits_tui.services.sync.heartbeat import worker_life
+from benefits_tui.services.sync.reference import platform_rules
+from benefits_tui.services.sync.verdicts import refresh_verdicts
 from benefits_tui.services.sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
@@ -30,6 +38,8 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 FULL_REFRESH_EVERY = 15  # polls: stuck flags and "next attempt at" move with time alone
 WORKER_RESTART_SECONDS = 10.0
+WORKER_CHECK_EVERY = 5  # polls: how often a process without its own worker looks for one
+FIRST_PAINT_GRACE_SECONDS = 3.0
 
 
 class BenefitsApp(App[None]):
@@ -72,9 +82,43 @@ class BenefitsApp(App[None]):
         self._marker: int | None = None
         self._polls = 0
         self._polling = False
+        self._watch_workers = False
+        self.worker_note = ""  # whether a worker is alive, when this process sends nothing
+        self.platform_note = ""  # the platform's hold or trouble, once for the app (§1.3)
         self._closed = False
         self._heap_frozen = False
+        self._background_started = False
         self.main_screen: BenefitsManagementScreen | None = None
+        self.typeahead = TypeAhead(self, super().on_event)
+        self._no_color_filters: dict[bool, LineFilter] = {True: NoColor(), False: Monochrome()}
+
+    # ------------------------------------------------------------------ colour
+    def get_line_filters(self) -> list[LineFilter]:
+        """With ``NO_COLOR``, the colour-removing filter that suits the theme in use.
+
+        Textual picks it once, for the theme it starts with: Monochrome (greys) for a
+        truecolor theme. An ANSI theme chosen afterwards (``--theme ansi-dark``) went through
+        that filter too, which turns every ANSI colour into black: black text on black. An
+        ANSI theme gets NoColor instead (the terminal's own foreground and background).
+        """
+        filters = list(super().get_line_filters())
+        if not self.no_color:
+            return filters
+        wanted = self._no_color_filters[self.native_ansi_color]
+        return [f for f in filters if not isinstance(f, (NoColor, Monochrome))] + [wanted]
+
+    # ------------------------------------------------------------------ keys
+    async def on_event(self, event: events.Event) -> None:
+        # Keys from the terminal go through the type-ahead router (one at a time, never to a
+        # screen still opening); keys bubbling back from widgets take Textual's usual path.
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            await self.typeahead.arrived(event)
+            return
+        await super().on_event(event)
+
+    @on(KeysWelcome)
+    async def _keys_welcome(self) -> None:
+        await self.typeahead.welcome()
 
     # ------------------------------------------------------------------ start
     async def on_mount(self) -> None:
@@ -97,15 +141,41 @@ class BenefitsApp(App[None]):
             self.exit(return_code=2)
             return
         self.main_screen = BenefitsManagementScreen()
-        if self.start_worker:
-            self._start_sync_worker()
         await self.push_screen(self.main_screen)
+        # Nothing the first rows do not need runs before them: the sync worker (platform
+        # client, reference data) starts once they are on screen (freeze_heap), or after
+        # FIRST_PAINT_GRACE_SECONDS should the first load fail.
+        self.set_timer(FIRST_PAINT_GRACE_SECONDS, self._after_first_paint)
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self._poll)
 
+    def _after_first_paint(self) -> None:
+        """Start the background work, once: the sync worker and the pre-flight warm-up."""
+        if self._background_started or self._closed:
+            return
+        self._background_started = True
+        if self.start_worker:  # tests without a worker keep the platform quiet too
+            self._start_sync_worker()
+            self.run_worker(self._warm_preflight(), group="warm", exit_on_error=False)
+
+    async def _warm_preflight(self) -> None:
+        """Fetch the platform's reference data if old, and compute verdicts left stale.
+
+        So Confirm Sync finds both ready (it would do the same itself, while the user waits).
+        """
+        try:
+            rules = await platform_rules(self.services)
+            await refresh_verdicts(self.services, rules)
+        except Exception:  # a warm-up: Confirm Sync does it again and reports
+            log.debug("pre-flight warm-up failed", exc_info=True)
+
     def _start_sync_worker(self) -> None:
         if not self.services.has_platform:
-            self.worker_status = "No platform (BENEFITS_API_URL): syncs wait"
+            # HR needs no token (RULES §1.10): requests are queued, a worker login sends them;
+            # the status line shows whether one is alive (its heartbeat).
+            self._watch_workers = True
+            self.worker_status = "Syncs are sent by a worker"
+            self.run_worker(self._check_workers(), group="poll", exit_on_error=False)
             return
         self.worker_status = "Worker running"
         self._sync_worker = self.run_worker(
@@ -120,7 +190,7 @@ class BenefitsApp(App[None]):
                 await SyncWorker(self.services).run(stop=self._stop)
             except Exception as exc:
                 log.exception("sync worker stopped")
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                first = one_line(exc)
                 self.worker_status = f"Sync worker paused: {first}"
                 self.notify(f"Sync worker paused: {first}", severity="error", markup=False)
                 with anyio.move_on_after(WORKER_RESTART_SECONDS):
@@ -134,8 +204,28 @@ class BenefitsApp(App[None]):
         self._polling = True
         self.run_worker(self._check_changes(), group="poll", exit_on_error=False)
 
+    async def _check_workers(self) -> None:
+        life = await worker_life(self.services)
+        self.worker_note = life.describe(self.services.clock.now())
+        status = f"Sent by a worker: {self.worker_note}"
+        if status != self.worker_status:
+            self.worker_status = status
+            if self.main_screen is not None:
+                self.main_screen.update_status()
+
+    async def _check_platform(self) -> None:
+        """The platform's hold or trouble, shown once for the whole app (RULES §1.3)."""
+        note = (await read_hold(self.services)).summary()
+        if note != self.platform_note:
+            self.platform_note = note
+            if self.main_screen is not None:
+                self.main_screen.update_status()
+
     async def _check_changes(self) -> None:
         try:
+            await self._check_platform()
+            if self._watch_workers and self._polls % WORKER_CHECK_EVERY == 0:
+                await self._check_workers()
             marker = await change_marker(self.services)
             self._polls += 1
             if marker != self._marker or self._polls % FULL_REFRESH_EVERY == 0:
@@ -156,6 +246,7 @@ class BenefitsApp(App[None]):
         if not self._heap_frozen and not self._closed:
             self._heap_frozen = True
             gc.freeze()
+        self._after_first_paint()
 
     def refresh_data(self) -> None:
         """Reload what the main screen shows (HR workflow screens call this after a change)."""

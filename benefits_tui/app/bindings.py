@@ -113,7 +113,7 @@ KEYS: tuple[Key, ...] = (
         "focus_search",
         "slash",  # not in the footer: the search bar says so
         "Search",
-        "Search (name, email, employee number); escape or enter returns to the grid",
+        "Search (name, email, employee number); enter returns to the grid, escape clears it",
         command="Search",
     ),
     Key(
@@ -293,7 +293,8 @@ SCREEN_ACTION_OF_KEY = screen_actions_by_key()
 
 # Keys of single widgets and dialogs (their footers say what they do).
 SEARCH_BINDINGS: list[BindingType] = [
-    Binding("escape,down", "screen.focus_table", "Back to grid", show=False),
+    Binding("escape", "clear_and_leave", "Clear search", show=False),
+    Binding("down", "screen.focus_table", "Back to grid", show=False),
 ]
 
 DETAIL_BINDINGS: list[BindingType] = [

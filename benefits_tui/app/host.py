@@ -24,6 +24,12 @@ class AppHost(Protocol):
     worker_status: str
     """One line on the background sync worker, for the status bar."""
 
+    worker_note: str
+    """When this process sends nothing itself: whether a worker is alive (its heartbeat)."""
+
+    platform_note: str
+    """The platform's hold or trouble (since when, until when), or "" (RULES §1.3)."""
+
     def refresh_data(self) -> None:
         """Reload what the main screen shows (after a change made on another screen)."""
 

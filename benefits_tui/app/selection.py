@@ -1,13 +1,18 @@
-"""The ticks of one grid: a set of IDs, or "all in the filter" minus exceptions.
+"""The ticks of one tab: a set of employee IDs, or "every employee of the tab" minus exceptions.
 
-Cheap at 100,000 rows: ticking all is a flag, not 100,000 set insertions, and the action
-sends a predicate (:meth:`Selection.all_in`) rather than a list of IDs. Ticks are limited to
-the current filter: rows that leave it (search changed, synced by someone else) drop out,
-so an action never reaches someone the user cannot see.
+Ticks belong to employees, not to a search (RULES §3): changing or clearing the search keeps
+them, so a selection can be built from several searches; only an explicit untick, the header
+toggle on an all-ticked filter, or a completed action clears them. Employees who leave the tab
+(synced by someone else) drop out when the whole tab is shown again.
+
+Cheap at 100,000 rows: ticking the whole tab is a flag, not 100,000 set insertions, and the
+action sends a predicate (:meth:`Selection.all_in`) rather than a list of IDs. Ticking all in a
+search adds that search's IDs (already in memory: the grid holds them).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 
 from benefits_tui.services.queries import EmployeeFilter
@@ -23,27 +28,35 @@ class TickState(Enum):
 
 
 class Ticks:
-    """Which rows of a grid are ticked."""
+    """Which employees of a tab are ticked, and how many of those the current filter shows."""
 
     def __init__(self) -> None:
-        self.all = False
+        self.all = False  # every employee of the tab, minus ``excluded``
         self.ids: set[int] = set()  # ticked (when not ``all``)
         self.excluded: set[int] = set()  # unticked exceptions (when ``all``)
-        self._total = 0  # rows in the filter
+        self.tab_total = 0  # employees in the tab (all searches)
+        self._shown: Sequence[int] = ()  # the current filter's IDs
+        self._shown_ticked = 0
 
     # ------------------------------------------------------------------ reading
     @property
     def count(self) -> int:
+        """Ticked employees in the tab, whatever the search."""
         if self.all:
-            return self._total - len(self.excluded)
+            return max(0, self.tab_total - len(self.excluded))
         return len(self.ids)
 
     @property
+    def shown_count(self) -> int:
+        """Ticked employees the current filter shows."""
+        return self._shown_ticked
+
+    @property
     def state(self) -> TickState:
-        count = self.count
-        if count == 0:
+        """The header toggle, for the current filter."""
+        if self._shown_ticked == 0:
             return TickState.NONE
-        if count >= self._total:
+        if self._shown_ticked >= len(self._shown):
             return TickState.ALL
         return TickState.SOME
 
@@ -52,49 +65,80 @@ class Ticks:
             return employee_id not in self.excluded
         return employee_id in self.ids
 
-    def selection(self, flt: EmployeeFilter) -> Selection | None:
-        """What an action applies to, or None when nothing is ticked."""
+    def selection(self, state_filter: EmployeeFilter) -> Selection | None:
+        """What an action applies to (``state_filter``: the tab, without its search), or None
+        when nothing is ticked."""
         if self.count == 0:
             return None
         if self.all:
-            return Selection.all_in(flt, self.excluded)
+            return Selection.all_in(EmployeeFilter(state_filter.state, ""), self.excluded)
         return Selection.of(self.ids)
+
+    # ------------------------------------------------------------------ the filter
+    def show(self, ids: Sequence[int], *, whole_tab: bool) -> None:
+        """The grid now shows ``ids`` (``whole_tab``: no search, so these are the tab)."""
+        self._shown = ids
+        if whole_tab:
+            self.tab_total = len(ids)
+            if self.ids or self.excluded:  # employees who left the tab are no longer ticked
+                members = set(ids)
+                self.ids &= members
+                self.excluded &= members
+        self._shown_ticked = self._count_shown()
+
+    def _count_shown(self) -> int:
+        if self.all:
+            if not self.excluded:
+                return len(self._shown)
+            return len(self._shown) - sum(1 for i in self._shown if i in self.excluded)
+        if not self.ids:
+            return 0
+        return sum(1 for i in self._shown if i in self.ids)
 
     # ------------------------------------------------------------------ changing
     def toggle(self, employee_id: int) -> bool:
-        """Flip one row; returns its new state."""
+        """Flip one row of the current filter; returns its new state."""
         ticked = not self.is_ticked(employee_id)
         self.mark(employee_id, ticked)
         return ticked
 
     def mark(self, employee_id: int, ticked: bool) -> None:
-        """Tick or untick one row (a method named ``set`` would shadow the built-in in the
-        class body's annotations)."""
+        """Tick or untick one row of the current filter."""
+        if self.is_ticked(employee_id) == ticked:
+            return
         if self.all:
             (self.excluded.discard if ticked else self.excluded.add)(employee_id)
         else:
             (self.ids.add if ticked else self.ids.discard)(employee_id)
+        self._shown_ticked += 1 if ticked else -1
 
-    def toggle_all(self) -> TickState:
-        """The header toggle: tick every row in the filter, or untick all if all are."""
+    def toggle_all(self, *, whole_tab: bool) -> TickState:
+        """The header toggle: tick every row of the current filter, or untick them all if all
+        are ticked (``whole_tab``: the filter has no search). Ticks outside the filter stay."""
         if self.state is TickState.ALL:
-            self.clear()
-        else:
+            if whole_tab:
+                self.clear()
+            else:
+                shown = set(self._shown)
+                if self.all:
+                    self.excluded |= shown
+                else:
+                    self.ids -= shown
+                self._shown_ticked = 0
+            return self.state
+        if whole_tab:
             self.all = True
             self.ids.clear()
             self.excluded.clear()
+        elif self.all:
+            self.excluded.difference_update(self._shown)
+        else:
+            self.ids.update(self._shown)
+        self._shown_ticked = len(self._shown)
         return self.state
 
     def clear(self) -> None:
         self.all = False
         self.ids.clear()
         self.excluded.clear()
-
-    def restrict_to(self, ids: list[int], id_set: set[int] | None = None) -> None:
-        """The filter now holds ``ids``: drop ticks and exceptions outside it."""
-        self._total = len(ids)
-        if not self.ids and not self.excluded:
-            return
-        members = id_set if id_set is not None else set(ids)
-        self.ids &= members
-        self.excluded &= members
+        self._shown_ticked = 0

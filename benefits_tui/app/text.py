@@ -1,4 +1,4 @@
-"""Untrusted text, shown literally (SPEC 3, 5 "Hostile input").
+"""Untrusted text, shown literally (RULES §3, 5 "Hostile input").
 
 Every value that came from a person or the platform (names, emails, reasons, history) goes
 through :func:`clean` or :func:`literal` before it reaches the screen: it is never parsed as

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,11 +11,13 @@ from typing import TYPE_CHECKING
 import click
 
 from benefits_tui.cli.runner import (
-    describe_database_error,
+    expected_errors,
     fail,
     require_existing_database,
     settings_from,
+    stop_on,
 )
+from benefits_tui.domain.errors import BenefitsError, one_line
 
 if TYPE_CHECKING:
     from benefits_tui.config import Settings
@@ -37,12 +38,7 @@ def _check_theme(theme: str | None) -> str | None:
 
 def run_app(settings: Settings, *, theme: str | None = None) -> None:
     """Run the app; a startup problem (settings, database) is one line, never a traceback."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
     from benefits_tui.app.app import BenefitsApp
-    from benefits_tui.config import ConfigError
-    from benefits_tui.db import DatabaseURLError
-    from benefits_tui.services.errors import ServiceError
 
     app = BenefitsApp(settings, theme=theme)
     app.run()
@@ -51,35 +47,18 @@ def run_app(settings: Settings, *, theme: str | None = None) -> None:
         if app.return_code:
             raise SystemExit(app.return_code)
         return
-    if isinstance(error, ConfigError):
-        fail(str(error))
-    if isinstance(error, DatabaseURLError):
-        fail(f"BENEFITS_TUI_DATABASE_URL: {error}")
-    if isinstance(error, ServiceError):
-        fail(str(error), 1)
-    if isinstance(error, (OperationalError, DBAPIError, OSError, socket.gaierror)):
-        fail(describe_database_error(error, settings))
-    fail(
-        f"cannot start: {type(error).__name__}: "
-        f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}",
-        1,
-    )
+    if isinstance(error, expected_errors()):
+        stop_on(error)
+    fail(f"cannot start: {type(error).__name__}: {one_line(error)}", 1)
 
 
 def open_app(ctx: click.Context) -> None:
     """Open the app on the configured database and platform (``benefits-tui`` alone)."""
-    from benefits_tui.config import ConfigError
-    from benefits_tui.db import DatabaseURLError
-
     try:
         settings = settings_from(ctx)
         require_existing_database(settings)
-    except ConfigError as exc:
-        fail(str(exc))
-        return
-    except DatabaseURLError as exc:
-        fail(f"BENEFITS_TUI_DATABASE_URL: {exc}")
-        return
+    except BenefitsError as exc:
+        stop_on(exc)
     run_app(settings, theme=_check_theme(os.environ.get(THEME_ENV)))
 
 
@@ -116,7 +95,7 @@ def demo(
     """
     import anyio
 
-    from benefits_tui.config import ConfigError, load_settings
+    from benefits_tui.config import load_settings
     from benefits_tui.platform.simulator.config import SimulatorConfig
     from benefits_tui.platform.simulator.server import start_in_thread
     from benefits_tui.services.context import open_context
@@ -151,9 +130,8 @@ def demo(
         )
         try:
             settings = load_settings(**flags)
-        except ConfigError as exc:
-            fail(str(exc))
-            return
+        except BenefitsError as exc:
+            stop_on(exc)
 
         async def prepare() -> None:
             async with open_context(settings) as context:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from benefits_tui.cli.runner import fail
+from benefits_tui.cli.runner import stop_on
+from benefits_tui.domain.errors import BenefitsError
 from benefits_tui.domain.safe_text import json_visible, visible
 
 if TYPE_CHECKING:
@@ -46,14 +47,13 @@ def config(ctx: click.Context, as_json: bool) -> None:
     Flags beat the environment, which beats the file named by BENEFITS_TUI_CONFIG. The API
     token is shown only as set or not set.
     """
-    from benefits_tui.config import ConfigError, explain_settings
+    from benefits_tui.config import explain_settings
 
     flags: dict[str, Any] = ctx.find_root().obj or {}
     try:
         settings = explain_settings(**flags)
-    except ConfigError as exc:
-        fail(str(exc))
-        return
+    except BenefitsError as exc:
+        stop_on(exc)
     if as_json:
         payload = {setting.name: _json_entry(setting) for setting in settings}
         click.echo(json_visible(json.dumps(payload, ensure_ascii=False)))

@@ -12,6 +12,7 @@ from pathlib import Path
 import platformdirs
 
 from benefits_tui.config import APP_NAME, load_settings
+from benefits_tui.domain.errors import one_line
 from benefits_tui.domain.safe_text import visible
 
 
@@ -45,7 +46,7 @@ def report_crash(exc: BaseException) -> None:
         where = f" (details in {path})"
     except OSError:
         pass
-    message = visible(_scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+    message = visible(_scrub(one_line(exc)))
     print(
         f"benefits-tui: unexpected error: {type(exc).__name__}: {message[:300]}{where}",
         file=sys.stderr,

@@ -1,4 +1,4 @@
-"""`benefits-tui employee add|set`: the starter workflow and employee edits, headless (SPEC 4)."""
+"""`benefits-tui employee add|set`: the starter workflow and employee edits, headless (RULES §4)."""
 
 from __future__ import annotations
 

@@ -38,6 +38,7 @@ async def history(context: ServiceContext, employee: str, as_json: bool) -> None
                 {
                     "at": e.at.isoformat(),
                     "actor": e.actor,
+                    "requested_by": e.requested_by,
                     "action": str(e.action),
                     "status_code": e.status_code,
                     "answer": e.answer,
@@ -48,7 +49,7 @@ async def history(context: ServiceContext, employee: str, as_json: bool) -> None
         }
         click.echo(json_visible(json.dumps(payload, ensure_ascii=False)))
         return
-    # Every value may come from a person or the platform: shown, never obeyed (SPEC 1.15).
+    # Every value may come from a person or the platform: shown, never obeyed (RULES §1.15).
     console = Console(highlight=False, markup=False, emoji=False)
     console.print(
         Text(
@@ -64,7 +65,7 @@ async def history(context: ServiceContext, employee: str, as_json: bool) -> None
         platform = " ".join(part for part in (str(e.status_code or ""), e.answer or "") if part)
         table.add_row(
             Text(e.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")),
-            Text(visible(e.actor)),
+            Text(visible(e.who)),
             Text(visible(e.action_label)),
             Text(visible(platform)),
             Text(visible(e.reason)),

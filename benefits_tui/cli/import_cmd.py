@@ -1,4 +1,4 @@
-"""`benefits-tui import FILE.csv [--dry-run]`: all-or-nothing CSV import (SPEC 4)."""
+"""`benefits-tui import FILE.csv [--dry-run]`: all-or-nothing CSV import (RULES §4)."""
 
 from __future__ import annotations
 

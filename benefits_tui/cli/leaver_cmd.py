@@ -1,4 +1,4 @@
-"""`benefits-tui leaver`: the leaver workflow, headless (SPEC 1.7)."""
+"""`benefits-tui leaver`: the leaver workflow, headless (RULES §1.7)."""
 
 from __future__ import annotations
 

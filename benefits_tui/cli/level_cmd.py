@@ -1,4 +1,4 @@
-"""`benefits-tui level assign`: assign a Benefits Level to one or many employees (SPEC 1.6)."""
+"""`benefits-tui level assign`: assign a Benefits Level to one or many employees (RULES §1.6)."""
 
 from __future__ import annotations
 

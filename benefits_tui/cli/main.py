@@ -21,12 +21,14 @@ COMMANDS: dict[str, str] = {
     "employee": "benefits_tui.cli.employee_cmd:employee",
     "export": "benefits_tui.cli.export_cmd:export",
     "history": "benefits_tui.cli.history_cmd:history",
+    "hold": "benefits_tui.cli.hold_cmd:hold",
     "import": "benefits_tui.cli.import_cmd:import_",
     "leaver": "benefits_tui.cli.leaver_cmd:leaver",
     "level": "benefits_tui.cli.level_cmd:level",
     "simulator": "benefits_tui.cli.simulator_cmd:simulator",
     "status": "benefits_tui.cli.status_cmd:status",
     "sync": "benefits_tui.cli.sync_cmd:sync",
+    "users": "benefits_tui.cli.users_cmd:users",
     "worker": "benefits_tui.cli.sync_cmd:worker",
 }
 
@@ -39,7 +41,10 @@ COMMANDS: dict[str, str] = {
 )
 @click.option("--database-url", envvar=None, help="Overrides BENEFITS_TUI_DATABASE_URL.")
 @click.option("--api-url", help="Overrides BENEFITS_API_URL.")
-@click.option("--user", help="Acting user for the audit trail (overrides BENEFITS_TUI_USER).")
+@click.option(
+    "--user",
+    help="Acting user on SQLite (overrides BENEFITS_TUI_USER); on PostgreSQL the login is.",
+)
 @click.version_option(__version__, prog_name="benefits-tui")
 @click.pass_context
 def cli(

@@ -8,10 +8,11 @@ import os
 import socket
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from benefits_tui.domain.errors import EXIT_FAILED, EXIT_USAGE, BenefitsError, one_line
 from benefits_tui.domain.safe_text import visible
 
 # Imported by every command module, so it imports only click (and cheap domain helpers) at the
@@ -23,19 +24,22 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE"]  # the CLI's exit statuses, in one place
 
 
-class CommandFailed(Exception):
+class CommandFailed(BenefitsError):
     """Stop the command with a message and an exit code."""
 
     def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
-        self.code = code
+        self.exit_code = code
         super().__init__(message)
 
+    @property
+    def code(self) -> int:
+        return self.exit_code
 
-def fail(message: str, code: int = EXIT_USAGE) -> None:
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     click.echo(f"benefits-tui: {visible(message)}", err=True)
     sys.exit(code)
 
@@ -75,14 +79,38 @@ def require_existing_database(settings: Settings) -> None:
         )
 
 
-def describe_database_error(exc: BaseException, settings: Settings | None) -> str:
-    where = "BENEFITS_TUI_DATABASE_URL"
-    text = (
-        str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        if str(exc)
-        else type(exc).__name__
-    )
-    return f"{where}: cannot use the database ({text})"
+def describe_database_error(exc: BaseException) -> str:
+    """A database that cannot be reached or used, as the setting to check and the driver's
+    own first line; a refusal by the database's privileges says so (RULES §1.10)."""
+    from benefits_tui.services.errors import database_message, is_permission_denied
+
+    if is_permission_denied(exc):  # the database enforcing a role
+        return f"the database refused: {database_message(exc)}"
+    driver_error = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
+    return f"BENEFITS_TUI_DATABASE_URL: cannot use the database ({one_line(driver_error)})"
+
+
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """What a command may meet without a bug: our own errors, and the database or network
+    failing under it (imported here: the database layer is loaded only when a command runs)."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    return (BenefitsError, OperationalError, DBAPIError, OSError, socket.gaierror)
+
+
+def stop_on(exc: BaseException) -> NoReturn:
+    """The CLI's one ladder: end the command on ``exc`` with one line and its exit status.
+
+    Only for :func:`expected_errors` (and a closed output pipe or Ctrl+C); anything else is a
+    bug, for the crash handler in ``main``.
+    """
+    if isinstance(exc, BenefitsError):
+        fail(one_line(exc), exc.exit_code)
+    if isinstance(exc, BrokenPipeError):
+        quiet_exit_after_broken_pipe()
+    if isinstance(exc, KeyboardInterrupt):
+        fail("interrupted", 130)
+    fail(describe_database_error(exc))
 
 
 def run_with_context(
@@ -97,42 +125,22 @@ def run_with_context(
     ``create``: the command may create a missing SQLite file (``db upgrade``).
     """
     import anyio
-    from sqlalchemy.exc import DBAPIError, OperationalError
 
-    from benefits_tui.config import ConfigError
-    from benefits_tui.db import DatabaseURLError
     from benefits_tui.services.context import open_context
-    from benefits_tui.services.errors import NotFound, ServiceError
 
-    settings: Settings | None = None
+    stoppable: tuple[type[BaseException], ...] = (*expected_errors(), KeyboardInterrupt)
     try:
         settings = settings_from(ctx)
         if not create:
             require_existing_database(settings)
 
         async def main() -> T:
-            assert settings is not None
             async with open_context(settings, migrate=migrate) as context:
                 return await body(context)
 
         return anyio.run(main)
-    except ConfigError as exc:
-        fail(str(exc))
-    except DatabaseURLError as exc:
-        fail(f"BENEFITS_TUI_DATABASE_URL: {exc}")
-    except CommandFailed as exc:
-        fail(str(exc), exc.code)
-    except NotFound as exc:  # an unknown employee is a usage error (exit 2)
-        fail(str(exc), EXIT_USAGE)
-    except ServiceError as exc:
-        fail(str(exc), EXIT_FAILED)
-    except BrokenPipeError:
-        quiet_exit_after_broken_pipe()
-    except (OperationalError, DBAPIError, OSError, socket.gaierror) as exc:
-        fail(describe_database_error(exc, settings))
-    except KeyboardInterrupt:
-        fail("interrupted", 130)
-    raise AssertionError("unreachable")
+    except stoppable as exc:
+        stop_on(exc)
 
 
 def pass_services(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:

@@ -1,8 +1,7 @@
-"""``benefits-tui simulator``: run the Benefits platform simulator (SPEC 4)."""
+"""``benefits-tui simulator``: run the Benefits platform simulator (RULES §4)."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
@@ -14,19 +13,28 @@ _SHARE = click.FloatRange(0.0, 1.0)
 _NON_NEGATIVE = click.FloatRange(min=0.0)
 
 
-def _read_token(token: str | None) -> str:
-    if token:
-        return token.strip()
-    token_file = os.environ.get("BENEFITS_API_TOKEN_FILE")
-    if token_file:
+def _read_token(token: str | None, token_file: Path | None) -> str:
+    """The token from --token-file / BENEFITS_API_TOKEN_FILE (a private file), the
+    environment, or --token (last: a command line is visible to every local user in ``ps``)."""
+    if token_file is not None:
+        from benefits_tui.config import ConfigError, check_private_file
+
         try:
-            return Path(token_file).read_text(encoding="utf-8").strip()
+            check_private_file(token_file.expanduser(), "--token-file")
+            text = token_file.expanduser().read_text(encoding="utf-8").strip()
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from None
         except OSError as exc:
             raise click.UsageError(
-                f"cannot read BENEFITS_API_TOKEN_FILE ({token_file}): {exc.strerror}"
+                f"--token-file: cannot read {token_file}: {exc.strerror}"
             ) from None
+        if not text:
+            raise click.UsageError(f"--token-file: {token_file} is empty")
+        return text
+    if token and token.strip():
+        return token.strip()
     raise click.UsageError(
-        "no API token: pass --token or set BENEFITS_API_TOKEN (or BENEFITS_API_TOKEN_FILE)"
+        "no API token: pass --token-file FILE (mode 0600) or set BENEFITS_API_TOKEN"
     )
 
 
@@ -47,10 +55,18 @@ def _read_token(token: str | None) -> str:
     "':memory:' keeps nothing.",
 )
 @click.option(
+    "--token-file",
+    envvar="BENEFITS_API_TOKEN_FILE",
+    show_envvar=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File (mode 0600) holding the bearer token clients must send.",
+)
+@click.option(
     "--token",
     envvar="BENEFITS_API_TOKEN",
     show_envvar=True,
-    help="Bearer token clients must send (or BENEFITS_API_TOKEN_FILE).",
+    help="The bearer token itself; prefer --token-file or the environment, as every local "
+    "user sees a command line in `ps`.",
 )
 @click.option(
     "--latency-ms",
@@ -123,6 +139,7 @@ def simulator(
     host: str,
     port: int,
     state: str,
+    token_file: Path | None,
     token: str | None,
     latency_ms: float,
     jitter_ms: float,
@@ -153,7 +170,7 @@ def simulator(
     from benefits_tui.platform.simulator.server import serve  # uvicorn only when serving
 
     config = SimulatorConfig(
-        token=_read_token(token),
+        token=_read_token(token, token_file),
         state_path=None if state in ("", ":memory:") else state,
         latency_ms=latency_ms,
         jitter_ms=jitter_ms,

@@ -24,14 +24,19 @@ if TYPE_CHECKING:
 @pass_services
 async def status(context: ServiceContext, as_json: bool) -> None:
     """Counts per tab (Not syncing, In progress, Successful, Failed)."""
+    from benefits_tui.cli.hold_cmd import hold_json, hold_lines
+    from benefits_tui.domain.safe_text import json_visible
+    from benefits_tui.services.platform_hold import read_hold
     from benefits_tui.services.queries import count_by_state, stuck_count
 
     counts = await count_by_state(context)
     stuck = await stuck_count(context)
+    hold = await read_hold(context)
     if as_json:
-        payload = {state.value: counts[state] for state in SyncState}
+        payload: dict[str, object] = {state.value: counts[state] for state in SyncState}
         payload["stuck"] = stuck
-        click.echo(json.dumps(payload))
+        payload.update(hold_json(hold))  # platform_hold_until: null when none (RULES §1.13)
+        click.echo(json_visible(json.dumps(payload, ensure_ascii=False)))
         return
     width = max(len(state.label) for state in SyncState)
     for state in SyncState:
@@ -41,3 +46,5 @@ async def status(context: ServiceContext, as_json: bool) -> None:
             f"{stuck:,} In progress for longer than "
             f"{context.settings.sync.stuck_after_minutes:g} minutes (stuck)"
         )
+    for line in hold_lines(hold):
+        click.echo(line)

@@ -19,21 +19,29 @@ if TYPE_CHECKING:
 STATUS_CHOICES = click.Choice(["not-syncing", "failed"])
 
 
-async def _check_platform(context: ServiceContext) -> None:
-    """Refuse at once, with the setting to fix, when the platform cannot be used at all."""
+async def _check_platform(context: ServiceContext) -> str | None:
+    """Can this process send now? None if so; else why not, for people ("a worker sends
+    them"). A wrong token or URL is refused at once with the setting to fix (exit 2)."""
     from benefits_tui.platform.errors import AuthError, PlatformError, PlatformUnreachable
+    from benefits_tui.services.permissions import Permission
     from benefits_tui.services.sync.pacing import HeldBack, Pacer
 
+    if not context.has_platform:
+        if not context.can(Permission.SEND):
+            return f"{context.actor} ({context.role_label}) does not send syncs itself"
+        return "no platform token here (BENEFITS_API_TOKEN)"
     context.settings.require_api_url()
-    context.settings.token()
     try:
         await Pacer(context).call(context.platform().check_connection)
     except HeldBack:
-        return  # another process was answered 429 just now: the platform is up; don't add to it
-    except (AuthError, PlatformUnreachable) as exc:
+        return None  # another process was answered 429 just now: the platform is up
+    except PlatformUnreachable as exc:
+        return f"the platform cannot be reached now ({exc})"  # queue: a worker retries
+    except AuthError as exc:
         raise CommandFailed(str(exc), EXIT_USAGE) from None
     except PlatformError:
         pass  # busy or flaky (5xx, 429, slow): the worker retries with backoff
+    return None
 
 
 @click.command()
@@ -82,7 +90,10 @@ async def sync(
     )
     from rich.text import Text
 
+    from benefits_tui.services.permissions import Permission
+    from benefits_tui.services.platform_hold import read_hold
     from benefits_tui.services.queries import EmployeeFilter, resolve_numbers, state_counts
+    from benefits_tui.services.sync.heartbeat import worker_life
     from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
     from benefits_tui.services.sync.worker import SyncWorker
 
@@ -90,7 +101,8 @@ async def sync(
         raise CommandFailed(
             "say who to sync: --all (the whole tab and search) or --employee E", EXIT_USAGE
         )
-    await _check_platform(context)
+    context.require(Permission.SYNC)  # before any look at the platform
+    cannot_send = await _check_platform(context)
     if employees:
         selection = Selection.of(await resolve_numbers(context, employees))
     else:
@@ -121,11 +133,25 @@ async def sync(
         f"{result.rejected:,} failed pre-flight)."
     )
     chosen = list(result.queued_ids) + list(result.rejected_ids)
-    if no_wait:
+    life = None
+    if cannot_send is not None and result.queued:
+        # RULES §1.10: HR needs no token; its requests wait in the queue for a worker.
+        life = await worker_life(context)
+        err.print(  # one line, whatever the terminal's width: scripts grep it
+            Text(
+                visible(
+                    f"Queued: {cannot_send}, so a worker sends them "
+                    f"({life.describe(context.clock.now())})."
+                )
+            ),
+            soft_wrap=True,
+        )
+    if no_wait or (life is not None and not life.alive):
         if result.rejected:
             sys.exit(EXIT_FAILED)
         return
-    worker = SyncWorker(context)
+    # Wait for the outcome: our own worker sends them, or we watch the one that does.
+    worker = SyncWorker(context) if cannot_send is None else None
     stop = anyio.Event()
     outcome: dict[str, int] = {}
     with Progress(
@@ -144,11 +170,20 @@ async def sync(
             while True:
                 outcome = await state_counts(context, chosen)
                 done = outcome.get("successful", 0) + outcome.get("failed", 0)
+                held = await read_hold(context)
+                waiting = ""  # the platform's hold or trouble, said once (RULES §1.3)
+                if held.blocked_until is not None:
+                    until = held.blocked_until.astimezone()
+                    waiting = f"; platform holds requests until {until:%H:%M:%S}"
+                elif held.trouble_since is not None:
+                    since = held.trouble_since.astimezone()
+                    waiting = f"; platform failing since {since:%H:%M:%S}"
                 progress.update(
                     task,
                     completed=done,
-                    detail=(
+                    detail=visible(
                         f"{outcome.get('successful', 0):,} ok, {outcome.get('failed', 0):,} failed"
+                        + waiting
                     ),
                 )
                 if done >= len(chosen):
@@ -158,7 +193,8 @@ async def sync(
 
         async with anyio.create_task_group() as group:
             group.start_soon(watch)
-            group.start_soon(lambda: worker.run(stop=stop, poll_seconds=0.1))
+            if worker is not None:
+                group.start_soon(lambda: worker.run(stop=stop, poll_seconds=0.1))
     failed = outcome.get("failed", 0)
     say(f"Successful: {outcome.get('successful', 0):,}  Failed: {failed:,}")
     if failed:
@@ -181,8 +217,10 @@ async def worker(context: ServiceContext, once: bool, concurrency: int | None) -
     import anyio
     from rich.console import Console
 
+    from benefits_tui.services.permissions import Permission
     from benefits_tui.services.sync.worker import SyncWorker
 
+    context.require(Permission.SEND)
     context.settings.require_api_url()
     context.settings.token()
     sync_worker = SyncWorker(context, concurrency=concurrency)

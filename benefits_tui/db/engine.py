@@ -28,11 +28,18 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
+
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 
-class DatabaseURLError(ValueError):
+class DatabaseURLError(BenefitsError, ValueError):
     """The database URL cannot be used; the message says why."""
+
+    exit_code = EXIT_USAGE
+
+    def one_line(self) -> str:
+        return f"BENEFITS_TUI_DATABASE_URL: {super().one_line()}"
 
 
 def missing_sqlite_file(url: str) -> Path | None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from benefits_tui.db.engine import Database
+from benefits_tui.db.engine import Database, DatabaseURLError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -91,7 +91,26 @@ async def upgrade(db: Database) -> bool:
         return await connection.run_sync(_upgrade)
 
 
+class SchemaBehind(DatabaseURLError):
+    """The schema is older than this program and the login may not upgrade it."""
+
+
 async def ensure_schema(db: Database) -> None:
-    """Upgrade only when the schema is behind (a cheap check on every start)."""
-    if await current_revision(db) != head_revision():
-        await upgrade(db)
+    """Upgrade only when the schema is behind (a cheap check on every start).
+
+    On PostgreSQL only the schema owner (or a superuser) migrates; another login gets a
+    one-line answer saying who must run ``benefits-tui db upgrade``.
+    """
+    current = await current_revision(db)
+    head = head_revision()
+    if current == head:
+        return
+    if db.is_postgresql:
+        from benefits_tui.db.access import database_identity
+
+        if not (await database_identity(db)).owner:
+            raise SchemaBehind(
+                f"the schema is at revision {current or 'none'} and this benefits-tui needs "
+                f"{head}: the schema owner must run `benefits-tui db upgrade` first"
+            )
+    await upgrade(db)

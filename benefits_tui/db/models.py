@@ -73,7 +73,7 @@ class Base(DeclarativeBase):
 
 
 class Employee(Base):
-    """An HR employee: what the platform needs (SPEC 1.8) and the HR fields around it."""
+    """An HR employee: what the platform needs (RULES §1.8) and the HR fields around it."""
 
     __tablename__ = "employees"
 
@@ -116,10 +116,6 @@ class Employee(Base):
 
     sync: Mapped[SyncRecord] = relationship(back_populates="employee", uselist=False)
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.forenames} {self.surname}".strip()
-
 
 class SyncRecord(Base):
     """One per employee: sync status, the linked account, and the engine's durable job."""
@@ -134,11 +130,12 @@ class SyncRecord(Base):
         BigId, ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True
     )
     state: Mapped[str] = mapped_column(String(16), index=True)
-    # One employee <-> one account (SPEC 1.12): the column is unique.
+    # One employee <-> one account (RULES §1.12): the column is unique.
     account_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     phase: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Since when this record has met transient trouble: the start of its retry budget.
     first_attempt_at: Mapped[dt.datetime | None]
     next_attempt_at: Mapped[dt.datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(200))
@@ -150,6 +147,7 @@ class SyncRecord(Base):
     request_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     request_revision: Mapped[int | None] = mapped_column(Integer)
     platform_job_id: Mapped[str | None] = mapped_column(String(128))
+    job_accepted_at: Mapped[dt.datetime | None]  # when the platform accepted that job (202)
     last_error: Mapped[str | None] = mapped_column(Text)
     lookup_misses: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     synced_revision: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
@@ -171,7 +169,11 @@ class SyncEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     employee_id: Mapped[int] = mapped_column(BigId, ForeignKey("employees.id", ondelete="CASCADE"))
     at: Mapped[dt.datetime]
+    # Who wrote the event: on PostgreSQL set by a trigger from the login (session_user).
     actor: Mapped[str] = mapped_column(Text)
+    # For the worker's steps: who asked for the sync (the record's requester; on PostgreSQL
+    # the trigger takes it from the record, so it cannot be chosen either).
+    requested_by: Mapped[str | None] = mapped_column(Text)
     action: Mapped[str] = mapped_column(String(32))
     status_code: Mapped[int | None] = mapped_column(Integer)
     answer: Mapped[str | None] = mapped_column(Text)
@@ -204,7 +206,9 @@ class Throttle(Base):
 
     ``blocked_until`` holds every process back after a 429 (its Retry-After);
     ``next_slot`` is the earliest moment the next request may start when a client-side
-    rate limit is set (each process reserves slots atomically).
+    rate limit is set (each process reserves slots atomically). ``blocked_since`` is when
+    the current hold began; ``trouble_since``/``trouble`` say since when, and why, the
+    platform has been failing (unreachable, 5xx, timeouts), cleared by the next success.
     """
 
     __tablename__ = "throttle"
@@ -213,10 +217,13 @@ class Throttle(Base):
     blocked_until: Mapped[dt.datetime | None]
     next_slot: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime]
+    blocked_since: Mapped[dt.datetime | None]
+    trouble_since: Mapped[dt.datetime | None]
+    trouble: Mapped[str | None] = mapped_column(Text)
 
 
 class AdminSetting(Base):
-    """A setting admins change from the integration screen (SPEC 1.10), shared by everyone.
+    """A setting admins change from the integration screen (RULES §1.10), shared by everyone.
 
     ``value`` is JSON; the services own the names, their defaults and their checks.
     """
@@ -230,7 +237,7 @@ class AdminSetting(Base):
 
 
 class Reconciliation(Base):
-    """One comparison of HR with the platform (SPEC 1.16): when, by whom, what it found.
+    """One comparison of HR with the platform (RULES §1.16): when, by whom, what it found.
 
     A run is inserted as ``running`` before it reads the platform, so that scheduled runs on
     several workers do not overlap, and is finished with its counts or its error.
@@ -271,3 +278,14 @@ class DriftFinding(Base):
     account_id: Mapped[str | None] = mapped_column(String(128))
     fields: Mapped[Any | None] = mapped_column(JSON)
     values: Mapped[Any | None] = mapped_column(JSON)
+
+
+class WorkerHeartbeat(Base):
+    """A running sync worker says it is alive (the status line's "worker alive")."""
+
+    __tablename__ = "worker_heartbeats"
+
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid:nonce
+    login: Mapped[str] = mapped_column(Text)  # PostgreSQL: set from session_user
+    started_at: Mapped[dt.datetime]
+    seen_at: Mapped[dt.datetime] = mapped_column(index=True)

@@ -10,11 +10,12 @@ import calendar
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-# The CSV columns of SPEC 4, in order; also the FIELD names of `employee set`.
+from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
+
+# The CSV columns of RULES §4, in order; also the FIELD names of `employee set`.
 CSV_FIELDS: tuple[str, ...] = (
     "employee_number",
     "title",
@@ -59,7 +60,7 @@ FIELD_LABELS: dict[str, str] = {
     "leave_reason": "Leave reason",
 }
 
-# Fields whose change on a linked employee is sent to the platform (SPEC 1.9).
+# Fields whose change on a linked employee is sent to the platform (RULES §1.9).
 SYNCED_ATTRIBUTES: frozenset[str] = frozenset(
     {
         "title",
@@ -78,7 +79,7 @@ SYNCED_ATTRIBUTES: frozenset[str] = frozenset(
     }
 )
 
-# What the platform needs to create an account (SPEC 1.8), as model attributes.
+# What the platform needs to create an account (RULES §1.8), as model attributes.
 REQUIRED_FOR_PLATFORM: tuple[str, ...] = (
     "forenames",
     "surname",
@@ -91,7 +92,7 @@ REQUIRED_FOR_PLATFORM: tuple[str, ...] = (
     "pay_frequency",
 )
 
-# The picklists SPEC 2 documents; the platform's own lists (cached) take precedence.
+# The picklists RULES §2 documents; the platform's own lists (cached) take precedence.
 DEFAULT_PICKLISTS: dict[str, tuple[str, ...]] = {
     "title": ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr"),
     "gender": ("M", "F", "X", "N"),
@@ -103,15 +104,17 @@ MAX_TEXT = 10_000
 MAX_EMAIL_LENGTH = 254
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-# The platform's email rule (SPEC 2), shared by HR's pre-flight and the simulator: a dot-atom
+# The platform's email rule (RULES §2), shared by HR's pre-flight and the simulator: a dot-atom
 # local part, at least one dot in the domain, ASCII only.
 EMAIL_RE = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,63}}$")
 _ISO_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 EMPLOYEE_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
-class FieldProblem(ValueError):
-    """A value that cannot be stored in a field."""
+class FieldProblem(BenefitsError, ValueError):
+    """A value that cannot be stored in a field (a wrong value given: a usage error)."""
+
+    exit_code = EXIT_USAGE
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
@@ -129,7 +132,7 @@ def is_valid_email(value: object) -> bool:
 
 
 def email_key(value: str | None) -> str | None:
-    """The case-insensitive key of an email (SPEC 1.4)."""
+    """The case-insensitive key of an email (RULES §1.4)."""
     if value is None:
         return None
     value = value.strip()
@@ -196,7 +199,7 @@ def parse_field(
 
     Empty text means "no value" (``None``). Raises :class:`FieldProblem` with a message
     for a person. ``picklists``/``levels`` restrict the picklist fields when given.
-    With ``platform_rules=False`` (the CSV import, SPEC 4: "what the platform needs is
+    With ``platform_rules=False`` (the CSV import, RULES §4: "what the platform needs is
     checked at sync") an invalid email, an unrecognised picklist value or level is stored
     as given and fails pre-flight with its reason; formats (dates, pay) are still checked.
     """
@@ -251,17 +254,3 @@ def search_text(employee_number: str, forenames: str, surname: str, email: str |
     return " ".join(
         part.casefold() for part in (employee_number, forenames, surname, email or "") if part
     )
-
-
-@dataclass(frozen=True)
-class Address:
-    """A postal address (optional on the platform)."""
-
-    line1: str = ""
-    line2: str = ""
-    city: str = ""
-    postcode: str = ""
-    country: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {key: value for key, value in self.__dict__.items() if value}

@@ -1,4 +1,4 @@
-"""Untrusted text made safe to show and to store (SPEC 1.15, 5 "Hostile input").
+"""Untrusted text made safe to show and to store (RULES §1.15, 5 "Hostile input").
 
 Names, emails and above all the platform's answers (titles, details, messages) may carry
 terminal escape sequences (an OSC 52 clipboard write, clear screen, a window title),

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 
 class SyncState(StrEnum):
-    """Where an employee stands with Benefits (SPEC 1.1): one tab each."""
+    """Where an employee stands with Benefits (RULES §1.1): one tab each."""
 
     NOT_SYNCING = "not_syncing"
     IN_PROGRESS = "in_progress"
@@ -35,8 +35,16 @@ STATE_LABELS: dict[SyncState, str] = {
 }
 
 
+class RequestKind(StrEnum):
+    """The write a record sends to the platform (stored while its outcome is unknown)."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    TERMINATE = "terminate"
+
+
 class Phase(StrEnum):
-    """What an In progress record is waiting for (SPEC 1.11)."""
+    """What an In progress record is waiting for (RULES §1.11)."""
 
     QUEUED = "queued"
     LOOKING_UP = "looking_up"
@@ -65,7 +73,7 @@ PHASE_LABELS: dict[Phase, str] = {
 
 
 class Action(StrEnum):
-    """Kinds of history event (the audit trail, SPEC 1.12)."""
+    """Kinds of history event (the audit trail, RULES §1.12)."""
 
     REQUESTED = "requested"
     HR_REJECTED = "hr_rejected"
@@ -101,7 +109,7 @@ ACTION_LABELS: dict[Action, str] = {
 
 
 class CreatedVia(StrEnum):
-    """How an employee came into HR (SPEC 1.5)."""
+    """How an employee came into HR (RULES §1.5)."""
 
     STARTER_WIZARD = "starter_wizard"
     PERSONAL_DETAILS_ONLY = "personal_details_only"

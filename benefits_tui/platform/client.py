@@ -1,4 +1,4 @@
-"""Async client for the Benefits platform API (SPEC 2).
+"""Async client for the Benefits platform API (RULES §2).
 
 One :class:`BenefitsClient` wraps one pooled ``httpx.AsyncClient``. Every failure is raised as
 one of :mod:`benefits_tui.platform.errors`; retrying writes is the caller's job (the sync
@@ -25,7 +25,14 @@ from urllib.parse import quote
 
 import httpx
 
-from benefits_tui.platform.contract import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, MAX_CURSOR_LENGTH
+from benefits_tui.domain.retry import GET_RETRY
+from benefits_tui.platform.contract import (
+    IDEMPOTENCY_KEY_RE,
+    LIST_LIMIT_DEFAULT,
+    LIST_LIMIT_MAX,
+    MAX_CURSOR_LENGTH,
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+)
 from benefits_tui.platform.errors import (
     AuthError,
     ConflictError,
@@ -57,7 +64,6 @@ except PackageNotFoundError:  # running from a source tree
 
 USER_AGENT = f"benefits-tui/{__version__}"
 SNIPPET_CHARS = 200
-GET_RETRY_BASE_DELAY = 0.1  # idempotent GETs retry after 0.1 s, 0.4 s, ... on transient errors
 
 #: Awaited (when set) before each automatic retry of a GET. The sync engine sets it around
 #: its calls so that a retry waits for the shared 429 hold-back and rate limit like any
@@ -133,6 +139,13 @@ def _safe_url(url: httpx.URL | str) -> str:
 DEADLINE_FACTOR = 3.0  # a whole request may take this many read timeouts
 
 
+def _outcome(is_write: bool) -> str:
+    """How a request without an answer ends its message: a write may have been applied."""
+    if is_write:
+        return " — the change may have been applied; retry with the same idempotency key."
+    return "."
+
+
 class BenefitsClient:
     """``async with BenefitsClient(base_url, token) as client: ...`` — the platform's API.
 
@@ -170,7 +183,7 @@ class BenefitsClient:
         self.deadline = DEADLINE_FACTOR * float(timeouts.read or 10.0)
         self.base_url = _safe_url(base_url.rstrip("/"))
         self.max_connections = max_connections
-        self._delays = tuple(GET_RETRY_BASE_DELAY * 4**i for i in range(max(0, get_retries)))
+        self._delays = GET_RETRY.delays(get_retries)
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             auth=self._auth,
@@ -216,7 +229,7 @@ class BenefitsClient:
         Raises :class:`ConflictError` (``multiple_accounts_for_email``) when the platform
         holds several: linking to one of them would be a guess.
         """
-        body = await self._get("/v1/accounts", params={"email": email})
+        body = await self._get("/v1/accounts", params={"email": _text(email, "email")})
         items = self._data_list(body, "/v1/accounts")
         if not items:
             return None
@@ -244,13 +257,17 @@ class BenefitsClient:
         or after that moment (whole seconds; a naive datetime is taken as UTC). *limit* is
         1..500. Raises :class:`InvalidRequest` for arguments the platform cannot accept.
         """
-        if isinstance(limit, bool) or not 1 <= limit <= LIST_LIMIT_MAX:
+        if (
+            isinstance(limit, bool)
+            or not isinstance(limit, int)
+            or not 1 <= limit <= LIST_LIMIT_MAX
+        ):
             raise InvalidRequest(f"limit must be from 1 to {LIST_LIMIT_MAX}, not {limit!r}")
         params = {"limit": str(limit)}
         if cursor is not None:
             if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
                 raise InvalidRequest("cursor must be a next_cursor the platform gave out")
-            params["cursor"] = cursor
+            params["cursor"] = _text(cursor, "cursor")
         if updated_since is not None:
             params["updated_since"] = _rfc3339(updated_since)
         body = await self._get("/v1/accounts", params=params)
@@ -375,10 +392,16 @@ class BenefitsClient:
     async def _write(
         self, method: str, path: str, body: Mapping[str, Any], idempotency_key: str
     ) -> WriteResult:
-        if not idempotency_key:
-            raise ValueError("an idempotency key is required for writes")
+        if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY_RE.fullmatch(
+            idempotency_key
+        ):
+            raise InvalidRequest(
+                f"An idempotency key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII "
+                "characters (no spaces or line breaks); nothing was sent.",
+                code="bad_idempotency_key",
+            )
         response = await self._send(
-            method, path, json_body=dict(body), idempotency_key=idempotency_key
+            method, path, content=_encode_body(body), idempotency_key=idempotency_key
         )
         data = self._decode(response, method, path)
         replayed = response.headers.get("idempotent-replayed", "").lower() == "true"
@@ -400,29 +423,28 @@ class BenefitsClient:
         path: str,
         *,
         params: Mapping[str, str] | None = None,
-        json_body: dict[str, Any] | None = None,
+        content: bytes | None = None,
         idempotency_key: str | None = None,
     ) -> httpx.Response:
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        headers: dict[str, str] = {}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         where = f"{self.base_url}{path}"
         is_write = method != "GET"
         try:
             try:
                 return await asyncio.wait_for(
                     self._http.request(
-                        method, path, params=params, json=json_body, headers=headers
+                        method, path, params=params, content=content, headers=headers
                     ),
                     timeout=self.deadline,
                 )
             except TimeoutError:
                 raise PlatformTimeout(
                     f"The Benefits platform took longer than {self.deadline:g} s to answer "
-                    f"{method} {where}"
-                    + (
-                        " — the change may have been applied; retry with the same idempotency key."
-                        if is_write
-                        else "."
-                    ),
+                    f"{method} {where}" + _outcome(is_write),
                     ambiguous=is_write,
                     code="deadline_exceeded",
                 ) from None
@@ -443,11 +465,7 @@ class BenefitsClient:
         except httpx.TimeoutException as exc:
             raise PlatformTimeout(
                 f"The Benefits platform did not answer {method} {where} in time"
-                + (
-                    " — the change may have been applied; retry with the same idempotency key."
-                    if is_write
-                    else "."
-                ),
+                + _outcome(is_write),
                 ambiguous=is_write,
                 code=type(exc).__name__,
             ) from None
@@ -466,13 +484,15 @@ class BenefitsClient:
         ) as exc:
             raise PlatformTimeout(
                 f"The connection to the Benefits platform dropped during {method} {where}"
-                + (
-                    " — the change may have been applied; retry with the same idempotency key."
-                    if is_write
-                    else "."
-                ),
+                + _outcome(is_write),
                 ambiguous=is_write,
                 code=type(exc).__name__,
+            ) from None
+        except httpx.LocalProtocolError as exc:  # e.g. a header this client let through
+            raise InvalidRequest(
+                f"The request {method} {path} could not be sent "
+                f"({self._auth.scrub(str(exc))}); nothing was sent.",
+                code="unsendable_request",
             ) from None
         except httpx.UnsupportedProtocol:
             raise PlatformUnreachable(
@@ -559,9 +579,23 @@ class BenefitsClient:
         )
 
     def _json(self, response: httpx.Response) -> Any:
-        """The body parsed as JSON, without the token: whatever a platform echoes back (an
-        account, a problem's detail, a job's error) may end up in history or on screen."""
-        return json.loads(self._auth.scrub_bytes(response.content))
+        """The body parsed as strict JSON, without the token: whatever a platform echoes back
+        (an account, a problem's detail, a job's error) may end up in history or on screen.
+
+        Raises ValueError for anything that is not plain JSON text: bytes that are not
+        UTF-8, ``NaN``/``Infinity``, nesting too deep, a lone surrogate escape."""
+        try:
+            value = json.loads(
+                self._auth.scrub_bytes(response.content).decode("utf-8"),
+                parse_constant=_refuse_constant,
+            )
+        except RecursionError:
+            raise ValueError("nested too deeply") from None
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except (UnicodeEncodeError, RecursionError):
+            raise ValueError("a lone surrogate, or nested too deeply") from None
+        return value
 
     def _problem(self, response: httpx.Response) -> Problem | None:
         content_type = response.headers.get("content-type", "")
@@ -610,9 +644,46 @@ class BenefitsClient:
 
 def _segment(value: str) -> str:
     """*value* made safe as one path segment."""
-    if not value:
-        raise InvalidRequest("an empty id cannot name a resource")
-    return quote(value, safe="")
+    if not isinstance(value, str) or not value:
+        raise InvalidRequest("An empty id cannot name a resource; nothing was sent.")
+    return quote(_text(value, "an id"), safe="")
+
+
+def _text(value: str, what: str) -> str:
+    """*value*, refused (:class:`InvalidRequest`) unless it is text UTF-8 can carry."""
+    try:
+        value.encode("utf-8")
+    except (UnicodeEncodeError, AttributeError):
+        raise InvalidRequest(
+            f"{what} is not text that can be sent (a lone surrogate?); nothing was sent."
+        ) from None
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _encode_body(body: Mapping[str, Any]) -> bytes:
+    """*body* as UTF-8 JSON; :class:`InvalidRequest` when JSON cannot carry it."""
+    try:
+        return json.dumps(
+            dict(body), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode("utf-8")
+    except (ValueError, TypeError, RecursionError, UnicodeEncodeError) as exc:
+        # NaN or infinity (ValueError), a value JSON has no type for (TypeError), nesting
+        # too deep, a lone surrogate: a caller's mistake, found before anything is sent.
+        reason = (
+            "it nests too deeply"
+            if isinstance(exc, RecursionError)
+            else "it holds a lone surrogate"
+            if isinstance(exc, UnicodeEncodeError)
+            else "it holds NaN, infinity or a value JSON has no type for"
+        )
+        raise InvalidRequest(
+            f"The request body cannot be sent as JSON: {reason}; nothing was sent.",
+            code="unencodable_body",
+        ) from None
 
 
 def _rfc3339(moment: datetime) -> str:

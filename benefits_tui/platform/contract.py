@@ -1,4 +1,4 @@
-"""The rules of the Benefits platform API that both sides need (SPEC 2).
+"""The rules of the Benefits platform API that both sides need (RULES §2).
 
 The simulator enforces them; the HR side reuses them for its pre-flight checks so that a
 record which cannot succeed fails before any call. Pure Python, no I/O.
@@ -7,7 +7,6 @@ record which cannot succeed fails before any call. Pure Python, no I/O.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
@@ -15,6 +14,7 @@ from typing import Any, Final
 # The email rule and the picklists are the domain's: HR's pre-flight uses the same ones.
 from benefits_tui.domain.fields import (
     DEFAULT_PICKLISTS,
+    MAX_TEXT,
     REQUIRED_FOR_PLATFORM,
     is_valid_email,
 )
@@ -55,16 +55,34 @@ READ_ONLY_FIELDS: Final[tuple[str, ...]] = (
     "id",
     "status",
     "leave_date",
+    "termination_reason",
     "created_at",
     "updated_at",
 )
 """Fields only the platform sets; sending one is a 422 ``read_only_field``."""
 
 ACCOUNT_FIELDS: Final[tuple[str, ...]] = ("id", *WRITABLE_FIELDS, "status", "leave_date")
-"""Every field of an account as SPEC 2 lists it."""
+"""Every field of an account as RULES §2 lists it."""
 
 ADDRESS_FIELDS: Final[tuple[str, ...]] = ("line1", "line2", "city", "region", "postcode", "country")
 """Keys an ``address`` object may hold (all strings, all optional)."""
+
+MAX_TEXT_LENGTH: Final = MAX_TEXT
+"""Longest text field (names, job title, address parts, reason): HR's own limit."""
+MAX_ANNUAL_PAY: Final = 10**12
+"""``annual_pay`` must be below this (HR's own limit too)."""
+MIN_BIRTH_DATE: Final = _dt.date(1900, 1, 1)
+
+DATE_OF_BIRTH_PATTERN: Final = (
+    r"^(?:(?:19[0-9]{2}|20[01][0-9])-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    r"|(?:19(?:0[48]|[2468][048]|[13579][26])|20(?:0[048]|1[26]))-02-29)$"
+)
+"""The OpenAPI file's ``date_of_birth``: every real date from 1900-01-01 to 2019-12-31.
+
+The rule is "1900-01-01 to today", which JSON Schema cannot state (today moves); the file
+states this fixed part of it, which the platform accepts whatever the day, so no request
+valid by the file is refused for its date of birth."""
 
 ACCOUNT_STATUSES: Final[tuple[str, ...]] = ("active", "terminated")
 JOB_STATUSES: Final[tuple[str, ...]] = ("pending", "in_progress", "complete", "error")
@@ -76,6 +94,7 @@ INVALID_EMAIL: Final = "invalid_email"
 INVALID_DATE: Final = "invalid_date"
 INVALID_TYPE: Final = "invalid_type"
 INVALID_NUMBER: Final = "invalid_number"
+TOO_LONG: Final = "too_long"
 UNKNOWN_FIELD: Final = "unknown_field"
 READ_ONLY_FIELD: Final = "read_only_field"
 UNKNOWN_BENEFIT_LEVEL: Final = "unknown_benefit_level"
@@ -95,10 +114,15 @@ SERVICE_UNAVAILABLE: Final = "service_unavailable"
 GATEWAY_TIMEOUT: Final = "gateway_timeout"
 
 INVALID_CURSOR: Final = "invalid_cursor"
+PAYLOAD_TOO_LARGE: Final = "payload_too_large"
+METHOD_NOT_ALLOWED: Final = "method_not_allowed"
 INVALID_LIMIT: Final = "invalid_limit"
 
 PROBLEM_TYPE_BASE: Final = "https://benefits.example/problems/"
 MAX_IDEMPOTENCY_KEY_LENGTH: Final = 255
+IDEMPOTENCY_KEY_PATTERN: Final = f"^[!-~]{{1,{MAX_IDEMPOTENCY_KEY_LENGTH}}}$"
+"""An ``Idempotency-Key``: 1 to 255 visible ASCII characters (no spaces, no controls)."""
+IDEMPOTENCY_KEY_RE: Final = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 LIST_LIMIT_DEFAULT: Final = 100
 LIST_LIMIT_MAX: Final = 500
@@ -107,7 +131,7 @@ MAX_CURSOR_LENGTH: Final = 2048
 """Longest ``cursor`` either side accepts (the simulator's are far shorter)."""
 
 
-_DATE_RE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def normalise_email(email: str) -> str:
@@ -192,8 +216,8 @@ def validate_account(
             if partial:  # on create the required-field loop above already said so
                 problems.append((name, MISSING_FIELD, f"{name} cannot be cleared"))
             continue
-        if value is None or (name in ("job_title", "benefit_level") and is_blank(value)):
-            continue  # clearing an optional field is fine
+        if value is None or (name == "job_title" and is_blank(value)):
+            continue  # clearing an optional field is fine (a blank level is not: it is no code)
         problem = _check_field(name, value, levels, today)
         if problem is not None:
             problems.append((name, problem[0], problem[1]))
@@ -213,7 +237,7 @@ def _check_field(
         parsed = parse_date(value)
         if parsed is None:
             return INVALID_DATE, "date_of_birth must be a real date written YYYY-MM-DD"
-        if parsed > today or parsed.year < 1900:
+        if parsed > today or parsed < MIN_BIRTH_DATE:
             return INVALID_DATE, "date_of_birth must be between 1900-01-01 and today"
         return None
     if name in PICKLISTS:
@@ -224,8 +248,10 @@ def _check_field(
     if name == "annual_pay":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return INVALID_NUMBER, "annual_pay must be a number"
-        if (isinstance(value, float) and not math.isfinite(value)) or value < 0:
-            return INVALID_NUMBER, "annual_pay must be a finite number, zero or more"
+        # Compared, never converted: an int of hundreds of digits is a JSON number too (no
+        # float holds it), and NaN fails every comparison.
+        if not 0 <= value < MAX_ANNUAL_PAY:
+            return INVALID_NUMBER, "annual_pay must be a number from 0 to below 1e12"
         return None
     if name == "benefit_level":
         if not isinstance(value, str) or value not in levels:
@@ -243,9 +269,13 @@ def _check_field(
                 return UNKNOWN_FIELD, f"address.{key} is not an address field"
             if item is not None and not isinstance(item, str):
                 return INVALID_TYPE, f"address.{key} must be a string"
+            if isinstance(item, str) and len(item) > MAX_TEXT_LENGTH:
+                return TOO_LONG, f"address.{key} must be at most {MAX_TEXT_LENGTH:,} characters"
         return None
     if not isinstance(value, str):  # external_id, forenames, surname, job_title
         return INVALID_TYPE, f"{name} must be a string"
+    if len(value) > MAX_TEXT_LENGTH:
+        return TOO_LONG, f"{name} must be at most {MAX_TEXT_LENGTH:,} characters"
     return None
 
 
@@ -267,4 +297,8 @@ def validate_termination(body: Mapping[str, Any]) -> list[FieldProblem]:
         problems.append(("reason", MISSING_FIELD, "reason is required"))
     elif not isinstance(reason, str):
         problems.append(("reason", INVALID_TYPE, "reason must be a string"))
+    elif len(reason) > MAX_TEXT_LENGTH:
+        problems.append(
+            ("reason", TOO_LONG, f"reason must be at most {MAX_TEXT_LENGTH:,} characters")
+        )
     return problems

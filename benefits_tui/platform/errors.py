@@ -10,10 +10,11 @@ No message, ``repr`` or attribute of these exceptions ever holds the API token.
 
 from __future__ import annotations
 
+from benefits_tui.domain.errors import BenefitsError
 from benefits_tui.platform.types import Problem
 
 
-class PlatformError(Exception):
+class PlatformError(BenefitsError):
     """Base of every error the client raises."""
 
     transient: bool = False

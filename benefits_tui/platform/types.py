@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,7 +56,7 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """A Benefits account (SPEC 2). ``raw`` keeps the whole JSON, including extra fields."""
+    """A Benefits account (RULES §2). ``raw`` keeps the whole JSON, including extra fields."""
 
     id: str
     external_id: str | None = None
@@ -81,7 +82,6 @@ class Account:
         account_id = data.get("id")
         if not isinstance(account_id, str) or not account_id:
             raise ValueError("account has no id")
-        pay = data.get("annual_pay")
         address = data.get("address")
         return cls(
             id=account_id,
@@ -92,9 +92,7 @@ class Account:
             surname=_opt_str(data.get("surname")),
             date_of_birth=_opt_str(data.get("date_of_birth")),
             gender=_opt_str(data.get("gender")),
-            annual_pay=float(pay)
-            if isinstance(pay, (int, float)) and not isinstance(pay, bool)
-            else None,
+            annual_pay=_opt_pay(data.get("annual_pay")),
             pay_basis=_opt_str(data.get("pay_basis")),
             pay_frequency=_opt_str(data.get("pay_frequency")),
             benefit_level=_opt_str(data.get("benefit_level")),
@@ -170,6 +168,19 @@ class BenefitLevelInfo:
 
     code: str
     name: str
+
+
+def _opt_pay(value: object) -> float | None:
+    """A pay read back as a finite float; ValueError for a number no float holds."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        pay = float(value)
+    except OverflowError:
+        raise ValueError("annual_pay is too large to be a pay") from None
+    if not math.isfinite(pay):
+        raise ValueError("annual_pay is not a finite number")
+    return pay
 
 
 def _opt_str(value: object) -> str | None:

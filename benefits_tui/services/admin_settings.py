@@ -1,8 +1,8 @@
-"""Settings admins change from the integration screen, stored in the database (SPEC 1.10).
+"""Settings admins change from the integration screen, stored in the database (RULES §1.10).
 
 They are shared by every user and process on the database, unlike the per-host
 configuration: the default of the starter wizard's *Create Benefits Record* toggle and how
-often a worker reconciles HR with the platform (SPEC 1.16).
+often a worker reconciles HR with the platform (RULES §1.16).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from benefits_tui.config import Role
 from benefits_tui.db.models import AdminSetting
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.errors import InvalidInput
+from benefits_tui.services.permissions import Permission
 
 CREATE_BENEFITS_RECORD_DEFAULT = "create_benefits_record_default"
 RECONCILE_EVERY_MINUTES = "reconcile_every_minutes"
@@ -83,7 +83,7 @@ async def save_admin_settings(
     reconcile_every_minutes: int | None = None,
 ) -> AdminSettings:
     """Change the given settings (admins only); returns the settings now in force."""
-    context.require(Role.ADMIN, "change the admin settings")
+    context.require(Permission.CHANGE_SETTINGS)
     changes: dict[str, Any] = {}
     if create_benefits_record_default is not None:
         changes[CREATE_BENEFITS_RECORD_DEFAULT] = bool(create_benefits_record_default)

@@ -7,18 +7,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from benefits_tui.config import Role, Settings
+from benefits_tui.config import ConfigError, Role, Settings
 from benefits_tui.db import Database
 from benefits_tui.db.migrate import ensure_schema
+from benefits_tui.services import permissions
 from benefits_tui.services.clock import Clock
 from benefits_tui.services.errors import PermissionDenied
+from benefits_tui.services.permissions import Permission
 
 if TYPE_CHECKING:
     import httpx
 
     from benefits_tui.platform.client import BenefitsClient
-
-ROLE_NAMES = {Role.READ_ONLY: "read-only", Role.HR: "HR", Role.ADMIN: "admin"}
 
 
 @dataclass
@@ -54,23 +54,39 @@ class ServiceContext:
 
     @property
     def has_platform(self) -> bool:
+        """This process may call the platform itself: it is configured (URL and token) and
+        the acting user may send (a worker or admin login; anyone on SQLite).
+
+        Otherwise requests are queued and a worker that holds the token sends them."""
+        if self._client is not None or self._client_factory is not None:
+            return self.can(Permission.SEND)
+        return bool(self.settings.api_url) and self.has_token and self.can(Permission.SEND)
+
+    @property
+    def has_token(self) -> bool:
+        """A platform token is configured (without reading or showing it)."""
+        token = self.settings.api_token
         return (
-            bool(self.settings.api_url)
-            or self._client is not None
-            or self._client_factory is not None
-        )
+            token is not None and bool(token.get_secret_value().strip())
+        ) or self.settings.api_token_file is not None
 
-    def require(self, minimum: Role, action: str) -> None:
-        """Refuse ``action`` unless the acting user's role allows it (SPEC 1.10)."""
-        order = [Role.READ_ONLY, Role.HR, Role.ADMIN]
-        if order.index(self.role) < order.index(minimum):
-            raise PermissionDenied(
-                f"{self.actor} is a {ROLE_NAMES[self.role]} user and cannot {action}"
-            )
+    @property
+    def role_label(self) -> str:
+        """The acting user's role as shown to people (``read-only``, ``HR``, ...)."""
+        return permissions.role_label(self.role)
 
-    def can(self, minimum: Role) -> bool:
-        order = [Role.READ_ONLY, Role.HR, Role.ADMIN]
-        return order.index(self.role) >= order.index(minimum)
+    def refusal(self, permission: Permission) -> str | None:
+        """Why the acting user may not do ``permission`` (one line), or None (RULES §1.10)."""
+        return permissions.refusal(self.actor, self.role, permission, embedded=self.db.is_sqlite)
+
+    def require(self, permission: Permission) -> None:
+        """Refuse with :class:`PermissionDenied` unless the acting user may do ``permission``."""
+        reason = self.refusal(permission)
+        if reason is not None:
+            raise PermissionDenied(reason)
+
+    def can(self, permission: Permission) -> bool:
+        return permissions.allowed(self.role, permission, embedded=self.db.is_sqlite)
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -98,8 +114,31 @@ async def open_context(
         transport=transport,
     )
     try:
+        if db.is_postgresql:  # first: a login without a role gets that answer, not an error
+            await _identify(context)
         if migrate:
             await ensure_schema(db)
         yield context
     finally:
         await context.aclose()
+
+
+async def _identify(context: ServiceContext) -> None:
+    """PostgreSQL: the acting user is the login and its role the database's answer (RULES §1.10)."""
+    from benefits_tui.db.access import database_identity
+
+    identity = await database_identity(context.db)
+    claimed = context.settings.user
+    if "user" in context.settings.model_fields_set and claimed != identity.login:
+        raise ConfigError(
+            "BENEFITS_TUI_USER",
+            f"you are logged in to the database as {identity.login}; on PostgreSQL the login "
+            f"is the acting user, so {claimed!r} is refused (unset BENEFITS_TUI_USER / --user)",
+        )
+    if identity.role is None:
+        raise PermissionDenied(
+            f"{identity.login} has no benefits-tui role in this database; an admin grants one "
+            f"with: benefits-tui users add {identity.login} --role read-only|hr|admin|worker"
+        )
+    context.actor = identity.login
+    context.role = identity.role

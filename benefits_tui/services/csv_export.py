@@ -1,6 +1,6 @@
-"""`benefits-tui export`: employees of a tab and search as CSV (SPEC 4).
+"""`benefits-tui export`: employees of a tab and search as CSV (RULES §4).
 
-The SPEC columns, then ``status``, ``reason``, ``benefits_account_id`` and
+The import columns (RULES §4), then ``status``, ``reason``, ``benefits_account_id`` and
 ``last_synced_at``. Rows are streamed in chunks, so 100,000 employees never sit in memory
 at once. A value that a spreadsheet would run as a formula (starting with ``=``, ``+``,
 ``-``, ``@``, TAB or CR) is written with a leading single quote (OWASP's advice); the

@@ -1,4 +1,4 @@
-"""`benefits-tui import FILE.csv`: add employees from a CSV file, all or nothing (SPEC 4).
+"""`benefits-tui import FILE.csv`: add employees from a CSV file, all or nothing (RULES §4).
 
 Every row is checked with the same field rules as the forms (``domain.fields.parse_field``)
 before anything is written; every problem is reported with its line, column and message.
@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncEvent, SyncRecord
 from benefits_tui.domain.fields import (
     ATTRIBUTE_OF,
@@ -33,6 +32,7 @@ from benefits_tui.domain.states import Action, CreatedVia, SyncState
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.sync.reference import cached_rules, platform_rules
 from benefits_tui.services.sync.verdicts import rules_fingerprint, verdict_values
 
@@ -219,7 +219,7 @@ async def import_csv(
 ) -> ImportResult:
     """Check the file and, when every row is good and not ``dry_run``, insert them all at once."""
     if not dry_run:
-        context.require(Role.HR, "import employees")
+        context.require(Permission.IMPORT)
     rows, problems = await check_file(context, data)
     result = ImportResult(rows=len(rows) if not problems else 0, dry_run=dry_run, problems=problems)
     if problems or dry_run or not rows:

@@ -1,7 +1,7 @@
-"""Demo data (``benefits-tui demo``, SPEC 4): seeded employees, pre-existing Benefits accounts.
+"""Demo data (``benefits-tui demo``, RULES §4): seeded employees, pre-existing Benefits accounts.
 
 About one employee in twenty already has an account on the platform (same email, sometimes
-written in another case), so the first sync links to it instead of creating one (SPEC 1.4).
+written in another case), so the first sync links to it instead of creating one (RULES §1.4).
 """
 
 from __future__ import annotations

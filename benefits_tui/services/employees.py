@@ -1,4 +1,4 @@
-"""HR changes to employees: starters, edits, Benefits Levels, leavers (SPEC 1.5-1.7, 1.9).
+"""HR changes to employees: starters, edits, Benefits Levels, leavers (RULES §1.5-1.7, 1.9).
 
 A change to a synced field of a linked employee queues an update by account ID; a fix to a
 Failed employee queues a new attempt; a starter added with *Create Benefits Record* is
@@ -17,7 +17,6 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.fields import (
     ATTRIBUTE_OF,
@@ -29,19 +28,22 @@ from benefits_tui.domain.fields import (
     parse_field,
     search_text,
 )
-from benefits_tui.domain.states import Action, CreatedVia, SyncState
+from benefits_tui.domain.states import Action, CreatedVia, RequestKind, SyncState
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
 from benefits_tui.services.history import event, write_events
+from benefits_tui.services.permissions import Permission
+from benefits_tui.services.sync import preflight
 from benefits_tui.services.sync.reference import platform_rules
-from benefits_tui.services.sync.verdicts import refresh_verdicts
 from benefits_tui.services.sync.requests import (
     Selection,
     SyncRequestResult,
+    holders_of,
     queued_values,
     request_sync,
 )
+from benefits_tui.services.sync.verdicts import refresh_verdicts
 
 # Changing these on a linked employee is sent by PATCH (leave date goes by termination).
 REVISION_ATTRIBUTES = SYNCED_ATTRIBUTES - {"leave_date"}
@@ -113,6 +115,38 @@ async def next_employee_number(context: ServiceContext) -> str:
     return f"E{highest + 1:06d}"
 
 
+REQUIRED_FOR_A_RECORD = "is required to create a Benefits record"
+
+
+async def starter_problems(context: ServiceContext, values: Mapping[str, Any]) -> dict[str, str]:
+    """Why a starter with *Create Benefits Record* on could not sync (RULES §1.8, §1.12), by
+    field (CSV names), for a message on each field: every field the platform requires, values
+    it recognises, and an email no other current employee holds. Empty: the starter can sync.
+
+    One rule for the starter wizard and ``employee add --create-benefits-record``: the same
+    pure pre-flight the sync runs, so a starter that cannot sync is never saved as one that will.
+    """
+    rules = await platform_rules(context)
+    key = email_key(values.get("email"))
+    holders = (await holders_of(context, [key])).get(key, []) if key else []
+    shared_with = ", ".join(name for _, name in holders) or None
+    found: dict[str, str] = {}
+    for problem in preflight.problems(values, rules, shared_with, linked=False):
+        field = "benefits_level" if problem.field == "benefit_level" else problem.field
+        if field is None or field in found:
+            continue
+        if problem.kind in ("no_email", "missing_field"):
+            found[field] = REQUIRED_FOR_A_RECORD
+        elif problem.kind == "shared_email":
+            found[field] = f"is already held by {shared_with}"
+        else:  # "gender 'Male' is not recognised ...": the field shows its own label
+            label = FIELD_LABELS.get(field, field).lower()
+            found[field] = problem.text.removeprefix(f"{label} ").removeprefix(
+                f"{FIELD_LABELS.get(field, field)} "
+            )
+    return found
+
+
 async def add_employee(
     context: ServiceContext,
     values: Mapping[str, Any],
@@ -122,14 +156,16 @@ async def add_employee(
 ) -> tuple[int, str, SyncRequestResult | None]:
     """Add a new employee (already-parsed model values); returns (id, number, sync result).
 
-    With ``create_benefits_record`` (the starter wizard's toggle, SPEC 1.5) the starter is
+    With ``create_benefits_record`` (the starter wizard's toggle, RULES §1.5) the starter is
     queued for sync at once; otherwise they wait in Not syncing.
     """
-    context.require(Role.HR, "add employees")
+    context.require(Permission.ADD_EMPLOYEE)
     data = dict(values)
     missing = [name for name in ("forenames", "surname") if not data.get(name)]
     if missing:
         raise InvalidInput(dict.fromkeys(missing, "is required"))
+    if create_benefits_record and (problems := await starter_problems(context, data)):
+        raise InvalidInput(problems)
     for _ in range(5):
         number = data.get("employee_number") or await next_employee_number(context)
         now = context.clock.now()
@@ -210,7 +246,7 @@ async def update_employee(
     context: ServiceContext, employee_id: int, changes: Mapping[str, Any]
 ) -> ChangeResult:
     """Save changed fields (model attribute names, parsed values) and queue what follows."""
-    context.require(Role.HR, "change employee details")
+    context.require(Permission.EDIT_EMPLOYEE)
     if ("forenames" in changes and not changes["forenames"]) or (
         "surname" in changes and not changes["surname"]
     ):
@@ -254,7 +290,7 @@ async def update_employee(
             and synced_change
             and record.state != SyncState.IN_PROGRESS.value
         ):
-            # SPEC 1.9: a linked employee's change goes to Benefits by account ID.
+            # RULES §1.9: a linked employee's change goes to Benefits by account ID.
             for key, value in queued_values(context).items():
                 setattr(record, key, value)
             update_queued = True
@@ -273,7 +309,7 @@ async def update_employee(
         session.add(employee)
     await refresh_verdicts(context, ids=[employee_id])  # pre-flight known before asked
     if record.account_id is None and record.state == SyncState.FAILED.value:
-        # SPEC 1.3: fixing a failed record queues a new attempt by itself.
+        # RULES §1.3: fixing a failed record queues a new attempt by itself.
         result = await request_sync(context, Selection.of([employee_id]))
         retry_queued = result.queued > 0
         if result.rejected:
@@ -327,15 +363,15 @@ class LevelResult:
 async def assign_level(
     context: ServiceContext, selection: Selection, level: str | None
 ) -> LevelResult:
-    """Assign a Benefits Level to many employees (SPEC 1.6), set-based and chunked.
+    """Assign a Benefits Level to many employees (RULES §1.6), set-based and chunked.
 
     Each chunk is one transaction: a conditional UPDATE of the employees whose level really
-    changes (bumping their revision), an update queued for the linked ones (SPEC 1.9; a
+    changes (bumping their revision), an update queued for the linked ones (RULES §1.9; a
     linked record already In progress picks the new revision up before it finishes), and a
     history event per change with the actor. Failed, never-linked employees get a new sync
-    attempt, as any fix to a failed record does (SPEC 1.3).
+    attempt, as any fix to a failed record does (RULES §1.3).
     """
-    context.require(Role.HR, "assign Benefits Levels")
+    context.require(Permission.ASSIGN_LEVEL)
     rules = await platform_rules(context)
     code = level.strip().upper() if level and level.strip() else None
     if code and code not in rules.level_codes:
@@ -444,6 +480,7 @@ class LeaverResult:
     employee_id: int
     termination_queued: bool
     message: str
+    changed: bool = True  # False: already a leaver on that date (nothing recorded or sent)
 
 
 def _leaver_outcome(
@@ -474,15 +511,15 @@ async def leaver_preview(
         record = await session.get(SyncRecord, employee_id)
         if record is None:
             raise NotFound(f"no employee with id {employee_id}")
-        in_flight = record.request_kind == "create" or record.platform_job_id is not None
+        in_flight = record.request_kind == RequestKind.CREATE or record.platform_job_id is not None
         return _leaver_outcome(record.state, record.account_id, in_flight, leave_date)[1]
 
 
 async def record_leaver(
     context: ServiceContext, employee_id: int, leave_date: dt.date, reason: str
 ) -> LeaverResult:
-    """The leaver workflow (SPEC 1.7): ends coverage for a linked account; no call otherwise."""
-    context.require(Role.HR, "record leavers")
+    """The leaver workflow (RULES §1.7): ends coverage for a linked account; no call otherwise."""
+    context.require(Permission.RECORD_LEAVER)
     try:
         cleaned = parse_field("leave_reason", reason)
     except FieldProblem as problem:
@@ -497,6 +534,15 @@ async def record_leaver(
             raise InvalidInput(
                 {"leave_date": f"is before the start date ({employee.start_date.isoformat()})"}
             )
+        if employee.leave_date == leave_date:
+            # Recording the same leaver again (a second press, a re-run script) changes
+            # nothing and sends nothing; a different date is an explicit change (RULES §3).
+            return LeaverResult(
+                employee_id,
+                False,
+                f"Already a leaver on {leave_date.isoformat()}: nothing changed, nothing sent.",
+                changed=False,
+            )
         record = await session.get(
             SyncRecord, employee_id, with_for_update=context.db.is_postgresql
         )
@@ -504,7 +550,7 @@ async def record_leaver(
         employee.leave_date = leave_date
         employee.leave_reason = reason
         employee.updated_at = now
-        in_flight = record.request_kind == "create" or record.platform_job_id is not None
+        in_flight = record.request_kind == RequestKind.CREATE or record.platform_job_id is not None
         queued, message = _leaver_outcome(record.state, record.account_id, in_flight, leave_date)
         events = [
             event(

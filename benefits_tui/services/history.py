@@ -13,7 +13,7 @@ from benefits_tui.db.models import SyncEvent
 from benefits_tui.domain.safe_text import clip
 from benefits_tui.domain.states import Action
 
-MAX_TEXT = 2000  # characters of any stored text from the platform (SPEC 1.15)
+MAX_TEXT = 2000  # characters of any stored text from the platform (RULES §1.15)
 _INSERT = insert(SyncEvent.__table__)  # built once: its compiled form is cached and reused
 
 
@@ -30,11 +30,18 @@ def event(
     status_code: int | None = None,
     answer: str | None = None,
     reason: str | None = None,
+    requested_by: str | None = None,
 ) -> dict[str, Any]:
-    """One history row, ready for a bulk insert."""
+    """One history row, ready for a bulk insert.
+
+    ``actor`` is who writes it; ``requested_by`` (the worker's steps) who asked for the
+    sync. On PostgreSQL a trigger replaces both with the database's facts: the login, and
+    the record's requester (RULES §1.10), so a client cannot sign as someone else.
+    """
     return {
         "employee_id": employee_id,
         "actor": actor,
+        "requested_by": requested_by,
         "action": action.value,
         "at": at,
         "status_code": status_code,
@@ -50,14 +57,3 @@ async def write_events(session: AsyncSession, rows: Iterable[dict[str, Any]]) ->
         # Core insert: the ORM's bulk path is much slower for large batches.
         connection = await session.connection()
         await connection.execute(_INSERT, batch)
-
-
-async def write_event(
-    session: AsyncSession,
-    employee_id: int,
-    actor: str,
-    action: Action,
-    at: dt.datetime,
-    **fields: Any,
-) -> None:
-    await write_events(session, [event(employee_id, actor, action, at, **fields)])

@@ -1,4 +1,4 @@
-"""Integration settings and the connection test (admins only, SPEC 1.10)."""
+"""Integration settings and the connection test (admins only, RULES §1.10)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
 
-from benefits_tui.config import ConfigError, Role
+from benefits_tui.config import ConfigError
 from benefits_tui.platform.errors import PlatformError
 from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.sync.pacing import HeldBack, Pacer
 
 
@@ -24,7 +25,7 @@ class ConnectionCheck:
 
 def integration_settings(context: ServiceContext) -> list[tuple[str, str]]:
     """What the integration is configured with, for an admin; the token is never shown."""
-    context.require(Role.ADMIN, "see the integration settings")
+    context.require(Permission.SEE_INTEGRATION)
     settings = context.settings
     if settings.api_token is not None:
         token = "set (BENEFITS_API_TOKEN)"
@@ -37,10 +38,12 @@ def integration_settings(context: ServiceContext) -> list[tuple[str, str]]:
         ("Benefits platform", settings.api_url or "not set (BENEFITS_API_URL)"),
         ("API token", token),
         ("Database", make_url(settings.database_url).render_as_string(hide_password=True)),
-        ("Acting user", f"{context.actor} ({context.role.value.replace('_', '-')})"),
+        ("Acting user", f"{context.actor} ({context.role_label})"),
         ("Concurrency", f"{sync.concurrency} calls at once per process"),
         ("Client rate limit", f"{sync.rate_limit:g} requests/s" if sync.rate_limit else "none"),
-        ("Retries", f"up to {sync.max_attempts} attempts or {sync.max_retry_seconds:g} s"),
+        ("Retries", f"for up to {sync.max_retry_seconds:g} s of trouble (429s included)"),
+        ("Longest hold", f"{sync.max_hold_seconds:g} s, whatever a Retry-After says"),
+        ("Job timeout", f"{sync.job_timeout_seconds:g} s for an asynchronous platform job"),
         ("Request timeout", f"{sync.request_timeout:g} s"),
         ("Stuck after", f"{sync.stuck_after_minutes:g} minutes In progress"),
     ]
@@ -48,7 +51,7 @@ def integration_settings(context: ServiceContext) -> list[tuple[str, str]]:
 
 async def test_connection(context: ServiceContext) -> ConnectionCheck:
     """Reach the platform with the configured URL and token; say what is wrong if not."""
-    context.require(Role.ADMIN, "test the connection")
+    context.require(Permission.TEST_CONNECTION)
     started = time.perf_counter()
     problem: str | None
     try:

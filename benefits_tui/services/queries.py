@@ -32,9 +32,6 @@ class EmployeeFilter:
     search: str = ""
     current_only: bool = True
 
-    def with_search(self, search: str) -> EmployeeFilter:
-        return EmployeeFilter(self.state, search, self.current_only)
-
 
 @dataclass(frozen=True)
 class EmployeeRow:
@@ -54,6 +51,7 @@ class EmployeeRow:
     requested_at: dt.datetime | None
     next_attempt_at: dt.datetime | None
     stuck: bool
+    leave_date: dt.date | None = None
 
     @property
     def name(self) -> str:
@@ -72,7 +70,7 @@ class EmployeeRow:
 
 
 def waiting_for(phase: Phase | None, next_attempt_at: dt.datetime | None) -> str:
-    """What an In progress record waits for, for people (SPEC 1.11)."""
+    """What an In progress record waits for, for people (RULES §1.11)."""
     label = phase.label if phase else Phase.QUEUED.label
     if phase in (Phase.RETRYING, Phase.THROTTLED, Phase.WAITING_JOB) and next_attempt_at:
         return f"{label}; next at {next_attempt_at.astimezone().strftime('%H:%M:%S')}"
@@ -90,6 +88,14 @@ class HistoryEvent:
     status_code: int | None
     answer: str | None
     reason: str | None
+    requested_by: str | None = None
+
+    @property
+    def who(self) -> str:
+        """The writer, and for the worker's steps whom for: ``worker for alice``."""
+        if self.requested_by and self.requested_by != self.actor:
+            return f"{self.actor} for {self.requested_by}"
+        return self.actor
 
     @property
     def action_label(self) -> str:
@@ -147,7 +153,7 @@ def escape_like(text: str) -> str:
 
 
 def current_clause(today: dt.date) -> ColumnElement[bool]:
-    """Current employees (SPEC 1.1): not yet left, or with sync work still open."""
+    """Current employees (RULES §1.1): not yet left, or with sync work still open."""
     return or_(
         Employee.leave_date.is_(None),
         Employee.leave_date >= today,
@@ -182,7 +188,7 @@ def stuck_before(context: ServiceContext) -> dt.datetime:
 
 
 def is_stuck(state: SyncState, requested_at: dt.datetime | None, threshold: dt.datetime) -> bool:
-    """In progress since before ``threshold`` (SPEC 1.11); the SQL twin: :func:`stuck_count`."""
+    """In progress since before ``threshold`` (RULES §1.11); the SQL twin: :func:`stuck_count`."""
     return state is SyncState.IN_PROGRESS and requested_at is not None and requested_at < threshold
 
 
@@ -227,6 +233,7 @@ _ROW_COLUMNS = (
     SyncRecord.account_id,
     SyncRecord.requested_at,
     SyncRecord.next_attempt_at,
+    Employee.leave_date,
 )
 
 
@@ -260,6 +267,7 @@ async def fetch_rows(context: ServiceContext, ids: Sequence[int]) -> list[Employ
             requested_at=row.requested_at,
             next_attempt_at=row.next_attempt_at,
             stuck=is_stuck(state, row.requested_at, threshold),
+            leave_date=row.leave_date,
         )
     return [by_id[i] for i in ids if i in by_id]
 
@@ -276,7 +284,7 @@ async def count_by_state(context: ServiceContext, search: str = "") -> dict[Sync
 
 
 async def stuck_count(context: ServiceContext) -> int:
-    """Records In progress for longer than the threshold (SPEC 1.11)."""
+    """Records In progress for longer than the threshold (RULES §1.11)."""
     statement = select(func.count()).where(
         SyncRecord.state == SyncState.IN_PROGRESS.value,
         SyncRecord.requested_at < stuck_before(context),
@@ -319,6 +327,7 @@ def _history_event(event: SyncEvent) -> HistoryEvent:
         status_code=event.status_code,
         answer=event.answer,
         reason=event.reason,
+        requested_by=event.requested_by,
     )
 
 

@@ -1,4 +1,4 @@
-"""The Benefits Management screen, driven by keys only (SPEC 3)."""
+"""The Benefits Management screen, driven by keys only (RULES §3)."""
 
 from __future__ import annotations
 
@@ -292,7 +292,7 @@ async def test_read_only_user_sees_sync_disabled(sqlite_url: str) -> None:
             await settle(pilot)
             assert not isinstance(app.screen, ConfirmSync)
             messages = [str(n.message) for n in app._notifications]
-            assert "viewer is a read-only user and cannot sync employees" in messages
+            assert "viewer is a read-only user and cannot sync employees to Benefits" in messages
             assert (await count_by_state(context))[SyncState.IN_PROGRESS] == 0
             assert "viewer · read-only" in screen_text(app)
 
@@ -407,7 +407,9 @@ async def test_q_quits(sqlite_url: str) -> None:
             assert app._exit
 
 
-async def test_changing_the_search_drops_tick_all(sqlite_url: str) -> None:
+async def test_changing_the_search_keeps_the_ticks(sqlite_url: str) -> None:
+    """Ticks belong to employees, not to a search (RULES §3): `a` in a search ticks its rows;
+    clearing the search shows them among the others, still ticked, and no one else."""
     sim = Simulator()
     async with context_for(sqlite_url, sim) as context:
         await add_people(context, 12)
@@ -417,9 +419,12 @@ async def test_changing_the_search_drops_tick_all(sqlite_url: str) -> None:
             await settle(pilot)
             await pilot.press("a")
             assert table_of(app).ticks.count == 4  # 1, 10, 11, 12
-            await pilot.press("slash", "backspace")
+            await pilot.press("slash", "backspace")  # `/` selects the old search: one key clears it
             await settle(pilot)
-            assert table_of(app).ticks.count == 0  # never "all 12" by surprise
+            table = table_of(app)
+            assert len(table.ids) == 12
+            assert table.ticks.count == 4  # never "all 12" by surprise, never 0
+            assert table.ticks.state.name == "SOME"
 
 
 async def test_the_screen_can_be_recomposed(sqlite_url: str) -> None:

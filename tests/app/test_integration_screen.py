@@ -1,4 +1,4 @@
-"""Admins see the integration settings and test the connection (SPEC 1.10); others cannot."""
+"""Admins see the integration settings and test the connection (RULES §1.10); others cannot."""
 
 from __future__ import annotations
 
@@ -63,4 +63,38 @@ async def test_hr_users_cannot_open_the_integration_settings(tmp_path: Path) -> 
             await pilot.press("i")
             await settle(pilot)
             assert not isinstance(app.screen, IntegrationScreen)
-            assert any("only admins" in str(n.message) for n in app._notifications)
+            assert any(
+                "HR user and cannot see the integration settings" in str(n.message)
+                for n in app._notifications
+            )
+
+
+async def test_a_hold_is_shown_once_app_wide_and_an_admin_clears_it(tmp_path: Path) -> None:
+    from benefits_tui.services.sync.pacing import Pacer
+
+    sim = Simulator()
+    async with context_for(
+        f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim, role=Role.ADMIN
+    ) as context:
+        await add_people(context, 2)
+        await Pacer(context).hold_back(1e11)  # a year-9999 Retry-After, capped
+        app = make_app(context)
+        app.poll_seconds = 0.05
+        async with piloted(app, (120, 36)) as pilot:
+            await pilot.pause(0.3)
+            await settle(pilot)
+            text = screen_text(app)
+            assert text.count("Benefits platform holds requests since") == 1, text
+            await pilot.press("i")
+            await settle(pilot)
+            assert isinstance(app.screen, IntegrationScreen)
+            await pilot.pause(0.1)
+            await pilot.click("#clear-hold")
+            await settle(pilot)
+            await pilot.pause(0.1)
+            text = screen_text(app)
+            assert "Hold cleared" in text, text
+            await pilot.press("escape")
+            await pilot.pause(0.3)
+            await settle(pilot)
+            assert "Benefits platform holds requests" not in screen_text(app)

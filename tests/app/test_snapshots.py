@@ -74,8 +74,13 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def snapshot_app(
-    template: Path, directory: Path, monkeypatch: pytest.MonkeyPatch, role: Role = Role.HR
+    template: Path,
+    directory: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    role: Role = Role.HR,
+    theme: str | None = None,
 ) -> BenefitsApp:
+    """The app on a copy of the prepared database, at the fixed clock."""
     shutil.copyfile(template, directory / "hr.db")
     # A relative path: the integration screen shows the database, the same in every run.
     monkeypatch.chdir(directory)
@@ -85,6 +90,7 @@ def snapshot_app(
         poll_seconds=None,
         clock=ManualClock(SHOWN_AT),
         transport=Simulator().transport,
+        theme=theme,
     )
 
 

@@ -1,4 +1,4 @@
-"""Throughput of a batch sync against the simulator over a real socket (SPEC 5, Throughput).
+"""Throughput of a batch sync against the simulator over a real socket (RULES §5, Throughput).
 
 Seeds N employees into a fresh database, starts the simulator in a subprocess (so it does
 not share the GIL with the engine), requests a sync of everyone Not syncing and drains it
@@ -38,7 +38,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from benefits_tui.config import load_settings  # noqa: E402
 from benefits_tui.db.models import SyncRecord  # noqa: E402
@@ -49,6 +48,7 @@ from benefits_tui.services.seed import seed_employees  # noqa: E402
 from benefits_tui.services.sync.requests import Selection, request_sync  # noqa: E402
 from benefits_tui.services.sync.worker import SyncWorker  # noqa: E402
 from tests.benchmarks._simulator_process import SimulatorProcess  # noqa: E402
+from tests.databases import empty_public_schema  # noqa: E402
 
 TOKEN = "bench-sync-token"
 RATE_SHARE_TARGET = 0.9
@@ -60,15 +60,8 @@ CONCURRENCY_SHARE_TARGET = 0.8
 # ------------------------------------------------------------------ the simulator
 # ------------------------------------------------------------------- the database
 async def _empty_database(url: str) -> None:
-    if not url.startswith("postgresql"):
-        return
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-            await connection.exec_driver_sql("CREATE SCHEMA public")
-    finally:
-        await engine.dispose()
+    if url.startswith("postgresql"):
+        await empty_public_schema(url)
 
 
 # ------------------------------------------------------------------------ one run

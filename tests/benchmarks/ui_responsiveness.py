@@ -1,4 +1,4 @@
-"""Responsiveness during a sync (SPEC 5): the app answers keys while N employees sync.
+"""Responsiveness during a sync (RULES §5): the app answers keys while N employees sync.
 
 Seeds N employees (cached in the temp dir), starts the simulator in a SUBPROCESS on a real
 loopback socket (``benefits-tui simulator --latency-ms L``), and runs ``BenefitsApp(settings)``

@@ -1,4 +1,4 @@
-"""The app at scale (SPEC 5, Scale): N employees, measured through Textual's pilot, headless.
+"""The app at scale (RULES §5, Scale): N employees, measured through Textual's pilot, headless.
 
 Seeds N employees (all Not syncing: the largest possible first tab) into a SQLite file cached
 in the temp dir, then runs, each in its own process (clean peak RSS) and ``--repeats`` times:
@@ -17,7 +17,7 @@ in the temp dir, then runs, each in its own process (clean peak RSS) and ``--rep
   (no debounce).
 
 Prints ONE JSON object: medians (pooled samples) and p90s, naive/ours ratios, the targets of
-SPEC 5 and whether each is met (exit status 1 when one is missed).
+RULES §5 and whether each is met (exit status 1 when one is missed).
 
     /work/venv/bin/python tests/benchmarks/ui_scale.py [--employees N] [--repeats R]
         [--samples K] [--no-naive] [--fresh]
@@ -55,7 +55,7 @@ from tests.benchmarks._ui_common import (
 
 SIZE = (120, 36)
 SEARCH_CHARS = "aezq1xmwo7"
-TARGETS = {  # SPEC 5 (tick: one frame at 60 Hz)
+TARGETS = {  # RULES §5 (tick: one frame at 60 Hz)
     "first_screen_ms": 1000.0,
     "search_ms_after_debounce": 100.0,
     "tick_ms": 16.0,

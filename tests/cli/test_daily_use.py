@@ -1,4 +1,4 @@
-"""The command line as scripts and people use it, through real pipes (SPEC 4): a closed pipe,
+"""The command line as scripts and people use it, through real pipes (RULES §4): a closed pipe,
 a mistyped database path, an unknown employee, an impossible date, the wording."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from benefits_tui.cli.main import cli as main_cli
 from benefits_tui.platform.simulator.config import SimulatorConfig
 from benefits_tui.platform.simulator.server import RunningSimulator, start_in_thread
 from tests.conftest import new_sqlite_url
-from tests.helpers import TOKEN
+from tests.helpers import TOKEN, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,16 +30,6 @@ def environment(database_url: str | None, **extra: str) -> dict[str, str]:
     if database_url is not None:
         env["BENEFITS_TUI_DATABASE_URL"] = database_url
     return env
-
-
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "benefits_tui", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +100,7 @@ def test_a_mistyped_sqlite_path_is_refused_not_created(tmp_path: Path) -> None:
 
 def test_the_app_refuses_a_mistyped_path_too(tmp_path: Path) -> None:
     missing = tmp_path / "hr.db"
-    result = cli(environment(f"sqlite+aiosqlite:///{missing}"))
+    result = run_cli([], environment(f"sqlite+aiosqlite:///{missing}"), timeout=120)
     assert result.returncode == 2 and "no database at" in result.stderr
     assert not missing.exists()
 

@@ -1,4 +1,4 @@
-"""Quick commands import only what they use (SPEC 5, "Instant, as felt from outside").
+"""Quick commands import only what they use (RULES §5, "Instant, as felt from outside").
 
 Each command runs in a fresh interpreter with ``-X importtime``, whose report on stderr names
 every module imported; none of the heavy ones may appear.

@@ -132,19 +132,19 @@ PRECEDENCE_CASES = [
         id="sync.concurrency",
     ),
     pytest.param(
-        ("sync", "max_attempts"),
-        "BENEFITS_TUI_SYNC_MAX_ATTEMPTS",
-        "[sync]\nmax_attempts = 4\n",
-        {"sync": {"max_attempts": 9}},
+        ("sync", "max_hold_seconds"),
+        "BENEFITS_TUI_SYNC_MAX_HOLD_SECONDS",
+        "[sync]\nmax_hold_seconds = 4\n",
+        {"sync": {"max_hold_seconds": 9}},
         (4, 6, 9),
-        id="sync.max_attempts",
+        id="sync.max_hold_seconds",
     ),
 ]
 ENV_VALUES = {
     "BENEFITS_TUI_USER": "from-env",
     "BENEFITS_API_URL": "https://env.example",
     "BENEFITS_TUI_SYNC_CONCURRENCY": "5",
-    "BENEFITS_TUI_SYNC_MAX_ATTEMPTS": "6",
+    "BENEFITS_TUI_SYNC_MAX_HOLD_SECONDS": "6",
 }
 
 
@@ -189,7 +189,7 @@ def test_environment_beats_the_sync_table_setting_by_setting(
     settings = load_settings()
     assert settings.sync.concurrency == 12  # from the environment
     assert settings.sync.rate_limit == 20  # the rest of the table still applies
-    assert settings.sync.max_attempts == 8  # and defaults fill the gaps
+    assert settings.sync.max_hold_seconds == 900  # and defaults fill the gaps
 
 
 def test_a_wrong_value_in_the_sync_table_names_it(
@@ -206,7 +206,7 @@ def test_a_wrong_value_in_the_sync_table_names_it(
 
 def _config_env(tmp_path: Path) -> dict[str, str]:
     config = tmp_path / "benefits.toml"
-    config.write_text('user = "file-user"\n[sync]\nconcurrency = 3\nmax_attempts = 4\n')
+    config.write_text('user = "file-user"\n[sync]\nconcurrency = 3\nmax_hold_seconds = 4\n')
     return {
         "BENEFITS_TUI_CONFIG": str(config),
         "BENEFITS_TUI_SYNC_CONCURRENCY": "5",
@@ -229,10 +229,10 @@ def test_config_json_names_every_setting_and_its_source(tmp_path: Path) -> None:
     assert shown["sync.concurrency"]["value"] == 5
     assert shown["sync.concurrency"]["source"] == "environment"
     assert shown["sync.concurrency"]["env"] == "BENEFITS_TUI_SYNC_CONCURRENCY"
-    assert shown["sync.max_attempts"] == {
+    assert shown["sync.max_hold_seconds"] == {
         "value": 4,
         "source": "file",
-        "env": "BENEFITS_TUI_SYNC_MAX_ATTEMPTS",
+        "env": "BENEFITS_TUI_SYNC_MAX_HOLD_SECONDS",
     }
     assert shown["user"]["value"] == "file-user" and shown["user"]["source"] == "file"
     assert shown["sync.lease_seconds"]["source"] == "default"
@@ -262,7 +262,7 @@ def test_config_text_says_set_or_not_set_for_the_token(tmp_path: Path) -> None:
         "(environment:",
         "BENEFITS_TUI_SYNC_CONCURRENCY)",
     ]
-    assert lines["sync.max_attempts"].split()[1:] == ["4", "(file)"]
+    assert lines["sync.max_hold_seconds"].split()[1:] == ["4.0", "(file)"]
     del env["BENEFITS_API_TOKEN"]
     result = CliRunner().invoke(cli, ["config"], env=env)
     lines = {line.split()[0]: line for line in result.output.splitlines()}

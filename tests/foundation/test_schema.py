@@ -1,4 +1,4 @@
-"""The schema: migrations from empty, and the constraints of SPEC 1.12."""
+"""The schema: migrations from empty, and the constraints of RULES §1.12."""
 
 from __future__ import annotations
 

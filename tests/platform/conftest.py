@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -17,6 +17,7 @@ from benefits_tui.platform.simulator.server import RunningSimulator, start_in_th
 TOKEN = "sk_test_PLATFORM-SECRET-91c2"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BASE = "http://benefits.test"
+T = TypeVar("T")
 
 
 def account_body(n: int = 1, **overrides: Any) -> dict[str, Any]:
@@ -47,20 +48,28 @@ def write_headers(key: str) -> dict[str, str]:
 AppFactory = Callable[..., Starlette]
 
 
-@pytest.fixture
-def make_app() -> Iterator[AppFactory]:
-    """Build simulator apps (config overrides as keywords); closes their state afterwards."""
-    apps: list[Starlette] = []
+def _simulators(
+    build: Callable[[SimulatorConfig], T], close: Callable[[T], object]
+) -> Iterator[Callable[..., T]]:
+    """A factory of simulators (config overrides as keywords, our token by default) for one
+    test; each one it built is closed afterwards."""
+    built: list[T] = []
 
-    def factory(**overrides: Any) -> Starlette:
+    def factory(**overrides: Any) -> T:
         overrides.setdefault("token", TOKEN)
-        app = create_app(SimulatorConfig(**overrides))
-        apps.append(app)
-        return app
+        simulator = build(SimulatorConfig(**overrides))
+        built.append(simulator)
+        return simulator
 
     yield factory
-    for app in apps:
-        app.state.sim.close()
+    for simulator in built:
+        close(simulator)
+
+
+@pytest.fixture
+def make_app() -> Iterator[AppFactory]:
+    """Build simulator apps; closes their state afterwards."""
+    yield from _simulators(create_app, lambda app: app.state.sim.close())
 
 
 def http_for(app: Starlette) -> httpx.AsyncClient:
@@ -87,15 +96,5 @@ async def client(app: Starlette) -> AsyncIterator[BenefitsClient]:
 
 @pytest.fixture
 def live() -> Iterator[Callable[..., RunningSimulator]]:
-    """Start simulators on free loopback ports (config overrides as keywords); stops them after."""
-    running: list[RunningSimulator] = []
-
-    def factory(**overrides: Any) -> RunningSimulator:
-        overrides.setdefault("token", TOKEN)
-        sim = start_in_thread(SimulatorConfig(**overrides))
-        running.append(sim)
-        return sim
-
-    yield factory
-    for sim in running:
-        sim.stop()
+    """Start simulators on free loopback ports; stops them after."""
+    yield from _simulators(start_in_thread, RunningSimulator.stop)

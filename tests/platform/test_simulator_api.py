@@ -1,4 +1,4 @@
-"""Every call of SPEC 2 against the simulator, over HTTP (in-process ASGI)."""
+"""Every call of RULES §2 against the simulator, over HTTP (in-process ASGI)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from benefits_tui.platform.contract import MAX_TEXT_LENGTH
 
 from .conftest import AUTH, account_body, http_for, write_headers
 
@@ -79,11 +81,15 @@ async def test_create_returns_201_with_the_account(http: httpx.AsyncClient) -> N
 
 
 async def test_create_keeps_unicode_and_markup_literally(http: httpx.AsyncClient) -> None:
-    name = "[bold]Ådne[/bold] \u202eأحمد\x1b[31m" + "x" * 10_000
+    prefix = "[bold]Ådne[/bold] \u202eأحمد\x1b[31m"
+    name = prefix + "x" * (MAX_TEXT_LENGTH - len(prefix))  # as long as a name may be
     response = await create(http, forenames=name)
     assert response.status_code == 201
     fetched = await http.get(f"/v1/accounts/{response.json()['id']}", headers=AUTH)
     assert fetched.json()["forenames"] == name
+    too_long = await create(http, 2, forenames=name + "x")
+    body = assert_problem(too_long, 422, "validation_failed")
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("forenames", "too_long")]
 
 
 async def test_create_missing_fields_is_422_naming_each(http: httpx.AsyncClient) -> None:

@@ -1,4 +1,4 @@
-"""Admin settings in the database (SPEC 1.10): the wizard's default and the reconcile schedule."""
+"""Admin settings in the database (RULES §1.10): the wizard's default and the reconcile schedule."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ async def test_defaults_then_an_admin_changes_them_for_everyone(database_url: st
 
 async def test_only_admins_change_them_and_values_are_checked(database_url: str) -> None:
     async with services(database_url) as context:
+        context.role = Role.HR  # on PostgreSQL the test's login is a superuser: an admin
         with pytest.raises(PermissionDenied, match="cannot change the admin settings"):
             await save_admin_settings(context, create_benefits_record_default=False)
         context.role = Role.ADMIN

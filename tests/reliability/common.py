@@ -1,5 +1,5 @@
 """Shared plumbing of the reliability tests: a simulator on a real socket, CLI subprocesses,
-and the end-state checks of SPEC 1.12 (no duplicate account, no lost sync, an outcome for
+and the end-state checks of RULES §1.12 (no duplicate account, no lost sync, an outcome for
 every attempt)."""
 
 from __future__ import annotations
@@ -7,10 +7,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +24,6 @@ from benefits_tui.platform.simulator.config import SimulatorConfig
 from benefits_tui.platform.simulator.server import RunningSimulator, start_in_thread
 from benefits_tui.services.context import ServiceContext, open_context
 from tests.helpers import TOKEN
-
-CLI = str(Path(sys.executable).with_name("benefits-tui"))
 
 # What may follow a write that was sent: the attempt's outcome.
 OUTCOMES = {
@@ -87,24 +83,14 @@ def cli_env(
         BENEFITS_TUI_DATABASE_URL=database_url,
         BENEFITS_API_URL=api_url,
         BENEFITS_API_TOKEN=token,
-        BENEFITS_TUI_USER=user,
         COLUMNS="120",
         PYTHONUNBUFFERED="1",
     )
+    if not database_url.startswith("postgresql"):  # there the login is the user
+        env["BENEFITS_TUI_USER"] = user
     for name, value in sync.items():
         env[f"BENEFITS_TUI_SYNC_{name.upper()}"] = str(value)
     return env
-
-
-def run_cli(
-    args: Sequence[str], env: dict[str, str], *, timeout: float = 60, check: bool = False
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"benefits-tui {' '.join(args)} -> {result.returncode}\n{result.stderr}"
-        )
-    return result
 
 
 async def _run_blocking(func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -115,7 +101,12 @@ def open_services(
     database_url: str, api_url: str | None, *, user: str = "hr.tester", **sync: Any
 ) -> Any:
     """A service context on ``database_url`` talking to the simulator at ``api_url``."""
-    settings = load_settings(database_url=database_url, api_url=api_url, api_token=TOKEN, user=user)
+    settings = load_settings(
+        database_url=database_url,
+        api_url=api_url,
+        api_token=TOKEN,
+        user=None if database_url.startswith("postgresql") else user,
+    )
     if sync:
         settings.sync = settings.sync.model_copy(update=sync)
     return open_context(settings)
@@ -123,7 +114,7 @@ def open_services(
 
 @dataclass
 class Outcome:
-    """The end state of a run, as the checks of SPEC 1.12 see it."""
+    """The end state of a run, as the checks of RULES §1.12 see it."""
 
     requested: int = 0
     states: Counter[str] = field(default_factory=Counter)
@@ -145,7 +136,7 @@ async def check_outcome(
     *,
     preloaded: dict[str, str] | None = None,
 ) -> Outcome:
-    """Check every SPEC 1.12 rule on the database and the simulator after a drained run.
+    """Check every RULES §1.12 rule on the database and the simulator after a drained run.
 
     ``preloaded`` maps normalised email -> the preloaded account's id.
     """

@@ -1,4 +1,4 @@
-"""SPEC 5 Reliability, end to end: ~600 employees, a difficult platform (5xx, timeouts with
+"""RULES §5 Reliability, end to end: ~600 employees, a difficult platform (5xx, timeouts with
 and without effect, async jobs, a rate limit, preloaded accounts), two users syncing
 overlapping sets at the same moment, and workers SIGKILLed every ~2 s for ~20 s; then a
 drain. Zero duplicate accounts, zero lost syncs, every employee Successful or Failed with a
@@ -26,12 +26,11 @@ from benefits_tui.domain.states import Action, SyncState
 from benefits_tui.platform.contract import normalise_email
 from benefits_tui.platform.simulator import app as sim_app
 from benefits_tui.services.seed import seed_employees
+from tests.helpers import CLI, run_cli
 from tests.reliability.common import (
-    CLI,
     check_outcome,
     cli_env,
     open_services,
-    run_cli,
     sim_config,
     sim_get,
     start_simulator,
@@ -63,7 +62,7 @@ SYNC: dict[str, Any] = {
     "backoff_base_seconds": 0.1,
     "backoff_max_seconds": 1.0,
     "job_poll_seconds": 0.2,
-    "max_attempts": 10,
+    "max_retry_seconds": 20,
     "rate_limit": RATE_LIMIT * 0.9,
 }
 

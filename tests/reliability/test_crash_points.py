@@ -1,4 +1,4 @@
-"""SPEC 1.12 under a killed process: a real `benefits-tui worker --once` SIGKILLs itself at
+"""RULES §1.12 under a killed process: a real `benefits-tui worker --once` SIGKILLs itself at
 each crash point, against a simulator on a real socket; another worker then resumes the
 work. No duplicate account, no lost sync, preloaded accounts linked, and an outcome in the
 history for every attempt — on SQLite and on PostgreSQL."""
@@ -16,12 +16,11 @@ from benefits_tui.db.models import SyncRecord
 from benefits_tui.domain.states import SyncState
 from benefits_tui.platform.contract import normalise_email
 from benefits_tui.services.sync.requests import Selection, request_sync
-from tests.helpers import add_people, person
+from tests.helpers import add_people, person, run_cli
 from tests.reliability.common import (
     check_outcome,
     cli_env,
     open_services,
-    run_cli,
     sim_get,
     start_simulator,
     write_preload,
@@ -43,7 +42,7 @@ async def test_killed_worker_is_resumed_without_duplicates(
     preloaded = {normalise_email(person(n)["email"]): f"acc_pre_{n}" for n in PRELOADED}
     csv_path = write_preload(
         tmp_path / "preload.csv",
-        # Different case: the look-up is case-insensitive (SPEC 1.4).
+        # Different case: the look-up is case-insensitive (RULES §1.4).
         [(f"acc_pre_{n}", person(n)["email"].upper(), f"Pre{n}") for n in PRELOADED],
     )
     options = {"async_ratio": 1.0, "job_delay_ms": 200} if point == "after_accepted" else {}

@@ -1,4 +1,4 @@
-"""SPEC 5 "Hostile input": a hostile corpus through the import, CLI, export, screen and sync.
+"""RULES §5 "Hostile input": a hostile corpus through the import, CLI, export, screen and sync.
 
 The corpus is ``tests/data/hostile.txt`` (printable values, one a line: they must be stored
 and shown intact) plus values generated here that cannot sit on a line or must be refused
@@ -12,10 +12,9 @@ import io
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import select
 
-from benefits_tui.cli.main import cli
 from benefits_tui.db.models import Employee
 from benefits_tui.domain.fields import MAX_TEXT
 from benefits_tui.domain.states import SyncState
@@ -24,8 +23,17 @@ from benefits_tui.services.csv_import import import_csv
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
 from tests.app.conftest import context_for, main_screen, make_app, no_debounce
-from tests.conftest import new_sqlite_url
-from tests.helpers import Simulator, add_people, piloted, screen_text, services, settle
+from tests.helpers import (
+    CliInvoke,
+    Simulator,
+    add_people,
+    cli_invoker,
+    export_rows,
+    piloted,
+    screen_text,
+    services,
+    settle,
+)
 
 __all__ = ["no_debounce"]  # the app fixture, used below
 
@@ -199,23 +207,8 @@ async def test_import_refuses_too_long_values_and_invalid_dates(sqlite_url: str)
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BENEFITS_TUI_DATABASE_URL", new_sqlite_url(tmp_path))
-    monkeypatch.setenv("BENEFITS_TUI_USER", "cli.tester")
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(
-            cli, list(args)
-        )  # exceptions caught: a traceback must not be the answer
-
-    return invoke
-
-
-def export_rows(run) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
-    result = run("export", "--status", "all", "-")
-    assert result.exit_code == 0, result.output
-    return list(csv.DictReader(io.StringIO(result.stdout)))
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliInvoke:
+    return cli_invoker(tmp_path, monkeypatch)  # exceptions caught: a traceback is no answer
 
 
 def refused(result: Result) -> str:
@@ -243,7 +236,7 @@ def test_cli_add_and_set_keep_hostile_values_intact(run) -> None:  # type: ignor
         result = run("employee", "set", f"E{n:06d}", f"surname={value}", f"department={value}")
         assert result.exit_code == 0, (value, result.output)
         assert "Traceback" not in result.output
-    rows = {row["employee_number"]: row for row in export_rows(run)}
+    rows = {row["employee_number"]: row for row in export_rows(run, "--status", "all")}
     assert len(rows) == len(values)
     for n, value in enumerate(values, start=1):
         row = rows[f"E{n:06d}"]
@@ -264,7 +257,7 @@ def test_cli_refuses_control_characters_with_one_line(run, kind: str) -> None:  
     assert run("employee", "add", "--forenames", "Ann", "--surname", "Lee").exit_code == 0
     line = refused(run("employee", "set", "E000001", f"surname={value}"))
     assert "surname" in line.lower() and "\x1b" not in line
-    assert export_rows(run)[0]["surname"] == "Lee"
+    assert export_rows(run, "--status", "all")[0]["surname"] == "Lee"
 
 
 @pytest.mark.parametrize(
@@ -283,7 +276,7 @@ def test_cli_refuses_invalid_values_with_one_line(run, args: tuple[str, str], ne
     base = {"--forenames": "Ann", "--surname": "Lee"} | dict([args])
     line = refused(run("employee", "add", *[part for pair in base.items() for part in pair]))
     assert needle in line
-    assert export_rows(run) == []
+    assert export_rows(run, "--status", "all") == []
 
 
 def test_cli_set_refuses_invalid_email_and_date(run) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""SPEC 5 Secrets: the API token never appears in the history, the logs, error messages,
+"""RULES §5 Secrets: the API token never appears in the history, the logs, error messages,
 reprs, CLI output (failures included), exports or crash logs; secret-bearing files that
 other users can read are refused; the SQLite database is private to its owner."""
 
@@ -25,8 +25,8 @@ from benefits_tui.services.csv_export import export_csv, export_filter
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.conftest import new_sqlite_url
-from tests.helpers import TOKEN, Simulator, add_people, drain, services
-from tests.reliability.common import cli_env, run_cli, start_simulator
+from tests.helpers import TOKEN, Simulator, add_people, drain, run_cli, services
+from tests.reliability.common import cli_env, start_simulator
 
 ECHO = f"Authorization: Bearer {TOKEN}"  # what a careless platform might echo back
 
@@ -71,7 +71,7 @@ async def test_history_logs_and_export_never_hold_the_token(
     database = tmp_path / "hr.db"
     url = f"sqlite+aiosqlite:///{database}"
     sim = Simulator(fail_rate=0.3, async_ratio=0.5, job_delay_ms=0, seed=3)
-    async with services(url, sim, max_attempts=3) as context:
+    async with services(url, sim, max_retry_seconds=0.5) as context:
         ids = await add_people(context, 8)
         ids += await add_people(context, 1, start=20, email="broken-address")
         await request_sync(context, Selection.of(ids))
@@ -79,7 +79,7 @@ async def test_history_logs_and_export_never_hold_the_token(
         # Everything sent again to a platform that refuses the token: 401s into history.
         more = await add_people(context, 3, start=40)
         await request_sync(context, Selection.of(more))
-    async with services(url, _WrongTokenPlatform(), max_attempts=2) as context:  # type: ignore[arg-type]
+    async with services(url, _WrongTokenPlatform(), max_retry_seconds=0.3) as context:  # type: ignore[arg-type]
         await drain(SyncWorker(context), 30)
         out = io.StringIO()
         await export_csv(context, export_filter("all"), out)
@@ -163,6 +163,7 @@ ERROR_CASES: list[tuple[str, dict[str, Any]]] = [
     ("pool timeout", {"status": 0, "raise_": httpx.PoolTimeout(f"busy {ECHO}")}),
     ("dropped", {"status": 0, "raise_": httpx.RemoteProtocolError(f"dropped {ECHO}")}),
     ("other", {"status": 0, "raise_": httpx.DecodingError(f"odd {ECHO}")}),
+    ("unsendable", {"status": 0, "raise_": httpx.LocalProtocolError(f"header {ECHO}")}),
 ]
 
 
@@ -308,7 +309,7 @@ def test_cli_output_never_holds_the_token(tmp_path: Path) -> None:
                 tmp_path,
                 url,
                 server.url,
-                max_attempts=2,
+                max_retry_seconds=0.3,
                 backoff_base_seconds=0.05,
                 backoff_max_seconds=0.1,
                 request_timeout=2,
@@ -379,7 +380,8 @@ def test_cli_output_never_holds_the_token(tmp_path: Path) -> None:
     assert "401" in outputs["sync 401"] or "token" in outputs["sync 401"].lower(), outputs[
         "sync 401"
     ]
-    assert "exit 2" in outputs["sync unreachable"], outputs["sync unreachable"]
+    # Unreachable: queued for a worker, said so (RULES §1.10; exit 1 as one failed pre-flight).
+    assert "cannot be reached" in outputs["sync unreachable"], outputs["sync unreachable"]
     assert "E000001" in outputs["export"]
     assert_clean("the database", _database_bytes(database))
     for log in (tmp_path / "home").rglob("*.log"):

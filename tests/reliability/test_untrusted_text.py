@@ -1,4 +1,4 @@
-"""SPEC 1.15: the platform's words are untrusted text, stored bounded and never shown raw.
+"""RULES §1.15: the platform's words are untrusted text, stored bounded and never shown raw.
 
 A platform answers a create with a 422 whose title, detail and messages carry an OSC 52
 clipboard write, a clear screen, a window title, U+202E and an 8-bit CSI. The record fails
@@ -23,7 +23,7 @@ from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.faults import HOSTILE, FaultyPlatform, raw_controls, serve_in_thread
-from tests.helpers import TOKEN, add_people, drain, services
+from tests.helpers import TOKEN, add_people, drain, run_cli, services
 
 
 def test_visible_shows_every_dangerous_character_and_keeps_the_rest() -> None:
@@ -54,17 +54,6 @@ async def test_a_hostile_rejection_is_stored_bounded(database_url: str) -> None:
     assert len(detail.reason) <= 2000  # ... but bounded: the message was 10,000+ characters
     assert all(len(e.answer or "") <= 2000 and len(e.reason or "") <= 2000 for e in detail.history)
     assert (await platform.sim.stats())["accounts"] == 0
-
-
-def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "benefits_tui", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def _on_a_terminal(env: dict[str, str], *args: str) -> str:
@@ -115,7 +104,7 @@ def test_every_cli_output_shows_the_platforms_words_as_symbols(tmp_path: Path) -
             "BENEFITS_TUI_SYNC_JOB_POLL_SECONDS": "0.05",
         }
         outputs = {}
-        sync = _cli(env, "sync", "--all", "--yes")
+        sync = run_cli(["sync", "--all", "--yes"], env)
         assert sync.returncode == 1, sync.stderr
         outputs["sync"] = sync.stdout + sync.stderr
         for name, args in {
@@ -125,7 +114,7 @@ def test_every_cli_output_shows_the_platforms_words_as_symbols(tmp_path: Path) -
             "status --json": ("status", "--json"),
             "export - | pipe": ("export", "--status", "failed", "-"),
         }.items():
-            result = _cli(env, *args)
+            result = run_cli(args, env)
             assert result.returncode == 0, (name, result.stderr)
             outputs[name] = result.stdout + result.stderr
         outputs["export - on a terminal"] = _on_a_terminal(env, "export", "--status", "failed", "-")

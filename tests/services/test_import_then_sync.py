@@ -1,4 +1,4 @@
-"""What the platform needs is checked at sync (SPEC 4): imported data is stored as given."""
+"""What the platform needs is checked at sync (RULES §4): imported data is stored as given."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""First sync (SPEC 1.2, 1.4): link by email or create; then updates go by account ID."""
+"""First sync (RULES §1.2, 1.4): link by email or create; then updates go by account ID."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pre-flight verdicts kept with each employee: Confirm Sync counts them, exactly (SPEC 5)."""
+"""Pre-flight verdicts kept with each employee: Confirm Sync counts them, exactly (RULES §5)."""
 
 from __future__ import annotations
 

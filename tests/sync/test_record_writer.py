@@ -88,7 +88,8 @@ async def _events_by_employee(context: ServiceContext) -> dict[int, int]:
     async with context.db.read() as session:
         rows = await session.execute(
             select(SyncEvent.employee_id, func.count())
-            .where(SyncEvent.actor == "tester")
+            # The steps' events (on PostgreSQL the actor is the login, whatever was passed).
+            .where(SyncEvent.action.in_([Action.RETRY_SCHEDULED.value, Action.SUCCEEDED.value]))
             .group_by(SyncEvent.employee_id)
         )
         return dict(rows.all())

@@ -1,4 +1,4 @@
-"""A Hypothesis state machine over the sync engine (SPEC 1.3, 1.4, 1.12).
+"""A Hypothesis state machine over the sync engine (RULES §1.3, 1.4, 1.12).
 
 Random interleavings of: users requesting syncs, a worker carrying records forward, a
 worker dying mid-record (at each crash point) and leaving its lease to expire, time passing,

@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Input, Select, Static, Switch
 
 from benefits_tui.app.screens.assign_level import AssignLevelScreen
+from benefits_tui.app.screens.confirm_discard import ConfirmDiscard
 from benefits_tui.app.screens.employee import EmployeeScreen
 from benefits_tui.app.screens.leaver import LeaverScreen
 from benefits_tui.app.screens.new_employee import NewEmployeeScreen
@@ -155,6 +156,8 @@ async def test_fields_are_validated_where_typed_and_nothing_is_saved(sqlite_url:
             await type_into(pilot, "forenames", "Val")
             await type_into(pilot, "surname", "Idate")
             await type_into(pilot, "date_of_birth", "1990-12-31")
+            choose(pilot, "title", "Mx")  # Create Benefits Record is on: the platform needs them
+            choose(pilot, "gender", "X")
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert app.screen is wizard and wizard.step == "employment"
@@ -164,7 +167,10 @@ async def test_fields_are_validated_where_typed_and_nothing_is_saved(sqlite_url:
             await settle(pilot)
             assert problem(pilot, "annual_pay") == "Annual pay 'lots' is not a number"
             assert "not a date" in problem(pilot, "start_date")
-            await pilot.press("escape")
+            await pilot.press("escape")  # typed values: it asks first
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDiscard)
+            await pilot.press("y")
             await settle(pilot)
         assert app.results == [None]
         assert await list_ids(context, EmployeeFilter()) == []
@@ -184,7 +190,7 @@ async def test_employee_screen_level_change_reaches_the_linked_account_by_id(
             text = flat_text(app)
             assert "Personal Details > Employment Details" in text
             assert f"Benefits account: {account_id}" in text and "Successful" in text
-            assert not app.screen.query(Switch)  # no sync toggle anywhere (SPEC 1.7)
+            assert not app.screen.query(Switch)  # no sync toggle anywhere (RULES §1.7)
             choose(pilot, "benefits_level", "EXECUTIVE")
             await type_into(pilot, "email", "changed.later@example.com")
             await pilot.press("ctrl+s")
@@ -236,7 +242,11 @@ async def test_read_only_user_can_open_but_not_save(sqlite_url: str) -> None:
                 in flat_text(app)
             )
             assert app.screen.query_one("#save", Button).disabled
-            await type_into(pilot, "surname", "Changed")
+            surname = app.screen.query_one("#input-surname", Input)
+            assert surname.disabled  # the fields are read-only: nothing can be typed
+            surname.focus()
+            await pilot.press(*"Changed")
+            assert surname.value == "Person"
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert isinstance(app.screen, EmployeeScreen)
@@ -290,7 +300,12 @@ async def test_leaver_ends_coverage_on_the_platform(sqlite_url: str) -> None:
             assert "coverage ends on 2026-04-30" in flat_text(app)
             await pilot.press("enter")  # on to the reason
             await type_into(pilot, "leave_reason", "Resignation")
-            await pilot.press("enter")
+            await pilot.press("enter")  # on to the button: enter in a field never records
+            await settle(pilot)
+            assert isinstance(app.screen, LeaverScreen) and app.results == []
+            assert (await employee_detail(context, employee_id)).leave_date is None
+            assert app.screen.focused is not None and app.screen.focused.id == "confirm"
+            await pilot.press("enter")  # the separate confirm step
             await settle(pilot)
         assert app.results == [True]
         assert "recorded as a leaver on 2026-04-30" in app.notes()[-1]
@@ -350,3 +365,30 @@ async def test_unrecognised_stored_values_are_kept_and_do_not_block_other_edits(
             "old.invalid@",
             "Lecturer",
         )
+
+
+async def test_escape_with_unsaved_changes_asks_before_discarding(sqlite_url: str) -> None:
+    async with services(sqlite_url, Simulator()) as context:
+        [employee_id] = await add_people(context, 1)
+        app = HostApp(context)
+        async with app.opened(EmployeeScreen(employee_id)) as pilot:
+            await pilot.press("escape")  # nothing changed: closes at once
+            await settle(pilot)
+            assert app.results == [False]
+            app.open(EmployeeScreen(employee_id))
+            await settle(pilot)
+            await type_into(pilot, "surname", "Changed", keys=True)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDiscard)
+            await pilot.press("enter")  # "Keep editing" is focused: enter loses nothing
+            await settle(pilot)
+            assert isinstance(app.screen, EmployeeScreen)
+            assert app.screen.query_one("#input-surname", Input).value == "Changed"
+            await pilot.press("escape", "n")
+            await settle(pilot)
+            assert isinstance(app.screen, EmployeeScreen)
+            await pilot.press("escape", "y")
+            await settle(pilot)
+            assert app.results == [False, False]
+        assert (await employee_detail(context, employee_id)).surname == "Person"

@@ -47,7 +47,7 @@ async def test_bulk_level_assignment_is_set_based_and_reaches_linked_accounts(
         assert detail.state is SyncState.IN_PROGRESS
         actions = [event.action for event in detail.history]
         assert Action.LEVEL_ASSIGNED in actions and Action.UPDATE_QUEUED in actions
-        assert detail.history[0].actor == "hr.tester"
+        assert detail.history[0].actor == context.actor  # the login on PostgreSQL
         unlinked = await employee_detail(context, ids[15])
         assert unlinked.state is SyncState.NOT_SYNCING and unlinked.benefit_level == "ENHANCED"
         await drain(SyncWorker(context), 20)
@@ -104,6 +104,13 @@ async def test_linked_leaver_ends_coverage_on_the_platform(database_url: str) ->
         result = await record_leaver(context, employee_id, dt.date(2026, 2, 28), "Retirement")
         assert result.termination_queued
         await drain(SyncWorker(context), 20)
+        # The same leaver again, same date: nothing recorded, nothing sent (RULES §3).
+        again = await record_leaver(context, employee_id, dt.date(2026, 2, 28), "Retirement")
+        assert not again.changed and not again.termination_queued
+        assert "nothing changed" in again.message
+        history = (await employee_detail(context, employee_id)).history
+        assert [e.action for e in history].count(Action.TERMINATION_QUEUED) == 1
+        assert [e.action for e in history].count(Action.LEAVER_RECORDED) == 1
         detail = await employee_detail(context, employee_id)
         assert detail.state is SyncState.SUCCESSFUL and detail.coverage_ended_on == dt.date(
             2026, 2, 28

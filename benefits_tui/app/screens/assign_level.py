@@ -1,4 +1,4 @@
-"""Assign Benefits Level (SPEC 1.6, 3) to the ticked rows or the highlighted one.
+"""Assign Benefits Level (RULES §1.6, 3) to the ticked rows or the highlighted one.
 
 A dialog with the platform's levels and the count; the result message says how many
 changed. Linked employees are sent the change by account ID (the services decide).
@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, LoadingIndicator, Select, Static
 
 from benefits_tui.app.host import host_of
+from benefits_tui.app.typeahead import accept_keys, hold_keys
 from benefits_tui.app.widgets.forms import (
     level_options,
     notify,
@@ -24,6 +25,7 @@ from benefits_tui.app.widgets.forms import (
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.employees import assign_level
 from benefits_tui.services.errors import ServiceError
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.sync.reference import platform_rules
 from benefits_tui.services.sync.requests import Selection
 
@@ -41,6 +43,7 @@ class AssignLevelScreen(ModalScreen[bool]):
 
     def __init__(self, selection: Selection, count: int) -> None:
         super().__init__()
+        hold_keys(self)  # until the level list is loaded
         self.selection = selection
         self.count = count
         self.refused: str | None = None
@@ -69,7 +72,7 @@ class AssignLevelScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#refusal").display = False
-        self.refused = refusal(host_of(self).services, "assign Benefits Levels")
+        self.refused = refusal(host_of(self).services, Permission.ASSIGN_LEVEL)
         show_refusal(self, self.refused)
         self._load()
 
@@ -84,6 +87,7 @@ class AssignLevelScreen(ModalScreen[bool]):
         await choice.mount(select)
         self.query_one("#confirm", Button).disabled = bool(self.refused) or self.count == 0
         select.focus()
+        accept_keys(self)
 
     def action_cancel(self) -> None:
         if not self.saving:

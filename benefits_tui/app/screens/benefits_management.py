@@ -1,4 +1,4 @@
-"""Benefits Management (SPEC 3): four tabs with live counts, search, ticks, detail, Sync."""
+"""Benefits Management (RULES §3): four tabs with live counts, search, ticks, detail, Sync."""
 
 from __future__ import annotations
 
@@ -22,28 +22,26 @@ from benefits_tui.app.widgets.detail_pane import DetailPane
 from benefits_tui.app.widgets.employee_table import EmployeeTable
 from benefits_tui.app.widgets.search_bar import SearchBar
 from benefits_tui.app.widgets.tab_label import tab_label
-from benefits_tui.config import Role
+from benefits_tui.domain.errors import one_line
 from benefits_tui.domain.states import SyncState
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.errors import NotFound, ServiceError
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import count_by_state, employee_detail, stuck_count
 from benefits_tui.services.sync.requests import Selection, SyncPlan, plan_sync, request_sync
 
 SYNCABLE = (SyncState.NOT_SYNCING, SyncState.FAILED)
-HR_ACTIONS = {
-    "sync": "sync employees",
-    "assign_level": "assign a Benefits Level",
-    "new_employee": "add employees",
-    "leaver": "run the leaver workflow",
+# What each guarded key asks the services' permissions table (RULES §1.10).
+GUARDED = {
+    "sync": Permission.SYNC,
+    "assign_level": Permission.ASSIGN_LEVEL,
+    "new_employee": Permission.ADD_EMPLOYEE,
+    "leaver": Permission.RECORD_LEAVER,
+    "integration": Permission.SEE_INTEGRATION,
 }
 WIDE = 140  # columns from which the detail pane sits beside the grid
 SEARCH_DEBOUNCE = 0.15
 DETAIL_DEBOUNCE = 0.08
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 class BenefitsManagementScreen(Screen[None]):
@@ -86,7 +84,7 @@ class BenefitsManagementScreen(Screen[None]):
         self.tables = {
             state: EmployeeTable(state, id=f"table-{state.value}") for state in SyncState
         }
-        role = {Role.READ_ONLY: "read-only", Role.HR: "HR", Role.ADMIN: "admin"}[services.role]
+        role = services.role_label
         with Horizontal(id="title-bar"):
             yield Static(Content.styled("Benefits Management", "bold"), id="title")
             yield Static(Content.assemble(literal(services.actor), f" · {role}"), id="who")
@@ -150,7 +148,7 @@ class BenefitsManagementScreen(Screen[None]):
                     break
             self.host.freeze_heap()  # after the first load (then a no-op)
         except ServiceError as exc:
-            self.notify(_one_line(exc), severity="error", markup=False)
+            self.notify(one_line(exc), severity="error", markup=False)
         finally:
             self._reloading = False
 
@@ -158,13 +156,10 @@ class BenefitsManagementScreen(Screen[None]):
         services = self.host.services
         self.counts = await count_by_state(services)
         self.stuck = await stuck_count(services)
-        tabs = self.query_one(TabbedContent)
-        for state in SyncState:
-            tabs.get_tab(state.value).label = tab_label(
-                state,
-                self.counts.get(state, 0),
-                self.stuck if state is SyncState.IN_PROGRESS else 0,
-            )
+        for state, table in self.tables.items():
+            if table.shown_search:  # the whole tab's size, for "all ticked" across searches
+                table.ticks.tab_total = self.counts.get(state, 0)
+        self._update_tab_titles()
         if self.sync_batch is not None:
             queued, baseline = self.sync_batch
             done = max(
@@ -177,6 +172,19 @@ class BenefitsManagementScreen(Screen[None]):
                 self.sync_batch = None
                 self.set_timer(2.0, self._hide_progress)
         self.update_status()
+
+    def _update_tab_titles(self) -> None:
+        """Counts per tab; a filtered tab says so: ``Failed (3 of 40)``."""
+        if not self.counts:
+            return
+        tabs = self.query_one(TabbedContent)
+        for state, table in self.tables.items():
+            tabs.get_tab(state.value).label = tab_label(
+                state,
+                self.counts.get(state, 0),
+                self.stuck if state is SyncState.IN_PROGRESS else 0,
+                shown=len(table.ids) if table.shown_search else None,
+            )
 
     def _hide_progress(self) -> None:
         if self.sync_batch is None:
@@ -247,15 +255,14 @@ class BenefitsManagementScreen(Screen[None]):
     @on(TicksChanged)
     def _ticks_changed(self, event: TicksChanged) -> None:
         self.update_status()
+        self._update_tab_titles()  # a grid (re)loaded: its filtered count may have changed
 
     @on(Input.Changed)
     def _search_changed(self, event: Input.Changed) -> None:
         if not isinstance(event.input, SearchBar):
             return
         table = self.tables[event.input.state]
-        table.search = event.value
-        if table.ticks.all:  # "all in filter" meant the old filter
-            table.clear_ticks()
+        table.search = event.value  # ticks stay: they belong to employees, not to a search
         if self._search_timer is not None:
             self._search_timer.stop()
         self._search_timer = self._later(
@@ -288,13 +295,22 @@ class BenefitsManagementScreen(Screen[None]):
         ticked = table.ticks.count
         shown = len(table.ids)
         if ticked:
-            text = Content.assemble((f"{ticked:,} ticked", "bold $text-accent"), f" of {shown:,}")
+            text = Content.assemble(
+                (f"{ticked:,} ticked", "bold $text-accent"), f" · {shown:,} shown"
+            )
         else:
             text = Content(f"0 ticked · {shown:,} shown")
         self.query_one("#ticked", Static).update(text)
         self.query_one("#activity", Static).update(self._activity_text())
 
     def _activity_text(self) -> Content:
+        note = self.host.platform_note  # the platform's hold or trouble comes first (§1.3)
+        text = self._work_text()
+        if note:
+            return Content.assemble((note, "bold $text-error"), " · ", text)
+        return text
+
+    def _work_text(self) -> Content:
         if self.activity:
             return Content.styled(self.activity, "$text-warning")
         if self.batch_note:
@@ -312,11 +328,9 @@ class BenefitsManagementScreen(Screen[None]):
     # ------------------------------------------------------------------ action rules
     def disabled_reason(self, action: str) -> str | None:
         """Why ``action`` cannot run now (None: it can)."""
-        services = self.host.services
-        if action in HR_ACTIONS and not services.can(Role.HR):
-            return f"{services.actor} is a read-only user and cannot {HR_ACTIONS[action]}"
-        if action == "integration" and not services.can(Role.ADMIN):
-            return f"{services.actor} is not an admin: only admins see the integration settings"
+        permission = GUARDED.get(action)
+        if permission is not None and (refused := self.host.services.refusal(permission)):
+            return refused
         if action == "sync" and self.active not in SYNCABLE:
             return "Sync works from the Not syncing and Failed tabs"
         return None
@@ -357,7 +371,9 @@ class BenefitsManagementScreen(Screen[None]):
     def action_focus_search(self) -> None:
         # At once, not deferred: the next key (typed fast, or pasted) must land in the box,
         # never on the grid where a letter is an action.
-        self.set_focus(self.query_one(f"#search-{self.active.value}", SearchBar))
+        bar = self.query_one(f"#search-{self.active.value}", SearchBar)
+        self.set_focus(bar)
+        bar.select_all()  # a new search replaces the old one as it is typed; arrows edit it
 
     def action_focus_table(self) -> None:
         self.set_focus(self.table)
@@ -399,7 +415,7 @@ class BenefitsManagementScreen(Screen[None]):
             plan = await plan_sync(self.host.services, selection)
         except Exception as exc:  # noqa: BLE001 - any failure (platform, config, db) is one line
             self.notify(
-                f"Cannot check the selection: {_one_line(exc)}", severity="error", markup=False
+                f"Cannot check the selection: {one_line(exc)}", severity="error", markup=False
             )
             return
         finally:
@@ -438,11 +454,14 @@ class BenefitsManagementScreen(Screen[None]):
                 on_progress=written if long_batch else None,
             )
         except Exception as exc:  # noqa: BLE001 - as above: shown, the screen keeps working
-            self.notify(f"Sync not sent: {_one_line(exc)}", severity="error", markup=False)
+            self.notify(f"Sync not sent: {one_line(exc)}", severity="error", markup=False)
             return
         finally:
             self.set_activity("")
         self.notify(f"{plural(result.sent, 'employee')} sent to Benefits", title="Sync")
+        if result.queued and not self.host.services.has_platform:
+            note = f" ({self.host.worker_note})" if self.host.worker_note else ""
+            self.notify(f"Queued: a worker sends them{note}", title="Sync", markup=False)
         if result.rejected:
             self.notify(
                 f"{plural(result.rejected, 'employee')} failed at once (see the Failed tab)",

@@ -1,4 +1,4 @@
-"""Confirm Sync (SPEC 1.2, 3): "Send N employees to Benefits?" with the pre-flight summary."""
+"""Confirm Sync (RULES §1.2, 3): "Send N employees to Benefits?" with the pre-flight summary."""
 
 from __future__ import annotations
 

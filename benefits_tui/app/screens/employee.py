@@ -1,7 +1,7 @@
-"""Employee: Personal Details > Employment Details, editable (SPEC 1.6, 1.7, 1.9, 3).
+"""Employee: Personal Details > Employment Details, editable (RULES §1.6, 1.7, 1.9, 3).
 
 The Benefits Level is a select of the platform's levels. A read-only line shows the sync
-status and the linked Benefits account. There is no sync toggle (SPEC 1.7): leaving goes
+status and the linked Benefits account. There is no sync toggle (RULES §1.7): leaving goes
 through the leaver workflow. Saving a synced field of a linked employee queues an update
 by account ID; saving fixes to a Failed employee queues a new attempt (the services decide).
 """
@@ -17,6 +17,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
 
 from benefits_tui.app.host import host_of
+from benefits_tui.app.screens.confirm_discard import ConfirmDiscard
+from benefits_tui.app.typeahead import accept_keys, hold_keys
 from benefits_tui.app.widgets.forms import (
     FormField,
     check_all,
@@ -33,6 +35,7 @@ from benefits_tui.domain.fields import ATTRIBUTE_OF
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.employees import parse_values, update_employee
 from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import EmployeeDetail, employee_detail
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
 
@@ -73,6 +76,7 @@ class EmployeeScreen(Screen[bool]):
 
     def __init__(self, employee_id: int) -> None:
         super().__init__()
+        hold_keys(self)  # keys typed while the form loads go into it once it is up
         self.employee_id = employee_id
         self.detail: EmployeeDetail | None = None
         self.rules: PlatformRules | None = None
@@ -105,7 +109,7 @@ class EmployeeScreen(Screen[bool]):
             self.dismiss(False)
             return
         self.rules = await platform_rules(context)
-        self.refused = refusal(context, "change employee details")
+        self.refused = refusal(context, Permission.EDIT_EMPLOYEE)
         await self._show(self.detail, self.rules)
 
     async def _show(self, detail: EmployeeDetail, rules: PlatformRules) -> None:
@@ -114,7 +118,6 @@ class EmployeeScreen(Screen[bool]):
             + shown(f"{detail.employee_number} {detail.name}", "bold")
         )
         self.query_one("#sync-line", Static).update(sync_line(detail))
-        show_refusal(self, self.refused, disable="save")
         body = self.query_one("#body")
         await body.remove_children()
         values = self._values(detail)
@@ -127,9 +130,11 @@ class EmployeeScreen(Screen[bool]):
                 id="form",
             )
         )
+        show_refusal(self, self.refused, disable="save")  # after the fields: it disables them
         fields = self._fields()
-        if fields:
-            self.call_after_refresh(focus_control, fields[1] if len(fields) > 1 else fields[0])
+        if fields and not self.refused:
+            focus_control(fields[1] if len(fields) > 1 else fields[0])
+        accept_keys(self)
 
     @staticmethod
     def _values(detail: EmployeeDetail) -> dict[str, str]:
@@ -148,7 +153,22 @@ class EmployeeScreen(Screen[bool]):
         self.action_save()
 
     def action_cancel(self) -> None:
-        self.dismiss(self.saved)
+        """Close; with unsaved changes, ask first (RULES §3)."""
+        if self.refused or self.saving or not self._edited_fields():
+            self.dismiss(self.saved)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(self.saved)
+
+        self.app.push_screen(ConfirmDiscard("your changes to this employee"), answered)
+
+    def _edited_fields(self) -> list[FormField]:
+        if self.detail is None:
+            return []
+        original = self._values(self.detail)
+        return [w for w in self._fields() if w.raw().strip() != original.get(w.field, "").strip()]
 
     def action_save(self) -> None:
         if self.detail is None or self.saving:
@@ -156,8 +176,7 @@ class EmployeeScreen(Screen[bool]):
         if self.refused:
             notify(self.app, f"Not saved: {self.refused}.", severity="warning")
             return
-        original = self._values(self.detail)
-        edited = [w for w in self._fields() if w.raw().strip() != original.get(w.field, "").strip()]
+        edited = self._edited_fields()
         if not edited:
             notify(self.app, "Nothing changed.")
             return

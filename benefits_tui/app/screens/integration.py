@@ -1,4 +1,4 @@
-"""Integration settings, the admin settings and the connection test — for admins (SPEC 1.10)."""
+"""Integration settings, the admin settings and the connection test — for admins (RULES §1.10)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from benefits_tui.services.admin_settings import (
 )
 from benefits_tui.services.errors import ServiceError
 from benefits_tui.services.integration import integration_settings, test_connection
+from benefits_tui.services.permissions import Permission
+from benefits_tui.services.platform_hold import clear_hold, read_hold
 
 
 class IntegrationScreen(ModalScreen[None]):
@@ -39,6 +41,9 @@ class IntegrationScreen(ModalScreen[None]):
                 with Horizontal(classes="setting"):
                     yield Static(literal(name), classes="name")
                     yield Static(literal(value), classes="value")
+            with Horizontal(classes="setting"):
+                yield Static("Platform hold", classes="name")
+                yield Static("", id="hold", classes="value", markup=False)
             yield Static("Admin settings (for everyone on this database)", id="admin-title")
             with Horizontal(classes="setting"):
                 yield Label("Create Benefits Record on by default", classes="name")
@@ -50,11 +55,41 @@ class IntegrationScreen(ModalScreen[None]):
             with Horizontal(id="buttons"):
                 yield Button("Close", id="close", action="screen.dismiss")
                 yield Button("Save settings", id="save", action="screen.save")
+                yield Button(
+                    "Clear hold", id="clear-hold", disabled=True, action="screen.clear_hold"
+                )
                 yield Button("Test connection", id="test", variant="primary", action="screen.test")
 
     def on_mount(self) -> None:
         self.query_one("#test", Button).focus()
         self._load_admin_settings()
+        self._show_hold()
+
+    @work(exclusive=True, group="platform-hold")
+    async def _show_hold(self) -> None:
+        """The platform's hold or trouble (RULES §1.13); admins may end a hold."""
+        services = host_of(self).services
+        hold = await read_hold(services)
+        self.query_one("#hold", Static).update(literal(hold.summary() or "none"))
+        button = self.query_one("#clear-hold", Button)
+        button.disabled = hold.blocked_until is None or not services.can(Permission.CLEAR_HOLD)
+
+    def action_clear_hold(self) -> None:
+        self._clear_hold()
+
+    @work(exclusive=True, group="platform-hold")
+    async def _clear_hold(self) -> None:
+        result = self.query_one("#result", Static)
+        result.remove_class("ok", "failed")
+        try:
+            await clear_hold(host_of(self).services)
+        except ServiceError as exc:
+            result.update(literal(str(exc)))
+            result.add_class("failed")
+            return
+        result.update(literal("Hold cleared: every process may send again."))
+        result.add_class("ok")
+        self._show_hold()
 
     @work(exclusive=True, group="admin-settings")
     async def _load_admin_settings(self) -> None:

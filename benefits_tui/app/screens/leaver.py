@@ -1,4 +1,4 @@
-"""Leaver workflow (SPEC 1.7, 3): leave date, reason, what happens on the platform, confirm.
+"""Leaver workflow (RULES §1.7, 3): leave date, reason, what happens on the platform, confirm.
 
 For a linked employee coverage ends on the platform on the leave date; for one never
 synced nothing is sent. This is the only way to take someone off Benefits: there is no
@@ -31,6 +31,7 @@ from benefits_tui.app.widgets.forms import (
 )
 from benefits_tui.services.employees import leaver_preview, record_leaver
 from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import EmployeeDetail, employee_detail
 
 
@@ -75,10 +76,10 @@ class LeaverScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#refusal").display = False
-        self.refused = refusal(host_of(self).services, "record leavers")
+        self.refused = refusal(host_of(self).services, Permission.RECORD_LEAVER)
         show_refusal(self, self.refused, disable="confirm")
         self._load()
-        self.call_after_refresh(focus_control, self.query_one("#field-leave_date", FormField))
+        focus_control(self.query_one("#field-leave_date", FormField))
 
     @work(exclusive=True, group="load")
     async def _load(self) -> None:
@@ -119,14 +120,13 @@ class LeaverScreen(ModalScreen[bool]):
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
+        """``enter`` in a field goes on to the next step, never records the leaver: recording
+        is its own step (the button, or ctrl+s), after the summary has been seen (RULES §3)."""
         event.stop()
-        if (
-            event.input.id == "input-leave_date"
-            and not self.query_one("#input-leave_reason", Input).value.strip()
-        ):
+        if event.input.id == "input-leave_date":
             self.query_one("#input-leave_reason", Input).focus()
-            return
-        self.action_confirm()
+        else:
+            self.query_one("#confirm", Button).focus()
 
     def action_cancel(self) -> None:
         self.dismiss(False)
@@ -166,6 +166,10 @@ class LeaverScreen(ModalScreen[bool]):
         finally:
             self.saving = False
         assert self.detail is not None
+        if not result.changed:
+            notify(self.app, f"{self.detail.employee_number}: {result.message}")
+            self.dismiss(False)
+            return
         notify(
             self.app,
             f"{self.detail.employee_number} recorded as a leaver on {leave_date.isoformat()}. "

@@ -1,4 +1,4 @@
-"""Add new employee (SPEC 1.5, 3): the starter wizard, or Personal Details Only.
+"""Add new employee (RULES §1.5, 3): the starter wizard, or Personal Details Only.
 
 The wizard goes personal details -> employment details -> benefits (the *Create Benefits
 Record* toggle and the Benefits Level) -> review; nothing is saved until the review is
@@ -26,6 +26,8 @@ from textual.widgets import (
 )
 
 from benefits_tui.app.host import host_of
+from benefits_tui.app.screens.confirm_discard import ConfirmDiscard
+from benefits_tui.app.typeahead import accept_keys, hold_keys
 from benefits_tui.app.widgets.forms import (
     FormField,
     check_all,
@@ -37,11 +39,12 @@ from benefits_tui.app.widgets.forms import (
     show_refusal,
     shown,
 )
-from benefits_tui.domain.fields import FIELD_LABELS
+from benefits_tui.domain.fields import FIELD_LABELS, REQUIRED_FOR_PLATFORM, REQUIRED_TO_IMPORT
 from benefits_tui.domain.states import CreatedVia, SyncState
 from benefits_tui.services.admin_settings import load_admin_settings
-from benefits_tui.services.employees import add_employee, parse_values
+from benefits_tui.services.employees import REQUIRED_FOR_A_RECORD, add_employee, parse_values
 from benefits_tui.services.errors import InvalidInput, ServiceError
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
 
@@ -80,6 +83,7 @@ class NewEmployeeScreen(Screen[int | None]):
 
     def __init__(self, mode: str | None = None) -> None:
         super().__init__()
+        hold_keys(self)  # until the form is built
         self.mode = mode
         self.step = "choose"
         self.rules: PlatformRules | None = None
@@ -108,15 +112,16 @@ class NewEmployeeScreen(Screen[int | None]):
     async def _load(self) -> None:
         context = host_of(self).services
         self.rules = await platform_rules(context)
-        # The toggle starts where the admins set it (SPEC 1.10).
+        # The toggle starts where the admins set it (RULES §1.10).
         create_default = (await load_admin_settings(context)).create_benefits_record_default
-        self.refused = refusal(context, "add employees")
+        self.refused = refusal(context, Permission.ADD_EMPLOYEE)
         body = self.query_one("#body")
         await body.remove_children()
         await body.mount(self._form(self.rules, create_default))
         show_refusal(self, self.refused)
         self.query_one("#buttons").display = True
         self._go((self.mode and self._first_step()) or "choose")
+        accept_keys(self)
 
     def _form(self, rules: PlatformRules, create_default: bool = True) -> ContentSwitcher:
         def fields(names: tuple[str, ...]) -> list[FormField]:
@@ -212,7 +217,7 @@ class NewEmployeeScreen(Screen[int | None]):
         else:
             fields = self._fields(step)
             if fields:
-                self.call_after_refresh(focus_control, fields[0])
+                focus_control(fields[0])
         self.refresh_bindings()
 
     def _fill_review(self) -> None:
@@ -249,7 +254,21 @@ class NewEmployeeScreen(Screen[int | None]):
         """The starter wizard (``wizard``) or the short form (``personal_only``)."""
         if mode in (WIZARD, PERSONAL_ONLY) and self.step == "choose":
             self.mode = mode
+            self._require_for_record()
             self._go("personal")
+
+    def _creates_record(self) -> bool:
+        return self.mode == WIZARD and self.query_one("#create-benefits-record", Switch).value
+
+    def _require_for_record(self) -> None:
+        """With Create Benefits Record on, every field the platform needs is required here
+        (RULES §1.8): a starter that cannot sync is never saved as one that will."""
+        on = self._creates_record()
+        for widget in self._fields():
+            if widget.field in REQUIRED_TO_IMPORT:
+                continue
+            if widget.field in REQUIRED_FOR_PLATFORM:
+                widget.set_required(on, REQUIRED_FOR_A_RECORD)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -259,9 +278,20 @@ class NewEmployeeScreen(Screen[int | None]):
     @on(Switch.Changed, "#create-benefits-record")
     def _toggled(self, event: Switch.Changed) -> None:
         self.query_one("#toggle-hint", Static).update(_toggle_hint(event.value))
+        self._require_for_record()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Cancel; once something is typed, ask first (RULES §3)."""
+        typed = self.step != "choose" and any(w.raw().strip() for w in self._fields())
+        if self.saving or not typed:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmDiscard("this new employee"), answered)
 
     def action_back(self) -> None:
         if self.step == "choose" or self.saving:
@@ -298,7 +328,7 @@ class NewEmployeeScreen(Screen[int | None]):
         for step in STEP_FIELDS:
             if widget in self._fields(step):
                 self._go(step)
-                self.call_after_refresh(focus_control, widget)
+                focus_control(widget)
                 return
 
     @work(exclusive=True, group="save")

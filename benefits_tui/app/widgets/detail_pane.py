@@ -86,7 +86,7 @@ def describe_event(event: HistoryEvent) -> Content:
     parts: list[Content | str | tuple[str, str]] = [
         (when(event.at), "$text-muted"),
         "  ",
-        literal(event.actor, "$text-accent"),
+        literal(event.who, "$text-accent"),
         "  ",
         (event.action_label, "$text-error bold" if failed else "bold"),
         "\n",

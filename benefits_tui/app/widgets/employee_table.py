@@ -158,6 +158,7 @@ class EmployeeTable(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.state = state
         self.search = ""
+        self.shown_search = ""  # the search ``ids`` answer (``search`` may be ahead of it)
         self.ids: list[int] = []
         self.ticks = Ticks()
         self.cursor = 0
@@ -253,9 +254,10 @@ class EmployeeTable(ScrollView, can_focus=True):
         """
         self.cursor = self._cursor_for(ids, reset_cursor)
         self.ids = ids
+        self.shown_search = self.search
         self.loaded = True
         self.stale = False
-        self.ticks.restrict_to(ids)
+        self.ticks.show(ids, whole_tab=not self.shown_search)
         self.invalidate_rows()
         if rows is not None:
             for row in rows:
@@ -401,6 +403,8 @@ class EmployeeTable(ScrollView, can_focus=True):
         if key == "number":
             return clean(row.employee_number), ""
         if key == "name":
+            if row.leave_date is not None:  # leavers are marked in every grid (RULES §3)
+                return "(leaver) " + clean(row.name), "employee-table--muted"
             return clean(row.name), ""
         if key == "email":
             return (clean(row.email), "") if row.email else ("(no email)", "employee-table--muted")
@@ -465,23 +469,6 @@ class EmployeeTable(ScrollView, can_focus=True):
     def on_blur(self) -> None:
         self._refresh_index(self.cursor)
 
-    async def key_slash(self, event: events.Key) -> None:
-        """``/`` moves to the search at once, here rather than when the key bubbles up to the
-        screen's binding: keys typed right after it are already queued behind it (see on_key)."""
-        event.stop()  # done here: the screen's binding need not focus the search again
-        await self.run_action("screen.focus_search")
-
-    def on_key(self, event: events.Key) -> None:
-        """A key queued here before an earlier key of the same burst moved the focus (``/`` then
-        ``smith``, typed fast, over a slow link or pasted) belongs to the new focus: it is passed
-        on, never taken as a grid action (``s`` is Sync, ``a`` ticks all)."""
-        focused = self.screen.focused
-        if focused is None or focused is self or self.screen is not self.app.screen:
-            return
-        event.stop()
-        event.prevent_default()
-        focused.post_message(events.Key(event.key, event.character))
-
     def action_cursor_up(self) -> None:
         self.move_cursor(self.cursor - 1)
 
@@ -538,7 +525,7 @@ class EmployeeTable(ScrollView, can_focus=True):
         self._tick_step(-1)
 
     def action_toggle_all(self) -> None:
-        self.ticks.toggle_all()
+        self.ticks.toggle_all(whole_tab=not self.shown_search)
         self.refresh()
         self._ticks_changed()
 

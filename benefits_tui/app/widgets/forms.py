@@ -18,10 +18,9 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
-from benefits_tui.config import Role
 from benefits_tui.domain.fields import FIELD_LABELS, REQUIRED_TO_IMPORT, FieldProblem, parse_field
 from benefits_tui.domain.safe_text import visible
-from benefits_tui.services.errors import PermissionDenied
+from benefits_tui.services.permissions import Permission
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -38,18 +37,15 @@ def shown(text: object, style: str = "", limit: int = 2000) -> Content:
     return Content.styled(visible(text, limit=limit), style)
 
 
-def refusal(context: ServiceContext, action: str) -> str | None:
-    """Why the acting user may not ``action`` (SPEC 1.10), or None."""
-    try:
-        context.require(Role.HR, action)
-    except PermissionDenied as exc:
-        return str(exc)
-    return None
+def refusal(context: ServiceContext, permission: Permission) -> str | None:
+    """Why the acting user may not do ``permission`` (RULES §1.10), or None."""
+    return context.refusal(permission)
 
 
 def show_refusal(screen: Any, refused: str | None, *, disable: str | None = None) -> None:
-    """Show why a read-only user cannot save on the screen's ``#refusal`` line (SPEC 1.10),
-    disabling the button ``disable`` (an id) when given."""
+    """Show why a read-only user cannot save on the screen's ``#refusal`` line (RULES §1.10),
+    disabling the button ``disable`` (an id) when given, and every field: a read-only user
+    cannot type into a form whose save would refuse them (RULES §3)."""
     if not refused:
         return
     line = screen.query_one("#refusal")
@@ -57,6 +53,8 @@ def show_refusal(screen: Any, refused: str | None, *, disable: str | None = None
     line.display = True
     if disable:
         screen.query_one(f"#{disable}").disabled = True
+    for control in screen.query(".field-control"):
+        control.disabled = True
 
 
 def notify(app: App[Any], message: str, *, severity: str = "information", title: str = "") -> None:
@@ -86,6 +84,7 @@ class FormField(Vertical):
         self.label_text = label or FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
         self.rules: PlatformRules | None = None
         self.problem: str | None = None
+        self.required_message = "is required"
 
     def control(self) -> Widget:
         raise NotImplementedError
@@ -105,6 +104,18 @@ class FormField(Vertical):
     def raw(self) -> str:
         raise NotImplementedError
 
+    def set_required(self, required: bool, why: str = "is required") -> None:
+        """Make the field required (its label gets ``*``) or optional; ``why`` is the message
+        shown when it is left empty."""
+        self.required = required
+        self.required_message = why
+        if self.is_mounted:
+            self.query_one(".field-label", Label).update(
+                self.label_text + (" *" if required else "")
+            )
+        if not required and self.problem and self.problem.endswith(why):
+            self.set_problem(None)
+
     def set_problem(self, message: str | None) -> None:
         self.problem = message
         self.set_class(message is not None, "-invalid")
@@ -115,7 +126,7 @@ class FormField(Vertical):
         """The parsed value, or None with the problem shown; raises nothing."""
         text = self.raw()
         if self.required and not text.strip():
-            self.set_problem(f"{self.label_text} is required")
+            self.set_problem(f"{self.label_text} {self.required_message}")
             return None
         try:
             rules = self.rules

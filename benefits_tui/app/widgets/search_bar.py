@@ -9,7 +9,8 @@ from benefits_tui.domain.states import SyncState
 
 
 class SearchBar(Input):
-    """A one-line search box; ``escape``, ``enter`` or ``down`` return to the grid."""
+    """A one-line search box; ``enter`` or ``down`` return to the grid keeping the search,
+    ``escape`` clears it and returns."""
 
     BINDINGS = SEARCH_BINDINGS
 
@@ -21,3 +22,7 @@ class SearchBar(Input):
             select_on_focus=False,
         )
         self.state = state
+
+    def action_clear_and_leave(self) -> None:
+        self.clear()
+        self.screen.action_focus_table()  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""The simulator's HTTP surface: the /v1 API of SPEC 2 plus /_sim helpers for tests.
+"""The simulator's HTTP surface: the /v1 API of RULES §2 plus /_sim helpers for tests.
 
 ``create_app(config)`` needs no lifespan (it works under ``httpx.ASGITransport``): state is
 opened when the app is built and jobs advance lazily, on every request, by their due time.
@@ -27,6 +27,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from benefits_tui.platform import contract as c
+from benefits_tui.platform.simulator.bodies import (
+    MAX_BODY_BYTES,
+    BadBody,
+    BodyTooLarge,
+    canonical,
+    parse_json,
+    read_capped,
+)
 from benefits_tui.platform.simulator.config import MUTABLE_SETTINGS, SimulatorConfig
 from benefits_tui.platform.simulator.faults import Fault, FaultInjector
 from benefits_tui.platform.simulator.idempotency import InFlight, fingerprint, key_problem
@@ -277,10 +285,22 @@ async def _idempotent_write(
         return problem_response(400, code, problem)
     assert key is not None
     try:
-        raw = await request.body()
+        raw = await read_capped(request)
     except ClientDisconnect:  # the client went away (killed) mid-body: nothing was done
         return Response(status_code=499)
-    request_print = fingerprint(request.method, request.url.path, raw)
+    except BodyTooLarge:
+        return problem_response(
+            413, c.PAYLOAD_TOO_LARGE, f"the body must be at most {MAX_BODY_BYTES:,} bytes"
+        )
+    body: Any = None
+    body_problem: str | None = None
+    try:
+        body = parse_json(raw) if raw else None
+    except BadBody as exc:
+        body_problem = str(exc)
+    request_print = fingerprint(
+        request.method, request.url.path, canonical(body) if body_problem is None else raw
+    )
     stored = sim.store.get_answer(key)
     if stored is not None:
         if stored.fingerprint != request_print:
@@ -290,12 +310,10 @@ async def _idempotent_write(
                 "this Idempotency-Key was used with a different request; use a new key",
             )
         media = JSON if stored.status < 400 else "application/problem+json"
-        return Response(
-            stored.body,
-            status_code=stored.status,
-            media_type=media,
-            headers={"Idempotent-Replayed": "true"},
-        )
+        headers = {"Idempotent-Replayed": "true"}
+        if stored.status == 202:  # the same answer, so the same way to its job
+            headers["Location"] = _job_location(json.loads(stored.body))
+        return Response(stored.body, status_code=stored.status, media_type=media, headers=headers)
     if not sim.inflight.claim(key):
         return problem_response(
             409,
@@ -306,24 +324,23 @@ async def _idempotent_write(
         await _latency(sim)
         sim.tick()
         with sim.store.transaction():
-            try:
-                body = json.loads(raw) if raw else None
-            except (ValueError, UnicodeDecodeError):
-                body = None
             if not isinstance(body, dict):
-                status, payload = (
-                    400,
-                    problem_body(400, c.INVALID_JSON, "the body must be a JSON object"),
-                )
+                detail = body_problem or "the body must be a JSON object"
+                status, payload = 400, problem_body(400, c.INVALID_JSON, detail)
             else:
                 status, payload = handle(sim, body)
             encoded = encode(payload)
             sim.store.put_answer(key, request_print, status, encoded)
     finally:
         sim.inflight.release(key)
-    headers = {"Location": f"/v1/jobs/{payload['job']['id']}"} if status == 202 else None
     media = JSON if status < 400 else "application/problem+json"
-    return Response(encoded, status_code=status, media_type=media, headers=headers)
+    location = {"Location": _job_location(payload)} if status == 202 else None
+    return Response(encoded, status_code=status, media_type=media, headers=location)
+
+
+def _job_location(answer: dict[str, Any]) -> str:
+    """Where the job of a 202 answer can be followed."""
+    return f"{c.API_PREFIX}/jobs/{answer['job']['id']}"
 
 
 def _accept_job(
@@ -511,8 +528,8 @@ async def sim_config(request: Request) -> Response:
     sim = _sim(request)
     if request.method == "POST":
         try:
-            changes = json.loads(await request.body())
-        except ValueError:
+            changes = parse_json(await read_capped(request))
+        except (BadBody, BodyTooLarge):
             changes = None
         if not isinstance(changes, dict) or set(changes) - set(MUTABLE_SETTINGS):
             return problem_response(
@@ -520,12 +537,19 @@ async def sim_config(request: Request) -> Response:
                 c.INVALID_JSON,
                 f"send a JSON object with some of: {', '.join(MUTABLE_SETTINGS)}",
             )
+        problems = [
+            (name, c.INVALID_NUMBER, f"{name} must be a number")
+            for name, value in changes.items()
+            if isinstance(value, bool) or not isinstance(value, (int, float))
+        ]
+        if problems:
+            return problem_response(422, c.VALIDATION_FAILED, problems[0][2], problems)
         previous = sim.config.fault_settings
         try:
             for name, value in changes.items():
                 setattr(sim.config, name, float(value))
             sim.config.validate()
-        except (TypeError, ValueError) as exc:
+        except (ValueError, OverflowError) as exc:
             for name, value in previous.items():
                 setattr(sim.config, name, value)
             return problem_response(422, c.VALIDATION_FAILED, str(exc))
@@ -553,8 +577,14 @@ ROUTES: list[Route] = [
 def _not_found_handler(request: Request, exc: Exception) -> Awaitable[Response] | Response:
     status = getattr(exc, "status_code", 500)
     if status == 405:
+        # RFC 9110: a 405 says which methods the resource has (Starlette adds HEAD to GET).
+        allowed = str((getattr(exc, "headers", None) or {}).get("Allow", ""))
+        methods = sorted({m.strip() for m in allowed.split(",") if m.strip()})
         return problem_response(
-            405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}"
+            405,
+            c.METHOD_NOT_ALLOWED,
+            f"{request.method} is not allowed on {request.url.path}; use {', '.join(methods)}",
+            headers={"Allow": ", ".join(methods)},
         )
     if status == 404:
         return problem_response(404, c.NOT_FOUND, f"no route {request.url.path}")

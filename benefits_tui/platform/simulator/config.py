@@ -7,10 +7,15 @@ from pathlib import Path
 
 from benefits_tui.platform.contract import DEFAULT_BENEFIT_LEVELS
 
+MAX_DELAY_MS = 3_600_000.0
+"""Longest latency, jitter, job delay or hang (one hour)."""
+MAX_RATE_LIMIT = 1_000_000.0
+"""Highest rate limit in requests/s (0 = none)."""
+
 
 @dataclass
 class SimulatorConfig:
-    """Settings of one simulator (SPEC 2 and 4; times in milliseconds, shares in 0..1).
+    """Settings of one simulator (RULES §2 and 4; times in milliseconds, shares in 0..1).
 
     ``state_path`` None keeps state in memory; ``rate_limit`` 0 means unlimited.
     ``fail_rate`` answers 500/503 before doing anything; ``timeout_rate`` hangs for
@@ -38,16 +43,21 @@ class SimulatorConfig:
         """Raise ValueError naming the first setting out of range."""
         if not self.token:
             raise ValueError("token must not be empty")
+        # Written so that NaN (which fails every comparison) is refused too.
         for name in ("async_ratio", "fail_rate", "timeout_rate"):
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ValueError(f"{name} must be between 0 and 1, not {value}")
         if self.fail_rate + self.timeout_rate > 1:
             raise ValueError("fail_rate + timeout_rate must not exceed 1")
-        for name in ("latency_ms", "jitter_ms", "job_delay_ms", "hang_ms", "rate_limit"):
+        for name in ("latency_ms", "jitter_ms", "job_delay_ms", "hang_ms"):
             value = getattr(self, name)
-            if value < 0:
-                raise ValueError(f"{name} must be zero or more, not {value}")
+            if not 0 <= value <= MAX_DELAY_MS:
+                raise ValueError(f"{name} must be from 0 to {MAX_DELAY_MS:g}, not {value}")
+        if not 0 <= self.rate_limit <= MAX_RATE_LIMIT:
+            raise ValueError(
+                f"rate_limit must be from 0 to {MAX_RATE_LIMIT:g}, not {self.rate_limit}"
+            )
         if not self.benefit_levels:
             raise ValueError("benefit_levels must offer at least one level")
 

@@ -8,23 +8,19 @@ same key and body replay it (``Idempotent-Replayed: true``), a different body is
 from __future__ import annotations
 
 import hashlib
-import json
 
-from benefits_tui.platform.contract import MAX_IDEMPOTENCY_KEY_LENGTH
+from benefits_tui.platform.contract import IDEMPOTENCY_KEY_RE, MAX_IDEMPOTENCY_KEY_LENGTH
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
-    """A hash of the request; JSON bodies are canonicalised so key order does not matter."""
-    try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
-        canonical = body
+    """A hash of the request; pass a JSON body canonicalised (see ``bodies.canonical``) so
+    that key order and spacing do not matter, or the raw bytes when it is not JSON."""
     digest = hashlib.sha256()
     digest.update(method.upper().encode())
     digest.update(b" ")
     digest.update(path.encode())
     digest.update(b"\n")
-    digest.update(canonical)
+    digest.update(body)
     return digest.hexdigest()
 
 
@@ -32,8 +28,11 @@ def key_problem(key: str | None) -> str | None:
     """Why *key* is unusable (a message), or None when it is fine."""
     if key is None or not key.strip():
         return "this write needs an Idempotency-Key header"
-    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-        return f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters"
+    if not IDEMPOTENCY_KEY_RE.fullmatch(key):
+        return (
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters "
+            "(no spaces); a UUID is a good choice"
+        )
     return None
 
 

@@ -21,6 +21,8 @@ TITLES: dict[str, str] = {
     "idempotency_key_reused": "Idempotency-Key reused with a different request",
     "idempotency_key_in_use": "A request with this Idempotency-Key is in progress",
     "not_found": "Not found",
+    "method_not_allowed": "Method not allowed",
+    "payload_too_large": "The body is too large",
     "unauthorized": "Missing or invalid API token",
     "rate_limited": "Too many requests",
     "internal_error": "Internal server error",

@@ -23,7 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benefits_tui.platform.contract import WRITABLE_FIELDS, normalise_email
+from benefits_tui.platform.contract import (
+    MAX_ANNUAL_PAY,
+    WRITABLE_FIELDS,
+    normalise_email,
+    parse_date,
+)
 
 IDEMPOTENCY_RETENTION_S = 24 * 3600
 
@@ -441,10 +446,15 @@ def _account_from_row(row: Mapping[str, str | None], line: int) -> dict[str, Any
     for name in WRITABLE_FIELDS:
         value = values.get(name) or None
         if name == "annual_pay" and value is not None:
+            # Only a pay the API itself would hold: "nan", "inf" or "1e999" would make the
+            # simulator answer NaN or Infinity, which is not JSON.
             try:
-                account[name] = float(value)
+                pay = float(value)
             except ValueError:
-                account[name] = None
+                pay = None
+            account[name] = pay if pay is not None and 0 <= pay < MAX_ANNUAL_PAY else None
+        elif name == "date_of_birth":
+            account[name] = value if parse_date(value) is not None else None
         elif name == "address":
             account[name] = None
         else:
@@ -453,7 +463,7 @@ def _account_from_row(row: Mapping[str, str | None], line: int) -> dict[str, Any
     now = _iso(_now())
     account.update(
         status=status if status in ("active", "terminated") else "active",
-        leave_date=values.get("leave_date") or None,
+        leave_date=leave_date if parse_date(leave_date := values.get("leave_date")) else None,
         termination_reason=None,
         created_at=now,
         updated_at=now,

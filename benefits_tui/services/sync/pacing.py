@@ -1,7 +1,11 @@
 """Shared pacing of platform calls across every process using the database.
 
 A 429's Retry-After is stored as ``blocked_until`` so that no process sends inside the
-window; an optional client-side rate limit hands out start times (``next_slot``) so that
+window, capped at ``max_hold_seconds`` so that no answer stops the integration for longer
+(RULES §1.13); an admin may clear it (:func:`clear_hold`). Transient trouble (unreachable,
+5xx, timeouts) is noted once as ``trouble_since``/``trouble`` and cleared by the next
+success, so that every screen can say "the platform is unreachable since ..." in one place.
+An optional client-side rate limit hands out start times (``next_slot``) so that
 requests are spread out instead of bouncing off the platform's limit. A process reserves
 start times a few at a time (about a tenth of a second's worth) and hands them out locally,
 so the shared row costs one write per batch rather than one per request.
@@ -16,19 +20,21 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
 import anyio
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, and_, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from benefits_tui.db.models import Throttle
+from benefits_tui.domain.errors import BenefitsError
+from benefits_tui.domain.safe_text import clip
 from benefits_tui.platform.client import before_retry
-from benefits_tui.platform.errors import Throttled
+from benefits_tui.platform.errors import Throttled, TransientError
 from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.platform_hold import KEY
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-KEY = "platform"
 MAX_INLINE_WAIT = 2.0  # seconds a request may wait in place; longer waits reschedule
 CACHE_SECONDS = 0.1
 SLOT_BATCH_SECONDS = 0.1  # reserve about this much of the rate at once
@@ -37,9 +43,10 @@ MAX_SLOT_BATCH = 50
 # this long, like a token bucket holding a quarter of a second's worth (the platform's holds
 # a second's worth); older ones are dropped, so the rate over any window stays within it.
 CATCH_UP_SECONDS = 0.25
+TROUBLE_TEXT = 500  # characters of the platform's last trouble kept for the status line
 
 
-class HeldBack(Exception):
+class HeldBack(BenefitsError):
     """The platform asked everyone to wait until ``until``."""
 
     def __init__(self, until: dt.datetime) -> None:
@@ -58,6 +65,9 @@ class Pacer:
         # shared row says (its write may still be waiting for the database's write lock).
         self._held_until: dt.datetime | None = None
         self._read_at = -1.0
+        self._trouble_since: dt.datetime | None = None  # the shared trouble, as last read
+        self._trouble_noted = False  # this process wrote it (once per spell of trouble)
+        self.max_hold = dt.timedelta(seconds=context.settings.sync.max_hold_seconds)
         self._lock = anyio.Lock()
         self._slots: deque[dt.datetime] = deque()
 
@@ -76,9 +86,18 @@ class Pacer:
         clock = self.context.clock
         if clock.monotonic() - self._read_at > CACHE_SECONDS:
             async with self.context.db.read() as session:
-                self._blocked_until = await session.scalar(
-                    select(Throttle.blocked_until).where(Throttle.key == KEY)
-                )
+                row = (
+                    await session.execute(
+                        select(Throttle.blocked_until, Throttle.trouble_since).where(
+                            Throttle.key == KEY
+                        )
+                    )
+                ).first()
+            self._blocked_until, self._trouble_since = row if row is not None else (None, None)
+            if self._blocked_until is not None:
+                # A hold stored by an older version, or by hand, is capped like any other.
+                ceiling = clock.now() + self.max_hold
+                self._blocked_until = min(self._blocked_until, ceiling)
             self._read_at = clock.monotonic()
         return _later(self._blocked_until, self._held_until)
 
@@ -122,7 +141,7 @@ class Pacer:
         await self.wait_turn()
         token = before_retry.set(self.wait_turn)
         try:
-            return await factory()
+            result = await factory()
         except Throttled as exc:
             # Whatever the call (a sync step, a connection check, the picklists), a 429 holds
             # back every process: a check answered 429 and not shared let others send inside
@@ -134,8 +153,41 @@ class Pacer:
                     "could not share a 429's Retry-After through the database", exc_info=True
                 )
             raise
+        except TransientError as exc:
+            await self._note_trouble(str(exc))
+            raise
         finally:
             before_retry.reset(token)
+        if self._trouble_since is not None or self._trouble_noted:
+            await self._note_trouble(None)
+        return result
+
+    async def _note_trouble(self, message: str | None) -> None:
+        """Share that the platform is failing (``message``) or answering again (None).
+
+        Written once per spell of trouble, not per call: the first process to see the
+        trouble stamps since when; the first success after it clears it.
+        """
+        if message is not None and (self._trouble_noted or self._trouble_since is not None):
+            return
+        now = self.context.clock.now()
+        statement = update(Throttle).where(Throttle.key == KEY)
+        if message is None:
+            statement = statement.values(trouble_since=None, trouble=None, updated_at=now)
+        else:
+            statement = statement.where(Throttle.trouble_since.is_(None)).values(
+                trouble_since=now, trouble=clip(message, TROUBLE_TEXT), updated_at=now
+            )
+        try:
+            if message is not None:
+                await self._ensure_row()
+            async with self.context.db.write() as session:
+                await session.execute(statement)
+        except Exception:  # the status line is not worth failing a sync for
+            log.warning("could not share the platform's state through the database", exc_info=True)
+            return
+        self._trouble_noted = message is not None
+        self._trouble_since = now if message is not None else None
 
     async def _next_slot(self) -> dt.datetime:
         """This request's start time: the next one this process holds, reserving more if none."""
@@ -169,8 +221,11 @@ class Pacer:
         return self.context.clock.now()
 
     async def hold_back(self, seconds: float) -> dt.datetime:
-        """Record a 429's Retry-After for every process; returns the end of the window."""
-        until = self.context.clock.now() + dt.timedelta(seconds=max(seconds, 0.0))
+        """Record a 429's Retry-After (capped at ``max_hold_seconds``) for every process;
+        returns the end of the window."""
+        now = self.context.clock.now()
+        wait = dt.timedelta(seconds=max(seconds, 0.0)) if seconds < 1e9 else self.max_hold
+        until = now + min(wait, self.max_hold)
         # This process stops at once; the others when they see the row (the write may wait
         # for the database's write lock for a while).
         self._held_until = _later(self._held_until, until)
@@ -180,7 +235,21 @@ class Pacer:
                     update(Throttle)
                     .where(Throttle.key == KEY)
                     .where((Throttle.blocked_until.is_(None)) | (Throttle.blocked_until < until))
-                    .values(blocked_until=until, updated_at=self.context.clock.now())
+                    .values(
+                        blocked_until=until,
+                        # a hold that follows one still running keeps its start
+                        blocked_since=case(
+                            (
+                                and_(
+                                    Throttle.blocked_until.is_not(None),
+                                    Throttle.blocked_until > now,
+                                ),
+                                func.coalesce(Throttle.blocked_since, now),
+                            ),
+                            else_=now,
+                        ),
+                        updated_at=now,
+                    )
                 )
                 exists = cast(CursorResult[Any], result).rowcount or await session.scalar(
                     select(Throttle.key).where(Throttle.key == KEY)

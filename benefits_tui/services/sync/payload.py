@@ -7,7 +7,7 @@ from typing import Any
 
 
 def account_body(employee: Mapping[str, Any]) -> dict[str, Any]:
-    """The account JSON for an employee (SPEC 2 field names); empty values are left out."""
+    """The account JSON for an employee (RULES §2 field names); empty values are left out."""
     body: dict[str, Any] = {
         "external_id": employee["employee_number"],
         "email": employee.get("email"),

@@ -21,9 +21,11 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from benefits_tui.config import SyncSettings
 from benefits_tui.db.models import Employee, SyncRecord
+from benefits_tui.domain.retry import RetryPolicy
 from benefits_tui.domain.safe_text import clip
-from benefits_tui.domain.states import Action, Phase, SyncState
+from benefits_tui.domain.states import Action, Phase, RequestKind, SyncState
 from benefits_tui.platform.errors import (
     AuthError,
     ConflictError,
@@ -55,30 +57,36 @@ log = logging.getLogger(__name__)
 BENEFITS_REJECTED = "Benefits rejected"
 MAX_STEPS = 12
 MAX_LOOKUP_MISSES = 3
-CREATE, UPDATE, TERMINATE = "create", "update", "terminate"
+CREATE, UPDATE, TERMINATE = RequestKind.CREATE, RequestKind.UPDATE, RequestKind.TERMINATE
 PHASE_OF = {CREATE: Phase.CREATING, UPDATE: Phase.UPDATING, TERMINATE: Phase.TERMINATING}
 DONE_ACTION = {CREATE: Action.CREATED, UPDATE: Action.UPDATED, TERMINATE: Action.COVERAGE_ENDED}
+JOB_POLL_MAX_SECONDS = 30.0
+JOB_POLL_GROWTH = 1.1  # each poll of a slow job waits about a tenth longer than the last
 
-_EMPLOYEE_COLUMNS = (
-    Employee.id,
-    Employee.employee_number,
-    Employee.title,
-    Employee.forenames,
-    Employee.surname,
-    Employee.email,
-    Employee.email_key,
-    Employee.date_of_birth,
-    Employee.gender,
-    Employee.job_title,
-    Employee.annual_pay,
-    Employee.pay_basis,
-    Employee.pay_frequency,
-    Employee.benefit_level,
-    Employee.address,
-    Employee.leave_date,
-    Employee.leave_reason,
-    Employee.revision,
-)
+
+def record_retry_policy(settings: SyncSettings) -> RetryPolicy:
+    """How a record retries after transient trouble: backoff with jitter, a time budget."""
+    return RetryPolicy(
+        base_seconds=settings.backoff_base_seconds,
+        max_seconds=max(settings.backoff_max_seconds, settings.backoff_base_seconds),
+        jitter=0.5,
+        budget_seconds=settings.max_retry_seconds,
+    )
+
+
+def job_poll_policy(settings: SyncSettings) -> RetryPolicy:
+    """How often a platform job is polled, and for how long (``job_timeout_seconds``)."""
+    return RetryPolicy(
+        base_seconds=settings.job_poll_seconds,
+        max_seconds=max(JOB_POLL_MAX_SECONDS, settings.job_poll_seconds),
+        factor=JOB_POLL_GROWTH,
+        budget_seconds=settings.job_timeout_seconds,
+    )
+
+
+def moment(at: dt.datetime) -> str:
+    """A time in a reason or history line, for people (local time)."""
+    return at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,9 @@ async def read_claimed(
     session: Any, ids: list[int]
 ) -> tuple[dict[int, dict[str, Any]], dict[int, SyncRecord]]:
     """The employees and records of just-claimed IDs (inside the claiming transaction)."""
-    rows = (await session.execute(select(*_EMPLOYEE_COLUMNS).where(Employee.id.in_(ids)))).all()
+    rows = (
+        await session.execute(select(*preflight.EMPLOYEE_COLUMNS).where(Employee.id.in_(ids)))
+    ).all()
     records = (
         await session.scalars(select(SyncRecord).where(SyncRecord.employee_id.in_(ids)))
     ).all()
@@ -130,7 +140,10 @@ class RecordJob:
         self.rules = rules
         self.rng = rng
         self.settings = context.settings.sync
-        self.actor = "benefits-sync"
+        self.retry = record_retry_policy(self.settings)
+        self.job_poll = job_poll_policy(self.settings)
+        self.actor = context.actor  # who works the record: this process's user (login)
+        self.requested_by: str | None = None  # who asked for the sync
         self.employee: dict[str, Any] = {}
         self.record: SyncRecord | None = None
 
@@ -144,12 +157,12 @@ class RecordJob:
         claim = self.claim
         if self.record is None and claim.record is not None and claim.employee is not None:
             self.employee, self.record = dict(claim.employee), claim.record  # read by the claim
-            self.actor = claim.record.requested_by or "benefits-sync"
+            self.requested_by = claim.record.requested_by
             return
         async with self.context.db.read() as session:
             row = (
                 await session.execute(
-                    select(*_EMPLOYEE_COLUMNS).where(Employee.id == self.claim.employee_id)
+                    select(*preflight.EMPLOYEE_COLUMNS).where(Employee.id == self.claim.employee_id)
                 )
             ).one()
             record = await session.get(SyncRecord, self.claim.employee_id)
@@ -158,7 +171,7 @@ class RecordJob:
             raise LeaseLost()
         self.employee = dict(row._mapping)
         self.record = record
-        self.actor = record.requested_by or "benefits-sync"
+        self.requested_by = record.requested_by
 
     async def _save(
         self,
@@ -177,7 +190,7 @@ class RecordJob:
         another employee holds.
         """
         values = dict(values, updated_at=self.now)
-        for name in ("reason", "last_error"):  # the platform's words, stored bounded (SPEC 1.15)
+        for name in ("reason", "last_error"):  # the platform's words, stored bounded (RULES §1.15)
             if isinstance(values.get(name), str):
                 values[name] = clip(values[name], MAX_TEXT)
         if release:
@@ -233,7 +246,14 @@ class RecordJob:
         }
 
     def _event(self, action: Action, **fields: Any) -> dict[str, Any]:
-        return event(self.claim.employee_id, self.actor, action, self.now, **fields)
+        return event(
+            self.claim.employee_id,
+            self.actor,
+            action,
+            self.now,
+            requested_by=self.requested_by,
+            **fields,
+        )
 
     async def _fail(
         self,
@@ -242,12 +262,14 @@ class RecordJob:
         status_code: int | None = None,
         answer: str | None = None,
         keep_request: bool = False,
+        also: dict[str, Any] | None = None,
     ) -> None:
         values: dict[str, Any] = {
             "state": SyncState.FAILED.value,
             "phase": None,
             "reason": reason,
             "next_attempt_at": None,
+            **(also or {}),
         }
         if not keep_request:
             values.update(
@@ -256,6 +278,7 @@ class RecordJob:
                 request_body=None,
                 request_revision=None,
                 platform_job_id=None,
+                job_accepted_at=None,
             )
         await self._save(
             values,
@@ -263,78 +286,69 @@ class RecordJob:
             release=True,
         )
 
-    def _backoff(self, attempts: int) -> float:
-        ceiling = min(
-            self.settings.backoff_max_seconds,
-            self.settings.backoff_base_seconds * 2.0 ** max(attempts - 1, 0),
-        )
-        return ceiling * (0.5 + self.rng.random() / 2)
-
-    async def _retry_later(self, exc: PlatformError, *, what: str) -> None:
-        """Transient trouble (SPEC 1.3): stay In progress, back off, fail at the limit."""
+    async def _retry_later(
+        self,
+        message: str,
+        *,
+        status_code: int | None,
+        what: str,
+        held_until: dt.datetime | None = None,
+        quiet: bool = False,
+    ) -> None:
+        """Transient trouble (RULES §1.3): stay In progress and try again later, until the
+        time budget that began with the trouble runs out; then fail with the last reason and
+        since when. ``held_until`` (a 429, or another process's hold) is when the platform
+        said to come back; otherwise the retry policy's backoff decides. ``quiet`` writes
+        no event (a hold met before any call: one event per record per hold is noise)."""
         assert self.record is not None
+        now = self.now
         attempts = self.record.attempts + 1
-        first = self.record.first_attempt_at or self.now
-        elapsed = (self.now - first).total_seconds()
-        message = _describe(exc)
-        if attempts >= self.settings.max_attempts or elapsed >= self.settings.max_retry_seconds:
+        since = self.record.first_attempt_at or now
+        if self.retry.spent(since, now):
             await self._fail(
-                f"Benefits unavailable: {message} (gave up after {attempts} attempts)",
-                status_code=exc.status_code,
+                f"Benefits unavailable since {moment(since)}: {message} "
+                f"(gave up after {attempts} attempts in {_duration(now - since)})",
+                status_code=status_code,
                 answer=message,
                 keep_request=True,  # a later retry must re-send the same key
             )
             return
-        delay = self._backoff(attempts)
-        when = self.now + dt.timedelta(seconds=delay)
-        await self._save(
-            {
-                "attempts": attempts,
-                "first_attempt_at": first,
-                "next_attempt_at": when,
-                "phase": Phase.RETRYING.value,
-                "last_error": message,
-            },
-            [
-                self._event(
-                    Action.RETRY_SCHEDULED,
-                    status_code=exc.status_code,
-                    answer=message,
-                    reason=f"{what}: retry {attempts + 1} of {self.settings.max_attempts} "
-                    f"at {when.astimezone().strftime('%H:%M:%S')}",
-                )
-            ],
-            release=True,
-        )
-
-    async def _throttled(self, seconds: float, *, status_code: int | None, message: str) -> None:
-        # The pacer has already recorded the window for every process (Pacer.call): wait it out.
-        until = await self.pacer.blocked_until() or self.now + dt.timedelta(seconds=seconds)
-        await self._reschedule(until, Phase.THROTTLED, status_code=status_code, message=message)
-
-    async def _reschedule(
-        self,
-        until: dt.datetime,
-        phase: Phase,
-        *,
-        status_code: int | None = None,
-        message: str | None = None,
-    ) -> None:
+        if held_until is not None:
+            when, phase = held_until, Phase.THROTTLED
+        else:
+            when, phase = (
+                now + dt.timedelta(seconds=self.retry.delay(attempts, self.rng)),
+                Phase.RETRYING,
+            )
+        # The last try is at the budget's end, not a backoff step after it.
+        assert self.retry.budget_seconds is not None
+        budget = dt.timedelta(seconds=self.retry.budget_seconds)
+        when = max(min(when, since + budget), now)
         events = []
-        if message:
+        if not quiet:
             events.append(
                 self._event(
                     Action.RETRY_SCHEDULED,
                     status_code=status_code,
                     answer=message,
-                    reason=f"rate limited: next attempt at {until.astimezone():%H:%M:%S}",
+                    reason=f"{what}: next attempt at {moment(when)} (trouble since "
+                    f"{moment(since)}; gives up after {_duration(budget)})",
                 )
             )
         await self._save(
-            {"next_attempt_at": until, "phase": phase.value, "last_error": message or None},
+            {
+                "attempts": attempts,
+                "first_attempt_at": since,
+                "next_attempt_at": when,
+                "phase": phase.value,
+                "last_error": message,
+            },
             events,
             release=True,
         )
+
+    async def _reschedule(self, until: dt.datetime, phase: Phase) -> None:
+        await self._save({"next_attempt_at": until, "phase": phase.value}, release=True)
 
     async def _call(self, coroutine_factory: Any) -> Any:
         """Wait for our turn (shared 429 window, rate limit), then make the call."""
@@ -356,14 +370,27 @@ class RecordJob:
         except LeaseLost:
             log.info("lease on employee %s was taken over", self.claim.employee_id)
         except HeldBack as held:
+            # Held back before any call (another process's 429): the budget runs all the same.
             with contextlib.suppress(LeaseLost):
-                await self._reschedule(held.until, Phase.THROTTLED)
+                await self._retry_later(
+                    f"the Benefits platform holds requests back until {moment(held.until)}",
+                    status_code=None,
+                    what="held back",
+                    held_until=held.until,
+                    quiet=True,
+                )
         except Throttled as exc:
-            await self._throttled(
-                exc.retry_after, status_code=exc.status_code, message=_describe(exc)
+            # The pacer has recorded the (capped) window for every process: wait it out.
+            until = await self.pacer.blocked_until() or self.now + dt.timedelta(
+                seconds=min(exc.retry_after, self.settings.max_hold_seconds)
+            )
+            await self._retry_later(
+                _describe(exc), status_code=exc.status_code, what="rate limited", held_until=until
             )
         except (TransientError, AuthError, ProtocolError) as exc:
-            await self._retry_later(exc, what="platform call failed")
+            await self._retry_later(
+                _describe(exc), status_code=exc.status_code, what="platform call failed"
+            )
         except PermanentError as exc:
             # e.g. a look-up that finds two accounts for one email: never guess which.
             await self._fail(
@@ -395,7 +422,7 @@ class RecordJob:
         return await self._finish()
 
     async def _first_sync(self) -> bool:
-        """SPEC 1.4: look the email up; link to a found account, or create one."""
+        """RULES §1.4: look the email up; link to a found account, or create one."""
         assert self.record is not None
         employee = self.employee
         rejection = preflight.check(employee, self.rules, None, linked=False)
@@ -416,7 +443,7 @@ class RecordJob:
         return await self._link(account.id, found_by="email")
 
     async def _link(self, account_id: str, *, found_by: str) -> bool:
-        """Link to an existing account unless another employee holds it (SPEC 1.12)."""
+        """Link to an existing account unless another employee holds it (RULES §1.12)."""
         holder = await self._holder_of(account_id)
         if holder is not None:
             await self._fail(
@@ -468,7 +495,7 @@ class RecordJob:
         return f"{row.employee_number} {row.forenames} {row.surname}" if row else None
 
     async def _send(
-        self, kind: str, body: dict[str, Any], events: list[dict[str, Any]] | None = None
+        self, kind: RequestKind, body: dict[str, Any], events: list[dict[str, Any]] | None = None
     ) -> bool:
         """Commit the key and body first, then make the write call."""
         assert self.record is not None
@@ -478,12 +505,11 @@ class RecordJob:
             events.append(self._event(Action.CREATE_SENT, answer="creating a new Benefits account"))
         await self._save(
             {
-                "request_kind": kind,
+                "request_kind": kind.value,
                 "idempotency_key": key,
                 "request_body": body,
                 "request_revision": self.employee["revision"],
                 "phase": PHASE_OF[kind].value,
-                "first_attempt_at": self.record.first_attempt_at or self.now,
             },
             events,
         )
@@ -494,29 +520,39 @@ class RecordJob:
         record = self.record
         assert record is not None and record.request_kind and record.idempotency_key
         kind, key, body = (
-            record.request_kind,
+            RequestKind(record.request_kind),
             record.idempotency_key,
             dict(record.request_body or {}),
         )
         if kind == CREATE and body.get("email"):
             # Past the platform's key retention a replay could create again: look first.
-            account = await self._call(
-                lambda: self.context.platform().find_account_by_email(body["email"])
+            linked = await self._link_made_account(
+                body["email"], "email, after an unconfirmed create"
             )
-            if account is not None:
-                await self._save(
-                    {
-                        "request_kind": None,
-                        "idempotency_key": None,
-                        "request_body": None,
-                        "request_revision": None,
-                    }
-                )
-                return await self._link(account.id, found_by="email, after an unconfirmed create")
+            if linked is not None:
+                return linked
         await self._save({"phase": PHASE_OF[kind].value})
         return await self._write(kind, key, body, record.request_revision or 0)
 
-    async def _write(self, kind: str, key: str, body: dict[str, Any], revision: int) -> bool:
+    async def _link_made_account(self, email: str, found_by: str, **clear: Any) -> bool | None:
+        """A create whose outcome is unknown may have made the account: if the platform has
+        one for ``email``, drop the pending request (and ``clear``) and link it (what
+        :meth:`_link` returns); None when there is none, so the caller carries on."""
+        account = await self._call(lambda: self.context.platform().find_account_by_email(email))
+        if account is None:
+            return None
+        pending = {
+            "request_kind": None,
+            "idempotency_key": None,
+            "request_body": None,
+            "request_revision": None,
+        }
+        await self._save(pending | clear)
+        return await self._link(account.id, found_by=found_by)
+
+    async def _write(
+        self, kind: RequestKind, key: str, body: dict[str, Any], revision: int
+    ) -> bool:
         assert self.record is not None
         client = self.context.platform()
         account_id = self.record.account_id
@@ -566,7 +602,7 @@ class RecordJob:
             answer="replayed answer" if result.replayed else None,
         )
 
-    async def _conflict(self, kind: str, exc: ConflictError) -> bool:
+    async def _conflict(self, kind: RequestKind, exc: ConflictError) -> bool:
         assert self.record is not None
         if kind == CREATE and exc.code == "email_in_use":
             # Someone else's create got there first (or the look-up was not yet consistent):
@@ -581,7 +617,7 @@ class RecordJob:
                     answer=_describe(exc),
                 )
                 return False
-            when = self.now + dt.timedelta(seconds=self._backoff(misses))
+            when = self.now + dt.timedelta(seconds=self.retry.delay(misses, self.rng))
             await self._save(
                 {
                     "request_kind": None,
@@ -611,11 +647,16 @@ class RecordJob:
         )
         return False
 
-    async def _accepted(self, kind: str, job: Job, status_code: int) -> bool:
+    async def _accepted(self, kind: RequestKind, job: Job, status_code: int) -> bool:
         """202: remember the job and wait for it (phase "waiting for the platform")."""
-        when = self.now + dt.timedelta(seconds=self.settings.job_poll_seconds)
+        when = self.now + dt.timedelta(seconds=self.job_poll.delay(1))
         await self._save(
-            {"platform_job_id": job.id, "phase": Phase.WAITING_JOB.value, "next_attempt_at": when},
+            {
+                "platform_job_id": job.id,
+                "job_accepted_at": self.now,
+                "phase": Phase.WAITING_JOB.value,
+                "next_attempt_at": when,
+            },
             [
                 self._event(
                     Action.ACCEPTED, status_code=status_code, answer=f"accepted as job {job.id}"
@@ -626,22 +667,36 @@ class RecordJob:
         return False
 
     async def _poll_job(self) -> bool:
+        """Follow a platform job; end the attempt when it outlives ``job_timeout_seconds``.
+
+        A job whose wait ended (``job_accepted_at`` cleared by :meth:`_job_timed_out`) is
+        re-read first when the record is synced again; if it is still not finished, a create
+        is resolved by email before anything else, so a late job never yields a second
+        account (RULES §1.13).
+        """
         record = self.record
         assert record is not None and record.platform_job_id
-        kind = record.request_kind or CREATE
+        job_id = record.platform_job_id
+        kind = RequestKind(record.request_kind or CREATE)
         try:
-            job = await self._call(lambda: self.context.platform().get_job(record.platform_job_id))
+            job = await self._call(lambda: self.context.platform().get_job(job_id))
         except NotFoundError:
-            # The platform forgot the job: re-send the same request (its key replays).
-            await self._save({"platform_job_id": None})
+            # The platform forgot the job: re-send the same request (its key replays; a
+            # create looks the email up first, see _resend).
+            await self._save({"platform_job_id": None, "job_accepted_at": None})
             return True
         if not job.finished:
-            first = record.first_attempt_at or self.now
-            waited = (self.now - first).total_seconds()
-            delay = min(30.0, max(self.settings.job_poll_seconds, waited / 10))
+            accepted = record.job_accepted_at
+            if accepted is None:  # a later attempt after the wait ended: resolve first
+                return await self._resume_job(kind, job_id)
+            if self.job_poll.spent(accepted, self.now):
+                await self._job_timed_out(job_id, accepted)
+                return False
+            waited = (self.now - accepted).total_seconds()
             await self._save(
                 {
-                    "next_attempt_at": self.now + dt.timedelta(seconds=delay),
+                    "next_attempt_at": self.now
+                    + dt.timedelta(seconds=self.job_poll.delay_after(waited)),
                     "phase": Phase.WAITING_JOB.value,
                 },
                 release=True,
@@ -674,9 +729,50 @@ class RecordJob:
             answer=f"job {job.id} complete",
         )
 
+    async def _job_timed_out(self, job_id: str, accepted: dt.datetime) -> None:
+        """The job outlived ``job_timeout_seconds``: fail, keeping the job and the key."""
+        await self._fail(
+            f"Benefits did not finish job {job_id} within "
+            f"{_duration(dt.timedelta(seconds=self.settings.job_timeout_seconds))} "
+            f"(accepted at {moment(accepted)}); sync again to re-check it",
+            answer=f"job {job_id} still pending",
+            keep_request=True,
+            also={"job_accepted_at": None},  # the next attempt re-reads the job first
+        )
+
+    async def _resume_job(self, kind: RequestKind, job_id: str) -> bool:
+        """A timed-out job, still unfinished: link by email if the account exists already
+        (a create), else wait for the job again. Never a new create with a new key."""
+        record = self.record
+        assert record is not None
+        body = dict(record.request_body or {})
+        if kind == CREATE and body.get("email"):
+            linked = await self._link_made_account(
+                body["email"], f"email, job {job_id} unfinished", platform_job_id=None
+            )
+            if linked is not None:
+                return linked
+        when = self.now + dt.timedelta(seconds=self.job_poll.delay(1))
+        await self._save(
+            {
+                "job_accepted_at": self.now,
+                "phase": Phase.WAITING_JOB.value,
+                "next_attempt_at": when,
+            },
+            [
+                self._event(
+                    Action.RETRY_SCHEDULED,
+                    answer=f"job {job_id} still pending",
+                    reason=f"waiting again for job {job_id}",
+                )
+            ],
+            release=True,
+        )
+        return False
+
     async def _confirmed(
         self,
-        kind: str,
+        kind: RequestKind,
         account_id: str | None,
         status_code: int,
         revision: int,
@@ -693,6 +789,7 @@ class RecordJob:
             "request_body": None,
             "request_revision": None,
             "platform_job_id": None,
+            "job_accepted_at": None,
             "attempts": 0,
             "first_attempt_at": None,
             "last_error": None,
@@ -740,6 +837,20 @@ def _describe(exc: PlatformError) -> str:
     if exc.status_code and str(exc.status_code) not in text:
         return f"{exc.status_code}: {text}"
     return text
+
+
+def _duration(span: dt.timedelta) -> str:
+    """``45 s``, ``3 min 20 s``, ``1 h 2 min``: how long, for people."""
+    if span.total_seconds() < 10:
+        return f"{max(span.total_seconds(), 0.0):.1f} s"
+    seconds = int(span.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    return f"{seconds} s"
 
 
 def _reason(exc: PlatformError) -> str:

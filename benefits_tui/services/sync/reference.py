@@ -41,12 +41,9 @@ class PlatformRules:
     def level_codes(self) -> tuple[str, ...]:
         return tuple(code for code, _ in self.levels)
 
-    def level_name(self, code: str | None) -> str:
-        return dict(self.levels).get(code or "", code or "")
-
 
 async def cached_rules(context: ServiceContext) -> PlatformRules:
-    """The rules as last fetched (SPEC defaults when never fetched)."""
+    """The rules as last fetched (the documented defaults when never fetched, RULES §2)."""
     async with context.db.read() as session:
         levels = (await session.scalars(select(BenefitLevel).order_by(BenefitLevel.position))).all()
         cache = (await session.scalars(select(PlatformCache))).all()

@@ -1,4 +1,4 @@
-"""Requesting a sync (SPEC 1.2): the Sync button and `benefits-tui sync`, with pre-flight.
+"""Requesting a sync (RULES §1.2): the Sync button and `benefits-tui sync`, with pre-flight.
 
 A request names employees, or "everything in this tab and filter" (a predicate, never a
 list of 100,000 IDs shipped around), minus any unticked exceptions. Each employee is queued
@@ -22,17 +22,17 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, func, or_, select, true, update
+from sqlalchemy import ColumnElement, func, or_, select, true, update
 
-from benefits_tui.config import Role
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event, write_events
+from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import EmployeeFilter, current_clause, filter_clauses
 from benefits_tui.services.sync import preflight
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
-from benefits_tui.services.sync.verdicts import INPUT_COLUMNS, effective_verdict, refresh_verdicts
+from benefits_tui.services.sync.verdicts import effective_verdict, refresh_verdicts
 
 CHUNK = 2000
 REQUESTABLE = (SyncState.NOT_SYNCING.value, SyncState.FAILED.value)
@@ -149,25 +149,45 @@ async def plan_sync(
     rules = rules or await platform_rules(context)
     await refresh_verdicts(context, rules)
     plan = SyncPlan(planned_at=context.clock.now(), rules=rules)
-    verdict = effective_verdict(context).label("verdict")
-    no_level = or_(Employee.benefit_level.is_(None), Employee.benefit_level == "").label("no_level")
-    counted = (
-        select(SyncRecord.state, verdict, no_level, func.count())
+    if selection.ids is not None:
+        # Ticked employees (the app holds their IDs anyway): a chunk at a time.
+        for chunk in _id_chunks(selection):
+            async with context.db.read() as session:
+                rows = (
+                    await session.execute(
+                        select(*_CANDIDATE_COLUMNS, SyncRecord.state, Employee.benefit_level)
+                        .select_from(Employee)
+                        .join(SyncRecord, SyncRecord.employee_id == Employee.id)
+                        .where(Employee.id.in_(chunk))
+                    )
+                ).all()
+            keys = {row.email_key for row in rows if row.email_key and row.account_id is None}
+            holders = await holders_of(context, keys)
+            holders = {key: names for key, names in holders.items() if len(names) > 1}
+            for row in rows:
+                plan.add(row.state, _verdict(row, holders), not row.benefit_level, 1)
+        return plan
+    # Everyone in a tab and search: one grouped count (the verdict chosen once per row).
+    clauses = filter_clauses(selection.filter or EmployeeFilter(), context.clock.today())
+    rows_of = (
+        select(
+            SyncRecord.state.label("state"),
+            effective_verdict(context).label("verdict"),
+            or_(Employee.benefit_level.is_(None), Employee.benefit_level == "").label("no_level"),
+        )
         .select_from(Employee)
         .join(SyncRecord, SyncRecord.employee_id == Employee.id)
-        .group_by(SyncRecord.state, verdict, no_level)
     )
 
     async def count(where: Sequence[ColumnElement[bool]], sign: int) -> None:
+        inner = rows_of.where(*where).subquery()
+        counted = select(inner.c.state, inner.c.verdict, inner.c.no_level, func.count()).group_by(
+            inner.c.state, inner.c.verdict, inner.c.no_level
+        )
         async with context.db.read() as session:
-            for state, kind, missing, n in (await session.execute(counted.where(*where))).all():
+            for state, kind, missing, n in (await session.execute(counted)).all():
                 plan.add(state, kind, bool(missing), sign * int(n))
 
-    if selection.ids is not None:
-        for chunk in _id_chunks(selection):
-            await count([Employee.id.in_(chunk)], 1)
-        return plan
-    clauses = filter_clauses(selection.filter or EmployeeFilter(), context.clock.today())
     await count(clauses, 1)
     excluded = sorted(selection.excluded)
     for start in range(0, len(excluded), CHUNK):
@@ -298,7 +318,7 @@ async def request_sync(
     ``on_progress(done, total)`` is called after each. ``keep_ids`` returns the IDs queued
     and failed (for a caller that follows them).
     """
-    context.require(Role.HR, "sync employees to Benefits")
+    context.require(Permission.SYNC)
     plan = plan or await plan_sync(context, selection)
     rules = plan.rules or await platform_rules(context)
     await refresh_verdicts(context, rules)  # anything edited since the plan
@@ -415,14 +435,19 @@ async def _reject(
     if not ids:
         return [], []
     statement = (
-        select(*INPUT_COLUMNS, SyncRecord.state, SyncRecord.account_id, SyncRecord.requested_at)
+        select(
+            *preflight.EMPLOYEE_COLUMNS,
+            SyncRecord.state,
+            SyncRecord.account_id,
+            SyncRecord.requested_at,
+        )
         .select_from(Employee)
         .join(SyncRecord, SyncRecord.employee_id == Employee.id)
         .where(Employee.id.in_(list(ids)), SyncRecord.state.in_(REQUESTABLE))
     )
     async with context.db.read() as session:
         rows = (await session.execute(statement)).mappings().all()
-    records = cast(Table, SyncRecord.__table__)
+    records = SyncRecord.__table__
     done: list[int] = []
     passing: list[int] = []
     now = context.clock.now()

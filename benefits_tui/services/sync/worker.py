@@ -24,9 +24,12 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from benefits_tui.db.models import SyncRecord
+from benefits_tui.domain.errors import one_line
+from benefits_tui.domain.retry import DATABASE_TROUBLE as DATABASE_RETRY
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event, write_events
+from benefits_tui.services.sync import heartbeat
 from benefits_tui.services.sync.crash import crashpoint
 from benefits_tui.services.sync.pacing import Pacer
 from benefits_tui.services.sync.record_job import Claim, RecordJob, read_claimed
@@ -98,7 +101,8 @@ class SyncWorker:
         self.pacer = Pacer(context)
         self.rng = random.Random(seed)
         self.stats = WorkerStats()
-        self.database_errors = 0
+        self.database_errors = 0  # in all (for the logs and tests)
+        self._database_streak = 0  # in a row: the back-off, reset by a success
         self._dead_owners: set[str] = set()
         self._dead_checked = -1e9
         self._rules: PlatformRules | None = None
@@ -110,6 +114,21 @@ class SyncWorker:
         # Claims are taken in batches and held briefly so that a free slot is refilled at
         # once, without one claiming transaction per record.
         self.prefetch = max(1, self.jobs // 4)
+        self.started_at = context.clock.now()
+        self._next_beat = -1e9
+        self._beating = False
+
+    async def _heartbeat(self) -> None:
+        """Say this worker is alive, every :data:`heartbeat.BEAT_SECONDS` (RULES §1.10)."""
+        clock = self.context.clock
+        if clock.monotonic() < self._next_beat:
+            return
+        self._next_beat = clock.monotonic() + heartbeat.BEAT_SECONDS
+        try:
+            await heartbeat.beat(self.context, self.owner, self.started_at)
+            self._beating = True
+        except DATABASE_TROUBLE as exc:  # the work matters more than the sign of life
+            log.warning("could not record the worker's heartbeat: %s", exc)
 
     async def rules(self) -> PlatformRules:
         if self._rules is None:
@@ -159,7 +178,7 @@ class SyncWorker:
             SyncRecord.platform_job_id.is_(None),
         )
         statement = (
-            select(SyncRecord.employee_id, SyncRecord.lease_owner)
+            select(SyncRecord.employee_id, SyncRecord.lease_owner, SyncRecord.requested_by)
             .where(due)
             .order_by(SyncRecord.next_attempt_at, SyncRecord.employee_id)
             .limit(limit)
@@ -200,10 +219,11 @@ class SyncWorker:
                     (
                         event(
                             row.employee_id,
-                            "benefits-sync",
+                            self.context.actor,
                             Action.LEASE_RECLAIMED,
                             now,
                             reason=f"resumed work left by {row.lease_owner}",
+                            requested_by=row.requested_by,
                         )
                         for row in taken_over
                     ),
@@ -281,15 +301,6 @@ class SyncWorker:
             soonest = dt.datetime.fromisoformat(soonest).replace(tzinfo=dt.UTC)
         return max((soonest - now).total_seconds(), 0.0)
 
-    async def in_progress_count(self) -> int:
-        async with self.context.db.read() as session:
-            return int(
-                await session.scalar(
-                    select(func.count()).where(SyncRecord.state == SyncState.IN_PROGRESS.value)
-                )
-                or 0
-            )
-
     async def run(
         self,
         *,
@@ -312,6 +323,7 @@ class SyncWorker:
         try:
             async with anyio.create_task_group() as group:
                 while stop is None or not stop.is_set():
+                    await self._heartbeat()
                     self._wake = anyio.Event()  # before looking at the slots: no end is missed
                     while pending and self._active < self.jobs:
                         self._active += 1
@@ -327,6 +339,7 @@ class SyncWorker:
                         except DATABASE_TROUBLE as exc:
                             await self._database_trouble(exc)
                             continue
+                        self._database_streak = 0
                         pending.extend(claims)
                         exhausted = len(claims) < want
                         if exhausted:
@@ -346,6 +359,7 @@ class SyncWorker:
                         except DATABASE_TROUBLE as exc:
                             await self._database_trouble(exc)
                             continue
+                        self._database_streak = 0
                         if due is None:
                             break
                         await anyio.sleep(min(max(due, 0.05), poll_seconds))
@@ -360,22 +374,30 @@ class SyncWorker:
                 if stop is not None and stop.is_set():
                     group.cancel_scope.cancel()
         finally:
-            if pending:
-                with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True):
+                if pending:
                     try:
                         await self._release(list(pending))
                     except Exception:  # the leases expire on their own
                         log.exception("could not give back %d unstarted claims", len(pending))
+                if self._beating:
+                    self._beating = False
+                    self._next_beat = -1e9
+                    try:
+                        await heartbeat.stop_beating(self.context, self.owner)
+                    except Exception:  # the heartbeat goes stale on its own
+                        log.debug("could not remove the worker's heartbeat", exc_info=True)
         return self.stats
 
     async def _database_trouble(self, exc: Exception) -> None:
         """A deadlock, a restarting server, a full disk: wait and try again, never exit."""
         self.database_errors += 1
-        delay = min(30.0, 0.5 * 2 ** min(self.database_errors - 1, 6))
+        self._database_streak += 1
+        delay = DATABASE_RETRY.delay(self._database_streak)
         log.warning(
             "database trouble while looking for work (retrying in %.1f s): %s",
             delay,
-            str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            one_line(exc),
         )
         await anyio.sleep(delay)
 

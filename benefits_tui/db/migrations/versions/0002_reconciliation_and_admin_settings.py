@@ -1,4 +1,4 @@
-"""reconciliation runs, drift findings and admin settings (SPEC 1.16, 1.10)
+"""reconciliation runs, drift findings and admin settings (RULES §1.16, 1.10)
 
 Revision ID: 0002
 Revises: 0001

@@ -1,4 +1,4 @@
-"""each employee's pre-flight verdict, kept with the employee (SPEC 5, Confirm Sync at scale)
+"""each employee's pre-flight verdict, kept with the employee (RULES §5, Confirm Sync at scale)
 
 Revision ID: 0003
 Revises: 0002

@@ -1,0 +1,81 @@
+"""The platform's hold and trouble as every process sees them (RULES §1.3, §1.13).
+
+A 429's ``Retry-After`` (capped) and the platform's transient trouble are shared through the
+``throttle`` row (see :mod:`benefits_tui.services.sync.pacing`, which writes them). This module
+only reads and clears them, without the platform client: ``status --json`` imports it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from benefits_tui.db.models import Throttle
+from benefits_tui.domain.safe_text import visible
+from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.permissions import Permission
+
+KEY = "platform"  # the one row of the throttle table
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformHold:
+    """What holds the integration back, as every process sees it (RULES §1.3, §1.13)."""
+
+    blocked_until: dt.datetime | None  # a 429's window (None when none, or over)
+    blocked_since: dt.datetime | None
+    trouble_since: dt.datetime | None  # the platform failing (unreachable, 5xx, timeouts)
+    trouble: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.blocked_until is not None or self.trouble_since is not None
+
+    def summary(self, *, limit: int = 120) -> str:
+        """One line for a status line: since when, until when ("" when nothing holds)."""
+        if self.blocked_until is not None:
+            since = f" since {_hhmmss(self.blocked_since)}" if self.blocked_since else ""
+            return f"Benefits platform holds requests{since} until {_hhmmss(self.blocked_until)}"
+        if self.trouble_since is not None:
+            why = visible(self.trouble or "no answer", limit=limit)
+            return f"Benefits platform failing since {_hhmmss(self.trouble_since)}: {why}"
+        return ""
+
+
+def _hhmmss(moment: dt.datetime | None) -> str:
+    return moment.astimezone().strftime("%H:%M:%S") if moment else ""
+
+
+async def read_hold(context: ServiceContext) -> PlatformHold:
+    """The current hold and trouble (a hold already over reads as none)."""
+    async with context.db.read() as session:
+        row = (
+            await session.execute(
+                select(
+                    Throttle.blocked_until,
+                    Throttle.blocked_since,
+                    Throttle.trouble_since,
+                    Throttle.trouble,
+                ).where(Throttle.key == KEY)
+            )
+        ).first()
+    if row is None:
+        return PlatformHold(None, None, None, None)
+    now = context.clock.now()
+    until = row.blocked_until if row.blocked_until and row.blocked_until > now else None
+    return PlatformHold(until, row.blocked_since if until else None, row.trouble_since, row.trouble)
+
+
+async def clear_hold(context: ServiceContext) -> PlatformHold:
+    """End the platform's hold now (an admin's decision; RULES §1.13); returns what it was."""
+    context.require(Permission.CLEAR_HOLD)
+    before = await read_hold(context)
+    async with context.db.write() as session:
+        await session.execute(
+            update(Throttle)
+            .where(Throttle.key == KEY)
+            .values(blocked_until=None, blocked_since=None, updated_at=context.clock.now())
+        )
+    return before
