@@ -8,6 +8,7 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
+from benefits_tui.db.migrations.grants import grant
 from benefits_tui.db.models import UTCDateTime
 
 revision = "0005"
@@ -23,6 +24,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("trouble", sa.Text(), nullable=True))
     with op.batch_alter_table("sync_records", schema=None) as batch_op:
         batch_op.add_column(sa.Column("job_accepted_at", UTCDateTime(timezone=True), nullable=True))
+    # PostgreSQL: the engine's new column is the worker's to write (the throttle row already
+    # is, table-wide; admins, being workers too, may clear a hold).
+    grant("sync_records", readonly=None, worker="UPDATE (job_accepted_at)")
 
 
 def downgrade() -> None:
