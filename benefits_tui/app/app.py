@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 from textual import events, on
 from textual.app import App
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.worker import Worker
 
 from benefits_tui.app.bindings import APP_BINDINGS
@@ -23,6 +24,8 @@ from benefits_tui.app.screens.benefits_management import BenefitsManagementScree
 from benefits_tui.app.typeahead import KeysWelcome, TypeAhead
 from benefits_tui.config import Settings
 from benefits_tui.domain.errors import one_line
+from benefits_tui.domain.states import SyncState
+from benefits_tui.domain.wording import plural
 from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
 from benefits_tui.services.platform_hold import read_hold
@@ -89,6 +92,22 @@ class BenefitsApp(App[None]):
         self._background_started = False
         self.main_screen: BenefitsManagementScreen | None = None
         self.typeahead = TypeAhead(self, super().on_event)
+        self._no_color_filters: dict[bool, LineFilter] = {True: NoColor(), False: Monochrome()}
+
+    # ------------------------------------------------------------------ colour
+    def get_line_filters(self) -> list[LineFilter]:
+        """With ``NO_COLOR``, the colour-removing filter that suits the theme in use.
+
+        Textual picks it once, for the theme it starts with: Monochrome (greys) for a
+        truecolor theme. An ANSI theme chosen afterwards (``--theme ansi-dark``) went through
+        that filter too, which turns every ANSI colour into black: black text on black. An
+        ANSI theme gets NoColor instead (the terminal's own foreground and background).
+        """
+        filters = list(super().get_line_filters())
+        if not self.no_color:
+            return filters
+        wanted = self._no_color_filters[self.native_ansi_color]
+        return [f for f in filters if not isinstance(f, (NoColor, Monochrome))] + [wanted]
 
     # ------------------------------------------------------------------ keys
     async def on_event(self, event: events.Event) -> None:
@@ -238,8 +257,22 @@ class BenefitsApp(App[None]):
 
     # ------------------------------------------------------------------ stop
     async def action_quit(self) -> None:
+        message = self.quit_message()
         await self._close()
-        self.exit()
+        self.exit(message=message)
+
+    def quit_message(self) -> str | None:
+        """What quitting leaves behind, printed as the app closes: syncs still In progress are
+        not lost (RULES §1.12), and the person should not wonder whether they are."""
+        screen = self.main_screen
+        waiting = screen.counts.get(SyncState.IN_PROGRESS, 0) if screen is not None else 0
+        if not waiting:
+            return None
+        return (
+            f"{plural(waiting, 'employee')} still In progress: nothing is lost. A running "
+            "`benefits-tui worker`, or the next start of benefits-tui, finishes "
+            f"{'it' if waiting == 1 else 'them'}."
+        )
 
     async def _close(self) -> None:
         if self._closed:

@@ -1,6 +1,6 @@
 """The ticks of one tab: a set of employee IDs, or "every employee of the tab" minus exceptions.
 
-Ticks belong to employees, not to a search (SPEC 3): changing or clearing the search keeps
+Ticks belong to employees, not to a search (RULES §3): changing or clearing the search keeps
 them, so a selection can be built from several searches; only an explicit untick, the header
 toggle on an all-ticked filter, or a completed action clears them. Employees who leave the tab
 (synced by someone else) drop out when the whole tab is shown again.

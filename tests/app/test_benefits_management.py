@@ -408,7 +408,7 @@ async def test_q_quits(sqlite_url: str) -> None:
 
 
 async def test_changing_the_search_keeps_the_ticks(sqlite_url: str) -> None:
-    """Ticks belong to employees, not to a search (SPEC 3): `a` in a search ticks its rows;
+    """Ticks belong to employees, not to a search (RULES §3): `a` in a search ticks its rows;
     clearing the search shows them among the others, still ticked, and no one else."""
     sim = Simulator()
     async with context_for(sqlite_url, sim) as context:

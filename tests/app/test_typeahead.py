@@ -14,6 +14,7 @@ from benefits_tui.app.app import BenefitsApp
 from benefits_tui.app.screens.employee import EmployeeScreen
 from benefits_tui.app.screens.leaver import LeaverScreen
 from benefits_tui.app.screens.new_employee import NewEmployeeScreen
+from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.queries import employee_detail
 from tests.app.conftest import context_for, make_app, screen_text, settle
 from tests.helpers import Simulator, add_people
@@ -108,7 +109,7 @@ async def test_the_leaver_dialog_takes_a_burst(sqlite_url: str, no_debounce: Non
 # ---------------------------------------------------------------------- search and ticks
 
 
-async def search_app(context):  # type: ignore[no-untyped-def]
+async def search_app(context: ServiceContext) -> BenefitsApp:
     await add_people(context, 20)
     await add_people(context, 2, start=50, forenames="Sam", surname="Quill")
     return make_app(context)

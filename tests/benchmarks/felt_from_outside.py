@@ -1,4 +1,4 @@
-"""Instant, as felt from outside (SPEC 5): the product run as a user runs it, in a real terminal.
+"""Instant, as felt from outside (RULES §5): the product run as a user runs it, in a real terminal.
 
 Every figure starts when the process is spawned (or a key is written to its terminal) and ends
 when the expected text arrives on the terminal (a pseudo-terminal of 120x36 read by this
@@ -20,7 +20,7 @@ the first time. ``--no-visidata`` skips it. Seeded databases are cached in
 ``$TMPDIR/benefits-tui-bench`` (seeding 1,000,000 takes a few minutes, once).
 
 Prints ONE JSON object (min and median of ``--repeats`` runs: the machine may be shared) and
-exits 1 when a target of SPEC 5 is missed.
+exits 1 when a target of RULES §5 is missed.
 
     python tests/benchmarks/felt_from_outside.py [--employees N] [--repeats R]
         [--visidata PATH | --no-visidata] [--base DIR]

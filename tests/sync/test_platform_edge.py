@@ -16,8 +16,8 @@ import pytest
 from benefits_tui.domain.retry import RetryPolicy
 from benefits_tui.domain.states import SyncState
 from benefits_tui.platform.client import BenefitsClient
-from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.platform_hold import read_hold
+from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.faults import FaultyPlatform

@@ -1,4 +1,4 @@
-"""One sync attempt reports every value that stops a record (SPEC 1.8): a bad email, gender
+"""One sync attempt reports every value that stops a record (RULES §1.8): a bad email, gender
 ``Male`` and pay basis ``Yearly`` are one Failed reason, not three failed syncs."""
 
 from __future__ import annotations

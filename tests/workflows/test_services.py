@@ -104,7 +104,7 @@ async def test_linked_leaver_ends_coverage_on_the_platform(database_url: str) ->
         result = await record_leaver(context, employee_id, dt.date(2026, 2, 28), "Retirement")
         assert result.termination_queued
         await drain(SyncWorker(context), 20)
-        # The same leaver again, same date: nothing recorded, nothing sent (SPEC 3).
+        # The same leaver again, same date: nothing recorded, nothing sent (RULES §3).
         again = await record_leaver(context, employee_id, dt.date(2026, 2, 28), "Retirement")
         assert not again.changed and not again.termination_queued
         assert "nothing changed" in again.message

@@ -1,4 +1,4 @@
-"""A starter added with Create Benefits Record must be able to sync (RULES §1.8, SPEC 3): every
+"""A starter added with Create Benefits Record must be able to sync (RULES §1.8, RULES §3): every
 field the platform needs, values it recognises, an email nobody else holds. One rule in the
 services, used by the wizard and by `employee add --create-benefits-record`."""
 

@@ -153,7 +153,7 @@ class EmployeeScreen(Screen[bool]):
         self.action_save()
 
     def action_cancel(self) -> None:
-        """Close; with unsaved changes, ask first (SPEC 3)."""
+        """Close; with unsaved changes, ask first (RULES §3)."""
         if self.refused or self.saving or not self._edited_fields():
             self.dismiss(self.saved)
             return

@@ -281,7 +281,7 @@ class NewEmployeeScreen(Screen[int | None]):
         self._require_for_record()
 
     def action_cancel(self) -> None:
-        """Cancel; once something is typed, ask first (SPEC 3)."""
+        """Cancel; once something is typed, ask first (RULES §3)."""
         typed = self.step != "choose" and any(w.raw().strip() for w in self._fields())
         if self.saving or not typed:
             self.dismiss(None)

@@ -403,7 +403,7 @@ class EmployeeTable(ScrollView, can_focus=True):
         if key == "number":
             return clean(row.employee_number), ""
         if key == "name":
-            if row.leave_date is not None:  # leavers are marked in every grid (SPEC 3)
+            if row.leave_date is not None:  # leavers are marked in every grid (RULES §3)
                 return "(leaver) " + clean(row.name), "employee-table--muted"
             return clean(row.name), ""
         if key == "email":

@@ -18,7 +18,13 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
-from benefits_tui.domain.fields import FIELD_LABELS, REQUIRED_TO_IMPORT, FieldProblem, parse_field
+from benefits_tui.domain.fields import (
+    FIELD_LABELS,
+    PICKLIST_NAMES,
+    REQUIRED_TO_IMPORT,
+    FieldProblem,
+    parse_field,
+)
 from benefits_tui.domain.safe_text import visible
 from benefits_tui.services.permissions import Permission
 
@@ -45,7 +51,7 @@ def refusal(context: ServiceContext, permission: Permission) -> str | None:
 def show_refusal(screen: Any, refused: str | None, *, disable: str | None = None) -> None:
     """Show why a read-only user cannot save on the screen's ``#refusal`` line (RULES §1.10),
     disabling the button ``disable`` (an id) when given, and every field: a read-only user
-    cannot type into a form whose save would refuse them (SPEC 3)."""
+    cannot type into a form whose save would refuse them (RULES §3)."""
     if not refused:
         return
     line = screen.query_one("#refusal")
@@ -238,7 +244,12 @@ class ChoiceField(FormField):
 
 
 def picklist_options(rules: PlatformRules, field: str) -> list[tuple[str, str]]:
-    return [(value, value) for value in rules.picklists.get(field, ())]
+    """(prompt, value) for a picklist: codes with their names (``F - Female``)."""
+    names = PICKLIST_NAMES.get(field, {})
+    return [
+        (f"{value} - {names[value]}" if value in names else value, value)
+        for value in rules.picklists.get(field, ())
+    ]
 
 
 def level_options(rules: PlatformRules) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.services.context import ServiceContext
@@ -139,16 +139,4 @@ def shared_keys(context: ServiceContext) -> Any:
         .where(Employee.email_key.in_(held_twice), current_clause(context.clock.today()))
         .group_by(Employee.email_key)
         .having(func.count() > 1)
-    )
-
-
-def effective_verdict(context: ServiceContext) -> ColumnElement[str | None]:
-    """The verdict that applies to each record now (linked? shared email?), in SQL."""
-    return case(
-        (SyncRecord.account_id.is_not(None), Employee.preflight_linked),
-        (
-            and_(Employee.email_key.is_not(None), Employee.email_key.in_(shared_keys(context))),
-            Employee.preflight_shared,
-        ),
-        else_=Employee.preflight_alone,
     )

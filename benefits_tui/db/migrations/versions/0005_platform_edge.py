@@ -24,8 +24,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("trouble", sa.Text(), nullable=True))
     with op.batch_alter_table("sync_records", schema=None) as batch_op:
         batch_op.add_column(sa.Column("job_accepted_at", UTCDateTime(timezone=True), nullable=True))
-    # PostgreSQL: the engine's new column is the worker's to write (the throttle row already
-    # is, table-wide; admins, being workers too, may clear a hold).
+    # The engine writes it (0004 grants the worker column by column); the throttle's new
+    # columns are covered by the worker's table-wide UPDATE.
     grant("sync_records", readonly=None, worker="UPDATE (job_accepted_at)")
 
 
