@@ -82,7 +82,7 @@ def require_existing_database(settings: Settings) -> None:
 def describe_database_error(exc: BaseException) -> str:
     """A database that cannot be reached or used, as the setting to check and the driver's
     own first line; a refusal by the database's privileges says so (RULES §1.10)."""
-    from benefits_tui.services.errors import database_message, is_permission_denied
+    from benefits_tui.domain.errors import database_message, is_permission_denied
 
     if is_permission_denied(exc):  # the database enforcing a role
         return f"the database refused: {database_message(exc)}"

@@ -17,8 +17,9 @@ from sqlalchemy.exc import DBAPIError
 
 from benefits_tui.config import Role
 from benefits_tui.db.access import GROUP_ROLES, ROLE_OF_GROUP
+from benefits_tui.domain.errors import database_message
 from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError, database_message
+from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
 from benefits_tui.services.permissions import Permission, role_label
 
 # What PostgreSQL takes unquoted and a shell user name looks like; the SQL functions

@@ -6,6 +6,7 @@ The logins are cluster-wide, so they get a random suffix and are dropped afterwa
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from collections.abc import Iterator
@@ -21,8 +22,11 @@ from benefits_tui.cli.main import cli
 from benefits_tui.config import ConfigError, Role, load_settings
 from benefits_tui.db import Database
 from benefits_tui.db.migrate import upgrade
+from benefits_tui.domain.errors import one_line
 from benefits_tui.domain.states import Action, SyncState
 from benefits_tui.services.context import open_context
+from benefits_tui.services.csv_import import import_csv
+from benefits_tui.services.employees import assign_level, record_leaver, update_employee
 from benefits_tui.services.errors import PermissionDenied
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
@@ -202,6 +206,19 @@ async def test_history_is_append_only_and_signed_by_the_login(logins: Logins) ->
     # Only a worker (or admin) declares a sync successful, not HR with psql.
     connection = await asyncpg.connect(logins.dsn("hr"))
     try:
+        # A request and a new employee are signed by the login too, whatever is written.
+        requester = await connection.fetchval(
+            "UPDATE sync_records SET requested_by = 'the-ceo', requested_at = now()"
+            " WHERE employee_id = $1 RETURNING requested_by",
+            employee_id,
+        )
+        assert requester == logins.name("hr")
+        creator = await connection.fetchval(
+            "INSERT INTO employees (employee_number, forenames, surname, created_via,"
+            " created_by, created_at, updated_at, search_text)"
+            " VALUES ('X9', 'A', 'B', 'cli', 'the-ceo', now(), now(), '') RETURNING created_by"
+        )
+        assert creator == logins.name("hr")
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await connection.execute(
                 "UPDATE sync_records SET state = 'successful' WHERE employee_id = $1", employee_id
@@ -242,8 +259,9 @@ async def test_read_only_login_is_refused_by_services_cli_and_database(logins: L
             await request_sync(viewer, Selection.of(ids))
         # Were the services' check gone, the database would still refuse the write.
         viewer.role = Role.HR
-        with pytest.raises(Exception, match="permission denied"):
+        with pytest.raises(Exception, match="permission denied") as refused:
             await request_sync(viewer, Selection.of(ids))
+        assert one_line(refused.value).startswith("the database refused: permission denied for")
     code, output = await _in_thread(
         cli_run, logins.url("readonly"), "sync", "--all", "--yes", "--no-wait"
     )
@@ -272,6 +290,17 @@ async def test_hr_without_token_queues_and_a_worker_login_sends(logins: Logins) 
     assert engine and all(e.actor == logins.name("worker") for e in engine)
     assert all(e.requested_by == logins.name("hr") for e in engine)
     assert engine[0].who == f"{logins.name('worker')} for {logins.name('hr')}"
+    # Every HR workflow fits the HR role's privileges, and the worker's sends what follows.
+    async with open_context(_settings(logins.url("hr"), token=False)) as hr:
+        await assign_level(hr, Selection.of([ids[0]]), "CORE")
+        await update_employee(hr, ids[1], {"job_title": "Chief Tester"})
+        await record_leaver(hr, ids[2], dt.date(2026, 6, 30), "moved on")
+        imported = await import_csv(hr, b"employee_number,forenames,surname\nX1,Ann,Other\n")
+        assert imported.ok
+    async with open_context(_settings(logins.url("worker")), transport=sim.transport) as worker:
+        await drain(SyncWorker(worker), 60)
+        states = {(await employee_detail(worker, i)).state for i in ids}
+    assert states == {SyncState.SUCCESSFUL}
 
 
 @pytest.fixture

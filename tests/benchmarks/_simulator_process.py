@@ -40,6 +40,7 @@ class SimulatorProcess:
             "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
         }
         env.pop("BENEFITS_API_TOKEN_FILE", None)
+        env["BENEFITS_API_TOKEN"] = token  # not on the command line, where `ps` shows it
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -50,8 +51,6 @@ class SimulatorProcess:
                 str(self.port),
                 "--state",
                 ":memory:",
-                "--token",
-                token,
                 "--latency-ms",
                 str(latency_ms),
                 "--rate-limit",
