@@ -37,6 +37,11 @@ def test_the_permissions_table_says_who_may_do_what() -> None:
         "ann is an HR user and cannot manage users"
     )
     assert refusal("ann", Role.ADMIN, Permission.MANAGE_USERS) is None
+    # `users add --role` offers exactly the table's roles (spelled there without importing it).
+    from benefits_tui.cli.users_cmd import ROLE_CHOICES
+    from benefits_tui.services.permissions import ROLE_SLUGS
+
+    assert list(ROLE_CHOICES.choices) == list(ROLE_SLUGS) and set(ROLE_SLUGS.values()) == set(Role)
 
 
 async def test_a_read_only_user_cannot_request_a_sync(database_url: str) -> None:
