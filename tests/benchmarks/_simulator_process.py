@@ -25,7 +25,13 @@ class SimulatorProcess:
     """Starts the simulator on a free loopback port and waits until it accepts connections."""
 
     def __init__(
-        self, token: str, *, latency_ms: float, rate_limit: float = 0, start_timeout: float = 30
+        self,
+        token: str,
+        *,
+        latency_ms: float,
+        rate_limit: float = 0,
+        start_timeout: float = 30,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -49,6 +55,7 @@ class SimulatorProcess:
                 str(latency_ms),
                 "--rate-limit",
                 str(rate_limit),
+                *extra_args,  # e.g. --preload accounts.csv
             ],
             env=env,
             stdout=subprocess.DEVNULL,
