@@ -24,6 +24,8 @@ from benefits_tui.app.screens.benefits_management import BenefitsManagementScree
 from benefits_tui.app.typeahead import KeysWelcome, TypeAhead
 from benefits_tui.config import Settings
 from benefits_tui.domain.errors import one_line
+from benefits_tui.domain.states import SyncState
+from benefits_tui.domain.wording import plural
 from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
 from benefits_tui.services.platform_hold import read_hold
@@ -255,8 +257,22 @@ class BenefitsApp(App[None]):
 
     # ------------------------------------------------------------------ stop
     async def action_quit(self) -> None:
+        message = self.quit_message()
         await self._close()
-        self.exit()
+        self.exit(message=message)
+
+    def quit_message(self) -> str | None:
+        """What quitting leaves behind, printed as the app closes: syncs still In progress are
+        not lost (RULES §1.12), and the person should not wonder whether they are."""
+        screen = self.main_screen
+        waiting = screen.counts.get(SyncState.IN_PROGRESS, 0) if screen is not None else 0
+        if not waiting:
+            return None
+        return (
+            f"{plural(waiting, 'employee')} still In progress: nothing is lost. A running "
+            "`benefits-tui worker`, or the next start of benefits-tui, finishes "
+            f"{'it' if waiting == 1 else 'them'}."
+        )
 
     async def _close(self) -> None:
         if self._closed:

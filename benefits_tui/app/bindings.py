@@ -205,6 +205,13 @@ KEYS: tuple[Key, ...] = (
         show=True,
         command="Leaver",
     ),
+    Key(
+        "drift",
+        "d",
+        "Drift",
+        "Drift view: what differs between HR and the platform, and its repairs",
+        command="Drift view",
+    ),
     Key("refresh", "r", "Refresh", "Reload counts and grids now", command="Refresh now"),
     Key(
         "integration",

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "import": "benefits_tui.cli.import_cmd:import_",
     "leaver": "benefits_tui.cli.leaver_cmd:leaver",
     "level": "benefits_tui.cli.level_cmd:level",
+    "reconcile": "benefits_tui.cli.reconcile_cmd:reconcile",
     "simulator": "benefits_tui.cli.simulator_cmd:simulator",
     "status": "benefits_tui.cli.status_cmd:status",
     "sync": "benefits_tui.cli.sync_cmd:sync",

@@ -242,7 +242,11 @@ async def worker(context: ServiceContext, once: bool, concurrency: int | None) -
         f"Worker {sync_worker.owner} running (concurrency {sync_worker.concurrency}); Ctrl+C "
         "stops it."
     )
+    from benefits_tui.services.reconcile.schedule import reconcile_on_schedule
+
     async with anyio.create_task_group() as group:
         group.start_soon(on_signals)
+        # Reconciles HR with the platform when the admins' schedule says so (off by default).
+        group.start_soon(reconcile_on_schedule, context, stop)
         await sync_worker.run(stop=stop)
         group.cancel_scope.cancel()

@@ -12,6 +12,7 @@ from benefits_tui.cli.runner import pass_services
 if TYPE_CHECKING:  # imported when a command runs, not for --help (see cli/main.py)
     from benefits_tui.services.context import ServiceContext
 
+# permissions.ROLE_SLUGS, spelled here so that --help imports no settings (a test keeps them equal)
 ROLE_CHOICES = click.Choice(["read-only", "hr", "admin", "worker"])
 
 
@@ -37,7 +38,8 @@ async def users_add(context: ServiceContext, login: str, role_slug: str) -> None
     if created:
         click.echo(
             f"{login}: login created with the {role_label(role)} role. It logs in by peer over "
-            f"the Unix socket, or after an admin sets a password (psql: \\password {login})."
+            "the Unix socket, or with a password it sets itself (psql: \\password) or the "
+            "schema owner sets."
         )
     else:
         click.echo(f"{login} now has the {role_label(role)} role.")

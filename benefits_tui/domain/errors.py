@@ -33,4 +33,29 @@ def one_line(exc: BaseException) -> str:
     none. Every message about an error, in the CLI, the app and the logs, goes through here."""
     if isinstance(exc, BenefitsError):
         return exc.one_line()
+    if is_permission_denied(exc):  # the database enforcing a role (RULES §1.10)
+        return f"the database refused: {database_message(exc)}"
     return _first_line(exc)
+
+
+def database_message(exc: BaseException) -> str:
+    """The database's own one-line message inside a driver error (e.g. "permission denied
+    for table employees"), without the driver's class names."""
+    cause = getattr(exc, "orig", None) or exc
+    inner = getattr(cause, "__cause__", None) or cause
+    text = str(getattr(inner, "message", None) or inner).strip()
+    if text.startswith("<class"):  # SQLAlchemy's "<class 'asyncpg...'>: message"
+        text = text.split(">: ", 1)[-1]
+    return text.splitlines()[0] if text else type(inner).__name__
+
+
+def is_permission_denied(exc: BaseException) -> bool:
+    """The database refused a statement for lack of privilege (SQLSTATE 42501)."""
+    cause = getattr(exc, "orig", None) or exc
+    for candidate in (cause, getattr(cause, "__cause__", None)):
+        if (
+            getattr(candidate, "sqlstate", None) == "42501"
+            or getattr(candidate, "pgcode", None) == "42501"
+        ):
+            return True
+    return False

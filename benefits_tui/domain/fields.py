@@ -100,6 +100,11 @@ DEFAULT_PICKLISTS: dict[str, tuple[str, ...]] = {
     "pay_frequency": ("Weekly", "Fortnightly", "Four-weekly", "Monthly"),
 }
 
+# What the platform's one-letter codes mean, for people (the codes are what is stored and sent).
+PICKLIST_NAMES: dict[str, dict[str, str]] = {
+    "gender": {"M": "Male", "F": "Female", "X": "Non-binary", "N": "Not stated"},
+}
+
 MAX_TEXT = 10_000
 MAX_EMAIL_LENGTH = 254
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"

@@ -13,6 +13,7 @@ import asyncio
 import email.utils
 import json
 import math
+import re
 import time
 from collections.abc import AsyncIterator, Generator, Mapping
 from datetime import UTC, datetime
@@ -130,6 +131,9 @@ def _safe_url(url: httpx.URL | str) -> str:
     return str(parsed.copy_with(userinfo=b"", query=None, fragment=None))
 
 
+_HEADER_SAFE = re.compile(r"[\x21-\x7e][\x20-\x7e]*[\x21-\x7e]|[\x21-\x7e]")
+"""A value an HTTP header carries as is: visible ASCII, inner spaces allowed."""
+
 DEADLINE_FACTOR = 3.0  # a whole request may take this many read timeouts
 
 
@@ -165,6 +169,13 @@ class BenefitsClient:
             raise AuthError(
                 "no Benefits API token: set BENEFITS_API_TOKEN", status_code=None, code="no_token"
             )
+        if not _HEADER_SAFE.fullmatch(token):
+            # Said without the token: a header cannot carry it, and it must not be echoed.
+            raise AuthError(
+                "The Benefits API token holds characters an HTTP header cannot carry (a line "
+                "break, a control or non-ASCII character): check BENEFITS_API_TOKEN.",
+                code="unusable_token",
+            )
         if isinstance(timeout, httpx.Timeout):
             timeouts = timeout
         else:
@@ -175,7 +186,12 @@ class BenefitsClient:
         # httpx times each socket read; a platform that drips a byte at a time (slow-loris)
         # would never trip it. Every request also has a deadline for the whole exchange.
         self.deadline = DEADLINE_FACTOR * float(timeouts.read or 10.0)
-        self.base_url = _safe_url(base_url.rstrip("/"))
+        try:
+            self.base_url = _safe_url(base_url.rstrip("/"))
+        except httpx.InvalidURL as exc:
+            raise PlatformUnreachable(
+                f"BENEFITS_API_URL is not a usable URL ({exc}).", code="bad_url"
+            ) from None
         self.max_connections = max_connections
         self._delays = GET_RETRY.delays(get_retries)
         self._http = httpx.AsyncClient(

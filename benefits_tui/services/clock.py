@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benefits_tui.db import Database
 
 
 class Clock:
@@ -35,3 +39,64 @@ class ManualClock(Clock):
     def advance(self, seconds: float) -> None:
         self._now += dt.timedelta(seconds=seconds)
         self._mono += seconds
+
+
+RESYNC_SECONDS = 60.0  # host clocks drift by microseconds a minute; a step is seen within this
+
+
+class DatabaseClock(Clock):
+    """This host's clock set to the database server's (RULES §1.14: one clock on PostgreSQL).
+
+    Every time that coordinates processes (leases, next attempts, holds, rate-limit slots,
+    stuck thresholds) is computed from :meth:`now`, so two hosts whose own clocks differ
+    by minutes still agree. The offset to the server's ``clock_timestamp()`` is measured
+    on opening and again at most every ``RESYNC_SECONDS`` (:meth:`refresh`), half the round
+    trip being the measure's error (microseconds on a LAN). ``now`` stays synchronous and
+    costs no query.
+    """
+
+    def __init__(self, local: Clock) -> None:
+        self.local = local
+        self.offset = dt.timedelta(0)
+        self._measured_at: float | None = None
+
+    def now(self) -> dt.datetime:
+        return self.local.now() + self.offset
+
+    def monotonic(self) -> float:
+        return self.local.monotonic()
+
+    async def synchronise(self, db: Database) -> dt.timedelta:
+        """Measure the offset to the database server's clock; returns it."""
+        from sqlalchemy import func, select
+
+        async with db.read() as session:
+            before, started = self.local.now(), time.perf_counter()
+            server = await session.scalar(select(func.clock_timestamp()))
+            elapsed = time.perf_counter() - started
+        if isinstance(server, dt.datetime):
+            if server.tzinfo is None:
+                server = server.replace(tzinfo=dt.UTC)
+            self.offset = server - (before + dt.timedelta(seconds=elapsed / 2))
+        self._measured_at = self.local.monotonic()
+        return self.offset
+
+    async def refresh(self, db: Database) -> None:
+        """Measure again when the last measure is older than ``RESYNC_SECONDS``."""
+        if (
+            self._measured_at is None
+            or self.local.monotonic() - self._measured_at >= RESYNC_SECONDS
+        ):
+            await self.synchronise(db)
+
+
+async def database_clock(clock: Clock, db: Database) -> Clock:
+    """The clock a context should use: on PostgreSQL, ``clock`` set to the server's.
+
+    A :class:`ManualClock` (a test moving time by hand) is left as it is.
+    """
+    if not db.is_postgresql or isinstance(clock, ManualClock | DatabaseClock):
+        return clock
+    corrected = DatabaseClock(clock)
+    await corrected.synchronise(db)
+    return corrected

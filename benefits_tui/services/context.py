@@ -11,7 +11,7 @@ from benefits_tui.config import ConfigError, Role, Settings
 from benefits_tui.db import Database
 from benefits_tui.db.migrate import ensure_schema
 from benefits_tui.services import permissions
-from benefits_tui.services.clock import Clock
+from benefits_tui.services.clock import Clock, database_clock
 from benefits_tui.services.errors import PermissionDenied
 from benefits_tui.services.permissions import Permission
 
@@ -118,6 +118,8 @@ async def open_context(
             await _identify(context)
         if migrate:
             await ensure_schema(db)
+        # PostgreSQL: every coordinating time from the server's clock (RULES §1.14).
+        context.clock = await database_clock(context.clock, db)
         yield context
     finally:
         await context.aclose()

@@ -242,6 +242,14 @@ async def _locked_employee(
     return employee
 
 
+def _shown_value(value: Any, limit: int = 60) -> str:
+    """A field's value in the history's "old → new" (bounded; empty shown as such)."""
+    if value is None or value == "":
+        return "(empty)"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 async def update_employee(
     context: ServiceContext, employee_id: int, changes: Mapping[str, Any]
 ) -> ChangeResult:
@@ -263,6 +271,7 @@ async def update_employee(
         changed = [name for name, value in changes.items() if getattr(employee, name) != value]
         if not changed:
             return ChangeResult(employee_id, (), False, False)
+        before = {name: getattr(employee, name) for name in changed}
         for name in changed:
             setattr(employee, name, changes[name])
         employee.email_key = email_key(employee.email)
@@ -277,10 +286,13 @@ async def update_employee(
         )
         assert record is not None
         names = ", ".join(FIELD_LABELS.get(name, name) for name in changed)
+        what = "; ".join(
+            f"{FIELD_LABELS.get(name, name)} {_shown_value(before[name])} → "
+            f"{_shown_value(changes[name])}"
+            for name in changed
+        )
         events = [
-            event(
-                employee_id, context.actor, Action.DETAILS_CHANGED, now, reason=f"changed {names}"
-            )
+            event(employee_id, context.actor, Action.DETAILS_CHANGED, now, reason=f"changed {what}")
         ]
         update_queued = retry_queued = False
         still_failing: str | None = None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, String, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from benefits_tui.db.models import Employee, SyncEvent, SyncRecord
@@ -168,8 +168,17 @@ def filter_clauses(flt: EmployeeFilter, today: dt.date) -> list[ColumnElement[bo
         clauses.append(SyncRecord.state == flt.state.value)
     if flt.current_only:
         clauses.append(current_clause(today))
-    for word in flt.search.casefold().split():
-        clauses.append(Employee.search_text.like(f"%{escape_like(word)}%", escape="\\"))
+    words = [
+        Employee.search_text.like(f"%{escape_like(word)}%", escape="\\")
+        for word in flt.search.casefold().split()
+    ]
+    if words and flt.state is SyncState.FAILED:
+        # The Failed tab also finds a reason ("no email", "gender"): fix or re-sync by reason.
+        phrase = " ".join(flt.search.casefold().split())
+        reason = func.lower(SyncRecord.reason).like(f"%{escape_like(phrase)}%", escape="\\")
+        clauses.append(or_(and_(*words), reason))
+    else:
+        clauses.extend(words)
     return clauses
 
 

@@ -17,8 +17,9 @@ from sqlalchemy.exc import DBAPIError
 
 from benefits_tui.config import Role
 from benefits_tui.db.access import GROUP_ROLES, ROLE_OF_GROUP
+from benefits_tui.domain.errors import database_message
 from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError, database_message
+from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
 from benefits_tui.services.permissions import Permission, role_label
 
 # What PostgreSQL takes unquoted and a shell user name looks like; the SQL functions
@@ -58,8 +59,8 @@ def check_login(login: str) -> str:
 
 async def add_user(context: ServiceContext, login: str, role: Role) -> bool:
     """Give ``login`` the role ``role`` (creating the login if needed); True if created."""
-    context.require(Permission.MANAGE_USERS)
     _require_postgresql(context)
+    context.require(Permission.MANAGE_USERS)
     login = check_login(login)
     try:
         async with context.db.write() as session:
@@ -74,8 +75,8 @@ async def add_user(context: ServiceContext, login: str, role: Role) -> bool:
 
 async def remove_user(context: ServiceContext, login: str) -> None:
     """Take every benefits-tui role from ``login`` (the login itself stays in PostgreSQL)."""
-    context.require(Permission.MANAGE_USERS)
     _require_postgresql(context)
+    context.require(Permission.MANAGE_USERS)
     login = check_login(login)
     if login == context.actor:
         raise ServiceError(
@@ -106,8 +107,8 @@ _MEMBERS = text(
 
 async def list_users(context: ServiceContext) -> list[User]:
     """Every login holding a benefits-tui role (its most powerful one), by name."""
-    context.require(Permission.MANAGE_USERS)
     _require_postgresql(context)
+    context.require(Permission.MANAGE_USERS)
     async with context.db.read() as session:
         rows = (await session.execute(_MEMBERS, {"groups": list(GROUP_ROLES.values())})).all()
     order = list(GROUP_ROLES)  # most powerful first

@@ -6,9 +6,10 @@ The logins are cluster-wide, so they get a random suffix and are dropped afterwa
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +22,11 @@ from benefits_tui.cli.main import cli
 from benefits_tui.config import ConfigError, Role, load_settings
 from benefits_tui.db import Database
 from benefits_tui.db.migrate import upgrade
+from benefits_tui.domain.errors import one_line
 from benefits_tui.domain.states import Action, SyncState
 from benefits_tui.services.context import open_context
+from benefits_tui.services.csv_import import import_csv
+from benefits_tui.services.employees import assign_level, record_leaver, update_employee
 from benefits_tui.services.errors import PermissionDenied
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
@@ -68,25 +72,44 @@ async def _drop_logins(admin_url: str, names: list[str]) -> None:
         await connection.close()
 
 
-@pytest.fixture
-async def logins() -> AsyncIterator[Logins]:
-    """A fresh schema (migrated by the owner) and one login per role, made by `users add`."""
+@pytest.fixture(scope="module")
+def module_logins() -> Iterator[Logins]:
+    """A fresh schema (migrated by the owner) and one login per role, made by `users add`,
+    once for the module (creating logins is the slow part)."""
+    import asyncio
+
     url = pg_url()
     assert url is not None
-    await reset_postgres(url)
-    database = Database(url)
-    await upgrade(database)
-    await database.dispose()
+
+    async def prepare() -> None:
+        await reset_postgres(url)
+        database = Database(url)
+        await upgrade(database)
+        await database.dispose()
+
+    asyncio.run(prepare())
     made = Logins(url, secrets.token_hex(4))
     try:
         for role in ROLES:
-            code, output = await _in_thread(
-                cli_run, url, "users", "add", made.name(role), "--role", SLUG[role]
-            )
+            code, output = cli_run(url, "users", "add", made.name(role), "--role", SLUG[role])
             assert code == 0, output
         yield made
     finally:
-        await _drop_logins(url, [made.name(role) for role in ROLES])
+        asyncio.run(_drop_logins(url, [made.name(role) for role in (*ROLES, "spare")]))
+
+
+@pytest.fixture
+async def logins(module_logins: Logins) -> Logins:
+    """The module's logins over empty tables."""
+    connection = await asyncpg.connect(module_logins.admin_url.replace("+asyncpg", ""))
+    try:
+        await connection.execute(
+            "TRUNCATE employees, sync_records, sync_events, worker_heartbeats, throttle,"
+            " benefit_levels, platform_cache RESTART IDENTITY CASCADE"
+        )
+    finally:
+        await connection.close()
+    return module_logins
 
 
 async def _in_thread(func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -111,24 +134,29 @@ async def test_users_add_list_remove_through_the_cli(logins: Logins) -> None:
     listed = {entry["login"]: entry["role"] for entry in json.loads(output)}
     for role in ROLES:
         assert listed[logins.name(role)] == SLUG[role]
+    spare = logins.name("spare")
+    code, output = await _in_thread(cli_run, url, "users", "add", spare, "--role", "hr")
+    assert code == 0 and "login created with the HR role" in output, output
     # One role per login: adding again replaces it.
-    code, output = await _in_thread(
-        cli_run, url, "users", "add", logins.name("hr"), "--role", "read-only"
-    )
+    code, output = await _in_thread(cli_run, url, "users", "add", spare, "--role", "read-only")
     assert code == 0 and "now has the read-only role" in output
-    code, output = await _in_thread(cli_run, url, "users", "remove", logins.name("hr"))
+    code, output = await _in_thread(cli_run, url, "users", "list", "--json")
+    assert {entry["login"]: entry["role"] for entry in json.loads(output)}[spare] == "read-only"
+    code, output = await _in_thread(cli_run, logins.url("admin"), "users", "remove", spare)
     assert code == 0, output
     code, output = await _in_thread(cli_run, url, "users", "list", "--json")
-    assert logins.name("hr") not in {entry["login"] for entry in json.loads(output)}
+    assert spare not in {entry["login"] for entry in json.loads(output)}
     # Only admins manage users; the refusal is one line from the permissions table.
     code, output = await _in_thread(
-        cli_run, logins.url("readonly"), "users", "add", "someone", "--role", "admin"
+        cli_run, logins.url("hr"), "users", "add", "someone", "--role", "admin"
     )
     assert code == 1 and output.strip().endswith("cannot manage users"), output
     code, output = await _in_thread(
         cli_run, logins.url("admin"), "users", "add", "bad name;", "--role", "hr"
     )
     assert code != 0 and "not a login name" in output and "Traceback" not in output
+    code, output = await _in_thread(cli_run, "sqlite+aiosqlite:///:memory:", "users", "list")
+    assert code != 0 and "PostgreSQL" in output and len(output.strip().splitlines()) == 1
 
 
 async def test_a_read_only_login_cannot_write_even_with_raw_sql(logins: Logins) -> None:
@@ -178,6 +206,19 @@ async def test_history_is_append_only_and_signed_by_the_login(logins: Logins) ->
     # Only a worker (or admin) declares a sync successful, not HR with psql.
     connection = await asyncpg.connect(logins.dsn("hr"))
     try:
+        # A request and a new employee are signed by the login too, whatever is written.
+        requester = await connection.fetchval(
+            "UPDATE sync_records SET requested_by = 'the-ceo', requested_at = now()"
+            " WHERE employee_id = $1 RETURNING requested_by",
+            employee_id,
+        )
+        assert requester == logins.name("hr")
+        creator = await connection.fetchval(
+            "INSERT INTO employees (employee_number, forenames, surname, created_via,"
+            " created_by, created_at, updated_at, search_text)"
+            " VALUES ('X9', 'A', 'B', 'cli', 'the-ceo', now(), now(), '') RETURNING created_by"
+        )
+        assert creator == logins.name("hr")
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await connection.execute(
                 "UPDATE sync_records SET state = 'successful' WHERE employee_id = $1", employee_id
@@ -218,8 +259,9 @@ async def test_read_only_login_is_refused_by_services_cli_and_database(logins: L
             await request_sync(viewer, Selection.of(ids))
         # Were the services' check gone, the database would still refuse the write.
         viewer.role = Role.HR
-        with pytest.raises(Exception, match="permission denied"):
+        with pytest.raises(Exception, match="permission denied") as refused:
             await request_sync(viewer, Selection.of(ids))
+        assert one_line(refused.value).startswith("the database refused: permission denied for")
     code, output = await _in_thread(
         cli_run, logins.url("readonly"), "sync", "--all", "--yes", "--no-wait"
     )
@@ -248,6 +290,17 @@ async def test_hr_without_token_queues_and_a_worker_login_sends(logins: Logins) 
     assert engine and all(e.actor == logins.name("worker") for e in engine)
     assert all(e.requested_by == logins.name("hr") for e in engine)
     assert engine[0].who == f"{logins.name('worker')} for {logins.name('hr')}"
+    # Every HR workflow fits the HR role's privileges, and the worker's sends what follows.
+    async with open_context(_settings(logins.url("hr"), token=False)) as hr:
+        await assign_level(hr, Selection.of([ids[0]]), "CORE")
+        await update_employee(hr, ids[1], {"job_title": "Chief Tester"})
+        await record_leaver(hr, ids[2], dt.date(2026, 6, 30), "moved on")
+        imported = await import_csv(hr, b"employee_number,forenames,surname\nX1,Ann,Other\n")
+        assert imported.ok
+    async with open_context(_settings(logins.url("worker")), transport=sim.transport) as worker:
+        await drain(SyncWorker(worker), 60)
+        states = {(await employee_detail(worker, i)).state for i in ids}
+    assert states == {SyncState.SUCCESSFUL}
 
 
 @pytest.fixture

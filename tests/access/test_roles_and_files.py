@@ -37,6 +37,11 @@ def test_the_permissions_table_says_who_may_do_what() -> None:
         "ann is an HR user and cannot manage users"
     )
     assert refusal("ann", Role.ADMIN, Permission.MANAGE_USERS) is None
+    # `users add --role` offers exactly the table's roles (spelled there without importing it).
+    from benefits_tui.cli.users_cmd import ROLE_CHOICES
+    from benefits_tui.services.permissions import ROLE_SLUGS
+
+    assert list(ROLE_CHOICES.choices) == list(ROLE_SLUGS) and set(ROLE_SLUGS.values()) == set(Role)
 
 
 async def test_a_read_only_user_cannot_request_a_sync(database_url: str) -> None:
@@ -140,3 +145,67 @@ def test_the_simulator_reads_its_token_from_a_private_file(tmp_path: Path) -> No
         _read_token(None, token_file)
     with pytest.raises(click.UsageError, match="--token-file"):
         _read_token(None, None)
+
+
+async def test_the_app_without_a_token_queues_and_shows_whether_a_worker_is_alive(
+    sqlite_url: str,
+) -> None:
+    """HR needs no token (SPEC 1.10): the app queues, says a worker sends them, and the
+    status line follows the workers' heartbeat."""
+    from benefits_tui.app.app import BenefitsApp
+    from benefits_tui.app.screens.confirm_sync import ConfirmSync
+    from benefits_tui.services.context import open_context
+    from tests.app.conftest import screen_text, settle
+    from tests.conftest import make_settings
+
+    settings = make_settings(sqlite_url, api_token=None)
+    async with open_context(settings, clock=ManualClock(START)) as context:
+        assert not context.has_platform and context.role is Role.HR
+        await add_people(context, 2)
+        app = BenefitsApp(services=context, poll_seconds=None)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert "Sent by a worker: no worker running yet" in screen_text(app)
+            await pilot.press("s")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmSync)
+            await pilot.press("enter")
+            await settle(pilot)
+            messages = [str(n.message) for n in app._notifications]
+            assert any(m.startswith("Queued: a worker sends them") for m in messages), messages
+            assert (await count_by_state(context))[SyncState.IN_PROGRESS] == 1
+            await heartbeat.beat(context, "elsewhere:1:x", START)
+            await app._check_workers()
+            assert app.worker_status == f"Sent by a worker: worker {context.actor} alive"
+
+
+async def test_sync_without_the_token_waits_for_a_live_worker(sqlite_url: str) -> None:
+    """With a worker alive (its heartbeat), `sync` queues and follows the outcome it sends."""
+    import anyio
+    import anyio.to_thread
+
+    sim = Simulator()
+    async with services(sqlite_url, sim, user="robot") as robot:
+        await add_people(robot, 3)
+        stop = anyio.Event()
+        env = {"BENEFITS_TUI_DATABASE_URL": sqlite_url, "BENEFITS_TUI_USER": "alice"}
+
+        def run_sync() -> tuple[int, str]:
+            result = CliRunner().invoke(cli, ["sync", "--all", "--yes"], env=env)
+            return result.exit_code, result.output
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(lambda: SyncWorker(robot).run(stop=stop, poll_seconds=0.05))
+            with anyio.fail_after(60):
+                while not (await heartbeat.worker_life(robot)).alive:
+                    await anyio.sleep(0.02)
+                code, output = await anyio.to_thread.run_sync(run_sync)
+                status = await anyio.to_thread.run_sync(
+                    lambda: CliRunner().invoke(cli, ["status", "--json"], env=env).output
+                )
+            stop.set()
+    assert json.loads(status)["worker"]["alive"] is True
+    assert json.loads(status)["worker"]["login"] == "robot"
+    assert code == 0, output
+    assert "a worker sends them (worker robot alive)" in output
+    assert "Successful: 3" in output

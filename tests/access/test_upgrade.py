@@ -19,6 +19,12 @@ def _to_before_access(connection: Connection) -> None:
     command.upgrade(config, "0003")
 
 
+def _down_to_before_access(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, "0003")
+
+
 async def test_an_existing_database_upgrades_and_keeps_its_history(database_url: str) -> None:
     database = Database(database_url)
     try:
@@ -58,5 +64,9 @@ async def test_an_existing_database_upgrades_and_keeps_its_history(database_url:
                 )
                 assert granted is True
         assert await upgrade(database) is False  # idempotent (the roles already exist)
+        async with database.engine.begin() as connection:  # and it can be undone, then redone
+            await connection.run_sync(_down_to_before_access)
+        assert await current_revision(database) == "0003"
+        assert await upgrade(database) is True
     finally:
         await database.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from benefits_tui.services.employees import record_leaver
+from benefits_tui.services.sync.requests import Selection, request_sync
 from tests.app.conftest import context_for, make_app, screen_text, settle
 from tests.helpers import Simulator, add_people
 
@@ -19,3 +20,55 @@ async def test_leavers_are_marked_in_the_grid(sqlite_url: str, no_debounce: None
             text = screen_text(app)
             assert "(leaver) Test2 Person" in text
             assert "(leaver) Test1" not in text and "(leaver) Test3" not in text
+
+
+async def test_quitting_with_syncs_in_progress_says_they_continue(
+    sqlite_url: str, no_debounce: None
+) -> None:
+    async with context_for(sqlite_url, Simulator()) as context:
+        ids = await add_people(context, 3)
+        await request_sync(context, Selection.of(ids[:2]))
+        app = make_app(context)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert app.quit_message() == (
+                "2 employees still In progress: nothing is lost. A running `benefits-tui "
+                "worker`, or the next start of benefits-tui, finishes them."
+            )
+            said: list[object] = []
+            exit_app = app.exit
+            app.exit = lambda *args, **kwargs: (said.append(kwargs.get("message")), exit_app())  # type: ignore[method-assign,func-returns-value]
+            await pilot.press("q")
+            await settle(pilot)
+        assert said == [app.quit_message()]
+
+
+async def test_a_dialogs_footer_shows_the_dialogs_keys(sqlite_url: str, no_debounce: None) -> None:
+    async with context_for(sqlite_url, Simulator()) as context:
+        await add_people(context, 2)
+        app = make_app(context)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("s")
+            await settle(pilot)
+            last_line = screen_text(app).splitlines()[-1]
+            assert "Cancel" in last_line and "Leaver" not in last_line and "Level" not in last_line
+
+
+async def test_gender_codes_are_offered_with_their_names(
+    sqlite_url: str, no_debounce: None
+) -> None:
+    from textual.widgets import Select
+
+    async with context_for(sqlite_url, Simulator()) as context:
+        await add_people(context, 1)
+        app = make_app(context)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("e")
+            await settle(pilot)
+            select = app.screen.query_one("#input-gender", Select)
+            prompts = [str(prompt) for prompt, _ in select._options]
+            assert "F - Female" in prompts and "M - Male" in prompts
+            assert select.value == "F"
+            assert "F - Female" in screen_text(app)

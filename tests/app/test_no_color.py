@@ -2,49 +2,32 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benefits_tui.app.app import BenefitsApp
-from benefits_tui.services.clock import ManualClock
-from tests.app.conftest import START, context_for
-from tests.app.test_snapshots import prepare
-from tests.conftest import make_settings
-from tests.helpers import Simulator, add_people, settle
+from tests.app.conftest import context_for
+from tests.app.test_snapshots import snapshot_app, template
+from tests.helpers import Simulator, add_people, piloted, settle
+
+__all__ = ["template"]  # the snapshots' database, a fixture
 
 
-def _snapshot_app(url: str, *, theme: str) -> BenefitsApp:
-    sim = Simulator()
-    prepare(url, sim)
-    return BenefitsApp(
-        make_settings(url),
-        start_worker=False,
-        poll_seconds=None,
-        clock=ManualClock(START),
-        transport=sim.transport,
-        theme=theme,
-    )
-
-
-async def _settled(pilot: Any) -> None:
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def test_ansi_dark_snapshot(snap_compare: Any, sqlite_url: str) -> None:
-    app = _snapshot_app(sqlite_url, theme="ansi-dark")
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_settled)
+def test_ansi_dark_snapshot(
+    snap_compare: Any, template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = snapshot_app(template, tmp_path, monkeypatch, theme="ansi-dark")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
 
 
 def test_no_color_ansi_dark_snapshot(
-    snap_compare: Any, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    snap_compare: Any, template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    app = _snapshot_app(sqlite_url, theme="ansi-dark")
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_settled)
+    app = snapshot_app(template, tmp_path, monkeypatch, theme="ansi-dark")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
 
 
 @pytest.mark.parametrize("theme", ["ansi-dark", "ansi-light", "textual-dark"])
@@ -55,8 +38,7 @@ async def test_no_color_never_draws_text_in_its_background_colour(
     async with context_for(sqlite_url, Simulator()) as context:
         await add_people(context, 5)
         app = BenefitsApp(services=context, start_worker=False, poll_seconds=None, theme=theme)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
+        async with piloted(app, (80, 24)) as pilot:
             await settle(pilot)
             hidden = []
             for y, strip in enumerate(app.screen._compositor.render_strips()):

@@ -25,7 +25,13 @@ class SimulatorProcess:
     """Starts the simulator on a free loopback port and waits until it accepts connections."""
 
     def __init__(
-        self, token: str, *, latency_ms: float, rate_limit: float = 0, start_timeout: float = 30
+        self,
+        token: str,
+        *,
+        latency_ms: float,
+        rate_limit: float = 0,
+        start_timeout: float = 30,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -34,6 +40,7 @@ class SimulatorProcess:
             "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
         }
         env.pop("BENEFITS_API_TOKEN_FILE", None)
+        env["BENEFITS_API_TOKEN"] = token  # not on the command line, where `ps` shows it
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -44,12 +51,11 @@ class SimulatorProcess:
                 str(self.port),
                 "--state",
                 ":memory:",
-                "--token",
-                token,
                 "--latency-ms",
                 str(latency_ms),
                 "--rate-limit",
                 str(rate_limit),
+                *extra_args,  # e.g. --preload accounts.csv
             ],
             env=env,
             stdout=subprocess.DEVNULL,

@@ -68,6 +68,7 @@ def test_serves_with_the_given_settings(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setattr("benefits_tui.platform.simulator.server.serve", fake_serve)
     token_file = tmp_path / "token"
     token_file.write_text("from-file\n")
+    token_file.chmod(0o600)  # a token file others can read is refused
     result = CliRunner().invoke(
         simulator,
         [

@@ -13,8 +13,10 @@ from starlette.applications import Starlette
 
 from benefits_tui.platform.client import BenefitsClient
 from benefits_tui.platform.errors import (
+    AuthError,
     InvalidRequest,
     PlatformError,
+    PlatformUnreachable,
     ProtocolError,
     ValidationFailed,
 )
@@ -303,3 +305,24 @@ def test_request_fingerprints_are_those_earlier_versions_stored() -> None:
     before = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
     expected = hashlib.sha256(b"POST /v1/accounts\n" + before).hexdigest()
     assert fingerprint("post", "/v1/accounts", canonical(parse_json(raw))) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "token", "expected"),
+    [
+        ("http://a\x00b", TOKEN, PlatformUnreachable),
+        ("http://\ud800.example", TOKEN, PlatformUnreachable),
+        (BASE, "tok\nen", AuthError),
+        (BASE, "tokén", AuthError),
+        (BASE, "\ud800", AuthError),
+        (BASE, " padded ", AuthError),
+    ],
+    ids=["nul-in-url", "surrogate-host", "newline-token", "latin1-token", "surrogate", "padded"],
+)
+async def test_unusable_settings_are_documented_errors(
+    url: str, token: str, expected: type[PlatformError]
+) -> None:
+    with pytest.raises(expected) as caught:
+        async with BenefitsClient(url, token) as client:
+            await client.check_connection()
+    assert token.strip() not in str(caught.value)

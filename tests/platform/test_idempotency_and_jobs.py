@@ -104,7 +104,9 @@ async def wait_job(http: httpx.AsyncClient, job_id: str, timeout: float = 2.0) -
 
 
 async def test_async_create_is_invisible_until_the_job_completes(make_app: Any) -> None:
-    app = make_app(async_ratio=1.0, job_delay_ms=120)
+    # A job is pending for the first half of its delay, then in progress: the halves are
+    # wide enough (0.5 s) that a busy machine's late wake-up does not skip one.
+    app = make_app(async_ratio=1.0, job_delay_ms=1000)
     async with http_for(app) as http:
         response = await http.post("/v1/accounts", json=account_body(), headers=write_headers("a1"))
         assert response.status_code == 202
@@ -117,7 +119,7 @@ async def test_async_create_is_invisible_until_the_job_completes(make_app: Any) 
         )
         assert lookup.json() == {"data": [], "next_cursor": None}
         assert (await http.get("/_sim/stats")).json()["accounts"] == 0
-        await asyncio.sleep(0.07)
+        await asyncio.sleep(0.6)
         assert (await http.get(f"/v1/jobs/{job['id']}", headers=AUTH)).json()[
             "status"
         ] == "in_progress"

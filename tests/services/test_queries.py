@@ -42,3 +42,24 @@ async def test_tabs_search_and_counts(database_url: str) -> None:
         SyncState.SUCCESSFUL: 0,
         SyncState.FAILED: 0,
     }
+
+
+async def test_the_failed_tab_is_searched_by_reason_too(database_url: str) -> None:
+    """Fix or re-sync Failed by reason: "no email" finds those failing for it (and the
+    same search in another tab does not look at reasons)."""
+    from benefits_tui.domain.states import SyncState
+    from benefits_tui.services.queries import EmployeeFilter, list_ids
+    from benefits_tui.services.sync.requests import Selection, request_sync
+    from tests.helpers import Simulator, add_people, services
+
+    async with services(database_url, Simulator()) as context:
+        no_email = await add_people(context, 2, email=None)
+        bad_gender = await add_people(context, 1, start=10, gender="Q")
+        await request_sync(context, Selection.of(no_email + bad_gender))
+        failed = EmployeeFilter(SyncState.FAILED, "No Email")
+        assert sorted(await list_ids(context, failed)) == sorted(no_email)
+        gender = EmployeeFilter(SyncState.FAILED, "gender 'q'")
+        assert await list_ids(context, gender) == bad_gender
+        # Names still match as before; other tabs do not search reasons.
+        assert await list_ids(context, EmployeeFilter(SyncState.FAILED, "test10")) == bad_gender
+        assert await list_ids(context, EmployeeFilter(SyncState.NOT_SYNCING, "no email")) == []

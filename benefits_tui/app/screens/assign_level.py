@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, LoadingIndicator, Select, Static
+from textual.widgets import Button, Footer, LoadingIndicator, Select, Static
 
 from benefits_tui.app.host import host_of
 from benefits_tui.app.typeahead import accept_keys, hold_keys
@@ -69,6 +69,8 @@ class AssignLevelScreen(ModalScreen[bool]):
                     disabled=True,
                     action="screen.confirm",
                 )
+        # The dialog's own keys in the footer (not those of the screen beneath).
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#refusal").display = False

@@ -28,6 +28,7 @@ from benefits_tui.domain.wording import plural
 from benefits_tui.services.errors import NotFound, ServiceError
 from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import count_by_state, employee_detail, stuck_count
+from benefits_tui.services.reconcile.store import LastReconciliation, last_reconciliation
 from benefits_tui.services.sync.requests import Selection, SyncPlan, plan_sync, request_sync
 
 SYNCABLE = (SyncState.NOT_SYNCING, SyncState.FAILED)
@@ -42,6 +43,19 @@ GUARDED = {
 WIDE = 140  # columns from which the detail pane sits beside the grid
 SEARCH_DEBOUNCE = 0.15
 DETAIL_DEBOUNCE = 0.08
+
+
+def drift_status(last: LastReconciliation) -> Content:
+    """The status line's word on the last reconciliation: "drift: 3, checked 10:42"."""
+    if last.failed_at is not None:
+        return Content.styled(
+            f"drift check failed {last.failed_at.astimezone():%H:%M}", "$text-error"
+        )
+    if last.summary is None:
+        return Content("")
+    total = last.summary.total
+    text = f"drift: {total:,}, checked {last.summary.finished_at.astimezone():%H:%M}"
+    return Content.styled(text, "$text-warning" if total else "$text-muted")
 
 
 class BenefitsManagementScreen(Screen[None]):
@@ -99,6 +113,7 @@ class BenefitsManagementScreen(Screen[None]):
             yield Static(id="ticked")
             yield ProgressBar(id="batch-progress", show_eta=False, show_percentage=True)
             yield Static(id="activity")
+            yield Static(id="drift-line", classes="-empty")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -156,6 +171,10 @@ class BenefitsManagementScreen(Screen[None]):
         services = self.host.services
         self.counts = await count_by_state(services)
         self.stuck = await stuck_count(services)
+        drift = drift_status(await last_reconciliation(services))
+        line = self.query_one("#drift-line", Static)
+        line.update(drift)
+        line.set_class(not drift.plain, "-empty")  # nothing until a first reconciliation
         for state, table in self.tables.items():
             if table.shown_search:  # the whole tab's size, for "all ticked" across searches
                 table.ticks.tab_total = self.counts.get(state, 0)
@@ -391,6 +410,11 @@ class BenefitsManagementScreen(Screen[None]):
         from benefits_tui.app.screens.integration import IntegrationScreen
 
         self.app.push_screen(IntegrationScreen())
+
+    def action_drift(self) -> None:
+        from benefits_tui.app.screens.drift import DriftScreen
+
+        self.app.push_screen(DriftScreen(), lambda _: self.refresh_data())
 
     def action_help(self) -> None:
         from benefits_tui.app.screens.help import HelpScreen

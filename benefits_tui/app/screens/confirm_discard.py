@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 
 class ConfirmDiscard(ModalScreen[bool]):
@@ -30,6 +30,8 @@ class ConfirmDiscard(ModalScreen[bool]):
                 # Keep editing is focused: enter, the key a hurried hand presses, loses nothing.
                 yield Button("Keep editing", id="keep", variant="primary", action="screen.keep")
                 yield Button("Discard", id="discard", variant="error", action="screen.discard")
+        # The dialog's own keys in the footer (not those of the screen beneath).
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#keep", Button).focus()

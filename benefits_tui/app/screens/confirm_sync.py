@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 from benefits_tui.app.bindings import CONFIRM_BINDINGS
 from benefits_tui.app.text import literal
@@ -61,6 +61,8 @@ class ConfirmSync(ModalScreen[bool]):
                     compact=True,
                     action="screen.confirm",
                 )
+        # The dialog's own keys in the footer (not those of the screen beneath).
+        yield Footer(compact=True)
 
     def on_mount(self, event: events.Mount) -> None:
         # Event times share one monotonic clock: keys stamped before this were typed earlier.

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from benefits_tui.app.bindings import KEY_HELP
 
@@ -50,6 +50,8 @@ class HelpScreen(ModalScreen[None]):
                 "Actions use the ticked rows, or the highlighted row if none is ticked.",
                 id="help-footer",
             )
+        # The dialog's own keys in the footer (not those of the screen beneath).
+        yield Footer(compact=True)
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -27,7 +29,7 @@ class IntegrationScreen(ModalScreen[None]):
     """Shows how the integration is configured (never the token) and tests it."""
 
     CSS_PATH = "integration.tcss"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close"),
         Binding("t", "test", "Test connection"),
         Binding("ctrl+s", "save", "Save settings", priority=True),
@@ -93,7 +95,7 @@ class IntegrationScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="admin-settings")
     async def _load_admin_settings(self) -> None:
-        current = await load_admin_settings(self.app.services)  # type: ignore[attr-defined]
+        current = await load_admin_settings(host_of(self).services)
         self.query_one("#create-default", Switch).value = current.create_benefits_record_default
         self.query_one("#reconcile-minutes", Input).value = str(current.reconcile_every_minutes)
 

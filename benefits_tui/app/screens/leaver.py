@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Footer, Input, Static
 
 from benefits_tui.app.host import host_of
 from benefits_tui.app.widgets.forms import (
@@ -73,6 +73,8 @@ class LeaverScreen(ModalScreen[bool]):
                     compact=True,
                     action="screen.confirm",
                 )
+        # The dialog's own keys in the footer (not those of the screen beneath).
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#refusal").display = False

@@ -18,7 +18,13 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
-from benefits_tui.domain.fields import FIELD_LABELS, REQUIRED_TO_IMPORT, FieldProblem, parse_field
+from benefits_tui.domain.fields import (
+    FIELD_LABELS,
+    PICKLIST_NAMES,
+    REQUIRED_TO_IMPORT,
+    FieldProblem,
+    parse_field,
+)
 from benefits_tui.domain.safe_text import visible
 from benefits_tui.services.permissions import Permission
 
@@ -238,7 +244,12 @@ class ChoiceField(FormField):
 
 
 def picklist_options(rules: PlatformRules, field: str) -> list[tuple[str, str]]:
-    return [(value, value) for value in rules.picklists.get(field, ())]
+    """(prompt, value) for a picklist: codes with their names (``F - Female``)."""
+    names = PICKLIST_NAMES.get(field, {})
+    return [
+        (f"{value} - {names[value]}" if value in names else value, value)
+        for value in rules.picklists.get(field, ())
+    ]
 
 
 def level_options(rules: PlatformRules) -> list[tuple[str, str]]:

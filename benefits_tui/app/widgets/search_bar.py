@@ -15,8 +15,13 @@ class SearchBar(Input):
     BINDINGS = SEARCH_BINDINGS
 
     def __init__(self, state: SyncState, *, id: str | None = None) -> None:
+        what = (
+            "name, email, number or reason"
+            if state is SyncState.FAILED
+            else ("name, email or employee number")
+        )
         super().__init__(
-            placeholder="/ Search name, email or employee number",
+            placeholder=f"/ Search {what}",
             compact=True,
             id=id,
             select_on_focus=False,

@@ -55,8 +55,18 @@ def create_group_roles() -> None:
             END $$
             """
         )
-    op.execute(f"GRANT {READONLY} TO {HR}, {WORKER}")
-    op.execute(f"GRANT {HR}, {WORKER} TO {ADMIN}")
+    for member, group in ((HR, READONLY), (WORKER, READONLY), (ADMIN, HR), (ADMIN, WORKER)):
+        # Only when missing, so that databases migrating at once rarely touch the same row.
+        op.execute(
+            f"""
+            DO $$ BEGIN
+                IF NOT pg_has_role('{member}', '{group}', 'MEMBER') THEN
+                    GRANT {group} TO {member};
+                END IF;
+            EXCEPTION WHEN unique_violation THEN NULL;
+            END $$
+            """
+        )
     op.execute(f"GRANT USAGE ON SCHEMA {schema()} TO {READONLY}")
     # Tables and sequences the schema owner creates from now on: readable by every role,
     # sequences usable by the writers. Writes are granted table by table with grant().

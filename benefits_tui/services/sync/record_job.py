@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from benefits_tui.config import SyncSettings
 from benefits_tui.db.models import Employee, SyncRecord
+from benefits_tui.domain.fields import email_key
 from benefits_tui.domain.retry import RetryPolicy
 from benefits_tui.domain.safe_text import clip
 from benefits_tui.domain.states import Action, Phase, RequestKind, SyncState
@@ -278,6 +279,7 @@ class RecordJob:
                 request_body=None,
                 request_revision=None,
                 platform_job_id=None,
+                link_account_id=None,
                 job_accepted_at=None,
             )
         await self._save(
@@ -410,6 +412,8 @@ class RecordJob:
             return await self._poll_job()
         if record.request_kind:
             return await self._resend()
+        if record.account_id is None and record.link_account_id:
+            return await self._link_requested(record.link_account_id)
         if record.account_id is None:
             return await self._first_sync()
         if employee["revision"] > record.synced_revision:
@@ -441,6 +445,34 @@ class RecordJob:
             )
             return await self._send(CREATE, account_body(employee), [looked_up])
         return await self._link(account.id, found_by="email")
+
+    async def _link_requested(self, account_id: str) -> bool:
+        """HR asked to link an unlinked match (SPEC 1.16): the worker links it only once the
+        platform confirms that the account exists and holds this employee's email or
+        employee number, with the same one-to-one guard as a first sync."""
+        try:
+            account = await self._call(lambda: self.context.platform().get_account(account_id))
+        except NotFoundError as exc:
+            await self._fail(
+                f"{BENEFITS_REJECTED}: Benefits account {account_id} no longer exists",
+                status_code=exc.status_code,
+                answer=_describe(exc),
+            )
+            return False
+        employee = self.employee
+        same_email = (
+            bool(employee["email_key"]) and email_key(account.email) == employee["email_key"]
+        )
+        if not same_email and account.external_id != employee["employee_number"]:
+            await self._fail(
+                f"Not linked: Benefits account {account_id} holds neither this employee's email "
+                "nor their employee number",
+                status_code=200,
+                answer=f"found account {account_id}",
+            )
+            return False
+        await self._save({"link_account_id": None})
+        return await self._link(account.id, found_by="an unlinked match, confirmed by the platform")
 
     async def _link(self, account_id: str, *, found_by: str) -> bool:
         """Link to an existing account unless another employee holds it (RULES §1.12)."""

@@ -556,3 +556,52 @@ async def _reject(
                 )
         await write_events(session, events)
     return done, passing
+
+
+async def queue_resends(context: ServiceContext, ids: Sequence[int], *, reason: str) -> list[int]:
+    """Queue a re-send of HR's values (an update by account ID) for linked employees.
+
+    The employee's revision moves on, as when HR edits a synced field (SPEC 1.9), so the
+    worker sends HR's values again by the linked account ID; history says who asked and why.
+    Records already In progress are left alone (what they send is HR's values anyway);
+    returns the IDs this call queued.
+    """
+    context.require(Permission.RECONCILE)
+    queued: list[int] = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start : start + CHUNK])
+        async with context.db.write() as session:
+            statement = (
+                update(SyncRecord)
+                .where(
+                    SyncRecord.employee_id.in_(chunk),
+                    SyncRecord.account_id.is_not(None),
+                    SyncRecord.state != SyncState.IN_PROGRESS.value,
+                )
+                .values(**queued_values(context))
+                .returning(SyncRecord.employee_id, SyncRecord.account_id)
+            )
+            done = (await session.execute(statement)).all()
+            if done:
+                await session.execute(
+                    update(Employee)
+                    .where(Employee.id.in_([row.employee_id for row in done]))
+                    .values(revision=Employee.revision + 1)
+                    .execution_options(synchronize_session=False)
+                )
+            now = context.clock.now()
+            await write_events(
+                session,
+                (
+                    event(
+                        row.employee_id,
+                        context.actor,
+                        Action.UPDATE_QUEUED,
+                        now,
+                        reason=f"re-send HR's values to account {row.account_id}: {reason}",
+                    )
+                    for row in done
+                ),
+            )
+        queued.extend(row.employee_id for row in done)
+    return queued

@@ -27,6 +27,7 @@ from benefits_tui.db.models import SyncRecord
 from benefits_tui.domain.errors import one_line
 from benefits_tui.domain.retry import DATABASE_TROUBLE as DATABASE_RETRY
 from benefits_tui.domain.states import Action, Phase, SyncState
+from benefits_tui.services.clock import DatabaseClock
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.history import event, write_events
 from benefits_tui.services.sync import heartbeat
@@ -141,6 +142,8 @@ class SyncWorker:
         clock = self.context.clock
         if clock.monotonic() - self._dead_checked < DEAD_OWNER_CHECK_SECONDS:
             return
+        if isinstance(clock, DatabaseClock):  # keep to the server's clock (RULES §1.14)
+            await clock.refresh(self.context.db)
         self._dead_checked = clock.monotonic()
         now = clock.now()
         async with self.context.db.read() as session:

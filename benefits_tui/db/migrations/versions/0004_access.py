@@ -278,6 +278,7 @@ def downgrade() -> None:
             ("sync_events_signed", "sync_events"),
             ("sync_records_signed", "sync_records"),
             ("employees_signed", "employees"),
+            ("worker_heartbeats_signed", "worker_heartbeats"),
         ):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {s}.{table}")
         for function in (

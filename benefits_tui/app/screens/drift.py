@@ -1,0 +1,352 @@
+"""The Drift view (key ``d``, SPEC 1.16): what differs between HR and the platform.
+
+Drift is grouped by kind with counts (left), the findings of the chosen kind are listed
+(right), and the highlighted one shows HR's and the platform's values side by side. HR users
+can re-send HR's values (an update by account ID, through the sync queue and history) or link
+an unlinked match (after a Confirm dialog); read-only users see everything but the repairs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.coordinate import Coordinate
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets.data_table import CellDoesNotExist
+from textual.widgets.option_list import Option
+
+from benefits_tui.app.host import host_of
+from benefits_tui.app.text import clean, literal
+from benefits_tui.domain.wording import plural
+from benefits_tui.services.permissions import Permission
+from benefits_tui.services.reconcile.engine import reconcile
+from benefits_tui.services.reconcile.findings import DriftKind
+from benefits_tui.services.reconcile.repairs import link_finding, resend_hr_values
+from benefits_tui.services.reconcile.store import (
+    FindingRow,
+    LastReconciliation,
+    last_reconciliation,
+    list_findings,
+)
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
+
+SHOWN_LIMIT = 1000  # findings listed per kind; `benefits-tui reconcile --json` lists every one
+VALUE_CHARS = 60
+
+REPAIRS = {
+    "resend": ("Re-send HR's values", DriftKind.FIELD_DRIFT),
+    "link": ("Link account", DriftKind.UNLINKED_MATCH),
+}
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, ""))
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.2f}"
+    return str(value)
+
+
+class DriftScreen(Screen[None]):
+    """Drift grouped by kind; the highlighted finding's values side by side; the repairs."""
+
+    CSS_PATH = "drift.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Back"),
+        Binding("u", "resend", "Re-send HR's values"),
+        Binding("k", "link", "Link account"),
+        Binding("r", "run", "Check now"),
+        Binding("tab", "app.focus_next", "Next pane", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: LastReconciliation | None = None
+        self.kind: DriftKind = DriftKind.FIELD_DRIFT
+        self.rows: dict[int, FindingRow] = {}
+        self.running = False
+
+    @property
+    def services(self) -> ServiceContext:
+        return host_of(self).services
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="drift-title"):
+            yield Static(Content.styled("Drift: HR vs the Benefits platform", "bold"), id="title")
+            yield Static("", id="last-run", markup=False)
+        with Horizontal(id="drift-body"):
+            yield OptionList(id="kinds")
+            with Vertical(id="drift-main"):
+                table: DataTable[Any] = DataTable(
+                    id="findings", cursor_type="row", zebra_stripes=True
+                )
+                table.add_columns("Employee", "Name", "Account", "What")
+                yield table
+                yield Static("", id="shown-note", markup=False)
+                sides: DataTable[Any] = DataTable(id="sides", cursor_type="none")
+                sides.add_columns("Field", "HR", "Platform", "")
+                yield sides
+        yield Static("", id="drift-status", markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#findings").focus()
+        self.reload()
+
+    # ------------------------------------------------------------------ loading
+    def reload(self) -> None:
+        self._load()
+
+    @work(exclusive=True, group="drift-load")
+    async def _load(self) -> None:
+        self.last = await last_reconciliation(self.services)
+        self.query_one("#last-run", Static).update(self._last_run_text())
+        kinds = self.query_one("#kinds", OptionList)
+        summary = self.last.summary
+        kinds.clear_options()
+        for kind in DriftKind:
+            count = summary.counts.get(kind, 0) if summary else 0
+            kinds.add_option(Option(f"{kind.label} ({count:,})", id=kind.value))
+        kinds.highlighted = list(DriftKind).index(self.kind)
+        await self._load_findings()
+
+    def _last_run_text(self) -> Content:
+        last = self.last
+        if last is None or last.summary is None:
+            text = Content("never checked: press r")
+        else:
+            summary = last.summary
+            text = Content(
+                f"checked {summary.finished_at.astimezone():%Y-%m-%d %H:%M} by "
+                f"{clean(summary.actor)}: {plural(summary.checked_employees, 'employee')}, "
+                f"{plural(summary.platform_accounts, 'account')}"
+            )
+        if last is not None and last.failed_at is not None:
+            text = Content.assemble(
+                text,
+                Content.styled(
+                    f" · last check failed {last.failed_at.astimezone():%H:%M}: "
+                    f"{clean(last.error)}",
+                    "$text-error",
+                ),
+            )
+        return text
+
+    async def _load_findings(self) -> None:
+        table = self.query_one("#findings", DataTable)
+        table.clear()
+        self.rows = {}
+        summary = self.last.summary if self.last else None
+        count = summary.counts.get(self.kind, 0) if summary else 0
+        if summary is not None:
+            for row in await list_findings(
+                self.services, summary.id, kind=self.kind, limit=SHOWN_LIMIT
+            ):
+                self.rows[row.id] = row
+                table.add_row(
+                    Text(clean(row.employee_number or "—")),
+                    Text(clean(row.employee_name or "no HR employee")),
+                    Text(clean(row.account_id or "—")),
+                    Text(clean(self._what(row))),
+                    key=str(row.id),
+                )
+        note = f"{self.kind.label}: {plural(len(self.rows), 'finding')}"
+        if count > len(self.rows):
+            note += f" shown of {count:,} (benefits-tui reconcile --json lists every one)"
+        self.query_one("#shown-note", Static).update(literal(note))
+        self._show_sides()
+
+    def _what(self, row: FindingRow) -> str:
+        if row.kind is DriftKind.FIELD_DRIFT:
+            return ", ".join(row.fields)
+        status = row.values.get("status", {}).get("platform")
+        email = row.values.get("email", {}).get("platform")
+        return " · ".join(str(part) for part in (status, email) if part)
+
+    @property
+    def current(self) -> FindingRow | None:
+        table = self.query_one("#findings", DataTable)
+        if not self.rows or table.cursor_row < 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
+        except CellDoesNotExist:
+            return None
+        return self.rows.get(int(key)) if key is not None else None
+
+    def _show_sides(self) -> None:
+        sides = self.query_one("#sides", DataTable)
+        sides.clear()
+        finding = self.current
+        if finding is None:
+            return
+        for name, pair in finding.values.items():
+            hr, platform = pair.get("hr"), pair.get("platform")
+            differs = name in finding.fields or (
+                finding.kind is not DriftKind.FIELD_DRIFT
+                and hr is not None
+                and platform is not None
+                and hr != platform
+            )
+            sides.add_row(
+                Text(name),
+                Text(clean(_value(hr), limit=VALUE_CHARS)),
+                Text(clean(_value(platform), limit=VALUE_CHARS)),
+                Text("≠", style="bold red") if differs else Text(""),
+            )
+
+    @on(OptionList.OptionHighlighted, "#kinds")
+    async def _kind_chosen(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id and event.option.id != self.kind.value:
+            self.kind = DriftKind(event.option.id)
+            await self._load_findings()
+
+    @on(DataTable.RowHighlighted, "#findings")
+    def _row_highlighted(self) -> None:
+        self._show_sides()
+
+    # ------------------------------------------------------------------ actions
+    def disabled_reason(self, action: str) -> str | None:
+        """Why a repair cannot run now (SPEC 1.10: read-only users see no repairs)."""
+        if action in REPAIRS or action == "run":
+            refused = self.services.refusal(Permission.RECONCILE)
+            if refused:
+                return refused
+        if action in REPAIRS:
+            what, kind = REPAIRS[action]
+            if self.kind is not kind:
+                return f"{what} works on '{kind.label}' findings"
+        if action == "run" and not self.services.has_platform:
+            return "No platform configured (BENEFITS_API_URL)"
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in REPAIRS or action == "run":
+            return None if self.disabled_reason(action) else True
+        return True
+
+    def _refused(self, action: str) -> bool:
+        if reason := self.disabled_reason(action):
+            self.notify(reason, severity="warning", markup=False)
+            return True
+        return False
+
+    def _status(self, text: str) -> None:
+        self.query_one("#drift-status", Static).update(literal(text))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_resend(self) -> None:
+        if self._refused("resend"):
+            return
+        finding = self.current
+        if finding is None:
+            self.notify("No finding highlighted", severity="warning")
+            return
+        self._resend(finding)
+
+    @work(exclusive=True, group="drift-repair")
+    async def _resend(self, finding: FindingRow) -> None:
+        try:
+            result = await resend_hr_values(self.services, [finding])
+        except Exception as exc:  # noqa: BLE001 - shown to the user as one line
+            self.notify(_one_line(exc), severity="error", markup=False)
+            return
+        if result.queued:
+            self.notify(
+                f"HR's values are being sent to Benefits account {finding.account_id} "
+                f"for {finding.employee_number} (In progress)",
+                title="Re-send",
+                markup=False,
+            )
+        else:
+            self.notify(
+                f"{finding.employee_number} is already being sent to Benefits",
+                severity="warning",
+                markup=False,
+            )
+        self._changed()
+
+    def action_link(self) -> None:
+        if self._refused("link"):
+            return
+        finding = self.current
+        if finding is None:
+            self.notify("No finding highlighted", severity="warning")
+            return
+        from benefits_tui.app.screens.confirm import ConfirmDialog
+
+        question = (
+            f"Link {finding.employee_number} {finding.employee_name} to Benefits account "
+            f"{finding.account_id}?"
+        )
+        detail = (
+            "The account then belongs to this employee (one employee, one account) and HR's "
+            "values are sent to it by account ID. History records who linked."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._link(finding)
+
+        self.app.push_screen(ConfirmDialog("Link account", question, detail, "Link"), answered)
+
+    @work(exclusive=True, group="drift-repair")
+    async def _link(self, finding: FindingRow) -> None:
+        try:
+            await link_finding(self.services, finding)
+        except Exception as exc:  # noqa: BLE001 - the one-to-one guard's reason, as one line
+            self.notify(_one_line(exc), severity="error", markup=False)
+            return
+        self.notify(
+            f"{finding.employee_number} linked to Benefits account {finding.account_id}; "
+            "HR's values are being sent (In progress)",
+            title="Linked",
+            markup=False,
+        )
+        self._changed()
+
+    def _changed(self) -> None:
+        host_of(self).refresh_data()
+        self.reload()
+
+    def action_run(self) -> None:
+        if self._refused("run") or self.running:
+            return
+        self._run()
+
+    @work(exclusive=True, group="drift-run")
+    async def _run(self) -> None:
+        self.running = True
+        self._status("Checking every platform account…")
+
+        def progress(accounts: int, calls: int) -> None:
+            self._status(f"Checking: {accounts:,} platform accounts read ({calls:,} calls)…")
+
+        try:
+            summary = await reconcile(self.services, on_progress=progress)
+        except Exception as exc:  # noqa: BLE001 - the platform's trouble, shown as one line
+            self._status("")
+            self.notify(f"Check failed: {_one_line(exc)}", severity="error", markup=False)
+            return
+        finally:
+            self.running = False
+        self._status(f"Checked: {plural(summary.total, 'difference')} found.")
+        self._changed()
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

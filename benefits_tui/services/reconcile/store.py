@@ -1,0 +1,395 @@
+"""Reconciliation runs and their findings in the database: written as a run goes, read by the
+status line, `status --json`, the Drift view and `reconcile --json`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+
+from benefits_tui.db.models import DriftFinding, Employee, Reconciliation, SyncRecord
+from benefits_tui.domain.safe_text import clip
+from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.reconcile.findings import DriftKind, Finding
+
+RUNNING, FINISHED, FAILED = "running", "finished", "failed"
+KEEP_RUNS = 50  # older runs (and their findings) are deleted when a run finishes
+READ_BATCH = 1000
+MAX_ERROR_CHARS = 1000
+SCHEDULE_LOCK = 0x62_74_72_63  # "btrc": the advisory lock of scheduled runs
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A finished reconciliation: when, how much was compared, how much differs."""
+
+    id: int
+    actor: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    checked_employees: int
+    platform_accounts: int
+    platform_calls: int
+    counts: dict[DriftKind, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def counts_json(self) -> dict[str, int]:
+        """Every kind, with zeros, in the order of :class:`DriftKind`."""
+        return {kind.value: self.counts.get(kind, 0) for kind in DriftKind}
+
+
+@dataclass(frozen=True)
+class LastReconciliation:
+    """What the status line and `status --json` show: the last finished run, and the error of
+    a later run that failed (if any)."""
+
+    summary: RunSummary | None
+    failed_at: dt.datetime | None = None
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        summary = self.summary
+        return {
+            "checked_at": summary.finished_at.isoformat() if summary else None,
+            "drift": summary.total if summary else None,
+            "counts": summary.counts_json() if summary else None,
+            "failed_at": self.failed_at.isoformat() if self.failed_at else None,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    """A stored finding with the employee it concerns, for people."""
+
+    id: int
+    kind: DriftKind
+    employee_id: int | None
+    employee_number: str | None
+    employee_name: str | None
+    account_id: str | None
+    fields: dict[str, dict[str, Any]]
+    values: dict[str, dict[str, Any]]
+
+    def as_json(self) -> dict[str, Any]:
+        """The finding as SPEC 4's `reconcile --json` lists it."""
+        item: dict[str, Any] = {"kind": self.kind.value}
+        if self.employee_number is not None:
+            item["employee_number"] = self.employee_number
+        if self.account_id is not None:
+            item["account_id"] = self.account_id
+        if self.kind is DriftKind.FIELD_DRIFT:
+            item["fields"] = self.fields
+        return item
+
+
+def _summary(run: Reconciliation) -> RunSummary:
+    counts: dict[DriftKind, int] = {}
+    for key, value in (run.counts or {}).items():
+        if key in DriftKind.__members__.values() and isinstance(value, int):
+            counts[DriftKind(key)] = value
+    assert run.finished_at is not None
+    return RunSummary(
+        id=run.id,
+        actor=run.actor,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        checked_employees=run.checked_employees,
+        platform_accounts=run.platform_accounts,
+        platform_calls=run.platform_calls,
+        counts=counts,
+    )
+
+
+async def start_run(context: ServiceContext) -> int:
+    """Record a run as started; returns its id."""
+    async with context.db.write() as session:
+        return int(
+            (
+                await session.execute(
+                    insert(Reconciliation).returning(Reconciliation.id),
+                    [
+                        {
+                            "status": RUNNING,
+                            "actor": context.actor,
+                            "started_at": context.clock.now(),
+                        }
+                    ],
+                )
+            ).scalar_one()
+        )
+
+
+async def add_findings(context: ServiceContext, run_id: int, findings: Iterable[Finding]) -> None:
+    """Store findings of a run in progress (not shown until the run finishes)."""
+    rows = [
+        {
+            "reconciliation_id": run_id,
+            "kind": finding.kind.value,
+            "employee_id": finding.employee_id,
+            "account_id": finding.account_id,
+            "fields": finding.fields or None,
+            "values": finding.values or None,
+        }
+        for finding in findings
+    ]
+    if rows:
+        async with context.db.write() as session:
+            connection = await session.connection()
+            await connection.execute(insert(DriftFinding.__table__), rows)
+
+
+async def drop_linked_accounts(context: ServiceContext, run_id: int) -> None:
+    """Forget orphans and unlinked matches whose account a sync linked while the run read the
+    platform (the page was read before the link was stored)."""
+    linked = select(SyncRecord.account_id).where(SyncRecord.account_id.is_not(None))
+    async with context.db.write() as session:
+        await session.execute(
+            delete(DriftFinding).where(
+                DriftFinding.reconciliation_id == run_id,
+                DriftFinding.kind.in_([DriftKind.ORPHAN.value, DriftKind.UNLINKED_MATCH.value]),
+                DriftFinding.account_id.in_(linked),
+            )
+        )
+
+
+async def _counts(session: Any, run_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        select(DriftFinding.kind, func.count())
+        .where(DriftFinding.reconciliation_id == run_id)
+        .group_by(DriftFinding.kind)
+    )
+    found = dict(rows.all())
+    return {kind.value: int(found.get(kind.value, 0)) for kind in DriftKind}
+
+
+async def finish_run(
+    context: ServiceContext,
+    run_id: int,
+    *,
+    checked_employees: int,
+    platform_accounts: int,
+    platform_calls: int,
+) -> RunSummary:
+    """Close a run with its counts; it becomes the last reconciliation. Older runs go."""
+    now = context.clock.now()
+    async with context.db.write() as session:
+        counts = await _counts(session, run_id)
+        await session.execute(
+            update(Reconciliation)
+            .where(Reconciliation.id == run_id)
+            .values(
+                status=FINISHED,
+                finished_at=now,
+                checked_employees=checked_employees,
+                platform_accounts=platform_accounts,
+                platform_calls=platform_calls,
+                counts=counts,
+            )
+        )
+        # The findings of older runs are history nobody reads: the newest run replaces them.
+        await session.execute(
+            delete(DriftFinding).where(
+                DriftFinding.reconciliation_id < run_id,
+                DriftFinding.reconciliation_id.in_(
+                    select(Reconciliation.id).where(Reconciliation.status != RUNNING)
+                ),
+            )
+        )
+        oldest_kept = await session.scalar(
+            select(Reconciliation.id).order_by(Reconciliation.id.desc()).offset(KEEP_RUNS).limit(1)
+        )
+        if oldest_kept is not None:
+            await session.execute(delete(Reconciliation).where(Reconciliation.id <= oldest_kept))
+        run = await session.get(Reconciliation, run_id)
+        assert run is not None
+        return _summary(run)
+
+
+async def fail_run(
+    context: ServiceContext, run_id: int, error: str, *, platform_calls: int = 0
+) -> None:
+    """Close a run that could not finish; its partial findings are dropped."""
+    text = clip(error, MAX_ERROR_CHARS)
+    async with context.db.write() as session:
+        await session.execute(delete(DriftFinding).where(DriftFinding.reconciliation_id == run_id))
+        await session.execute(
+            update(Reconciliation)
+            .where(Reconciliation.id == run_id)
+            .values(
+                status=FAILED,
+                finished_at=context.clock.now(),
+                error=text,
+                platform_calls=platform_calls,
+            )
+        )
+
+
+async def last_run_id(context: ServiceContext) -> int | None:
+    """The id of the last finished run (the one the Drift view shows)."""
+    async with context.db.read() as session:
+        return await session.scalar(
+            select(func.max(Reconciliation.id)).where(Reconciliation.status == FINISHED)
+        )
+
+
+async def last_reconciliation(context: ServiceContext) -> LastReconciliation:
+    """The last finished run, and whether a later one failed."""
+    async with context.db.read() as session:
+        finished = await session.scalar(
+            select(Reconciliation)
+            .where(Reconciliation.status == FINISHED)
+            .order_by(Reconciliation.id.desc())
+            .limit(1)
+        )
+        failed_query = select(Reconciliation).where(Reconciliation.status == FAILED)
+        if finished is not None:
+            failed_query = failed_query.where(Reconciliation.id > finished.id)
+        failed = await session.scalar(failed_query.order_by(Reconciliation.id.desc()).limit(1))
+    return LastReconciliation(
+        summary=_summary(finished) if finished is not None else None,
+        failed_at=failed.finished_at if failed is not None else None,
+        error=failed.error if failed is not None else None,
+    )
+
+
+async def claim_scheduled_run(context: ServiceContext, every: dt.timedelta) -> int | None:
+    """Start a scheduled run unless one started less than ``every`` ago; returns its id.
+
+    The check and the insert are one write transaction (SQLite's write lock; on PostgreSQL
+    a transaction-scoped advisory lock), so two workers due at the same moment start one run.
+    """
+    async with context.db.write() as session:
+        if context.db.is_postgresql:
+            await session.execute(select(func.pg_advisory_xact_lock(SCHEDULE_LOCK)))
+        last = await session.scalar(select(func.max(Reconciliation.started_at)))
+        now = context.clock.now()
+        if last is not None and now - last < every:
+            return None
+        return int(
+            (
+                await session.execute(
+                    insert(Reconciliation).returning(Reconciliation.id),
+                    [{"status": RUNNING, "actor": context.actor, "started_at": now}],
+                )
+            ).scalar_one()
+        )
+
+
+_FINDING_COLUMNS = (
+    DriftFinding.id,
+    DriftFinding.kind,
+    DriftFinding.employee_id,
+    DriftFinding.account_id,
+    DriftFinding.fields,
+    DriftFinding.values,
+    Employee.employee_number,
+    Employee.forenames,
+    Employee.surname,
+)
+
+
+def _finding_row(row: Any) -> FindingRow:
+    name = f"{row.forenames} {row.surname}".strip() if row.employee_number else None
+    return FindingRow(
+        id=row.id,
+        kind=DriftKind(row.kind),
+        employee_id=row.employee_id,
+        employee_number=row.employee_number,
+        employee_name=name,
+        account_id=row.account_id,
+        fields=dict(row.fields or {}),
+        values=dict(row.values or {}),
+    )
+
+
+async def list_findings(
+    context: ServiceContext,
+    run_id: int,
+    *,
+    kind: DriftKind | None = None,
+    limit: int = READ_BATCH,
+    after_id: int = 0,
+) -> list[FindingRow]:
+    """Findings of a run in id order (one kind, or all), ``limit`` at a time after ``after_id``."""
+    statement = (
+        select(*_FINDING_COLUMNS)
+        .outerjoin(Employee, Employee.id == DriftFinding.employee_id)
+        .where(DriftFinding.reconciliation_id == run_id, DriftFinding.id > after_id)
+        .order_by(DriftFinding.id)
+        .limit(limit)
+    )
+    if kind is not None:
+        statement = statement.where(DriftFinding.kind == kind.value)
+    async with context.db.read() as session:
+        return [_finding_row(row) for row in (await session.execute(statement)).all()]
+
+
+async def iter_findings(
+    context: ServiceContext, run_id: int, *, kind: DriftKind | None = None
+) -> AsyncIterator[FindingRow]:
+    """Every finding of a run, read in batches (bounded memory for 100,000 findings)."""
+    after = 0
+    while True:
+        batch = await list_findings(context, run_id, kind=kind, after_id=after)
+        for row in batch:
+            yield row
+        if len(batch) < READ_BATCH:
+            return
+        after = batch[-1].id
+
+
+async def get_finding(context: ServiceContext, finding_id: int) -> FindingRow | None:
+    statement = (
+        select(*_FINDING_COLUMNS)
+        .outerjoin(Employee, Employee.id == DriftFinding.employee_id)
+        .where(DriftFinding.id == finding_id)
+    )
+    async with context.db.read() as session:
+        row = (await session.execute(statement)).first()
+    return _finding_row(row) if row is not None else None
+
+
+async def resolve_findings(
+    context: ServiceContext, finding_ids: Iterable[int], *, linked_account: str | None = None
+) -> None:
+    """Remove repaired findings and bring their run's counts up to date. With
+    ``linked_account``, also the other orphan or match findings of that (now linked) account."""
+    ids = list(finding_ids)
+    if not ids:
+        return
+    async with context.db.write() as session:
+        if linked_account is not None:
+            ids.extend(
+                (
+                    await session.scalars(
+                        select(DriftFinding.id).where(
+                            DriftFinding.account_id == linked_account,
+                            DriftFinding.kind.in_(
+                                [DriftKind.ORPHAN.value, DriftKind.UNLINKED_MATCH.value]
+                            ),
+                        )
+                    )
+                ).all()
+            )
+        runs = set(
+            (
+                await session.scalars(
+                    select(DriftFinding.reconciliation_id).where(DriftFinding.id.in_(ids))
+                )
+            ).all()
+        )
+        await session.execute(delete(DriftFinding).where(DriftFinding.id.in_(ids)))
+        for run_id in runs:
+            counts = await _counts(session, run_id)
+            await session.execute(
+                update(Reconciliation)
+                .where(Reconciliation.id == run_id, Reconciliation.status == FINISHED)
+                .values(counts=counts)
+            )

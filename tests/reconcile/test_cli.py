@@ -1,0 +1,140 @@
+"""`benefits-tui reconcile` against a simulator on a real socket: JSON, exit codes, --fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from benefits_tui.cli.main import cli
+from benefits_tui.platform.simulator.config import SimulatorConfig
+from benefits_tui.platform.simulator.server import RunningSimulator, start_in_thread
+from tests.helpers import TOKEN
+
+
+@pytest.fixture
+def simulator() -> Iterator[RunningSimulator]:
+    with start_in_thread(SimulatorConfig(token=TOKEN)) as running:
+        yield running
+
+
+@pytest.fixture
+def env(sqlite_url: str, simulator: RunningSimulator) -> dict[str, str]:
+    return {
+        "BENEFITS_TUI_DATABASE_URL": sqlite_url,
+        "BENEFITS_API_URL": simulator.url,
+        "BENEFITS_API_TOKEN": TOKEN,
+        "BENEFITS_TUI_USER": "cron",
+        "BENEFITS_TUI_SYNC_JOB_POLL_SECONDS": "0.05",
+        "BENEFITS_TUI_SYNC_BACKOFF_BASE_SECONDS": "0.05",
+    }
+
+
+def run(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def patch(simulator: RunningSimulator, account_id: str, changes: dict[str, object]) -> None:
+    response = httpx.patch(
+        f"{simulator.url}/v1/accounts/{account_id}",
+        json=changes,
+        headers={"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": f"admin-{account_id}"},
+    )
+    assert response.status_code == 200, response.text
+
+
+def account_of(env: dict[str, str], number: str) -> str:
+    code, output = run(env, "history", number, "--json")
+    assert code == 0, output
+    return str(json.loads(output)["benefits_account_id"])
+
+
+def test_reconcile_json_exit_codes_and_fix(
+    env: dict[str, str], simulator: RunningSimulator
+) -> None:
+    assert run(env, "db", "seed", "--employees", "12")[0] == 0
+    assert run(env, "sync", "--all", "--yes")[0] in (0, 1)
+    code, output = run(env, "reconcile", "--json")
+    assert code == 0, output
+    clean = json.loads(output)
+    assert clean["counts"] == dict.fromkeys(
+        (
+            "field_drift",
+            "terminated_on_platform",
+            "missing_on_platform",
+            "active_leaver",
+            "unlinked_match",
+            "orphan",
+        ),
+        0,
+    )
+    assert clean["drift"] == [] and clean["checked_employees"] == 12
+    assert clean["platform_accounts"] > 8
+
+    account = account_of(env, "E000001")
+    patch(simulator, account, {"surname": "[bold]Edited\x1b[31m"})
+    code, output = run(env, "reconcile", "--json")
+    assert code == 1, output
+    found = json.loads(output)
+    assert found["counts"]["field_drift"] == 1
+    (drift,) = found["drift"]
+    assert drift["kind"] == "field_drift" and drift["employee_number"] == "E000001"
+    assert drift["account_id"] == account
+    assert drift["fields"]["surname"]["platform"] == "[bold]Edited\x1b[31m"
+    assert "\x1b" not in output  # JSON escapes it
+
+    # The text report shows the platform's words literally, never raw escapes.
+    code, output = run(env, "reconcile")
+    assert code == 1 and "E000001" in output and "\x1b" not in output and "␛" in output
+
+    # Status shows the last reconciliation.
+    status = json.loads(run(env, "status", "--json")[1])
+    assert status["reconciliation"]["drift"] == 1
+    assert status["reconciliation"]["counts"]["field_drift"] == 1
+
+    # Without --yes in a pipe nothing is repaired.
+    code, output = run(env, "reconcile", "--fix", "field-drift")
+    assert code == 2 and "--yes" in output
+    code, output = run(env, "reconcile", "--fix", "field-drift", "--yes")
+    assert code == 1 and "1 queued" in output
+    assert run(env, "worker", "--once")[0] == 0
+    code, output = run(env, "reconcile", "--json")
+    assert code == 0, output
+
+
+def test_read_only_fix_is_refused_with_exit_2(
+    env: dict[str, str], tmp_path: os.PathLike[str]
+) -> None:
+    config = os.path.join(tmp_path, "roles.toml")
+    with open(config, "w", encoding="utf-8") as handle:
+        handle.write('[roles]\nviewer = "read_only"\n')
+    viewer = {**env, "BENEFITS_TUI_USER": "viewer", "BENEFITS_TUI_CONFIG": config}
+    assert run(env, "db", "seed", "--employees", "3")[0] == 0
+    code, output = run(viewer, "reconcile", "--fix", "unlinked-match", "--yes")
+    assert code == 2 and "read-only" in output
+
+
+def test_unreachable_platform_exits_2(env: dict[str, str]) -> None:
+    code, output = run({**env, "BENEFITS_API_URL": "http://127.0.0.1:9"}, "reconcile")
+    assert code == 2 and "Traceback" not in output
+
+
+def test_no_progress_bar_in_a_pipe(env: dict[str, str]) -> None:
+    assert run(env, "db", "seed", "--employees", "3")[0] == 0
+    result = subprocess.run(
+        [sys.executable, "-m", "benefits_tui", "reconcile"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Reconciling" not in result.stderr and "\x1b" not in result.stderr
+    assert "No drift" in result.stdout

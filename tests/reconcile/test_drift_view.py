@@ -1,0 +1,104 @@
+"""The Drift view (key d, SPEC 1.16): grouped by kind, side by side, and the two repairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, OptionList
+
+from benefits_tui.app.screens.confirm import ConfirmDialog
+from benefits_tui.app.screens.drift import DriftScreen
+from benefits_tui.config import Role
+from benefits_tui.domain.states import CreatedVia, SyncState
+from benefits_tui.services.employees import add_employee
+from benefits_tui.services.queries import employee_detail
+from benefits_tui.services.reconcile.engine import reconcile
+from benefits_tui.services.reconcile.findings import DriftKind
+from benefits_tui.services.sync.requests import Selection, request_sync
+from benefits_tui.services.sync.worker import SyncWorker
+from tests.app.conftest import context_for, main_screen, make_app, screen_text, settle
+from tests.helpers import Simulator, add_people, drain, person
+from tests.reconcile.common import create_account, patch_account
+
+
+async def _plant(context, sim: Simulator) -> tuple[int, int, str]:  # type: ignore[no-untyped-def]
+    """One employee whose surname was changed on the platform, one unlinked match."""
+    ids = await add_people(context, 2)
+    await request_sync(context, Selection.of(ids))
+    await drain(SyncWorker(context), 20)
+    drifted = (await employee_detail(context, ids[0])).account_id
+    assert drifted
+    await patch_account(sim, drifted, {"surname": "[b]Platform\x1b[2J"})
+    unlinked, _, _ = await add_employee(
+        context, person(9, email="legacy@example.com"), created_via=CreatedVia.CLI
+    )
+    account = await create_account(sim, email="legacy@example.com", external_id="OLD-9")
+    await reconcile(context)
+    return ids[0], unlinked, account
+
+
+async def test_drift_view_shows_and_repairs(tmp_path: Path) -> None:
+    sim = Simulator()
+    async with context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim) as context:
+        drifted, unlinked, account = await _plant(context, sim)
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert "drift: 2, checked" in screen_text(app)  # the status line
+            await pilot.press("d")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, DriftScreen)
+            text = screen_text(app)
+            assert "Fields differ (1)" in text and "Unlinked match (1)" in text
+            assert "Orphan account (0)" in text and "Gone from platform (0)" in text
+            # HR's and the platform's values side by side, the platform's words literally.
+            assert "Person" in text and "[b]Platform␛[2J" in text and "≠" in text
+            await pilot.press("u")
+            await settle(pilot)
+            assert (await employee_detail(context, drifted)).state is SyncState.IN_PROGRESS
+            assert "Fields differ (0)" in screen_text(app)
+
+            # The unlinked match: link it, after a Confirm dialog.
+            kinds = screen.query_one("#kinds", OptionList)
+            kinds.highlighted = list(DriftKind).index(DriftKind.UNLINKED_MATCH)
+            await settle(pilot)
+            assert screen.query_one("#findings", DataTable).row_count == 1
+            await pilot.press("k")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)
+            assert account in screen_text(app)
+            await pilot.press("y")
+            await settle(pilot)
+            detail = await employee_detail(context, unlinked)
+            assert detail.state is SyncState.IN_PROGRESS
+            assert detail.history[0].actor == "hr.tester"
+            assert account in (detail.history[0].reason or "")
+            await drain(SyncWorker(context), 20)
+            assert (await employee_detail(context, unlinked)).account_id == account
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen is main_screen(app)
+
+
+async def test_read_only_users_see_drift_without_repairs(tmp_path: Path) -> None:
+    sim = Simulator()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}"
+    async with context_for(url, sim) as context:
+        drifted, _, _ = await _plant(context, sim)
+    async with context_for(url, sim, role=Role.READ_ONLY, user="viewer") as context:
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            main_screen(app).run_command("drift")  # from the command palette
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, DriftScreen)
+            assert "Fields differ (1)" in screen_text(app)
+            reason = screen.disabled_reason("resend")
+            assert reason and "read-only" in reason
+            assert screen.check_action("resend", ()) is None  # shown disabled
+            assert screen.check_action("link", ()) is None
+            await pilot.press("u")
+            await settle(pilot)
+            assert (await employee_detail(context, drifted)).state is SyncState.SUCCESSFUL

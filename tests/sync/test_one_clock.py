@@ -1,0 +1,83 @@
+"""RULES §1.14: on PostgreSQL every coordinating time comes from the database server's clock.
+
+Two engines (two hosts) whose own clocks are 90 s ahead and 90 s behind still agree on
+leases, holds and next attempts, because both take their time from the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import anyio
+import pytest
+
+from benefits_tui.domain.states import SyncState
+from benefits_tui.services.clock import Clock, DatabaseClock
+from benefits_tui.services.queries import employee_detail
+from benefits_tui.services.sync.pacing import Pacer
+from benefits_tui.services.sync.requests import Selection, request_sync
+from benefits_tui.services.sync.worker import SyncWorker
+from tests.helpers import Simulator, add_people, services
+
+SKEW = dt.timedelta(seconds=90)
+
+
+class SkewedClock(Clock):
+    """A host whose wall clock is wrong by ``skew`` (its monotonic clock is fine)."""
+
+    def __init__(self, skew: dt.timedelta) -> None:
+        self.skew = skew
+
+    def now(self) -> dt.datetime:
+        return super().now() + self.skew
+
+
+async def test_hosts_with_skewed_clocks_agree_on_holds_leases_and_takeovers(
+    database_url: str,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite: every process shares one host clock")
+    sim = Simulator()
+    async with (
+        services(database_url, sim, clock=SkewedClock(SKEW), lease_seconds=1.5) as ahead,
+        services(database_url, sim, clock=SkewedClock(-SKEW), lease_seconds=1.5) as behind,
+    ):
+        assert isinstance(ahead.clock, DatabaseClock) and isinstance(behind.clock, DatabaseClock)
+        assert abs(ahead.clock.now() - behind.clock.now()) < dt.timedelta(seconds=1)
+        # A 429 seen by the host behind holds the host ahead back (not 3 minutes too short) ...
+        await Pacer(behind).hold_back(5)
+        until = await Pacer(ahead).blocked_until()
+        assert until is not None and until > ahead.clock.now() + dt.timedelta(seconds=3)
+        # ... and one seen by the host ahead does not hold the one behind for 3 minutes more.
+        await Pacer(ahead).hold_back(5)
+        until = await Pacer(behind).blocked_until()
+        assert until is not None and until < behind.clock.now() + dt.timedelta(seconds=6)
+        async with ahead.db.write() as session:
+            from sqlalchemy import update
+
+            from benefits_tui.db.models import Throttle
+
+            await session.execute(update(Throttle).values(blocked_until=None))
+        ids = await add_people(ahead, 4)
+        await request_sync(ahead, Selection.of(ids))
+        # One host behind and one ahead each claim two records, then "die".
+        assert len(await SyncWorker(behind, owner="host-b:1:dead").claim(2)) == 2
+        assert len(await SyncWorker(ahead, owner="host-a:1:dead").claim(2)) == 2
+        # Neither survivor takes anything over at once (the leases have 1.5 s to run) ...
+        taker_ahead, taker_behind = SyncWorker(ahead), SyncWorker(behind)
+        assert await taker_ahead.claim(4) == [] and await taker_behind.claim(4) == []
+        # ... and both take the dead hosts' records over once the leases expire, not minutes
+        # later: each record exactly once.
+        await anyio.sleep(1.7)
+        claims = await taker_behind.claim(2) + await taker_ahead.claim(2)
+        assert sorted(claim.employee_id for claim in claims) == sorted(ids)
+        for worker, claim in [(taker_behind, c) for c in claims[:2]] + [
+            (taker_ahead, c) for c in claims[2:]
+        ]:
+            worker._active += 1
+            await worker._process(claim)
+        with anyio.fail_after(20):
+            await SyncWorker(ahead).drain()
+        details = [await employee_detail(ahead, i) for i in ids]
+    assert all(d.state is SyncState.SUCCESSFUL for d in details)
+    assert (await sim.stats())["accounts"] == 4
