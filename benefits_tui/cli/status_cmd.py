@@ -29,16 +29,23 @@ async def status(context: ServiceContext, as_json: bool) -> None:
     from benefits_tui.services.platform_hold import read_hold
     from benefits_tui.services.queries import count_by_state, stuck_count
     from benefits_tui.services.reconcile.store import last_reconciliation
+    from benefits_tui.services.sync.heartbeat import worker_life
 
     counts = await count_by_state(context)
     stuck = await stuck_count(context)
     hold = await read_hold(context)
     last = await last_reconciliation(context)
+    life = await worker_life(context)  # does a worker send the queued syncs? (RULES §1.10)
     if as_json:
         payload: dict[str, object] = {state.value: counts[state] for state in SyncState}
         payload["stuck"] = stuck
         payload.update(hold_json(hold))  # platform_hold_until: null when none (RULES §1.13)
         payload["reconciliation"] = last.as_json()
+        payload["worker"] = {
+            "alive": life.alive,
+            "login": life.login,
+            "seen_at": life.seen_at.isoformat() if life.seen_at else None,
+        }
         click.echo(json_visible(json.dumps(payload, ensure_ascii=False)))
         return
     width = max(len(state.label) for state in SyncState)
@@ -51,6 +58,7 @@ async def status(context: ServiceContext, as_json: bool) -> None:
         )
     for line in hold_lines(hold):
         click.echo(line)
+    click.echo(f"Sync worker: {life.describe(context.clock.now())}")
     if last.summary is not None:
         click.echo(
             f"Drift: {last.summary.total:,}, checked "

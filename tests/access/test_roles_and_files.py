@@ -200,7 +200,12 @@ async def test_sync_without_the_token_waits_for_a_live_worker(sqlite_url: str) -
                 while not (await heartbeat.worker_life(robot)).alive:
                     await anyio.sleep(0.02)
                 code, output = await anyio.to_thread.run_sync(run_sync)
+                status = await anyio.to_thread.run_sync(
+                    lambda: CliRunner().invoke(cli, ["status", "--json"], env=env).output
+                )
             stop.set()
+    assert json.loads(status)["worker"]["alive"] is True
+    assert json.loads(status)["worker"]["login"] == "robot"
     assert code == 0, output
     assert "a worker sends them (worker robot alive)" in output
     assert "Successful: 3" in output
