@@ -67,7 +67,6 @@ USER_AGENT = f"benefits-tui/{__version__}"
 SNIPPET_CHARS = 200
 
 
-
 MIN_SCRUB_LENGTH = 6
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from benefits_tui.services.employees import record_leaver
 from benefits_tui.services.sync.requests import Selection, request_sync
@@ -35,7 +36,12 @@ async def test_quitting_with_syncs_in_progress_says_they_continue(
             )
             said: list[object] = []
             exit_app = app.exit
-            app.exit = lambda *args, **kwargs: (said.append(kwargs.get("message")), exit_app())  # type: ignore[method-assign,func-returns-value]
+
+            def exit_saying(*args: Any, **kwargs: Any) -> None:
+                said.append(kwargs.get("message"))
+                exit_app()
+
+            app.exit = exit_saying  # type: ignore[method-assign]
             await pilot.press("q")
             await settle(pilot)
         assert said == [app.quit_message()]
