@@ -1,4 +1,4 @@
-"""The Drift view (key d, SPEC 1.16): grouped by kind, side by side, and the two repairs."""
+"""The Drift view (key d, RULES §1.16): grouped by kind, side by side, and the two repairs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reconciliation as the database's logins (SPEC 1.10, 1.16): HR reconciles and asks for the
+"""Reconciliation as the database's logins (RULES §1.10, 1.16): HR reconciles and asks for the
 repairs, the worker login carries them out; read-only sees the findings and nothing else."""
 
 from __future__ import annotations

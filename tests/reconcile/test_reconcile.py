@@ -1,4 +1,4 @@
-"""Reconciliation (SPEC 1.16) against the simulator: planted drift is found, exactly."""
+"""Reconciliation (RULES §1.16) against the simulator: planted drift is found, exactly."""
 
 from __future__ import annotations
 
