@@ -420,7 +420,12 @@ class EmployeeTable(ScrollView, can_focus=True):
             if row.stuck:
                 return "⚠ stuck: " + clean(row.status_text), "employee-table--stuck"
             if row.state is SyncState.FAILED:
-                return clean(row.status_text), "employee-table--reason"
+                # The reason itself gets the narrow column; who rejected it ("HR rejected: ")
+                # is in the detail pane, with the reason in full.
+                text = row.status_text
+                for who in ("HR rejected: ", "Benefits rejected: "):
+                    text = text.removeprefix(who)
+                return clean(text), "employee-table--reason"
             if row.state is not self.state:
                 return f"now {row.state.label}", "employee-table--muted"
             return clean(row.status_text), ""

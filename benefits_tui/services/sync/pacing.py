@@ -27,8 +27,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from benefits_tui.db.models import Throttle
 from benefits_tui.domain.errors import BenefitsError
 from benefits_tui.domain.safe_text import clip
-from benefits_tui.platform.client import before_retry
 from benefits_tui.platform.errors import Throttled, TransientError
+from benefits_tui.platform.hooks import before_retry
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.platform_hold import KEY
 

@@ -447,7 +447,7 @@ class RecordJob:
         return await self._link(account.id, found_by="email")
 
     async def _link_requested(self, account_id: str) -> bool:
-        """HR asked to link an unlinked match (SPEC 1.16): the worker links it only once the
+        """HR asked to link an unlinked match (RULES §1.16): the worker links it only once the
         platform confirms that the account exists and holds this employee's email or
         employee number, with the same one-to-one guard as a first sync."""
         try:
