@@ -17,13 +17,13 @@ from benefits_tui.services.reconcile.repairs import link_matches, resend_hr_valu
 from benefits_tui.services.reconcile.store import iter_findings, last_reconciliation
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.access.test_postgresql_access import Logins, _settings, logins
+from tests.access.test_postgresql_access import Logins, _settings, logins, module_logins
 from tests.conftest import pg_url
 from tests.helpers import Simulator, add_people, drain, person
 from tests.reconcile.common import create_account, patch_account
 
 pytestmark = pytest.mark.skipif(pg_url() is None, reason="needs BENEFITS_TUI_TEST_PG_URL")
-__all__ = ["logins"]
+__all__ = ["logins", "module_logins"]
 
 
 async def test_hr_repairs_drift_the_worker_sends_and_read_only_only_looks(
