@@ -272,3 +272,23 @@ def export_rows(run: CliInvoke, *args: str) -> list[dict[str, str]]:
     result = run("export", *args, "-")
     assert result.exit_code == 0, result.output
     return list(csv.DictReader(io.StringIO(result.stdout)))
+
+
+def cron_env(database_url: str, api_url: str) -> dict[str, str]:
+    """The environment of a headless run (as from cron) against ``api_url``, with fast polls."""
+    return {
+        "BENEFITS_TUI_DATABASE_URL": database_url,
+        "BENEFITS_API_URL": api_url,
+        "BENEFITS_API_TOKEN": TOKEN,
+        "BENEFITS_TUI_USER": "cron",
+        "BENEFITS_TUI_SYNC_JOB_POLL_SECONDS": "0.05",
+        "BENEFITS_TUI_SYNC_BACKOFF_BASE_SECONDS": "0.05",
+    }
+
+
+def invoke_cli(env: dict[str, str], *args: str) -> tuple[int, str]:
+    """``benefits-tui args...`` in-process with ``env``: (exit code, everything it printed)."""
+    from benefits_tui.cli.main import cli
+
+    result = CliRunner().invoke(cli, list(args), env=env)
+    return result.exit_code, result.output

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
 KEY_TIMEOUT = 1.0  # a key whose handling never reports back does not block the keyboard
+SETTLE_ROUNDS = 12  # rounds of "what the key caused" (a Submitted bubbling up, then a focus)
 OPENING_TIMEOUT = 10.0  # nor does a screen that never says it is ready
 
 
@@ -123,7 +124,7 @@ class TypeAhead:
         """Run after ``node`` has handled what is queued on it, then on its parent, up to the
         app: the key went the same way (it bubbles), so this arrives after its bindings ran."""
         if node is self.app:
-            self.app.call_later(self._done, token)
+            self.app.call_later(self._settle, token)
             return
         parent = node.parent if node.parent is not None else self.app
 
@@ -133,6 +134,33 @@ class TypeAhead:
 
         if not node.call_later(hop):  # the widget went away (its screen closed)
             self._follow(parent, token)
+
+    def _settle(self, token: int, rounds: int = 0) -> None:
+        """Wait until what the key caused has run too: ``enter`` in a field posts Submitted,
+        which bubbles to the screen, which moves the focus; the next key must see that focus.
+        Each round waits for every widget of the screen with messages queued (and the app)."""
+        if self.busy != token:
+            return
+        screen = self.app.screen
+        nodes = [
+            node
+            for node in (self.app, *screen.walk_children(with_self=True))
+            if node.message_queue_size
+        ]
+        if not nodes or rounds >= SETTLE_ROUNDS:
+            self.app.call_later(self._done, token)
+            return
+        remaining = len(nodes)
+
+        def processed() -> None:
+            nonlocal remaining
+            remaining -= 1
+            if remaining == 0:
+                self._settle(token, rounds + 1)
+
+        for node in nodes:
+            if not node.call_later(processed):
+                processed()
 
     async def _done(self, token: int) -> None:
         if self.busy != token:

@@ -29,7 +29,7 @@ def _plain(value: object) -> str:
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON (SPEC 4).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON (RULES §4).")
 @click.option(
     "--fix",
     "fixes",
@@ -100,7 +100,7 @@ async def _run(context: ServiceContext, err: Console, run: Any) -> RunSummary:
 
 
 async def _print_json(context: ServiceContext, summary: RunSummary) -> None:
-    """SPEC 4's document, the drift list streamed (100,000 findings are never all in memory)."""
+    """RULES §4's document, the drift list streamed (100,000 findings are never all in memory)."""
     from benefits_tui.services.reconcile.store import iter_findings
 
     head = {

@@ -136,6 +136,7 @@ def run_with_context(
 
         async def main() -> T:
             async with open_context(settings, migrate=migrate) as context:
+                context.db.on_lock_wait = _say_lock_wait(ctx)
                 return await body(context)
 
         return anyio.run(main)
@@ -152,3 +153,26 @@ def pass_services(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
         return run_with_context(ctx, lambda context: func(context, **params))
 
     return wrapper
+
+
+def _say_lock_wait(ctx: click.Context) -> Callable[[str, float, bool], None]:
+    """Say on stderr who waits for what while another process holds SQLite's write lock."""
+    command = " ".join(part for part in (ctx.find_root().info_name, ctx.info_name) if part)
+    last = [-10.0]
+
+    def say(url: str, waited: float, done: bool) -> None:
+        from sqlalchemy.engine import make_url
+
+        path = make_url(url).database or url
+        if done:
+            click.echo(f"{command}: got the database's write lock after {waited:.0f} s", err=True)
+        elif waited - last[0] >= 5:
+            last[0] = waited
+            click.echo(
+                f"{command} (pid {os.getpid()}) is waiting for the write lock of {path}: "
+                f"another process holds it ({waited:.0f} s so far; a stopped benefits-tui? "
+                "resume it with fg)",
+                err=True,
+            )
+
+    return say

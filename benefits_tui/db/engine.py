@@ -5,22 +5,27 @@ several processes on one host queue for the write lock instead of failing with "
 locked" half-way through. Read transactions begin deferred and never block writers.
 Within one process SQLite write transactions also queue on an asyncio lock: waiting in
 SQLite's busy handler instead sleeps in growing steps (up to 100 ms), which throttled a sync
-with 16 tasks to a few records per second.
+with 16 tasks to a few records per second. A writer that finds the lock held by another
+process (one stopped with ctrl+z, say) waits for as long as it takes, in one-second slices
+of SQLite's busy handler, and says so (:attr:`Database.on_lock_wait`) instead of failing
+with "database is locked".
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -31,6 +36,17 @@ from sqlalchemy.ext.asyncio import (
 from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+SQLITE_LOCK_SLICE_MS = 1_000  # a writer's wait for the lock, between reports of the wait
+log = logging.getLogger(__name__)
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def _path_of(url: str) -> str:
+    return make_url(url).database or url
 
 
 class DatabaseURLError(BenefitsError, ValueError):
@@ -75,7 +91,9 @@ def _prepare_sqlite_file(database: str | None) -> None:
             raise DatabaseURLError(f"cannot create {path}: {exc.strerror}") from None
 
 
-def _sqlite_engine(url: str, *, immediate: bool, **kwargs: Any) -> AsyncEngine:
+def _sqlite_engine(
+    url: str, *, immediate: bool, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **kwargs: Any
+) -> AsyncEngine:
     engine = create_async_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
@@ -88,7 +106,7 @@ def _sqlite_engine(url: str, *, immediate: bool, **kwargs: Any) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -119,7 +137,11 @@ class Database:
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":
             _prepare_sqlite_file(parsed.database)
-            self.engine = _sqlite_engine(url, immediate=True, echo=echo)
+            # Writers wait for the lock in short slices, so that a long wait (another process
+            # stopped with ctrl+z while it holds the lock) is waited out and said, not failed.
+            self.engine = _sqlite_engine(
+                url, immediate=True, echo=echo, busy_timeout_ms=SQLITE_LOCK_SLICE_MS
+            )
             self.read_engine = _sqlite_engine(url, immediate=False, echo=echo)
         elif self.dialect == "postgresql":
             if parsed.get_driver_name() != "asyncpg":
@@ -131,11 +153,25 @@ class Database:
         else:
             raise DatabaseURLError(f"unsupported database {self.dialect!r}")
         self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        #: Told ``(url, seconds waited, done)`` while a write waits for another process's lock.
+        self.on_lock_wait: Callable[[str, float, bool], None] = Database.log_lock_wait
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
         # One SQLite writer at a time per process (per event loop: a lock belongs to its loop).
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+
+    @staticmethod
+    def log_lock_wait(url: str, waited: float, done: bool) -> None:
+        """The default :attr:`on_lock_wait`: a log line now and then."""
+        if done:
+            log.warning("got the SQLite write lock on %s after %.0f s", _path_of(url), waited)
+        elif waited < 1.5 or int(waited) % 10 == 0:
+            log.warning(
+                "waiting %.0f s for the SQLite write lock on %s: another process holds it",
+                waited,
+                _path_of(url),
+            )
 
     @property
     def is_sqlite(self) -> bool:
@@ -156,8 +192,39 @@ class Database:
         lock = self._write_locks.get(loop)
         if lock is None:
             lock = self._write_locks[loop] = asyncio.Lock()
-        async with lock, self._write_sessions() as session, session.begin():
-            yield session
+        async with lock:
+            session = await self._begin_immediate()
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                await session.close()
+
+    async def _begin_immediate(self) -> AsyncSession:
+        """A session holding SQLite's write lock; waits as long as another process holds it.
+
+        Each ``BEGIN IMMEDIATE`` waits up to ``SQLITE_LOCK_SLICE_MS`` in SQLite's busy
+        handler (in the driver's thread, not on the event loop); between slices the wait is
+        reported through :attr:`on_lock_wait` (seconds waited so far).
+        """
+        started: float | None = None
+        while True:
+            session = self._write_sessions()
+            try:
+                await session.connection()  # autobegin: the "begin" hook sends BEGIN IMMEDIATE
+                if started is not None:
+                    self.on_lock_wait(self.url, time.monotonic() - started, True)
+                return session
+            except OperationalError as exc:
+                await session.close()
+                if not _is_busy(exc):
+                    raise
+                if started is None:
+                    started = time.monotonic() - SQLITE_LOCK_SLICE_MS / 1000
+                self.on_lock_wait(self.url, time.monotonic() - started, False)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

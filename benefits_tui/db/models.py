@@ -147,7 +147,7 @@ class SyncRecord(Base):
     request_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     request_revision: Mapped[int | None] = mapped_column(Integer)
     platform_job_id: Mapped[str | None] = mapped_column(String(128))
-    # An account HR asked to link (an unlinked match, SPEC 1.16): the worker confirms it on
+    # An account HR asked to link (an unlinked match, RULES §1.16): the worker confirms it on
     # the platform before it becomes account_id.
     link_account_id: Mapped[str | None] = mapped_column(String(128))
     job_accepted_at: Mapped[dt.datetime | None]  # when the platform accepted that job (202)

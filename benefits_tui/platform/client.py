@@ -15,8 +15,7 @@ import json
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Generator, Mapping
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
@@ -49,6 +48,7 @@ from benefits_tui.platform.errors import (
     TransientError,
     ValidationFailed,
 )
+from benefits_tui.platform.hooks import before_retry
 from benefits_tui.platform.types import (
     Account,
     AccountPage,
@@ -65,13 +65,6 @@ except PackageNotFoundError:  # running from a source tree
 
 USER_AGENT = f"benefits-tui/{__version__}"
 SNIPPET_CHARS = 200
-
-#: Awaited (when set) before each automatic retry of a GET. The sync engine sets it around
-#: its calls so that a retry waits for the shared 429 hold-back and rate limit like any
-#: other request, instead of landing inside another process's Retry-After window.
-before_retry: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar(
-    "benefits_before_retry", default=None
-)
 
 
 MIN_SCRUB_LENGTH = 6

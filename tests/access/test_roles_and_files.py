@@ -150,7 +150,7 @@ def test_the_simulator_reads_its_token_from_a_private_file(tmp_path: Path) -> No
 async def test_the_app_without_a_token_queues_and_shows_whether_a_worker_is_alive(
     sqlite_url: str,
 ) -> None:
-    """HR needs no token (SPEC 1.10): the app queues, says a worker sends them, and the
+    """HR needs no token (RULES §1.10): the app queues, says a worker sends them, and the
     status line follows the workers' heartbeat."""
     from benefits_tui.app.app import BenefitsApp
     from benefits_tui.app.screens.confirm_sync import ConfirmSync

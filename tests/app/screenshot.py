@@ -15,7 +15,7 @@ from benefits_tui.services.clock import Clock
 from benefits_tui.services.demo import prepare_demo
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.app.conftest import context_for
-from tests.helpers import Simulator, drain
+from tests.helpers import Simulator, drain, piloted, settle
 
 SIZE = (120, 34)
 
@@ -30,14 +30,9 @@ async def main(path: Path) -> None:
             await drain(SyncWorker(context), 60)
             await prepare_demo(context, 400, seed=0, presync_share=0.02)  # a few still In progress
             app = BenefitsApp(services=context, start_worker=False, poll_seconds=None)
-            async with app.run_test(size=SIZE) as pilot:
-                for _ in range(3):
-                    await pilot.pause()
-                    await app.workers.wait_for_complete()
+            async with piloted(app, SIZE) as pilot:
                 await pilot.press("j", "j", "space", "j", "space", "j", "j", "space")
-                for _ in range(3):
-                    await pilot.pause()
-                    await app.workers.wait_for_complete()
+                await settle(pilot)
                 app.save_screenshot(filename=path.name, path=str(path.parent))
     print(f"saved {path}")
 

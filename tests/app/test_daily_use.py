@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from benefits_tui.services.employees import record_leaver
 from benefits_tui.services.sync.requests import Selection, request_sync
-from tests.app.conftest import context_for, make_app, screen_text, settle
-from tests.helpers import Simulator, add_people
+from tests.app.conftest import context_for, make_app
+from tests.helpers import Simulator, add_people, piloted, screen_text, settle
 
 
 async def test_leavers_are_marked_in_the_grid(sqlite_url: str, no_debounce: None) -> None:
@@ -15,8 +16,7 @@ async def test_leavers_are_marked_in_the_grid(sqlite_url: str, no_debounce: None
         ids = await add_people(context, 3)
         await record_leaver(context, ids[1], dt.date(2026, 3, 1), "Resignation")
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app):
             text = screen_text(app)
             assert "(leaver) Test2 Person" in text
             assert "(leaver) Test1" not in text and "(leaver) Test3" not in text
@@ -29,15 +29,19 @@ async def test_quitting_with_syncs_in_progress_says_they_continue(
         ids = await add_people(context, 3)
         await request_sync(context, Selection.of(ids[:2]))
         app = make_app(context)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
+        async with piloted(app, (80, 24)) as pilot:
             assert app.quit_message() == (
                 "2 employees still In progress: nothing is lost. A running `benefits-tui "
                 "worker`, or the next start of benefits-tui, finishes them."
             )
             said: list[object] = []
             exit_app = app.exit
-            app.exit = lambda *args, **kwargs: (said.append(kwargs.get("message")), exit_app())  # type: ignore[method-assign,func-returns-value]
+
+            def exit_saying(*args: Any, **kwargs: Any) -> None:
+                said.append(kwargs.get("message"))
+                exit_app()
+
+            app.exit = exit_saying  # type: ignore[method-assign]
             await pilot.press("q")
             await settle(pilot)
         assert said == [app.quit_message()]
@@ -47,8 +51,7 @@ async def test_a_dialogs_footer_shows_the_dialogs_keys(sqlite_url: str, no_debou
     async with context_for(sqlite_url, Simulator()) as context:
         await add_people(context, 2)
         app = make_app(context)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
+        async with piloted(app, (80, 24)) as pilot:
             await pilot.press("s")
             await settle(pilot)
             last_line = screen_text(app).splitlines()[-1]
@@ -63,8 +66,7 @@ async def test_gender_codes_are_offered_with_their_names(
     async with context_for(sqlite_url, Simulator()) as context:
         await add_people(context, 1)
         app = make_app(context)
-        async with app.run_test(size=(100, 40)) as pilot:
-            await settle(pilot)
+        async with piloted(app, (100, 40)) as pilot:
             await pilot.press("e")
             await settle(pilot)
             select = app.screen.query_one("#input-gender", Select)

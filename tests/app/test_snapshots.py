@@ -18,17 +18,20 @@ from typing import Any
 import pytest
 from textual.command import CommandList
 from textual.pilot import Pilot
-from textual.widgets import Input, Select
+from textual.widgets import DataTable, Input, Select
 
 from benefits_tui.app.app import BenefitsApp
 from benefits_tui.config import Role
 from benefits_tui.platform.simulator import store
 from benefits_tui.services.clock import ManualClock
+from benefits_tui.services.queries import employee_detail
+from benefits_tui.services.reconcile.engine import reconcile
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.app.conftest import START, context_for
 from tests.conftest import make_settings, new_sqlite_url
 from tests.helpers import Simulator, add_people, drain, settle
+from tests.reconcile.common import patch_account
 
 SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
 # The app's clock: 20 minutes after the data was written, so the oldest In progress is stuck.
@@ -38,11 +41,11 @@ Steps = Callable[[Pilot[Any]], Awaitable[None]]
 
 
 def prepare(url: str) -> None:
-    """Employees in every state: synced, failing at once, queued (some stuck), never sent."""
+    """Employees in every state (synced, failing at once, queued, stuck, never sent) and drift."""
 
     async def body() -> None:
         sim = Simulator()
-        async with context_for(url, sim) as context:
+        async with context_for(url, sim, role=Role.ADMIN) as context:
             clock = context.clock
             assert isinstance(clock, ManualClock)
             await add_people(context, 24)
@@ -50,7 +53,8 @@ def prepare(url: str) -> None:
                 context, 1, start=30, forenames="Bob [/x]", surname="[bold]Smith [admin]"
             )
             # One at a time: the platform numbers its accounts in the order they are created.
-            for employee_id in await add_people(context, 4, start=60, department="People"):
+            synced = await add_people(context, 4, start=60, department="People")
+            for employee_id in synced:
                 await request_sync(context, Selection.of([employee_id]))
                 await drain(SyncWorker(context), 30)
             stuck = await add_people(context, 1, start=70)
@@ -59,6 +63,11 @@ def prepare(url: str) -> None:
             failing = await add_people(context, 2, start=40, email=None)
             queued = await add_people(context, 3, start=50)
             await request_sync(context, Selection.of(failing + queued))
+            # Drift: the platform's administrator renamed one synced employee.
+            account_id = (await employee_detail(context, synced[0])).account_id
+            assert account_id is not None
+            await patch_account(sim, account_id, {"surname": "Persson"})
+            await reconcile(context)
 
     numbers = itertools.count(1)
     with pytest.MonkeyPatch.context() as patch:
@@ -162,6 +171,21 @@ def palette(query: str) -> Steps:
     return run
 
 
+def drift_view() -> Steps:
+    """The Drift view once its findings and the first one's fields are in their tables."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await keys("d")(pilot)
+        screen = pilot.app.screen
+        for _ in range(100):  # the view fills its tables in a worker, then a refresh later
+            if all(table.row_count for table in screen.query(DataTable)):
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
+
+    return run
+
+
 def action(name: str) -> Steps:
     async def run(pilot: Pilot[Any]) -> None:
         await pilot.app.screen.run_action(name)
@@ -207,6 +231,7 @@ SCREENS: dict[str, Steps] = {
     "personal_details_only": then(keys("n"), action("choose('personal_only')")),
     "leaver": keys("l"),
     "assign_level": keys("b"),
+    "drift": drift_view(),
     "help": keys("question_mark"),
     "command_palette": palette("tick"),
 }

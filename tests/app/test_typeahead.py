@@ -16,8 +16,8 @@ from benefits_tui.app.screens.leaver import LeaverScreen
 from benefits_tui.app.screens.new_employee import NewEmployeeScreen
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.queries import employee_detail
-from tests.app.conftest import context_for, make_app, screen_text, settle
-from tests.helpers import Simulator, add_people
+from tests.app.conftest import context_for, make_app
+from tests.helpers import Simulator, add_people, piloted, screen_text, settle
 
 NAMES = {
     "/": "slash",
@@ -53,8 +53,7 @@ async def test_keys_typed_while_the_employee_form_opens_go_to_the_right_field(
     async with context_for(sqlite_url, Simulator()) as context:
         (employee_id,) = await add_people(context, 1, date_of_birth=None)
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             burst(app, "e", "<tab>", "<tab>", "<tab>", "1975-06-01", "<ctrl+s>")
             await settle(pilot)
             await settle(pilot)
@@ -68,8 +67,7 @@ async def test_ctrl_s_takes_every_key_typed_before_it(sqlite_url: str, no_deboun
     async with context_for(sqlite_url, Simulator()) as context:
         (employee_id,) = await add_people(context, 1)
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             burst(app, "e", "<ctrl+u>", "Alexandra-Louise", "<ctrl+s>")
             await settle(pilot)
             await settle(pilot)
@@ -83,8 +81,7 @@ async def test_the_starter_wizard_takes_a_burst_step_by_step(
     async with context_for(sqlite_url, Simulator()) as context:
         await add_people(context, 1)
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             # n, enter (the wizard), then the Title select, Tab to Forenames, Tab to Surname.
             burst(app, "n", "<enter>", "<tab>", "Ada", "<tab>", "Lovelace")
             await settle(pilot)
@@ -97,9 +94,10 @@ async def test_the_leaver_dialog_takes_a_burst(sqlite_url: str, no_debounce: Non
     async with context_for(sqlite_url, Simulator()) as context:
         await add_people(context, 1)
         app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            burst(app, "l", "2026-03-01", "<tab>", "Resignation")
+        async with piloted(app) as pilot:
+            # enter in the date moves to the reason (a Submitted message, then a focus change):
+            # the next key must wait for both.
+            burst(app, "l", "2026-03-01", "<enter>", "Resignation")
             await settle(pilot)
             assert isinstance(app.screen, LeaverScreen)
             assert field(app, "leave_date") == "2026-03-01"
@@ -124,16 +122,13 @@ async def test_ticks_survive_a_search_and_its_clearing(sqlite_url: str, no_debou
     """Tick 16, search, `a`, clear the search: 18 ticked (was 0), and Sync sends those 18."""
     async with context_for(sqlite_url, Simulator()) as context:
         app = await search_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             burst(app, *(["<space>", "<down>"] * 16))
             await settle(pilot)
             assert table(app).ticks.count == 16
-            burst(app, "/quill", "<enter>")
+            burst(app, "/quill", "<enter>", "a")  # `a` means the search's rows, loaded or not
             await settle(pilot)
             assert len(table(app).ids) == 2
-            burst(app, "a")
-            await settle(pilot)
             assert table(app).ticks.count == 18
             burst(app, "/", "<escape>")  # escape clears the search
             await settle(pilot)
@@ -153,8 +148,7 @@ async def test_ticks_survive_a_search_and_its_clearing(sqlite_url: str, no_debou
 async def test_slash_ctrl_u_and_a_query_in_one_burst(sqlite_url: str, no_debounce: None) -> None:
     async with context_for(sqlite_url, Simulator()) as context:
         app = await search_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             burst(app, "/test1", "<enter>")
             await settle(pilot)
             burst(app, "/", "<ctrl+u>", "quill", "<enter>")
@@ -168,8 +162,7 @@ async def test_slash_starts_a_new_search_and_the_tab_says_it_is_filtered(
 ) -> None:
     async with context_for(sqlite_url, Simulator()) as context:
         app = await search_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             burst(app, "/test1", "<enter>")
             await settle(pilot)
             burst(app, "/quill", "<enter>")  # replaces "test1", never "test1quill"

@@ -299,6 +299,8 @@ def main() -> None:
     parser.add_argument("--base", type=Path, help="another checkout to measure instead")
     args = parser.parse_args()
 
+    if args.base is not None:
+        os.chdir(args.base)  # `python -m` looks in the working directory first
     argv, env = product(args.base)
     tag = "base" if args.base else "head"
     database = seeded(args.employees, argv, env, tag)

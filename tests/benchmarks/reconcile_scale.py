@@ -28,8 +28,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -98,7 +99,7 @@ async def prepare(url: str, employees: int, csv_path: Path) -> dict[str, int]:
                     if index % 200 == 0:  # the platform lost this one
                         planted["missing_on_platform"] += 1
                         continue
-                    body = hr_body(row._mapping)
+                    body = hr_body(cast(Mapping[str, Any], row._mapping))
                     if index % 100 == 0:
                         body["surname"] = body["surname"] + " (edited on the platform)"
                         planted["field_drift"] += 1

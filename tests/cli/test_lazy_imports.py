@@ -71,3 +71,21 @@ def test_status_json_imports_neither_textual_nor_httpx_nor_alembic(tmp_path: Pat
     modules, stdout = imported_modules("status", "--json", env=env)
     assert json.loads(stdout)["not_syncing"] == 0
     assert heavy_in(modules, HEAVY) == []
+
+
+def test_the_app_reaches_its_first_frame_without_httpx_or_alembic() -> None:
+    """The platform client and the migrations are not on the path to the first rows."""
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import benefits_tui.app.app"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in completed.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    assert "textual.app" in modules
+    assert heavy_in(modules, ("httpx", "alembic", "benefits_tui.platform.client")) == []

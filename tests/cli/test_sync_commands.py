@@ -7,12 +7,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
-from benefits_tui.cli.main import cli
 from benefits_tui.platform.simulator.config import SimulatorConfig
 from benefits_tui.platform.simulator.server import RunningSimulator, start_in_thread
-from tests.helpers import TOKEN
+from tests.helpers import TOKEN, cron_env, invoke_cli
 
 
 @pytest.fixture
@@ -23,19 +21,10 @@ def simulator() -> Iterator[RunningSimulator]:
 
 @pytest.fixture
 def env(sqlite_url: str, simulator: RunningSimulator) -> dict[str, str]:
-    return {
-        "BENEFITS_TUI_DATABASE_URL": sqlite_url,
-        "BENEFITS_API_URL": simulator.url,
-        "BENEFITS_API_TOKEN": TOKEN,
-        "BENEFITS_TUI_USER": "cron",
-        "BENEFITS_TUI_SYNC_JOB_POLL_SECONDS": "0.05",
-        "BENEFITS_TUI_SYNC_BACKOFF_BASE_SECONDS": "0.05",
-    }
+    return cron_env(sqlite_url, simulator.url)
 
 
-def run(env: dict[str, str], *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args), env=env)
-    return result.exit_code, result.output
+run = invoke_cli
 
 
 def test_sync_refuses_without_all_or_employee(env: dict[str, str]) -> None:

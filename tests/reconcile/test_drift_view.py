@@ -1,4 +1,4 @@
-"""The Drift view (key d, SPEC 1.16): grouped by kind, side by side, and the two repairs."""
+"""The Drift view (key d, RULES §1.16): grouped by kind, side by side, and the two repairs."""
 
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ async def test_drift_view_shows_and_repairs(tmp_path: Path) -> None:
             assert screen.query_one("#findings", DataTable).row_count == 1
             await pilot.press("k")
             await settle(pilot)
-            assert isinstance(app.screen, ConfirmDialog)
+            dialog = app.screen
+            assert isinstance(dialog, ConfirmDialog)
             assert account in screen_text(app)
             await pilot.press("y")
             await settle(pilot)

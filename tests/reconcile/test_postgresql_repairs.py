@@ -1,4 +1,4 @@
-"""Reconciliation as the database's logins (SPEC 1.10, 1.16): HR reconciles and asks for the
+"""Reconciliation as the database's logins (RULES §1.10, 1.16): HR reconciles and asks for the
 repairs, the worker login carries them out; read-only sees the findings and nothing else."""
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ async def test_hr_repairs_drift_the_worker_sends_and_read_only_only_looks(
     asked = next(e for e in linked.history if e.reason and matching in e.reason)
     assert asked.actor == logins.name("hr")
     assert any(
-        e.action.value == "linked" and e.actor == logins.name("worker") for e in linked.history
+        str(e.action) == "linked" and e.actor == logins.name("worker") for e in linked.history
     )
 
     async with open_context(_settings(logins.url("readonly")), transport=sim.transport) as viewer:

@@ -1,4 +1,4 @@
-"""Reconciliation (SPEC 1.16) against the simulator: planted drift is found, exactly."""
+"""Reconciliation (RULES §1.16) against the simulator: planted drift is found, exactly."""
 
 from __future__ import annotations
 
@@ -127,9 +127,9 @@ async def test_resend_repairs_field_drift_through_the_queue(database_url: str) -
         assert result.queued == 1
         detail = await employee_detail(context, a)
         assert detail.state is SyncState.IN_PROGRESS
-        assert detail.history[0].action.value == "update_queued"
+        assert str(detail.history[0].action) == "update_queued"
         # Who asked: the acting user (on PostgreSQL the database sets it from the login).
-        requester = next(e.actor for e in detail.history if e.action.value == "requested")
+        requester = next(e.actor for e in detail.history if str(e.action) == "requested")
         assert detail.history[0].actor == requester
         assert "job_title" in (detail.history[0].reason or "")
         assert (await last_reconciliation(context)).summary.total == 0  # type: ignore[union-attr]
@@ -157,14 +157,14 @@ async def test_link_repairs_an_unlinked_match_and_history_says_who(database_url:
         detail = await employee_detail(context, employee_id)
         assert detail.state is SyncState.IN_PROGRESS and detail.account_id is None
         asked = detail.history[0]
-        assert asked.action.value == "requested" and account in (asked.reason or "")
-        added = next(e.actor for e in detail.history if e.action.value == "employee_added")
+        assert str(asked.action) == "requested" and account in (asked.reason or "")
+        added = next(e.actor for e in detail.history if str(e.action) == "employee_added")
         assert asked.actor == added  # who asked: the acting user (the login, on PostgreSQL)
         # The worker confirms the match on the platform, then links.
         await drain(SyncWorker(context), 20)
         detail = await employee_detail(context, employee_id)
         assert detail.account_id == account and detail.state is SyncState.SUCCESSFUL
-        assert any(e.action.value == "linked" for e in detail.history)
+        assert any(str(e.action) == "linked" for e in detail.history)
         assert (await sim.stats())["accounts"] == 1  # linked, never a second account
         after = await reconcile(context)
         assert after.total == 0

@@ -62,9 +62,15 @@ SYNC: dict[str, Any] = {
     "backoff_base_seconds": 0.1,
     "backoff_max_seconds": 1.0,
     "job_poll_seconds": 0.2,
-    "max_retry_seconds": 20,
+    "max_retry_seconds": 120,  # longer than the chaos: no fault may fail a record
     "rate_limit": RATE_LIMIT * 0.9,
 }
+
+
+def _platform_calls(url: str) -> int:
+    """How many account calls the simulator has answered (health checks and picklists aside)."""
+    log = sim_get(url, "/_sim/requests")["data"]
+    return sum(1 for entry in log if entry["path"].startswith("/v1/accounts"))
 
 
 def _retry_after_violations(log: list[dict[str, Any]]) -> tuple[int, list[str]]:
@@ -161,6 +167,12 @@ async def test_chaos(database_url: str, tmp_path: Path, monkeypatch: pytest.Monk
             spawn("alice-1", ["sync", "--all", "--search", "an", "--yes", "--no-wait"], "alice"),
             spawn("bob-1", ["sync", "--all", "--search", "ar", "--yes", "--no-wait"], "bob"),
         ]
+        # The chaos clock starts with the first platform call, not with the spawns: on a busy
+        # machine starting the processes alone can take longer than the squeeze window.
+        deadline = time.monotonic() + 60
+        while not _platform_calls(server.url) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = time.monotonic()
         generation = [0] * WORKERS
         late_request: subprocess.Popen[bytes] | None = None
         squeezed = relaxed = 0.0

@@ -1,4 +1,4 @@
-"""The Drift view (key ``d``, SPEC 1.16): what differs between HR and the platform.
+"""The Drift view (key ``d``, RULES §1.16): what differs between HR and the platform.
 
 Drift is grouped by kind with counts (left), the findings of the chosen kind are listed
 (right), and the highlighted one shows HR's and the platform's values side by side. HR users
@@ -218,7 +218,7 @@ class DriftScreen(Screen[None]):
 
     # ------------------------------------------------------------------ actions
     def disabled_reason(self, action: str) -> str | None:
-        """Why a repair cannot run now (SPEC 1.10: read-only users see no repairs)."""
+        """Why a repair cannot run now (RULES §1.10: read-only users see no repairs)."""
         if action in REPAIRS or action == "run":
             refused = self.services.refusal(Permission.RECONCILE)
             if refused:

@@ -159,6 +159,7 @@ class EmployeeTable(ScrollView, can_focus=True):
         self.state = state
         self.search = ""
         self.shown_search = ""  # the search ``ids`` answer (``search`` may be ahead of it)
+        self._toggle_all_when_loaded = False
         self.ids: list[int] = []
         self.ticks = Ticks()
         self.cursor = 0
@@ -267,6 +268,9 @@ class EmployeeTable(ScrollView, can_focus=True):
         self.refresh()
         self._announce_highlight()
         self.post_message(TicksChanged(self.ticks.count))
+        if self._toggle_all_when_loaded and self.search == self.shown_search:
+            self._toggle_all_when_loaded = False
+            self.action_toggle_all()
 
     def invalidate_rows(self) -> None:
         """Rows on screen are refetched (old values stay visible until then)."""
@@ -420,7 +424,12 @@ class EmployeeTable(ScrollView, can_focus=True):
             if row.stuck:
                 return "⚠ stuck: " + clean(row.status_text), "employee-table--stuck"
             if row.state is SyncState.FAILED:
-                return clean(row.status_text), "employee-table--reason"
+                # The reason itself gets the narrow column; who rejected it ("HR rejected: ")
+                # is in the detail pane, with the reason in full.
+                text = row.status_text
+                for who in ("HR rejected: ", "Benefits rejected: "):
+                    text = text.removeprefix(who)
+                return clean(text), "employee-table--reason"
             if row.state is not self.state:
                 return f"now {row.state.label}", "employee-table--muted"
             return clean(row.status_text), ""
@@ -525,6 +534,12 @@ class EmployeeTable(ScrollView, can_focus=True):
         self._tick_step(-1)
 
     def action_toggle_all(self) -> None:
+        if self.search != self.shown_search:
+            # `a` typed right after a search (`/smith enter a`) means that search's rows, not
+            # the rows still shown from before: it applies once they are loaded.
+            self._toggle_all_when_loaded = True
+            self.request_load(reset_cursor=True)
+            return
         self.ticks.toggle_all(whole_tab=not self.shown_search)
         self.refresh()
         self._ticks_changed()

@@ -1,4 +1,4 @@
-"""Reconciliation of HR with the platform (SPEC 1.16): find and repair drift.
+"""Reconciliation of HR with the platform (RULES §1.16): find and repair drift.
 
 ``findings`` (the kinds and the comparison), ``engine`` (a run), ``store`` (runs and findings
 in the database), ``repairs`` (re-send, link) and ``schedule`` (the worker's timer). Nothing

@@ -1,4 +1,4 @@
-"""Reconciling HR with the platform (SPEC 1.16): read every account page by page, compare.
+"""Reconciling HR with the platform (RULES §1.16): read every account page by page, compare.
 
 The platform is only read, one page of up to 500 accounts per call (a few hundred calls for
 100,000 accounts), each call through the sync engine's :class:`Pacer` so that it waits for a
@@ -348,7 +348,7 @@ async def reconcile(
     page_size: int = PAGE_SIZE,
     on_progress: Progress | None = None,
 ) -> store.RunSummary:
-    """Compare every employee with the platform and store what differs (SPEC 1.16).
+    """Compare every employee with the platform and store what differs (RULES §1.16).
 
     Only reads the platform. Raises :class:`ReconcileFailed` or a
     :class:`~benefits_tui.platform.errors.PlatformError` when the platform cannot be read to

@@ -1,4 +1,4 @@
-"""What a reconciliation reports (SPEC 1.16), and the comparison of HR with an account.
+"""What a reconciliation reports (RULES §1.16), and the comparison of HR with an account.
 
 The comparison starts from exactly what a sync would send (:func:`account_body`, the same
 function the sync engine uses), so an employee synced a moment ago never shows as drift;
@@ -18,7 +18,7 @@ from benefits_tui.domain.safe_text import clip
 from benefits_tui.platform.contract import WRITABLE_FIELDS, normalise_email
 from benefits_tui.services.sync.payload import account_body
 
-MAX_VALUE_CHARS = 500  # the platform's words are stored bounded (SPEC 1.15)
+MAX_VALUE_CHARS = 500  # the platform's words are stored bounded (RULES §1.15)
 
 
 class DriftKind(StrEnum):

@@ -1,8 +1,8 @@
-"""Repairing drift (SPEC 1.16): re-send HR's values, or link an unlinked match.
+"""Repairing drift (RULES §1.16): re-send HR's values, or link an unlinked match.
 
 Both go through the normal sync queue: nothing here calls the platform. A re-send is an
 update by account ID that the worker sends; a link stores the account on the employee's
-record (one employee <-> one account, SPEC 1.12) and queues the update that makes the
+record (one employee <-> one account, RULES §1.12) and queues the update that makes the
 account hold HR's values, exactly as a first sync that found the account by email does.
 """
 
@@ -27,7 +27,7 @@ RESOLVE_BATCH = 1000
 
 
 class LinkRefused(ServiceError):
-    """The link would break one employee <-> one account (SPEC 1.12), or is not possible now."""
+    """The link would break one employee <-> one account (RULES §1.12), or is not possible now."""
 
 
 @dataclass(frozen=True)
@@ -88,13 +88,13 @@ async def _holder(context: ServiceContext, account_id: str, besides: int) -> str
 
 
 async def link_account(context: ServiceContext, employee_id: int, account_id: str) -> None:
-    """Ask for an unlinked employee to be linked to an existing account (SPEC 1.16).
+    """Ask for an unlinked employee to be linked to an existing account (RULES §1.16).
 
     The request goes through the sync queue: the worker links the account once the platform
     confirms it holds the employee's email or employee number, then sends HR's values to it
     by account ID. Refused at once (:class:`LinkRefused`, naming the other employee) when
     the account is linked to someone else or the employee already has one: never a double
-    link (SPEC 1.12). History records who asked.
+    link (RULES §1.12). History records who asked.
     """
     context.require(Permission.RECONCILE)
     holder = await _holder(context, account_id, employee_id)

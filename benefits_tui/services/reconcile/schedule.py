@@ -1,5 +1,5 @@
 """Reconciling on a schedule: a worker runs it every `reconcile_every_minutes` (an admin
-setting, off by default; SPEC 1.10, 1.16)."""
+setting, off by default; RULES §1.10, 1.16)."""
 
 from __future__ import annotations
 

@@ -78,7 +78,7 @@ class FindingRow:
     values: dict[str, dict[str, Any]]
 
     def as_json(self) -> dict[str, Any]:
-        """The finding as SPEC 4's `reconcile --json` lists it."""
+        """The finding as RULES §4's `reconcile --json` lists it."""
         item: dict[str, Any] = {"kind": self.kind.value}
         if self.employee_number is not None:
             item["employee_number"] = self.employee_number

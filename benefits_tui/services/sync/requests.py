@@ -561,7 +561,7 @@ async def _reject(
 async def queue_resends(context: ServiceContext, ids: Sequence[int], *, reason: str) -> list[int]:
     """Queue a re-send of HR's values (an update by account ID) for linked employees.
 
-    The employee's revision moves on, as when HR edits a synced field (SPEC 1.9), so the
+    The employee's revision moves on, as when HR edits a synced field (RULES §1.9), so the
     worker sends HR's values again by the linked account ID; history says who asked and why.
     Records already In progress are left alone (what they send is HR's values anyway);
     returns the IDs this call queued.

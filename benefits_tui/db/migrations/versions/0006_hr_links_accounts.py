@@ -1,4 +1,4 @@
-"""a link request on the sync record: HR asks, the worker confirms and links (SPEC 1.16)
+"""a link request on the sync record: HR asks, the worker confirms and links (RULES §1.16)
 
 Linking an unlinked match (the Drift view, `reconcile --fix unlinked-match`) stores the
 account HR chose in ``sync_records.link_account_id`` and queues the record; the worker links
