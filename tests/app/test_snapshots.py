@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from textual.command import CommandList
 from textual.pilot import Pilot
-from textual.widgets import Input, Select
+from textual.widgets import DataTable, Input, Select
 
 from benefits_tui.app.app import BenefitsApp
 from benefits_tui.config import Role
@@ -171,6 +171,21 @@ def palette(query: str) -> Steps:
     return run
 
 
+def drift_view() -> Steps:
+    """The Drift view once its findings and the first one's fields are in their tables."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await keys("d")(pilot)
+        screen = pilot.app.screen
+        for _ in range(100):  # the view fills its tables in a worker, then a refresh later
+            if all(table.row_count for table in screen.query(DataTable)):
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
+
+    return run
+
+
 def action(name: str) -> Steps:
     async def run(pilot: Pilot[Any]) -> None:
         await pilot.app.screen.run_action(name)
@@ -216,7 +231,7 @@ SCREENS: dict[str, Steps] = {
     "personal_details_only": then(keys("n"), action("choose('personal_only')")),
     "leaver": keys("l"),
     "assign_level": keys("b"),
-    "drift": keys("d"),
+    "drift": drift_view(),
     "help": keys("question_mark"),
     "command_palette": palette("tick"),
 }

@@ -344,7 +344,7 @@ async def test_screen_shows_hostile_rows_literally(sqlite_url: str) -> None:
                 await pilot.press("slash", *needle)
                 await settle(pilot)
                 assert len(screen.table.ids) == 1, needle
-                await pilot.press("enter", "enter")  # keep the search, open the detail
+                await pilot.press("enter", "enter")  # keep the search, open the row
                 await settle(pilot)
                 text = screen_text(app)
                 assert "\x1b" not in text

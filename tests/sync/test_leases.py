@@ -41,3 +41,56 @@ async def test_each_step_renews_the_lease_so_a_slow_record_is_not_taken_over(
         "GET",
         "POST",
     ]  # one look-up, one create: nothing repeated
+
+
+async def test_a_dead_local_owners_record_is_claimed_at_once_with_its_event(
+    database_url: str,
+) -> None:
+    """Mutation audit: workers on this host that died are noticed, not waited out."""
+    import subprocess
+    import sys
+
+    from benefits_tui.services.clock import ManualClock
+    from benefits_tui.services.sync.worker import HOST
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead_owner = f"{HOST}:{int(gone.stdout)}:deadbeef"  # that process has exited
+    clock = ManualClock()
+    async with services(database_url, Simulator(), clock=clock, lease_seconds=600) as context:
+        [employee] = await add_people(context, 1)
+        await request_sync(context, Selection.of([employee]))
+        assert len(await SyncWorker(context, owner=dead_owner).claim(1)) == 1
+        # The lease has ten minutes to run and the clock does not move: only the owner's
+        # death lets the record go.
+        claims = await SyncWorker(context).claim(1)
+        detail = await employee_detail(context, employee)
+    assert [claim.employee_id for claim in claims] == [employee]
+    reclaimed = [e for e in detail.history if str(e.action) == "lease_reclaimed"]
+    assert len(reclaimed) == 1 and dead_owner in (reclaimed[0].reason or "")
+
+
+async def test_a_lease_on_another_host_expires_exactly_when_it_should(database_url: str) -> None:
+    """Mutation audit: leases expire (deterministically, with a fake clock)."""
+    from benefits_tui.services.clock import ManualClock
+
+    clock = ManualClock()
+    remote = "another-host:4242:cafebabe"  # not this host: its process cannot be checked
+    async with services(database_url, Simulator(), clock=clock, lease_seconds=60) as context:
+        [employee] = await add_people(context, 1)
+        await request_sync(context, Selection.of([employee]))
+        assert len(await SyncWorker(context, owner=remote).claim(1)) == 1
+        survivor = SyncWorker(context)
+        assert await survivor.claim(1) == []
+        clock.advance(59)
+        assert await survivor.claim(1) == []  # still the other host's
+        clock.advance(2)
+        claims = await survivor.claim(1)
+        detail = await employee_detail(context, employee)
+    assert [claim.employee_id for claim in claims] == [employee]
+    reclaimed = [e for e in detail.history if str(e.action) == "lease_reclaimed"]
+    assert len(reclaimed) == 1 and remote in (reclaimed[0].reason or "")

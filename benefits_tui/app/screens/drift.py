@@ -95,7 +95,7 @@ class DriftScreen(Screen[None]):
                 yield table
                 yield Static("", id="shown-note", markup=False)
                 sides: DataTable[Any] = DataTable(id="sides", cursor_type="none")
-                sides.add_columns("Field", "HR", "Platform", "")
+                sides.add_columns("", "Field", "HR", "Platform")
                 yield sides
         yield Static("", id="drift-status", markup=False)
         yield Footer(compact=True)
@@ -191,6 +191,9 @@ class DriftScreen(Screen[None]):
         finding = self.current
         if finding is None:
             return
+        # Both values must fit beside each other, even at 80 columns.
+        limit = max(12, min(VALUE_CHARS, (sides.size.width - 24) // 2))
+        rows = []
         for name, pair in finding.values.items():
             hr, platform = pair.get("hr"), pair.get("platform")
             differs = name in finding.fields or (
@@ -199,11 +202,13 @@ class DriftScreen(Screen[None]):
                 and platform is not None
                 and hr != platform
             )
+            rows.append((not differs, name, hr, platform, differs))
+        for _, name, hr, platform, differs in sorted(rows, key=lambda row: row[0]):
             sides.add_row(
-                Text(name),
-                Text(clean(_value(hr), limit=VALUE_CHARS)),
-                Text(clean(_value(platform), limit=VALUE_CHARS)),
                 Text("≠", style="bold red") if differs else Text(""),
+                Text(name),
+                Text(clean(_value(hr), limit=limit)),
+                Text(clean(_value(platform), limit=limit)),
             )
 
     @on(OptionList.OptionHighlighted, "#kinds")

@@ -28,6 +28,6 @@ class SearchBar(Input):
         )
         self.state = state
 
-    def action_clear_and_leave(self) -> None:
+    async def action_clear_and_leave(self) -> None:
         self.clear()
-        self.screen.action_focus_table()  # type: ignore[attr-defined]
+        await self.run_action("screen.focus_table")

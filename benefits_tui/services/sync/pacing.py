@@ -43,6 +43,7 @@ MAX_SLOT_BATCH = 50
 # this long, like a token bucket holding a quarter of a second's worth (the platform's holds
 # a second's worth); older ones are dropped, so the rate over any window stays within it.
 CATCH_UP_SECONDS = 0.25
+TROUBLE_AFTER_SECONDS = 1.0  # failures with no success for this long: the platform is failing
 TROUBLE_TEXT = 500  # characters of the platform's last trouble kept for the status line
 
 
@@ -67,6 +68,8 @@ class Pacer:
         self._read_at = -1.0
         self._trouble_since: dt.datetime | None = None  # the shared trouble, as last read
         self._trouble_noted = False  # this process wrote it (once per spell of trouble)
+        self._last_ok = context.clock.monotonic()  # this process's last answered call
+        self._failing_since: dt.datetime | None = None  # its first failure since then
         self.max_hold = dt.timedelta(seconds=context.settings.sync.max_hold_seconds)
         self._lock = anyio.Lock()
         self._slots: deque[dt.datetime] = deque()
@@ -154,10 +157,16 @@ class Pacer:
                 )
             raise
         except TransientError as exc:
-            await self._note_trouble(str(exc))
+            now = self.context.clock.now()
+            self._failing_since = self._failing_since or now
+            # A failure among successes (a 5xx now and then) is not "the platform is down":
+            # only failures with no success for TROUBLE_AFTER_SECONDS are shared.
+            if self.context.clock.monotonic() - self._last_ok >= TROUBLE_AFTER_SECONDS:
+                await self._note_trouble(str(exc))
             raise
         finally:
             before_retry.reset(token)
+        self._last_ok, self._failing_since = self.context.clock.monotonic(), None
         if self._trouble_since is not None or self._trouble_noted:
             await self._note_trouble(None)
         return result
@@ -171,12 +180,13 @@ class Pacer:
         if message is not None and (self._trouble_noted or self._trouble_since is not None):
             return
         now = self.context.clock.now()
+        since = self._failing_since or now
         statement = update(Throttle).where(Throttle.key == KEY)
         if message is None:
             statement = statement.values(trouble_since=None, trouble=None, updated_at=now)
         else:
             statement = statement.where(Throttle.trouble_since.is_(None)).values(
-                trouble_since=now, trouble=clip(message, TROUBLE_TEXT), updated_at=now
+                trouble_since=since, trouble=clip(message, TROUBLE_TEXT), updated_at=now
             )
         try:
             if message is not None:
@@ -187,7 +197,7 @@ class Pacer:
             log.warning("could not share the platform's state through the database", exc_info=True)
             return
         self._trouble_noted = message is not None
-        self._trouble_since = now if message is not None else None
+        self._trouble_since = since if message is not None else None
 
     async def _next_slot(self) -> dt.datetime:
         """This request's start time: the next one this process holds, reserving more if none."""

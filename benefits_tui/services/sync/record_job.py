@@ -453,12 +453,7 @@ class RecordJob:
         try:
             account = await self._call(lambda: self.context.platform().get_account(account_id))
         except NotFoundError as exc:
-            await self._fail(
-                f"{BENEFITS_REJECTED}: Benefits account {account_id} no longer exists",
-                status_code=exc.status_code,
-                answer=_describe(exc),
-            )
-            return False
+            return await self._account_gone(account_id, exc)
         employee = self.employee
         same_email = (
             bool(employee["email_key"]) and email_key(account.email) == employee["email_key"]
@@ -566,6 +561,15 @@ class RecordJob:
         await self._save({"phase": PHASE_OF[kind].value})
         return await self._write(kind, key, body, record.request_revision or 0)
 
+    async def _account_gone(self, account_id: str | None, exc: NotFoundError) -> bool:
+        """The linked account is no longer on the platform: the record fails, saying so."""
+        await self._fail(
+            f"{BENEFITS_REJECTED}: Benefits account {account_id} no longer exists",
+            status_code=exc.status_code,
+            answer=_describe(exc),
+        )
+        return False
+
     async def _link_made_account(self, email: str, found_by: str, **clear: Any) -> bool | None:
         """A create whose outcome is unknown may have made the account: if the platform has
         one for ``email``, drop the pending request (and ``clear``) and link it (what
@@ -605,12 +609,7 @@ class RecordJob:
         except ConflictError as exc:
             return await self._conflict(kind, exc)
         except NotFoundError as exc:
-            await self._fail(
-                f"{BENEFITS_REJECTED}: Benefits account {account_id} no longer exists",
-                status_code=exc.status_code,
-                answer=_describe(exc),
-            )
-            return False
+            return await self._account_gone(account_id, exc)
         except (AuthError, ProtocolError, TransientError):
             raise
         except PermanentError as exc:
