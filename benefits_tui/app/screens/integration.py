@@ -7,7 +7,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, Switch
@@ -37,7 +37,7 @@ class IntegrationScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         services = host_of(self).services
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):
             yield Static("Integration settings", id="title", markup=False)
             for name, value in integration_settings(services):
                 with Horizontal(classes="setting"):
