@@ -103,3 +103,24 @@ async def test_read_only_users_see_drift_without_repairs(tmp_path: Path) -> None
             await pilot.press("u")
             await settle(pilot)
             assert (await employee_detail(context, drifted)).state is SyncState.SUCCESSFUL
+
+
+async def test_drift_view_opens_on_a_kind_that_has_findings(tmp_path: Path) -> None:
+    sim = Simulator()
+    async with context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim) as context:
+        await add_employee(
+            context, person(9, email="legacy@example.com"), created_via=CreatedVia.CLI
+        )
+        await create_account(sim, email="legacy@example.com", external_id="OLD-9")
+        await reconcile(context)  # one unlinked match, no field drift
+        app = make_app(context)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("d")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, DriftScreen)
+            assert screen.kind is DriftKind.UNLINKED_MATCH
+            kinds = screen.query_one("#kinds", OptionList)
+            assert kinds.highlighted == list(DriftKind).index(DriftKind.UNLINKED_MATCH)
+            assert screen.query_one("#findings", DataTable).row_count == 1

@@ -114,6 +114,9 @@ class DriftScreen(Screen[None]):
         self.query_one("#last-run", Static).update(self._last_run_text())
         kinds = self.query_one("#kinds", OptionList)
         summary = self.last.summary
+        if summary is not None and not summary.counts.get(self.kind, 0):
+            # Open on a kind that has findings, so the arrows have rows to move through.
+            self.kind = next((k for k in DriftKind if summary.counts.get(k, 0)), self.kind)
         kinds.clear_options()
         for kind in DriftKind:
             count = summary.counts.get(kind, 0) if summary else 0
