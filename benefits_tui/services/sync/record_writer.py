@@ -3,8 +3,9 @@
 Every step of every record ends in a short write: the record's new values, fenced by its
 lease token, and its history events. One transaction per step made the database's write lock
 the limit of a big sync: SQLite takes one writer at a time, and each statement of a
-transaction waits its turn on a busy event loop, so a lock holder kept it for about 4 ms and
-16 records in work queued ~50 ms for every step.
+transaction then waited its turn on a busy event loop, so a lock holder kept it for about 4 ms
+and 16 records in work queued ~50 ms for every step. (Write transactions now run off the
+loop, from BEGIN to COMMIT: see ``db/engine.py``.)
 
 :class:`RecordWriter` writes whatever steps are waiting in one transaction: the first step
 to arrive while no batch is being written writes the batch (its own and any queued behind
