@@ -2,9 +2,12 @@
 
 A 429's Retry-After is stored as ``blocked_until`` so that no process sends inside the
 window, capped at ``max_hold_seconds`` so that no answer stops the integration for longer
-(RULES §1.13); an admin may clear it (:func:`clear_hold`). Transient trouble (unreachable,
-5xx, timeouts) is noted once as ``trouble_since``/``trouble`` and cleared by the next
-success, so that every screen can say "the platform is unreachable since ..." in one place.
+(RULES §1.13); an admin may clear it (:func:`clear_hold`). On SQLite the hold is also
+published in a file beside the database (:mod:`~benefits_tui.services.hold_signal`), read
+before every request, because the row's write may wait for the write lock. Transient
+trouble (unreachable, 5xx, timeouts) is noted once as ``trouble_since``/``trouble`` and
+cleared by the next success, so that every screen can say "the platform is unreachable
+since ..." in one place.
 An optional client-side rate limit hands out start times (``next_slot``) so that
 requests are spread out instead of bouncing off the platform's limit. A process reserves
 start times a few at a time (about a tenth of a second's worth) and hands them out locally,
@@ -23,6 +26,7 @@ import anyio
 from sqlalchemy import CursorResult, and_, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Throttle
 from benefits_tui.domain.errors import BenefitsError
@@ -30,6 +34,7 @@ from benefits_tui.domain.safe_text import clip
 from benefits_tui.platform.errors import Throttled, TransientError
 from benefits_tui.platform.hooks import before_retry
 from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.hold_signal import HoldSignal
 from benefits_tui.services.platform_hold import KEY
 
 T = TypeVar("T")
@@ -73,20 +78,25 @@ class Pacer:
         self.max_hold = dt.timedelta(seconds=context.settings.sync.max_hold_seconds)
         self._lock = anyio.Lock()
         self._slots: deque[dt.datetime] = deque()
+        self._signal = HoldSignal.for_database(context.db)
 
     async def _ensure_row(self) -> None:
         now = self.context.clock.now()
         insert_fn = pg_insert if self.context.db.is_postgresql else sqlite_insert
-        async with self.context.db.write() as session:
-            await session.execute(
-                insert_fn(Throttle)
-                .values(key=KEY, blocked_until=None, next_slot=None, updated_at=now)
-                .on_conflict_do_nothing(index_elements=["key"])
-            )
+        statement = (
+            insert_fn(Throttle)
+            .values(key=KEY, blocked_until=None, next_slot=None, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        await self.context.db.run_write(Session.execute, statement)
 
     async def blocked_until(self) -> dt.datetime | None:
-        """The shared hold-back, re-read at most every 100 ms."""
+        """The shared hold-back: the row re-read at most every 100 ms, the hold file (SQLite)
+        on every call."""
         clock = self.context.clock
+        signalled = self._signal.read()
+        if signalled is not None:
+            signalled = min(signalled, clock.now() + self.max_hold)
         if clock.monotonic() - self._read_at > CACHE_SECONDS:
             async with self.context.db.read() as session:
                 row = (
@@ -102,7 +112,7 @@ class Pacer:
                 ceiling = clock.now() + self.max_hold
                 self._blocked_until = min(self._blocked_until, ceiling)
             self._read_at = clock.monotonic()
-        return _later(self._blocked_until, self._held_until)
+        return _later(_later(self._blocked_until, self._held_until), signalled)
 
     async def wait_turn(self) -> None:
         """Wait until a request may be sent; raise :class:`HeldBack` for long waits."""
@@ -191,8 +201,7 @@ class Pacer:
         try:
             if message is not None:
                 await self._ensure_row()
-            async with self.context.db.write() as session:
-                await session.execute(statement)
+            await self.context.db.run_write(Session.execute, statement)
         except Exception:  # the status line is not worth failing a sync for
             log.warning("could not share the platform's state through the database", exc_info=True)
             return
@@ -215,18 +224,23 @@ class Pacer:
     async def _reserve_slots(self, count: int) -> dt.datetime:
         """Reserve ``count`` consecutive start times in the shared row; returns the first."""
         interval = dt.timedelta(seconds=1.0 / self.rate)
+
+        def reserve(session: Session) -> dt.datetime | None:
+            now = self.context.clock.now()
+            statement = select(Throttle).where(Throttle.key == KEY)
+            if self.context.db.is_postgresql:
+                statement = statement.with_for_update()
+            row = session.scalar(statement)
+            if row is None:
+                return None
+            slot = max(row.next_slot or now, now - dt.timedelta(seconds=CATCH_UP_SECONDS))
+            row.next_slot = slot + interval * count
+            row.updated_at = now
+            return slot
+
         for _ in range(2):
-            async with self.context.db.write() as session:
-                now = self.context.clock.now()
-                statement = select(Throttle).where(Throttle.key == KEY)
-                if self.context.db.is_postgresql:
-                    statement = statement.with_for_update()
-                row = await session.scalar(statement)
-                if row is not None:
-                    slot = max(row.next_slot or now, now - dt.timedelta(seconds=CATCH_UP_SECONDS))
-                    row.next_slot = slot + interval * count
-                    row.updated_at = now
-                    return slot
+            if (slot := await self.context.db.run_write(reserve)) is not None:
+                return slot
             await self._ensure_row()
         return self.context.clock.now()
 
@@ -236,35 +250,39 @@ class Pacer:
         now = self.context.clock.now()
         wait = dt.timedelta(seconds=max(seconds, 0.0)) if seconds < 1e9 else self.max_hold
         until = now + min(wait, self.max_hold)
-        # This process stops at once; the others when they see the row (the write may wait
-        # for the database's write lock for a while).
+        # This process stops at once; the others on this host when they read the hold file
+        # (SQLite), and everyone when they see the row (its write may wait for the lock).
         self._held_until = _later(self._held_until, until)
-        for _ in range(2):
-            async with self.context.db.write() as session:
-                result = await session.execute(
-                    update(Throttle)
-                    .where(Throttle.key == KEY)
-                    .where((Throttle.blocked_until.is_(None)) | (Throttle.blocked_until < until))
-                    .values(
-                        blocked_until=until,
-                        # a hold that follows one still running keeps its start
-                        blocked_since=case(
-                            (
-                                and_(
-                                    Throttle.blocked_until.is_not(None),
-                                    Throttle.blocked_until > now,
-                                ),
-                                func.coalesce(Throttle.blocked_since, now),
+        self._signal.publish(until)
+
+        def hold(session: Session) -> bool:
+            result = session.execute(
+                update(Throttle)
+                .where(Throttle.key == KEY)
+                .where((Throttle.blocked_until.is_(None)) | (Throttle.blocked_until < until))
+                .values(
+                    blocked_until=until,
+                    # a hold that follows one still running keeps its start
+                    blocked_since=case(
+                        (
+                            and_(
+                                Throttle.blocked_until.is_not(None),
+                                Throttle.blocked_until > now,
                             ),
-                            else_=now,
+                            func.coalesce(Throttle.blocked_since, now),
                         ),
-                        updated_at=now,
-                    )
+                        else_=now,
+                    ),
+                    updated_at=now,
                 )
-                exists = cast(CursorResult[Any], result).rowcount or await session.scalar(
-                    select(Throttle.key).where(Throttle.key == KEY)
-                )
-            if exists:
+            )
+            return bool(
+                cast(CursorResult[Any], result).rowcount
+                or session.scalar(select(Throttle.key).where(Throttle.key == KEY))
+            )
+
+        for _ in range(2):
+            if await self.context.db.run_write(hold):
                 break
             await self._ensure_row()
         return until
