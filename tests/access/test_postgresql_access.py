@@ -32,7 +32,7 @@ from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.conftest import TEST_TOKEN, pg_url, reset_postgres
-from tests.helpers import Simulator, add_people, drain
+from tests.helpers import Simulator, add_people, drain, press
 
 pytestmark = pytest.mark.skipif(pg_url() is None, reason="needs BENEFITS_TUI_TEST_PG_URL")
 
@@ -324,8 +324,7 @@ async def test_the_app_shows_the_databases_answer(logins: Logins, utc_tz: None) 
             await settle(pilot)
             text = screen_text(app)
             assert f"{logins.name('readonly')} · read-only" in text
-            await pilot.press("s")
-            await settle(pilot)
+            await press(pilot, "s")
             messages = [n.message for n in app._notifications]
             assert any("read-only user and cannot sync" in m for m in messages), messages
     async with open_context(_settings(logins.url("hr"), token=False)) as hr:

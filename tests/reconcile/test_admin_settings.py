@@ -18,7 +18,7 @@ from benefits_tui.services.admin_settings import (
 )
 from benefits_tui.services.errors import InvalidInput, PermissionDenied
 from tests.app.conftest import context_for, make_app, screen_text, settle
-from tests.helpers import Simulator, services
+from tests.helpers import Simulator, press, services
 
 
 async def test_defaults_then_an_admin_changes_them_for_everyone(database_url: str) -> None:
@@ -66,26 +66,21 @@ async def test_admin_edits_them_on_the_integration_screen_and_the_wizard_follows
         app = make_app(context)
         async with app.run_test(size=(100, 40)) as pilot:
             await settle(pilot)
-            await pilot.press("i")
-            await settle(pilot)
+            await press(pilot, "i")
             screen = app.screen
             assert isinstance(screen, IntegrationScreen)
             assert screen.query_one("#create-default", Switch).value is True
             screen.query_one("#create-default", Switch).value = False
             minutes = screen.query_one("#reconcile-minutes", Input)
             minutes.value = "abc"
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
             assert "whole minutes" in screen_text(app)
             minutes.value = "30"
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
             assert "Saved" in screen_text(app) and "every 30" in screen_text(app)
             assert await load_admin_settings(context) == AdminSettings(False, 30)
-            await pilot.press("escape")
-            await settle(pilot)
+            await press(pilot, "escape")
             # The starter wizard's toggle now starts off.
-            await pilot.press("n")
-            await settle(pilot)
+            await press(pilot, "n")
             assert isinstance(app.screen, NewEmployeeScreen)
             assert app.screen.query_one("#create-benefits-record", Switch).value is False

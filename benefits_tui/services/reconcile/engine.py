@@ -36,6 +36,7 @@ from benefits_tui.services.reconcile.findings import (
     hr_body,
     side_by_side,
 )
+from benefits_tui.services.sync import preflight
 from benefits_tui.services.sync.pacing import HeldBack, Pacer
 
 log = logging.getLogger(__name__)
@@ -45,27 +46,9 @@ HR_BATCH = 5000  # employees read per query when looking for linked accounts not
 MAX_PAGE_ATTEMPTS = 5  # transient failures of one page before the run gives up
 MAX_CONFIRMATIONS = 50  # accounts missing from the listing that are looked up one by one
 
-# What a sync would send is built from these (the sync engine reads the same ones).
-_HR_COLUMNS = (
-    Employee.id,
-    Employee.employee_number,
-    Employee.title,
-    Employee.forenames,
-    Employee.surname,
-    Employee.email,
-    Employee.email_key,
-    Employee.date_of_birth,
-    Employee.gender,
-    Employee.job_title,
-    Employee.annual_pay,
-    Employee.pay_basis,
-    Employee.pay_frequency,
-    Employee.benefit_level,
-    Employee.address,
-    Employee.leave_date,
-    SyncRecord.state,
-    SyncRecord.account_id,
-)
+# What a sync would send is built from the columns the sync engine reads (one owner: the
+# pre-flight check), beside the link each employee's sync record holds.
+_HR_COLUMNS = (*preflight.EMPLOYEE_COLUMNS, SyncRecord.state, SyncRecord.account_id)
 
 Progress = Callable[[int, int], None]
 """``on_progress(accounts_read, platform_calls)``."""
