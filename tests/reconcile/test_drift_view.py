@@ -128,8 +128,7 @@ async def test_at_80_columns_what_differs_is_on_screen(tmp_path: Path) -> None:
         ids = await add_people(
             context, 1, forenames="Maximiliana-Josefina", surname="Featherstonehaugh-Smythe"
         )
-        await request_sync(context, Selection.of(ids))
-        await drain(SyncWorker(context), 20)
+        await synced(context, ids)
         account = (await employee_detail(context, ids[0])).account_id
         assert account
         await patch_account(sim, account, {"surname": "Changed", "job_title": "Director"})
