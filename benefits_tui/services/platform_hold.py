@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from benefits_tui.db.models import Throttle
 from benefits_tui.domain.safe_text import visible
 from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.hold_signal import HoldSignal
 from benefits_tui.services.permissions import Permission
 
 KEY = "platform"  # the one row of the throttle table
@@ -61,17 +62,26 @@ async def read_hold(context: ServiceContext) -> PlatformHold:
                 ).where(Throttle.key == KEY)
             )
         ).first()
-    if row is None:
+    # On SQLite the hold file is ahead of the row while the row's write waits for the lock.
+    signalled = HoldSignal.for_database(context.db).read()
+    if row is None and signalled is None:
         return PlatformHold(None, None, None, None)
     now = context.clock.now()
-    until = row.blocked_until if row.blocked_until and row.blocked_until > now else None
-    return PlatformHold(until, row.blocked_since if until else None, row.trouble_since, row.trouble)
+    stored = row.blocked_until if row is not None and row.blocked_until else None
+    stored = stored if stored is not None and stored > now else None
+    until = max((t for t in (stored, signalled) if t is not None and t > now), default=None)
+    if until is not None:  # however it was stored, no hold lasts longer than the cap
+        until = min(until, now + dt.timedelta(seconds=context.settings.sync.max_hold_seconds))
+    since = (row.blocked_since if row is not None and stored else None) or now
+    trouble_since, trouble = (row.trouble_since, row.trouble) if row is not None else (None, None)
+    return PlatformHold(until, since if until else None, trouble_since, trouble)
 
 
 async def clear_hold(context: ServiceContext) -> PlatformHold:
     """End the platform's hold now (an admin's decision; RULES §1.13); returns what it was."""
     context.require(Permission.CLEAR_HOLD)
     before = await read_hold(context)
+    HoldSignal.for_database(context.db).clear()
     async with context.db.write() as session:
         await session.execute(
             update(Throttle)

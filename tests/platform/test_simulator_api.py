@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -365,6 +367,22 @@ async def test_request_log_and_accounts_view(http: httpx.AsyncClient) -> None:
     assert (await http.get("/_sim/requests?limit=1")).json()["data"][0]["path"] == "/v1/health"
     accounts = (await http.get("/_sim/accounts")).json()["data"]
     assert [a["email"] for a in accounts] == [account_body(1)["email"]]
+
+
+async def test_the_log_bounds_arrival_by_when_the_server_was_last_free(
+    http: httpx.AsyncClient,
+) -> None:
+    """A server kept busy reads its sockets late: each entry says how early the request can
+    have arrived (``earliest``) beside when it was seen (``time``)."""
+    await http.get("/v1/health", headers=AUTH)  # the serving loop starts noting when it is free
+    await asyncio.sleep(0.1)
+    await http.get("/v1/health", headers=AUTH)
+    time.sleep(0.3)  # the server's loop is kept busy (in-process here: this test holds it)
+    await http.get("/v1/health", headers=AUTH)
+    first, prompt, late = (await http.get("/_sim/requests")).json()["data"]
+    assert first["earliest"] == first["time"]
+    assert 0 <= prompt["time"] - prompt["earliest"] < 0.25  # the loop was free a beat ago
+    assert late["time"] - late["earliest"] >= 0.3  # it may have arrived any time in the stall
 
 
 async def test_reset_and_runtime_config(http: httpx.AsyncClient) -> None:
