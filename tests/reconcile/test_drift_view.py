@@ -17,7 +17,7 @@ from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.reconcile.engine import reconcile
 from benefits_tui.services.reconcile.findings import DriftKind
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.app.conftest import context_for, main_screen, make_app, screen_text, settle
+from tests.app.conftest import context_for, launched, main_screen, screen_text, settle
 from tests.helpers import Simulator, add_people, drain, person, press, synced
 from tests.reconcile.common import create_account, patch_account
 
@@ -41,9 +41,7 @@ async def test_drift_view_shows_and_repairs(tmp_path: Path) -> None:
     sim = Simulator()
     async with context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim) as context:
         drifted, unlinked, account = await _plant(context, sim)
-        app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with launched(context, (120, 36)) as (app, pilot):
             assert "drift: 2, checked" in screen_text(app)  # the status line
             await press(pilot, "d")
             screen = app.screen
@@ -82,21 +80,21 @@ async def test_read_only_users_see_drift_without_repairs(tmp_path: Path) -> None
     url = f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}"
     async with context_for(url, sim) as context:
         drifted, _, _ = await _plant(context, sim)
-    async with context_for(url, sim, role=Role.READ_ONLY, user="viewer") as context:
-        app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            main_screen(app).run_command("drift")  # from the command palette
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, DriftScreen)
-            assert "Fields differ (1)" in screen_text(app)
-            reason = screen.disabled_reason("resend")
-            assert reason and "read-only" in reason
-            assert screen.check_action("resend", ()) is None  # shown disabled
-            assert screen.check_action("link", ()) is None
-            await press(pilot, "u")
-            assert (await employee_detail(context, drifted)).state is SyncState.SUCCESSFUL
+    async with (
+        context_for(url, sim, role=Role.READ_ONLY, user="viewer") as context,
+        launched(context, (120, 36)) as (app, pilot),
+    ):
+        main_screen(app).run_command("drift")  # from the command palette
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DriftScreen)
+        assert "Fields differ (1)" in screen_text(app)
+        reason = screen.disabled_reason("resend")
+        assert reason and "read-only" in reason
+        assert screen.check_action("resend", ()) is None  # shown disabled
+        assert screen.check_action("link", ()) is None
+        await press(pilot, "u")
+        assert (await employee_detail(context, drifted)).state is SyncState.SUCCESSFUL
 
 
 async def test_drift_view_opens_on_a_kind_that_has_findings(tmp_path: Path) -> None:
@@ -107,9 +105,7 @@ async def test_drift_view_opens_on_a_kind_that_has_findings(tmp_path: Path) -> N
         )
         await create_account(sim, email="legacy@example.com", external_id="OLD-9")
         await reconcile(context)  # one unlinked match, no field drift
-        app = make_app(context)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
+        async with launched(context, (80, 24)) as (app, pilot):
             await press(pilot, "d")
             screen = app.screen
             assert isinstance(screen, DriftScreen)
