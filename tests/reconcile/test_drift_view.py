@@ -17,7 +17,7 @@ from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.reconcile.engine import reconcile
 from benefits_tui.services.reconcile.findings import DriftKind
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.app.conftest import context_for, launched, main_screen, screen_text, settle
+from tests.app.conftest import context_for, launched, main_screen, make_app, screen_text, settle
 from tests.helpers import Simulator, add_people, drain, person, press, synced
 from tests.reconcile.common import create_account, patch_account
 
