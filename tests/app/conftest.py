@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,13 +23,8 @@ START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Times in history are shown in local time: make it UTC so screens are reproducible."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+def utc_screens(utc: None) -> None:
+    """Every app test runs in UTC (see the ``utc`` fixture)."""
 
 
 @asynccontextmanager

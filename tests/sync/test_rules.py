@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from benefits_tui.domain.states import SyncState
 from benefits_tui.platform.simulator.config import SimulatorConfig
@@ -298,18 +301,25 @@ async def test_429_holds_back_every_worker(
     assert sent_inside == []
 
 
+@asynccontextmanager
+async def _one_queued(database_url: str) -> AsyncIterator[tuple[ServiceContext, int, SyncWorker]]:
+    """Services with one employee queued, and a worker (not started) to send it."""
+    async with services(database_url, Simulator()) as context:
+        [employee] = await add_people(context, 1)
+        await request_sync(context, Selection.of([employee]))
+        yield context, employee, SyncWorker(context)
+
+
+def _lost_connection() -> OperationalError:
+    return OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+
 async def test_worker_waits_out_database_trouble_instead_of_exiting(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sqlalchemy.exc import OperationalError
-
-    sim = Simulator()
-    async with services(database_url, sim) as context:
-        [employee] = await add_people(context, 1)
-        await request_sync(context, Selection.of([employee]))
-        worker = SyncWorker(context)
+    async with _one_queued(database_url) as (context, employee, worker):
         real_claim = worker.claim
-        failures = iter([OperationalError("SELECT", {}, Exception("server closed the connection"))])
+        failures = iter([_lost_connection()])
 
         async def flaky_claim(limit: int) -> list[Claim]:
             for failure in failures:
@@ -406,15 +416,9 @@ def _account_fields(**overrides: object) -> dict[str, object]:
 async def test_the_database_back_off_starts_again_after_a_success(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sqlalchemy.exc import OperationalError
-
-    sim = Simulator()
-    async with services(database_url, sim) as context:
-        [employee] = await add_people(context, 1)
-        await request_sync(context, Selection.of([employee]))
-        worker = SyncWorker(context)
+    async with _one_queued(database_url) as (context, employee, worker):
         real_claim = worker.claim
-        trouble = OperationalError("SELECT", {}, Exception("server closed the connection"))
+        trouble = _lost_connection()
         # Two failures in a row, a success (that found nothing due), then one more failure.
         script = iter(["fail", "fail", "empty", "fail"])
 
