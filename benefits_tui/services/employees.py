@@ -118,6 +118,18 @@ async def next_employee_number(context: ServiceContext) -> str:
 REQUIRED_FOR_A_RECORD = "is required to create a Benefits record"
 
 
+async def email_held_by(context: ServiceContext, email: object) -> str | None:
+    """The current employees who hold ``email`` ("E000123 Name", comma-separated), or None."""
+    key = email_key(email if isinstance(email, str) else None)
+    holders = (await holders_of(context, [key])).get(key, []) if key else []
+    return ", ".join(name for _, name in holders) or None
+
+
+def shared_email_problem(holders: str) -> str:
+    """The email field's message when a starter's email is held by ``holders`` (RULES §1.12)."""
+    return f"is already held by {holders}"
+
+
 async def starter_problems(context: ServiceContext, values: Mapping[str, Any]) -> dict[str, str]:
     """Why a starter with *Create Benefits Record* on could not sync (RULES §1.8, §1.12), by
     field (CSV names), for a message on each field: every field the platform requires, values
@@ -127,9 +139,7 @@ async def starter_problems(context: ServiceContext, values: Mapping[str, Any]) -
     pure pre-flight the sync runs, so a starter that cannot sync is never saved as one that will.
     """
     rules = await platform_rules(context)
-    key = email_key(values.get("email"))
-    holders = (await holders_of(context, [key])).get(key, []) if key else []
-    shared_with = ", ".join(name for _, name in holders) or None
+    shared_with = await email_held_by(context, values.get("email"))
     found: dict[str, str] = {}
     for problem in preflight.problems(values, rules, shared_with, linked=False):
         field = "benefits_level" if problem.field == "benefit_level" else problem.field
@@ -138,7 +148,7 @@ async def starter_problems(context: ServiceContext, values: Mapping[str, Any]) -
         if problem.kind in ("no_email", "missing_field"):
             found[field] = REQUIRED_FOR_A_RECORD
         elif problem.kind == "shared_email":
-            found[field] = f"is already held by {shared_with}"
+            found[field] = shared_email_problem(shared_with or "")
         else:  # "gender 'Male' is not recognised ...": the field shows its own label
             label = FIELD_LABELS.get(field, field).lower()
             found[field] = problem.text.removeprefix(f"{label} ").removeprefix(

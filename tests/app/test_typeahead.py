@@ -87,6 +87,39 @@ async def test_the_starter_wizard_takes_a_burst_step_by_step(
             assert field(app, "surname") == "Lovelace"
 
 
+async def test_keys_after_next_wait_for_the_wizards_email_check(
+    sqlite_url: str, no_debounce: None
+) -> None:
+    """Next on the personal step looks the email up (is it another employee's?) before the
+    employment step opens: the keys typed after ``ctrl+s`` go to that step's first field."""
+    from textual.widgets import Select
+
+    async with context_for(sqlite_url, Simulator()) as context:
+        await add_people(context, 1)
+        app = make_app(context)
+        async with piloted(app) as pilot:
+            burst(app, "n", "<enter>")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, NewEmployeeScreen)
+            for name, value in {"title": "Ms", "gender": "F"}.items():
+                screen.query_one(f"#input-{name}", Select).value = value
+            for name, value in {
+                "forenames": "Ann",
+                "surname": "Lee",
+                "date_of_birth": "1990-01-01",
+            }.items():
+                screen.query_one(f"#input-{name}", Input).value = value
+            screen.query_one("#input-email", Input).focus()
+            await settle(pilot)
+            burst(app, "ann.lee@example.com", "<ctrl+s>", "Analyst")
+            await settle(pilot)
+            await settle(pilot)
+            assert "Employment details (2 of 4)" in screen_text(app)
+            assert field(app, "email") == "ann.lee@example.com"
+            assert field(app, "job_title") == "Analyst"
+
+
 async def test_the_leaver_dialog_takes_a_burst(sqlite_url: str, no_debounce: None) -> None:
     async with context_for(sqlite_url, Simulator()) as context:
         await add_people(context, 1)
