@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from textual.command import CommandList
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import DataTable, Input
 
 from benefits_tui.config import Role
 from tests.app.snapshot_data import snapshot_app
-from tests.helpers import press, settle
+from tests.helpers import fill_form, press, settle
 
 SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
 
@@ -61,14 +61,7 @@ def fill(**values: str) -> Steps:
     """Set the fields of the form on screen (``input-<name>``) at once, then settle."""
 
     async def run(pilot: Pilot[Any]) -> None:
-        screen = pilot.app.screen
-        for name, value in values.items():
-            widget = screen.query_one(f"#input-{name}")
-            if isinstance(widget, Select):
-                widget.value = value
-            else:
-                assert isinstance(widget, Input)
-                widget.value = value
+        fill_form(pilot.app.screen, **values)
         await settle(pilot)
 
     return run
