@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.states import SyncState
@@ -115,9 +116,12 @@ def delete_account(sim: Simulator, account_id: str) -> None:
 
 async def mark_leaver_without_termination(context: ServiceContext, employee_id: int) -> None:
     """HR holds a leave date the platform never heard of (recorded before the integration)."""
-    async with context.db.write() as session:
-        await session.execute(
+
+    def leave(session: Session) -> None:
+        session.execute(
             update(Employee)
             .where(Employee.id == employee_id)
             .values(leave_date=dt.date(2026, 11, 20), leave_reason="Resignation")
         )
+
+    await context.db.run_write(leave)
