@@ -78,8 +78,9 @@ async def terminate_account(sim: Simulator, account_id: str) -> None:
     assert response.status_code == 200, response.text
 
 
-async def create_account(sim: Simulator, **fields: Any) -> str:
-    body = {
+def hand_made(**fields: Any) -> dict[str, Any]:
+    """The body of an account made on the platform by hand (no HR employee behind it)."""
+    return {
         "external_id": "X-000001",
         "email": "hand.made@elsewhere.example",
         "title": "Mr",
@@ -92,6 +93,10 @@ async def create_account(sim: Simulator, **fields: Any) -> str:
         "pay_frequency": "Monthly",
         **fields,
     }
+
+
+async def create_account(sim: Simulator, **fields: Any) -> str:
+    body = hand_made(**fields)
     async with platform(sim) as client:
         response = await client.post(
             "/v1/accounts",
