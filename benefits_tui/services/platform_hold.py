@@ -2,20 +2,21 @@
 
 A 429's ``Retry-After`` (capped) and the platform's transient trouble are shared through the
 ``throttle`` row (see :mod:`benefits_tui.services.sync.pacing`, which writes them). This module
-only reads and clears them, without the platform client: ``status --json`` imports it.
+only reads and clears them, without the platform client; SQLAlchemy is imported by the
+functions that use it, so that ``status``'s quick path (:mod:`benefits_tui.services.status`)
+shares :class:`PlatformHold` without it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
-
-from benefits_tui.db.models import Throttle
 from benefits_tui.domain.safe_text import visible
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.permissions import Permission
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 KEY = "platform"  # the one row of the throttle table
 
@@ -48,8 +49,24 @@ def _hhmmss(moment: dt.datetime | None) -> str:
     return moment.astimezone().strftime("%H:%M:%S") if moment else ""
 
 
+def hold_from(
+    blocked_until: dt.datetime | None,
+    blocked_since: dt.datetime | None,
+    trouble_since: dt.datetime | None,
+    trouble: str | None,
+    now: dt.datetime,
+) -> PlatformHold:
+    """The hold as stored, seen at ``now``: a hold already over reads as none."""
+    until = blocked_until if blocked_until and blocked_until > now else None
+    return PlatformHold(until, blocked_since if until else None, trouble_since, trouble)
+
+
 async def read_hold(context: ServiceContext) -> PlatformHold:
     """The current hold and trouble (a hold already over reads as none)."""
+    from sqlalchemy import select
+
+    from benefits_tui.db.models import Throttle
+
     async with context.db.read() as session:
         row = (
             await session.execute(
@@ -63,13 +80,16 @@ async def read_hold(context: ServiceContext) -> PlatformHold:
         ).first()
     if row is None:
         return PlatformHold(None, None, None, None)
-    now = context.clock.now()
-    until = row.blocked_until if row.blocked_until and row.blocked_until > now else None
-    return PlatformHold(until, row.blocked_since if until else None, row.trouble_since, row.trouble)
+    return hold_from(*row, now=context.clock.now())
 
 
 async def clear_hold(context: ServiceContext) -> PlatformHold:
     """End the platform's hold now (an admin's decision; RULES §1.13); returns what it was."""
+    from sqlalchemy import update
+
+    from benefits_tui.db.models import Throttle
+    from benefits_tui.services.permissions import Permission
+
     context.require(Permission.CLEAR_HOLD)
     before = await read_hold(context)
     async with context.db.write() as session:

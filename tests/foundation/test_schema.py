@@ -12,8 +12,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from benefits_tui.db import Database
-from benefits_tui.db.migrate import alembic_config, current_revision, head_revision, upgrade
+from benefits_tui.db.migrate import alembic_config, current_revision, upgrade
 from benefits_tui.db.models import Base, Employee, SyncRecord
+from benefits_tui.db.revision import head_revision
 
 NOW = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 
