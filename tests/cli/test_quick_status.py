@@ -26,7 +26,7 @@ async def _varied(url: str) -> StatusReport:
     async with services(url) as context:
         ids = await add_people(context, 8)
         left = now.date() - dt.timedelta(days=3)
-        cases = {
+        cases: dict[int, tuple[dict[str, object], dict[str, object]]] = {
             ids[0]: ({"leave_date": left}, {}),  # left, nothing open: not current
             ids[1]: ({"leave_date": left}, {"state": "failed", "reason": "no email"}),
             ids[2]: ({}, {"state": "in_progress", "requested_at": now - dt.timedelta(hours=1)}),
