@@ -124,6 +124,7 @@ class SyncRecord(Base):
     __table_args__ = (
         Index("ix_sync_records_state_due", "state", "next_attempt_at"),
         Index("ix_sync_records_lease", "lease_expires_at"),
+        Index("ix_sync_records_requested", "requested_by", "requested_at"),
     )
 
     employee_id: Mapped[int] = mapped_column(

@@ -425,17 +425,19 @@ async def resolve_numbers(context: ServiceContext, numbers: Sequence[str]) -> li
     return [await find_employee(context, number) for number in numbers]
 
 
-async def state_counts(context: ServiceContext, ids: Sequence[int]) -> dict[str, int]:
-    """How many of ``ids`` are in each state (state value -> count)."""
-    counts: dict[str, int] = {}
-    ids = list(ids)
-    for start in range(0, len(ids), 2000):
-        statement = (
-            select(SyncRecord.state, func.count())
-            .where(SyncRecord.employee_id.in_(ids[start : start + 2000]))
-            .group_by(SyncRecord.state)
-        )
-        async with context.db.read() as session:
-            for state, count in (await session.execute(statement)).all():
-                counts[state] = counts.get(state, 0) + count
-    return counts
+async def request_outcome(
+    context: ServiceContext, actor: str, since: dt.datetime
+) -> dict[str, int]:
+    """How many records ``actor`` asked to sync at or after ``since`` are in each state.
+
+    A request's progress without holding its employees' IDs (RULES §5: what a request holds
+    does not grow with its size): queuing and failing at once both stamp the record with who
+    asked and when. A record somebody else asks for later is theirs from then on.
+    """
+    statement = (
+        select(SyncRecord.state, func.count())
+        .where(SyncRecord.requested_by == actor, SyncRecord.requested_at >= since)
+        .group_by(SyncRecord.state)
+    )
+    async with context.db.read() as session:
+        return {state: int(count) for state, count in (await session.execute(statement)).all()}
