@@ -72,10 +72,19 @@ async def test_migrations_reach_head_from_empty_and_are_idempotent(database_url:
         await database.dispose()
 
 
+def _modelled(name: str | None, kind: str, _parents: object) -> bool:
+    """SQLite's search index (migration 0008) is an FTS5 table and its shadow tables, kept by
+    triggers, not a model."""
+    return not (kind == "table" and (name or "").startswith("employees_search"))
+
+
 async def test_migrated_schema_matches_the_models(db: Database) -> None:
     async with db.engine.connect() as connection:
         diff = await connection.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            lambda sync: compare_metadata(
+                MigrationContext.configure(sync, opts={"include_name": _modelled}),
+                Base.metadata,
+            )
         )
     assert diff == []
 

@@ -63,3 +63,24 @@ async def test_the_failed_tab_is_searched_by_reason_too(database_url: str) -> No
         # Names still match as before; other tabs do not search reasons.
         assert await list_ids(context, EmployeeFilter(SyncState.FAILED, "test10")) == bad_gender
         assert await list_ids(context, EmployeeFilter(SyncState.NOT_SYNCING, "no email")) == []
+
+
+async def test_a_search_follows_every_edit(database_url: str) -> None:
+    """On SQLite a search reads a trigram index (migration 0008) kept by triggers: an edited
+    name is found by its new words at once, and no longer by its old ones."""
+    from benefits_tui.services.employees import update_employee
+
+    async with services(database_url) as context:
+        (moved,) = await add_people(context, 1, start=20, surname="Oldname")
+        await add_people(context, 1, start=9, surname='Quote"Marks')
+
+        async def found(text: str) -> list[int]:
+            return await list_ids(context, EmployeeFilter(SyncState.NOT_SYNCING, text))
+
+        assert await found("oldname test20") == [moved]
+        await update_employee(context, moved, {"surname": "Fairweather"})
+        assert await found("fairweather") == [moved]
+        assert await found("weat test20") == [moved]
+        assert await found("oldname") == []
+        assert len(await found('quote"marks')) == 1
+        assert (await count_by_state(context, "fairweather"))[SyncState.NOT_SYNCING] == 1
