@@ -266,6 +266,49 @@ async def list_ids(context: ServiceContext, flt: EmployeeFilter) -> list[int]:
     return json.loads(f"[{packed}]") if packed else []
 
 
+FIRST_PAGE_PROBE = 5000  # employees (in number order) looked at for a tab's first page
+
+
+async def first_page_ids(context: ServiceContext, flt: EmployeeFilter, size: int) -> list[int]:
+    """The first ``size`` IDs of an unsearched tab, in employee-number order, found among the
+    first employees by number; [] when those hold fewer (a small tab: :func:`list_ids` it).
+
+    Exact, not a guess: with ``size`` matches among the first employees, no later employee
+    comes before them. Milliseconds at 1,000,000 employees, where listing the whole tab takes
+    seconds, so the first screen need not wait for the whole list (RULES §5).
+    """
+    if flt.search.strip():
+        return []
+    head = (
+        select(Employee.id, Employee.employee_number, Employee.leave_date)
+        .order_by(Employee.employee_number)
+        .limit(FIRST_PAGE_PROBE)
+        .subquery()
+    )
+    clauses: list[ColumnElement[bool]] = []
+    if flt.state is not None:
+        clauses.append(SyncRecord.state == flt.state.value)
+    if flt.current_only:
+        today = context.clock.today()
+        clauses.append(
+            or_(
+                head.c.leave_date.is_(None),
+                head.c.leave_date >= today,
+                SyncRecord.state.in_(OPEN_WORK),
+            )
+        )
+    statement = (
+        select(head.c.id)
+        .join(SyncRecord, SyncRecord.employee_id == head.c.id)
+        .where(*clauses)
+        .order_by(head.c.employee_number)
+        .limit(size)
+    )
+    async with context.db.read() as session:
+        ids = [int(i) for i in (await session.scalars(statement)).all()]
+    return ids if len(ids) == size else []
+
+
 _ROW_COLUMNS = (
     Employee.id,
     Employee.employee_number,
