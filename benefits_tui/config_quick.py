@@ -1,10 +1,11 @@
 """The few settings a quick command reads, without pydantic (RULES §4, §5).
 
-``status`` needs the database URL and the stuck threshold; importing pydantic-settings to
-read them costs more than the whole answer. :func:`quick_settings` reads those two with the
-same precedence as :func:`benefits_tui.config.load_settings` (flag, environment, file,
-default) and gives up (None) on anything it is not sure of, so that the full loader reads
-and reports it: a value that does not parse, a file that cannot be read or is too open.
+``status`` needs the database URL, the stuck threshold and the cap of a hold; importing
+pydantic-settings to read them costs more than the whole answer. :func:`quick_settings`
+reads those with the same precedence as :func:`benefits_tui.config.load_settings` (flag,
+environment, file, default) and gives up (None) on anything it is not sure of, so that the
+full loader reads and reports it: a value that does not parse, a file that cannot be read
+or is too open.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ APP_NAME = "benefits-tui"
 CONFIG_ENV = "BENEFITS_TUI_CONFIG"
 DATABASE_URL_ENV = "BENEFITS_TUI_DATABASE_URL"
 STUCK_ENV = "BENEFITS_TUI_SYNC_STUCK_AFTER_MINUTES"
+MAX_HOLD_ENV = "BENEFITS_TUI_SYNC_MAX_HOLD_SECONDS"
 SYNC_TABLE_ENV = "BENEFITS_TUI_SYNC"  # the whole [sync] table as JSON: the full loader's job
-DEFAULT_STUCK_AFTER_MINUTES = 15.0  # SyncSettings' default (tests/foundation/test_config.py)
+# SyncSettings' defaults (tests/cli/test_quick_status.py holds them equal).
+DEFAULT_STUCK_AFTER_MINUTES = 15.0
+DEFAULT_MAX_HOLD_SECONDS = 900.0
 _PLAIN_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
@@ -52,7 +56,8 @@ def check_database_url(value: str) -> str:
 @dataclass(frozen=True, slots=True)
 class QuickSettings:
     database_url: str
-    stuck_after_minutes: float
+    stuck_after_minutes: float = DEFAULT_STUCK_AFTER_MINUTES
+    max_hold_seconds: float = DEFAULT_MAX_HOLD_SECONDS
 
 
 def _environment() -> dict[str, str] | None:
@@ -86,7 +91,7 @@ def _file() -> dict[str, Any] | None:
 
 
 def quick_settings(flags: dict[str, Any]) -> QuickSettings | None:
-    """The database URL and the stuck threshold, or None: let the full loader read them."""
+    """What ``status`` reads, or None: let the full loader read the settings."""
     env = _environment()
     file = _file()
     if env is None or file is None or SYNC_TABLE_ENV in env:
@@ -97,14 +102,17 @@ def quick_settings(flags: dict[str, Any]) -> QuickSettings | None:
     url: object = _first(flags.get("database_url"), env.get(DATABASE_URL_ENV))
     url = _first(url, file.get("database_url")) or default_database_url()
     stuck = _first(env.get(STUCK_ENV), table.get("stuck_after_minutes"))
+    cap = _first(env.get(MAX_HOLD_ENV), table.get("max_hold_seconds"))
     if not isinstance(url, str):
         return None
     try:
-        url = check_database_url(url)
-        minutes = DEFAULT_STUCK_AFTER_MINUTES if stuck is None else _positive(stuck)
+        return QuickSettings(
+            check_database_url(url),
+            DEFAULT_STUCK_AFTER_MINUTES if stuck is None else _positive(stuck),
+            DEFAULT_MAX_HOLD_SECONDS if cap is None else _positive(cap),
+        )
     except ValueError:
         return None
-    return QuickSettings(url, minutes)
 
 
 def _first(*values: object) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -103,6 +104,16 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         ):
             monkeypatch.delenv(name, raising=False)
     yield
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Times in history are shown in local time: make it UTC so screens are reproducible."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def is_postgresql(database_url: str) -> bool:

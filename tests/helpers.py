@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -17,7 +19,7 @@ import anyio
 import httpx
 import pytest
 from click.testing import CliRunner, Result
-from rich.console import Console
+from rich.cells import cell_len
 from textual.app import App
 from textual.pilot import Pilot
 
@@ -27,6 +29,7 @@ from benefits_tui.platform.simulator.config import SimulatorConfig
 from benefits_tui.services.clock import Clock
 from benefits_tui.services.context import ServiceContext, open_context
 from benefits_tui.services.employees import add_employee
+from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker, WorkerStats
 from tests.conftest import new_sqlite_url
 
@@ -183,6 +186,12 @@ async def drain(worker: SyncWorker, seconds: float) -> WorkerStats:
         return await worker.drain()
 
 
+async def synced(context: ServiceContext, ids: Sequence[int]) -> None:
+    """Request a sync of ``ids``, then let one worker send all that is queued (20 s at most)."""
+    await request_sync(context, Selection.of(ids))
+    await drain(SyncWorker(context), 20)
+
+
 # ---------------------------------------------------------------------- the app's pilot
 
 
@@ -194,6 +203,12 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    """Press ``keys``, then let what they started finish."""
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
 @asynccontextmanager
 async def piloted(app: App[Any], size: tuple[int, int] = (120, 36)) -> AsyncIterator[Pilot[Any]]:
     """``app`` running headless at ``size``, settled after its first screen."""
@@ -202,24 +217,29 @@ async def piloted(app: App[Any], size: tuple[int, int] = (120, 36)) -> AsyncIter
         yield pilot
 
 
+# One ``<text>`` element of the SVG Rich writes for App.export_screenshot: where it starts (x,
+# in cells times CELL_WIDTH), the terminal line it clips to, and its escaped text.
+_SVG_TEXT = re.compile(
+    r'<text [^>]*?x="([^"]+)"[^>]*?clip-path="url\(#[^"]*-line-(\d+)\)">(.*?)</text>'
+)
+# Rich's SVG cell: 20 px high, 0.61 of that wide (Console.export_svg's defaults).
+CELL_WIDTH = 20 * 0.61
+
+
 def _render(app: App[Any]) -> str:
-    """The terminal as plain text: the screen over the screens it covers (a dialog's backdrop)."""
+    """The terminal as plain text: the screen over the screens it covers (a dialog's backdrop).
+
+    Read from Textual's public screenshot (an SVG of every cell) rather than its compositor:
+    each run of text stands at its cell column on its line; blank cells are spaces."""
     width, height = app.size
-    console = Console(
-        width=width,
-        height=height,
-        file=io.StringIO(),
-        force_terminal=True,
-        color_system="truecolor",
-        record=True,
-        legacy_windows=False,
-        safe_box=False,
-    )
-    # As App.export_screenshot renders it (Textual has no public plain-text screenshot).
-    console.print(
-        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    )
-    return console.export_text()
+    lines: list[list[str]] = [[] for _ in range(height)]
+    used = [0] * height  # cells written on each line so far
+    for x, line, escaped in _SVG_TEXT.findall(app.export_screenshot(simplify=True)):
+        row, column = int(line), round(float(x) / CELL_WIDTH)
+        text = html.unescape(escaped.replace("&#160;", " "))
+        lines[row].append(" " * (column - used[row]) + text)
+        used[row] = column + cell_len(text)
+    return "\n".join("".join(parts) + " " * (width - used[row]) for row, parts in enumerate(lines))
 
 
 def screen_text(app: App[Any]) -> str:

@@ -50,15 +50,22 @@ def _hhmmss(moment: dt.datetime | None) -> str:
 
 
 def hold_from(
-    blocked_until: dt.datetime | None,
-    blocked_since: dt.datetime | None,
-    trouble_since: dt.datetime | None,
-    trouble: str | None,
+    row: tuple[dt.datetime | None, dt.datetime | None, dt.datetime | None, str | None] | None,
+    signalled: dt.datetime | None,
     now: dt.datetime,
+    max_hold_seconds: float,
 ) -> PlatformHold:
-    """The hold as stored, seen at ``now``: a hold already over reads as none."""
-    until = blocked_until if blocked_until and blocked_until > now else None
-    return PlatformHold(until, blocked_since if until else None, trouble_since, trouble)
+    """The hold seen at ``now`` from the throttle row (blocked_until, blocked_since,
+    trouble_since, trouble) and the hold file: a hold already over reads as none."""
+    if row is None and signalled is None:
+        return PlatformHold(None, None, None, None)
+    blocked_until, blocked_since, trouble_since, trouble = row or (None, None, None, None)
+    stored = blocked_until if blocked_until is not None and blocked_until > now else None
+    until = max((t for t in (stored, signalled) if t is not None and t > now), default=None)
+    if until is not None:  # however it was stored, no hold lasts longer than the cap
+        until = min(until, now + dt.timedelta(seconds=max_hold_seconds))
+    since = (blocked_since if stored else None) or now
+    return PlatformHold(until, since if until else None, trouble_since, trouble)
 
 
 async def read_hold(context: ServiceContext) -> PlatformHold:
@@ -66,6 +73,7 @@ async def read_hold(context: ServiceContext) -> PlatformHold:
     from sqlalchemy import select
 
     from benefits_tui.db.models import Throttle
+    from benefits_tui.services.hold_signal import HoldSignal
 
     async with context.db.read() as session:
         row = (
@@ -78,9 +86,9 @@ async def read_hold(context: ServiceContext) -> PlatformHold:
                 ).where(Throttle.key == KEY)
             )
         ).first()
-    if row is None:
-        return PlatformHold(None, None, None, None)
-    return hold_from(*row, now=context.clock.now())
+    # On SQLite the hold file is ahead of the row while the row's write waits for the lock.
+    signalled = HoldSignal.for_database(context.db).read()
+    return hold_from(row, signalled, context.clock.now(), context.settings.sync.max_hold_seconds)
 
 
 async def clear_hold(context: ServiceContext) -> PlatformHold:
@@ -88,10 +96,12 @@ async def clear_hold(context: ServiceContext) -> PlatformHold:
     from sqlalchemy import update
 
     from benefits_tui.db.models import Throttle
+    from benefits_tui.services.hold_signal import HoldSignal
     from benefits_tui.services.permissions import Permission
 
     context.require(Permission.CLEAR_HOLD)
     before = await read_hold(context)
+    HoldSignal.for_database(context.db).clear()
     async with context.db.write() as session:
         await session.execute(
             update(Throttle)

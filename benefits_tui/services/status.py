@@ -14,10 +14,12 @@ import datetime as dt
 import json
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benefits_tui.db import quick
 from benefits_tui.domain.states import SyncState
+from benefits_tui.services.hold_signal import HoldSignal
 from benefits_tui.services.platform_hold import KEY as HOLD_KEY
 from benefits_tui.services.platform_hold import PlatformHold, hold_from
 from benefits_tui.services.reconcile.summary import LastReconciliation, run_summary
@@ -60,13 +62,14 @@ async def read_status(context: ServiceContext) -> StatusReport:
 def quick_status(settings: QuickSettings) -> StatusReport | None:
     """The report read with the standard library, or None when the services must answer (not
     a SQLite file at this program's schema, or the file could not be read)."""
+    path = quick.sqlite_path(settings.database_url)
     connection = quick.open_for_reading(settings.database_url)
-    if connection is None:
+    if connection is None or path is None:
         return None
     try:
         with connection:
             connection.execute("BEGIN")  # one snapshot for every count
-            return _read(connection, settings, dt.datetime.now(dt.UTC))
+            return _read(connection, path, settings, dt.datetime.now(dt.UTC))
     except sqlite3.Error:
         return None
     finally:
@@ -98,7 +101,9 @@ ORDER BY id DESC LIMIT 1
 """
 
 
-def _read(db: sqlite3.Connection, settings: QuickSettings, now: dt.datetime) -> StatusReport:
+def _read(
+    db: sqlite3.Connection, path: Path, settings: QuickSettings, now: dt.datetime
+) -> StatusReport:
     utc = quick.utc_from
     today = now.date().isoformat()
     totals = dict(db.execute(_TOTALS).fetchall())
@@ -108,11 +113,9 @@ def _read(db: sqlite3.Connection, settings: QuickSettings, now: dt.datetime) -> 
         _STUCK, (SyncState.IN_PROGRESS.value, quick.utc_text(threshold))
     ).fetchone()
     row = db.execute(_HOLD, (HOLD_KEY,)).fetchone()
-    hold = (
-        hold_from(utc(row[0]), utc(row[1]), utc(row[2]), row[3], now)
-        if row
-        else PlatformHold(None, None, None, None)
-    )
+    stored = (utc(row[0]), utc(row[1]), utc(row[2]), row[3]) if row else None
+    signalled = HoldSignal.beside(path).read()  # ahead of the row while it waits for the lock
+    hold = hold_from(stored, signalled, now, settings.max_hold_seconds)
     beat = db.execute(_LIFE).fetchone()
     life = life_from(beat[0], utc(beat[1]), now) if beat else WorkerLife(False)
     run = db.execute(_FINISHED).fetchone()

@@ -32,7 +32,7 @@ from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.conftest import TEST_TOKEN, pg_url, reset_postgres
-from tests.helpers import Simulator, add_people, drain
+from tests.helpers import Simulator, add_people, drain, press
 
 pytestmark = pytest.mark.skipif(pg_url() is None, reason="needs BENEFITS_TUI_TEST_PG_URL")
 
@@ -303,33 +303,19 @@ async def test_hr_without_token_queues_and_a_worker_login_sends(logins: Logins) 
     assert states == {SyncState.SUCCESSFUL}
 
 
-@pytest.fixture
-def utc_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    import time
-
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-async def test_the_app_shows_the_databases_answer(logins: Logins, utc_tz: None) -> None:
+async def test_the_app_shows_the_databases_answer(logins: Logins, utc: None) -> None:
     from benefits_tui.app.app import BenefitsApp
-    from tests.app.conftest import screen_text, settle
+    from tests.helpers import piloted, screen_text
 
     async with open_context(_settings(logins.url("readonly"), default_role="admin")) as viewer:
         app = BenefitsApp(services=viewer, poll_seconds=None)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             text = screen_text(app)
             assert f"{logins.name('readonly')} · read-only" in text
-            await pilot.press("s")
-            await settle(pilot)
+            await press(pilot, "s")
             messages = [n.message for n in app._notifications]
             assert any("read-only user and cannot sync" in m for m in messages), messages
     async with open_context(_settings(logins.url("hr"), token=False)) as hr:
         app = BenefitsApp(services=hr, poll_seconds=None)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             assert "Sent by a worker: no worker running" in screen_text(app)

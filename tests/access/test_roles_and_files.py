@@ -22,7 +22,7 @@ from benefits_tui.services.queries import count_by_state, employee_detail
 from benefits_tui.services.sync import heartbeat
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import Simulator, add_people, drain, services
+from tests.helpers import Simulator, add_people, drain, press, services
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -155,22 +155,19 @@ async def test_the_app_without_a_token_queues_and_shows_whether_a_worker_is_aliv
     from benefits_tui.app.app import BenefitsApp
     from benefits_tui.app.screens.confirm_sync import ConfirmSync
     from benefits_tui.services.context import open_context
-    from tests.app.conftest import screen_text, settle
     from tests.conftest import make_settings
+    from tests.helpers import piloted, screen_text
 
     settings = make_settings(sqlite_url, api_token=None)
     async with open_context(settings, clock=ManualClock(START)) as context:
         assert not context.has_platform and context.role is Role.HR
         await add_people(context, 2)
         app = BenefitsApp(services=context, poll_seconds=None)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with piloted(app) as pilot:
             assert "Sent by a worker: no worker running yet" in screen_text(app)
-            await pilot.press("s")
-            await settle(pilot)
+            await press(pilot, "s")
             assert isinstance(app.screen, ConfirmSync)
-            await pilot.press("enter")
-            await settle(pilot)
+            await press(pilot, "enter")
             messages = [str(n.message) for n in app._notifications]
             assert any(m.startswith("Queued: a worker sends them") for m in messages), messages
             assert (await count_by_state(context))[SyncState.IN_PROGRESS] == 1

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from benefits_tui.app.app import BenefitsApp
 from benefits_tui.app.screens.benefits_management import BenefitsManagementScreen
@@ -17,27 +17,25 @@ from benefits_tui.config import Role
 from benefits_tui.services.clock import ManualClock
 from benefits_tui.services.context import ServiceContext, open_context
 from tests.conftest import make_settings
-from tests.helpers import Simulator, screen_text, settle
+from tests.helpers import Simulator, piloted, screen_text, settle
 
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Times in history are shown in local time: make it UTC so screens are reproducible."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+def utc_screens(utc: None) -> None:
+    """Every app test runs in UTC (see the ``utc`` fixture)."""
 
 
 @asynccontextmanager
 async def context_for(
-    url: str, sim: Simulator, *, role: Role = Role.HR, user: str = "hr.tester"
+    url: str, sim: Simulator | None = None, *, role: Role = Role.HR, user: str = "hr.tester"
 ) -> AsyncIterator[ServiceContext]:
+    """Services on ``url`` at :data:`START`, acting as ``user``; the platform is ``sim`` (a
+    new simulator when not given)."""
     settings = make_settings(url, user=user, default_role=role)
-    async with open_context(settings, clock=ManualClock(START), transport=sim.transport) as context:
+    transport = (sim or Simulator()).transport
+    async with open_context(settings, clock=ManualClock(START), transport=transport) as context:
         yield context
 
 
@@ -50,6 +48,16 @@ def main_screen(app: BenefitsApp) -> BenefitsManagementScreen:
 def make_app(context: ServiceContext, **options: Any) -> BenefitsApp:
     app = BenefitsApp(services=context, start_worker=False, poll_seconds=None, **options)
     return app
+
+
+@asynccontextmanager
+async def launched(
+    context: ServiceContext, size: tuple[int, int] = (120, 36), **options: Any
+) -> AsyncIterator[tuple[BenefitsApp, Pilot[Any]]]:
+    """The app on ``context`` running headless at ``size`` and settled: ``(app, pilot)``."""
+    app = make_app(context, **options)
+    async with piloted(app, size) as pilot:
+        yield app, pilot
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from benefits_tui.services.clock import Clock
 from benefits_tui.services.demo import prepare_demo
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.app.conftest import context_for
-from tests.helpers import Simulator, drain, piloted, settle
+from tests.helpers import Simulator, drain, piloted, press
 
 SIZE = (120, 34)
 
@@ -31,8 +31,7 @@ async def main(path: Path) -> None:
             await prepare_demo(context, 400, seed=0, presync_share=0.02)  # a few still In progress
             app = BenefitsApp(services=context, start_worker=False, poll_seconds=None)
             async with piloted(app, SIZE) as pilot:
-                await pilot.press("j", "j", "space", "j", "space", "j", "j", "space")
-                await settle(pilot)
+                await press(pilot, "j", "j", "space", "j", "space", "j", "j", "space")
                 app.save_screenshot(filename=path.name, path=str(path.parent))
     print(f"saved {path}")
 

@@ -13,8 +13,8 @@ from benefits_tui.config import Role
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.queries import count_by_state
 from benefits_tui.services.sync.requests import Selection, request_sync
-from tests.app.conftest import context_for, main_screen, make_app
-from tests.helpers import Simulator, add_people, piloted, screen_text, settle
+from tests.app.conftest import context_for, launched, main_screen, make_app
+from tests.helpers import Simulator, add_people, piloted, press, screen_text, settle
 
 pytestmark = pytest.mark.usefixtures("no_debounce")
 
@@ -24,37 +24,30 @@ def table_of(app) -> EmployeeTable:  # type: ignore[no-untyped-def]
 
 
 async def test_search_narrows_rows(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         await add_people(context, 12)
         await add_people(
             context, 1, start=50, forenames="Zebedee", surname="Quill", email="zq@example.com"
         )
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             assert len(table_of(app).ids) == 13
-            await pilot.press("slash", *"quill")
-            await settle(pilot)
+            await press(pilot, "slash", *"quill")
             assert len(table_of(app).ids) == 1
             assert "Zebedee Quill" in screen_text(app)
             assert "Test1 Person" not in screen_text(app)
             # By employee number and by email too; escape returns to the grid.
-            await pilot.press(*["backspace"] * 5, *"E000003")
-            await settle(pilot)
+            await press(pilot, *["backspace"] * 5, *"E000003")
             assert len(table_of(app).ids) == 1
-            await pilot.press(*["backspace"] * 7, *"test.person1")
-            await settle(pilot)
+            await press(pilot, *["backspace"] * 7, *"test.person1")
             assert len(table_of(app).ids) == 4  # 1, 10, 11, 12
             await pilot.press("escape")
             assert isinstance(app.focused, EmployeeTable)
 
 
 async def test_space_ticks_and_shift_down_ticks_a_range(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         await add_people(context, 10)
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             table = table_of(app)
             await pilot.press("space")
             assert table.ticks.count == 1
@@ -67,11 +60,9 @@ async def test_space_ticks_and_shift_down_ticks_a_range(sqlite_url: str) -> None
 
 
 async def test_a_ticks_every_row_in_the_filter_including_off_screen(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         await add_people(context, 60)
-        app = make_app(context)
-        async with piloted(app, (80, 24)) as pilot:
+        async with launched(context, (80, 24)) as (app, pilot):
             table = table_of(app)
             assert table.size.height < 60
             await pilot.press("a")
@@ -81,8 +72,7 @@ async def test_a_ticks_every_row_in_the_filter_including_off_screen(sqlite_url: 
             assert "☑ Number" in text and "60 ticked" in text
             await pilot.press("G", "space")  # untick the last one, off screen before
             assert table.ticks.count == 59
-            await pilot.press("s")
-            await settle(pilot)
+            await press(pilot, "s")
             assert isinstance(app.screen, ConfirmSync)
             assert app.screen.count == 59
             await pilot.press("escape")
@@ -93,48 +83,37 @@ async def test_a_ticks_every_row_in_the_filter_including_off_screen(sqlite_url: 
 
 
 async def test_sync_opens_confirm_and_escape_sends_nothing(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         await add_people(context, 5)
         await add_people(context, 1, start=9, email=None)
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             await pilot.press("space", "j", "space", "j", "space")
-            await pilot.press("s")
-            await settle(pilot)
+            await press(pilot, "s")
             assert isinstance(app.screen, ConfirmSync)
             assert "Send 3 employees to Benefits?" in screen_text(app)
-            await pilot.press("escape")
-            await settle(pilot)
+            await press(pilot, "escape")
             assert not isinstance(app.screen, ConfirmSync)
             counts = await count_by_state(context)
             assert counts[SyncState.NOT_SYNCING] == 6 and counts[SyncState.IN_PROGRESS] == 0
             assert table_of(app).ticks.count == 3  # ticks kept after cancel
-            await pilot.press("s")
-            await settle(pilot)
-            await pilot.press("n")
-            await settle(pilot)
+            await press(pilot, "s")
+            await press(pilot, "n")
             assert (await count_by_state(context))[SyncState.IN_PROGRESS] == 0
             # The pre-flight summary names what will fail at once.
-            await pilot.press("a", "s")
-            await settle(pilot)
+            await press(pilot, "a", "s")
             text = screen_text(app)
             assert "Send 6 employees to Benefits?" in text
             assert "1 will fail at once: no email" in text
 
 
 async def test_enter_sends_them_and_counts_move(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         await add_people(context, 4)
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             await pilot.press("space", "j", "space")
-            await pilot.press("s")
-            await settle(pilot)
+            await press(pilot, "s")
             assert isinstance(app.screen, ConfirmSync)
-            await pilot.press("enter")
-            await settle(pilot)
+            await press(pilot, "enter")
             counts = await count_by_state(context)
             assert counts[SyncState.IN_PROGRESS] == 2 and counts[SyncState.NOT_SYNCING] == 2
             messages = [str(n.message) for n in app._notifications]
@@ -143,37 +122,30 @@ async def test_enter_sends_them_and_counts_move(sqlite_url: str) -> None:
             text = screen_text(app)
             assert "Not syncing (2)" in text and "In progress (2)" in text
             # Nothing ticked: `s` syncs the highlighted row; `y` confirms.
-            await pilot.press("s")
-            await settle(pilot)
+            await press(pilot, "s")
             assert "Send 1 employee to Benefits?" in screen_text(app)
-            await pilot.press("y")
-            await settle(pilot)
+            await press(pilot, "y")
             assert (await count_by_state(context))[SyncState.IN_PROGRESS] == 3
-            await pilot.press("2")
-            await settle(pilot)
+            await press(pilot, "2")
             assert len(table_of(app).ids) == 3
             assert "Queued" in screen_text(app)
 
 
 async def test_failed_row_shows_reason_and_history(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         ids = await add_people(context, 2)
         bad = await add_people(
             context, 1, start=7, email=None, forenames="Nomail", surname="Person"
         )
         await request_sync(context, Selection.of(bad))
-        app = make_app(context)
-        async with piloted(app, (160, 40)) as pilot:
+        async with launched(context, (160, 40)) as (app, pilot):
             assert "Failed (1)" in screen_text(app)
-            await pilot.press("4")
-            await settle(pilot)
+            await press(pilot, "4")
             assert main_screen(app).active is SyncState.FAILED
             text = screen_text(app)
             assert "Nomail Person" in text
             assert "Reason" in text and "no email address" in text  # in the grid
-            await pilot.press("enter")
-            await settle(pilot)
+            await press(pilot, "enter")
             assert isinstance(app.focused, DetailPane)
             detail = main_screen(app).query_one(DetailPane)
             assert detail.employee_id == bad[0]
@@ -188,11 +160,9 @@ async def test_failed_row_shows_reason_and_history(sqlite_url: str) -> None:
 
 
 async def test_tabs_switch_with_1_to_4(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         await add_people(context, 3)
-        app = make_app(context)
-        async with piloted(app, (100, 30)) as pilot:
+        async with launched(context, (100, 30)) as (app, pilot):
             screen = main_screen(app)
             for key, state in zip(
                 "2341",
@@ -204,13 +174,11 @@ async def test_tabs_switch_with_1_to_4(sqlite_url: str) -> None:
                 ],
                 strict=True,
             ):
-                await pilot.press(key)
-                await settle(pilot)
+                await press(pilot, key)
                 assert screen.active is state
                 assert app.focused is screen.tables[state]
             # In a search box, digits are text, not tab switches.
-            await pilot.press("slash", "3")
-            await settle(pilot)
+            await press(pilot, "slash", "3")
             assert screen.active is SyncState.NOT_SYNCING
 
 
@@ -224,8 +192,7 @@ HOSTILE = [
 
 
 async def test_hostile_names_render_literally(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         for n, name in enumerate(HOSTILE, start=1):
             await add_people(
                 context, 1, start=n, forenames=name, surname="[/]", email=f"h{n}@example.com"
@@ -234,8 +201,7 @@ async def test_hostile_names_render_literally(sqlite_url: str) -> None:
             context, 1, start=9, forenames="[red]Evil", surname="Reason", email="not-an-email[b]"
         )
         await request_sync(context, Selection.of(bad))
-        app = make_app(context)
-        async with piloted(app, (160, 40)) as pilot:
+        async with launched(context, (160, 40)) as (app, pilot):
             text = screen_text(app)
             assert "Bob [/x] [/]" in text
             assert "[bold]x [/]" in text
@@ -243,16 +209,14 @@ async def test_hostile_names_render_literally(sqlite_url: str) -> None:
             assert "␛[31mRed␛[0m [/]" in text  # escape sequences are shown, not obeyed
             assert "[link=http://evil]click" in text
             # The detail pane and notifications too.
-            await pilot.press("4")
-            await settle(pilot)
+            await press(pilot, "4")
             text = screen_text(app)
             assert "[red]Evil Reason" in text
             assert "'not-an-email[b]'" in text
 
 
 async def test_main_screen_at_80x24(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         await add_people(context, 40)
         app = make_app(context)
         async with piloted(app, (80, 24)):
@@ -281,34 +245,28 @@ async def test_read_only_user_sees_sync_disabled(sqlite_url: str) -> None:
     sim = Simulator()
     async with context_for(sqlite_url, sim) as hr:
         await add_people(hr, 3)
-    async with context_for(sqlite_url, sim, role=Role.READ_ONLY, user="viewer") as context:
-        app = make_app(context)
-        async with piloted(app) as pilot:
-            bindings = app.screen.active_bindings
-            assert bindings["s"].enabled is False
-            assert bindings["b"].enabled is False
-            assert bindings["space"].enabled is True
-            await pilot.press("space", "s")
-            await settle(pilot)
-            assert not isinstance(app.screen, ConfirmSync)
-            messages = [str(n.message) for n in app._notifications]
-            assert "viewer is a read-only user and cannot sync employees to Benefits" in messages
-            assert (await count_by_state(context))[SyncState.IN_PROGRESS] == 0
-            assert "viewer · read-only" in screen_text(app)
+    viewer = context_for(sqlite_url, sim, role=Role.READ_ONLY, user="viewer")
+    async with viewer as context, launched(context) as (app, pilot):
+        bindings = app.screen.active_bindings
+        assert bindings["s"].enabled is False
+        assert bindings["b"].enabled is False
+        assert bindings["space"].enabled is True
+        await press(pilot, "space", "s")
+        assert not isinstance(app.screen, ConfirmSync)
+        messages = [str(n.message) for n in app._notifications]
+        assert "viewer is a read-only user and cannot sync employees to Benefits" in messages
+        assert (await count_by_state(context))[SyncState.IN_PROGRESS] == 0
+        assert "viewer · read-only" in screen_text(app)
 
 
 async def test_sync_key_is_disabled_on_in_progress_tab(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         ids = await add_people(context, 2)
         await request_sync(context, Selection.of(ids))
-        app = make_app(context)
-        async with piloted(app) as pilot:
-            await pilot.press("2")
-            await settle(pilot)
+        async with launched(context) as (app, pilot):
+            await press(pilot, "2")
             assert app.screen.active_bindings["s"].enabled is False
-            await pilot.press("s")
-            await settle(pilot)
+            await press(pilot, "s")
             assert not isinstance(app.screen, ConfirmSync)
             assert "Sync works from the Not syncing and Failed tabs" in [
                 str(n.message) for n in app._notifications
@@ -316,23 +274,17 @@ async def test_sync_key_is_disabled_on_in_progress_tab(sqlite_url: str) -> None:
 
 
 async def test_help_and_command_palette_list_actions(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         await add_people(context, 2)
-        app = make_app(context)
-        async with piloted(app) as pilot:
-            await pilot.press("question_mark")
-            await settle(pilot)
+        async with launched(context) as (app, pilot):
+            await press(pilot, "question_mark")
             text = screen_text(app)
             assert "Keys" in text and "Tick every row in the current filter" in text
             await pilot.press("escape")
-            await pilot.press("ctrl+p")
-            await settle(pilot)
-            await pilot.press(*"sync to")
-            await settle(pilot)
+            await press(pilot, "ctrl+p")
+            await press(pilot, *"sync to")
             assert "Sync to Benefits" in screen_text(app)
-            await pilot.press("enter")
-            await settle(pilot)
+            await press(pilot, "enter")
             assert isinstance(app.screen, ConfirmSync)
 
 
@@ -340,8 +292,7 @@ async def test_live_update_from_another_terminal(sqlite_url: str, tmp_path: Path
     sim = Simulator()
     async with context_for(sqlite_url, sim) as context:
         ids = await add_people(context, 3)
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             assert "Not syncing (3)" in screen_text(app)
             async with context_for(sqlite_url, sim, user="someone.else") as other:
                 await request_sync(other, Selection.of(ids[:2]))
@@ -352,16 +303,13 @@ async def test_live_update_from_another_terminal(sqlite_url: str, tmp_path: Path
 
 
 async def test_stuck_records_are_flagged_and_counted(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         ids = await add_people(context, 3)
         await request_sync(context, Selection.of(ids[:2]))
         context.clock.advance(20 * 60)  # type: ignore[attr-defined]  # past the 15-minute threshold
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             assert "In progress (2, ⚠ 2 stuck)" in screen_text(app)
-            await pilot.press("2")
-            await settle(pilot)
+            await press(pilot, "2")
             text = screen_text(app)
             assert "⚠ stuck: Queued" in text
             assert "⚠ stuck" in text.split("Sync history")[0]  # the detail pane says so too
@@ -373,19 +321,16 @@ async def test_workflow_keys_open_their_screens(sqlite_url: str) -> None:
     from benefits_tui.app.screens.leaver import LeaverScreen
     from benefits_tui.app.screens.new_employee import NewEmployeeScreen
 
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         ids = await add_people(context, 3)
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             for key, screen_type in (
                 ("e", EmployeeScreen),
                 ("n", NewEmployeeScreen),
                 ("l", LeaverScreen),
                 ("b", AssignLevelScreen),
             ):
-                await pilot.press(key)
-                await settle(pilot)
+                await press(pilot, key)
                 opened = app.screen
                 assert isinstance(opened, screen_type), key
                 if isinstance(opened, (EmployeeScreen, LeaverScreen)):
@@ -397,11 +342,9 @@ async def test_workflow_keys_open_their_screens(sqlite_url: str) -> None:
 
 
 async def test_q_quits(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         await add_people(context, 1)
-        app = make_app(context)
-        async with piloted(app, (80, 24)) as pilot:
+        async with launched(context, (80, 24)) as (app, pilot):
             await pilot.press("q")
             await pilot.pause()
             assert app._exit
@@ -410,13 +353,10 @@ async def test_q_quits(sqlite_url: str) -> None:
 async def test_changing_the_search_keeps_the_ticks(sqlite_url: str) -> None:
     """Ticks belong to employees, not to a search (RULES §3): `a` in a search ticks its rows;
     clearing the search shows them among the others, still ticked, and no one else."""
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         await add_people(context, 12)
-        app = make_app(context)
-        async with piloted(app) as pilot:
-            await pilot.press("slash", *"person1", "enter")
-            await settle(pilot)
+        async with launched(context) as (app, pilot):
+            await press(pilot, "slash", *"person1", "enter")
             await pilot.press("a")
             assert table_of(app).ticks.count == 4  # 1, 10, 11, 12
             await pilot.press("slash", "backspace")  # `/` selects the old search: one key clears it
@@ -429,11 +369,9 @@ async def test_changing_the_search_keeps_the_ticks(sqlite_url: str) -> None:
 
 async def test_the_screen_can_be_recomposed(sqlite_url: str) -> None:
     """``recompose()`` runs inside ``Widget.batch()``: no attribute may shadow it."""
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         await add_people(context, 3)
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             screen = main_screen(app)
             old_table = table_of(app)
             await screen.recompose()
@@ -446,11 +384,9 @@ async def test_the_screen_can_be_recomposed(sqlite_url: str) -> None:
 
 
 async def test_the_detail_pane_moves_beside_the_grid_when_wide(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         await add_people(context, 3)
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             screen = main_screen(app)
             detail = screen.query_one(DetailPane)
             assert screen.has_class("-narrow") and not screen.has_class("-wide")
@@ -466,11 +402,9 @@ async def test_a_save_reloads_the_grid_once(sqlite_url: str) -> None:
 
     from benefits_tui.app.screens.employee import EmployeeScreen
 
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         await add_people(context, 2)
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             screen = main_screen(app)
             reloads: list[None] = []
             reload = screen.refresh_data
@@ -480,13 +414,11 @@ async def test_a_save_reloads_the_grid_once(sqlite_url: str) -> None:
                 reload()
 
             screen.refresh_data = counted  # type: ignore[method-assign]
-            await pilot.press("e")
-            await settle(pilot)
+            await press(pilot, "e")
             editor = app.screen
             assert isinstance(editor, EmployeeScreen)
             editor.query_one("#input-job_title", Input).value = "Chief Analyst"
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
             assert app.screen is screen
             assert len(reloads) == 1
 

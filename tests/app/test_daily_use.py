@@ -7,8 +7,8 @@ from typing import Any
 
 from benefits_tui.services.employees import record_leaver
 from benefits_tui.services.sync.requests import Selection, request_sync
-from tests.app.conftest import context_for, make_app
-from tests.helpers import Simulator, add_people, piloted, screen_text, settle
+from tests.app.conftest import context_for, launched, make_app
+from tests.helpers import Simulator, add_people, piloted, press, screen_text
 
 
 async def test_leavers_are_marked_in_the_grid(sqlite_url: str, no_debounce: None) -> None:
@@ -28,8 +28,7 @@ async def test_quitting_with_syncs_in_progress_says_they_continue(
     async with context_for(sqlite_url, Simulator()) as context:
         ids = await add_people(context, 3)
         await request_sync(context, Selection.of(ids[:2]))
-        app = make_app(context)
-        async with piloted(app, (80, 24)) as pilot:
+        async with launched(context, (80, 24)) as (app, pilot):
             assert app.quit_message() == (
                 "2 employees still In progress: nothing is lost. A running `benefits-tui "
                 "worker`, or the next start of benefits-tui, finishes them."
@@ -42,18 +41,15 @@ async def test_quitting_with_syncs_in_progress_says_they_continue(
                 exit_app()
 
             app.exit = exit_saying  # type: ignore[method-assign]
-            await pilot.press("q")
-            await settle(pilot)
+            await press(pilot, "q")
         assert said == [app.quit_message()]
 
 
 async def test_a_dialogs_footer_shows_the_dialogs_keys(sqlite_url: str, no_debounce: None) -> None:
     async with context_for(sqlite_url, Simulator()) as context:
         await add_people(context, 2)
-        app = make_app(context)
-        async with piloted(app, (80, 24)) as pilot:
-            await pilot.press("s")
-            await settle(pilot)
+        async with launched(context, (80, 24)) as (app, pilot):
+            await press(pilot, "s")
             last_line = screen_text(app).splitlines()[-1]
             assert "Cancel" in last_line and "Leaver" not in last_line and "Level" not in last_line
 
@@ -65,10 +61,8 @@ async def test_gender_codes_are_offered_with_their_names(
 
     async with context_for(sqlite_url, Simulator()) as context:
         await add_people(context, 1)
-        app = make_app(context)
-        async with piloted(app, (100, 40)) as pilot:
-            await pilot.press("e")
-            await settle(pilot)
+        async with launched(context, (100, 40)) as (app, pilot):
+            await press(pilot, "e")
             select = app.screen.query_one("#input-gender", Select)
             prompts = [str(prompt) for prompt, _ in select._options]
             assert "F - Female" in prompts and "M - Male" in prompts

@@ -6,22 +6,20 @@ from __future__ import annotations
 from textual import events
 
 from benefits_tui.app.screens.confirm_sync import ConfirmSync
-from tests.app.conftest import context_for, make_app
+from tests.app.conftest import context_for, launched
 from tests.app.test_benefits_management import table_of
-from tests.helpers import Simulator, add_people, piloted, settle
+from tests.helpers import add_people, settle
 
 
 async def test_a_burst_after_slash_is_typed_into_the_search(
     sqlite_url: str, no_debounce: None
 ) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         await add_people(context, 12)
         await add_people(
             context, 1, start=50, forenames="Sam", surname="Quill", email="sq@example.com"
         )
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             # All at once, as a terminal delivers a burst: nothing is processed in between.
             for key, character in [("slash", "/"), *((c, c) for c in "sam quill")]:
                 app.post_message(events.Key(key if key != " " else "space", character))

@@ -30,7 +30,7 @@ from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.app.conftest import START, context_for
 from tests.conftest import make_settings, new_sqlite_url
-from tests.helpers import Simulator, add_people, drain, settle
+from tests.helpers import Simulator, add_people, drain, press, settle
 from tests.reconcile.common import patch_account
 
 SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
@@ -109,8 +109,7 @@ def keys(*pressed: str) -> Steps:
     async def run(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         for key in pressed:
-            await pilot.press(key)
-            await settle(pilot)
+            await press(pilot, key)
 
     return run
 

@@ -16,7 +16,7 @@ from benefits_tui.app.screens.leaver import LeaverScreen
 from benefits_tui.app.screens.new_employee import NewEmployeeScreen
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.queries import employee_detail
-from tests.app.conftest import context_for, make_app
+from tests.app.conftest import context_for, launched, make_app
 from tests.helpers import Simulator, add_people, piloted, screen_text, settle
 
 NAMES = {
@@ -52,8 +52,7 @@ async def test_keys_typed_while_the_employee_form_opens_go_to_the_right_field(
     """``e`` then ``Tab Tab Tab 1975-06-01 ctrl+s``: the date is the date of birth, saved whole."""
     async with context_for(sqlite_url, Simulator()) as context:
         (employee_id,) = await add_people(context, 1, date_of_birth=None)
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             burst(app, "e", "<tab>", "<tab>", "<tab>", "1975-06-01", "<ctrl+s>")
             await settle(pilot)
             await settle(pilot)
@@ -66,8 +65,7 @@ async def test_keys_typed_while_the_employee_form_opens_go_to_the_right_field(
 async def test_ctrl_s_takes_every_key_typed_before_it(sqlite_url: str, no_debounce: None) -> None:
     async with context_for(sqlite_url, Simulator()) as context:
         (employee_id,) = await add_people(context, 1)
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             burst(app, "e", "<ctrl+u>", "Alexandra-Louise", "<ctrl+s>")
             await settle(pilot)
             await settle(pilot)
@@ -80,8 +78,7 @@ async def test_the_starter_wizard_takes_a_burst_step_by_step(
 ) -> None:
     async with context_for(sqlite_url, Simulator()) as context:
         await add_people(context, 1)
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             # n, enter (the wizard), then the Title select, Tab to Forenames, Tab to Surname.
             burst(app, "n", "<enter>", "<tab>", "Ada", "<tab>", "Lovelace")
             await settle(pilot)
@@ -93,8 +90,7 @@ async def test_the_starter_wizard_takes_a_burst_step_by_step(
 async def test_the_leaver_dialog_takes_a_burst(sqlite_url: str, no_debounce: None) -> None:
     async with context_for(sqlite_url, Simulator()) as context:
         await add_people(context, 1)
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             # enter in the date moves to the reason (a Submitted message, then a focus change):
             # the next key must wait for both.
             burst(app, "l", "2026-03-01", "<enter>", "Resignation")

@@ -45,28 +45,12 @@ from benefits_tui.services.context import open_context  # noqa: E402
 from benefits_tui.services.reconcile.engine import PAGE_SIZE  # noqa: E402
 from benefits_tui.services.reconcile.findings import hr_body  # noqa: E402
 from benefits_tui.services.seed import seed_employees  # noqa: E402
+from benefits_tui.services.sync.preflight import EMPLOYEE_COLUMNS  # noqa: E402
 from tests.benchmarks._simulator_process import SimulatorProcess  # noqa: E402
 
 TOKEN = "bench-reconcile-token"
 MAX_RSS_MB = 300
 COLUMNS = ("id", *[name for name in WRITABLE_FIELDS if name != "address"], "status")
-_HR_COLUMNS = (
-    Employee.id,
-    Employee.employee_number,
-    Employee.title,
-    Employee.forenames,
-    Employee.surname,
-    Employee.email,
-    Employee.date_of_birth,
-    Employee.gender,
-    Employee.job_title,
-    Employee.annual_pay,
-    Employee.pay_basis,
-    Employee.pay_frequency,
-    Employee.benefit_level,
-    Employee.address,
-    Employee.leave_date,
-)
 
 
 async def prepare(url: str, employees: int, csv_path: Path) -> dict[str, int]:
@@ -89,7 +73,7 @@ async def prepare(url: str, employees: int, csv_path: Path) -> dict[str, int]:
                 )
             )
         async with context.db.read() as session:
-            result = await session.stream(select(*_HR_COLUMNS).order_by(Employee.id))
+            result = await session.stream(select(*EMPLOYEE_COLUMNS).order_by(Employee.id))
             with csv_path.open("w", newline="", encoding="utf-8") as handle:
                 writer = csv.DictWriter(handle, fieldnames=COLUMNS)
                 writer.writeheader()

@@ -15,6 +15,7 @@ from benefits_tui.config import load_settings
 from benefits_tui.config_quick import QuickSettings, quick_settings
 from benefits_tui.db.models import Employee, Reconciliation, SyncRecord, Throttle, WorkerHeartbeat
 from benefits_tui.domain.states import SyncState
+from benefits_tui.services.hold_signal import HoldSignal
 from benefits_tui.services.status import StatusReport, quick_status, read_status
 from tests.helpers import add_people, services
 
@@ -80,6 +81,8 @@ async def _varied(url: str) -> StatusReport:
                     owner="host:1:x", login="svc.worker", started_at=now, seen_at=now
                 )
             )
+        # The hold file (SQLite) runs ahead of the row: both readers take the later end.
+        HoldSignal.for_database(context.db).publish(now + dt.timedelta(minutes=10))
         return await read_status(context)
 
 
@@ -95,7 +98,9 @@ async def test_the_quick_report_is_the_services_report(sqlite_url: str) -> None:
         SyncState.SUCCESSFUL: 1,
         SyncState.FAILED: 1,
     }
-    assert full.stuck == 1 and full.hold.blocked_until is not None and full.life.alive
+    assert full.stuck == 1 and full.life.alive
+    assert full.hold.blocked_until is not None
+    assert full.hold.blocked_until - full.now > dt.timedelta(minutes=9)  # the file's
     assert full.last.summary is not None and full.last.summary.total == 3
     assert full.last.error == "platform unreachable"
 
@@ -130,9 +135,10 @@ async def test_the_quick_path_leaves_what_it_is_not_sure_of_to_the_services(
         ),
         (
             {"BENEFITS_TUI_SYNC_STUCK_AFTER_MINUTES": "30", "BENEFITS_TUI_USER": ""},
-            "[sync]\nstuck_after_minutes = 4.5\n",
+            "[sync]\nstuck_after_minutes = 4.5\nmax_hold_seconds = 60\n",
             {},
         ),
+        ({"BENEFITS_TUI_SYNC_MAX_HOLD_SECONDS": "120"}, "[sync]\nmax_hold_seconds = 60\n", {}),
         ({"benefits_tui_database_url": "sqlite:///lower.db"}, "", {}),
     ],
 )
@@ -151,7 +157,9 @@ def test_quick_settings_are_the_full_loaders(
         monkeypatch.setenv(name, value)
     quick = quick_settings({"api_url": None, "user": None, **flags})
     full = load_settings(**flags)
-    assert quick == QuickSettings(full.database_url, full.sync.stuck_after_minutes)
+    assert quick == QuickSettings(
+        full.database_url, full.sync.stuck_after_minutes, full.sync.max_hold_seconds
+    )
 
 
 @pytest.mark.parametrize(
@@ -179,8 +187,9 @@ def test_quick_settings_leave_doubtful_values_to_the_full_loader(
     assert quick_settings({}) is None
 
 
-def test_the_quick_default_is_the_settings_default() -> None:
+def test_the_quick_defaults_are_the_settings_defaults() -> None:
     from benefits_tui.config import SyncSettings
-    from benefits_tui.config_quick import DEFAULT_STUCK_AFTER_MINUTES
+    from benefits_tui.config_quick import DEFAULT_MAX_HOLD_SECONDS, DEFAULT_STUCK_AFTER_MINUTES
 
     assert SyncSettings().stuck_after_minutes == DEFAULT_STUCK_AFTER_MINUTES
+    assert SyncSettings().max_hold_seconds == DEFAULT_MAX_HOLD_SECONDS

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import httpx
 import pytest
 
+from benefits_tui.domain.fields import REQUIRED_FOR_PLATFORM
 from benefits_tui.platform.contract import MAX_TEXT_LENGTH
 
 from .conftest import AUTH, account_body, http_for, write_headers
@@ -96,17 +99,8 @@ async def test_create_missing_fields_is_422_naming_each(http: httpx.AsyncClient)
     response = await http.post("/v1/accounts", json={"forenames": "A"}, headers=write_headers("k"))
     body = assert_problem(response, 422, "validation_failed")
     fields = {e["field"] for e in body["errors"] if e["code"] == "missing_field"}
-    assert fields == {
-        "external_id",
-        "surname",
-        "date_of_birth",
-        "gender",
-        "title",
-        "email",
-        "annual_pay",
-        "pay_basis",
-        "pay_frequency",
-    }
+    # Every field HR knows the platform needs (but the forenames sent), and our own key.
+    assert fields == {"external_id", *REQUIRED_FOR_PLATFORM} - {"forenames"}
     assert (await http.get("/_sim/stats")).json()["accounts"] == 0
 
 
@@ -373,6 +367,22 @@ async def test_request_log_and_accounts_view(http: httpx.AsyncClient) -> None:
     assert (await http.get("/_sim/requests?limit=1")).json()["data"][0]["path"] == "/v1/health"
     accounts = (await http.get("/_sim/accounts")).json()["data"]
     assert [a["email"] for a in accounts] == [account_body(1)["email"]]
+
+
+async def test_the_log_bounds_arrival_by_when_the_server_was_last_free(
+    http: httpx.AsyncClient,
+) -> None:
+    """A server kept busy reads its sockets late: each entry says how early the request can
+    have arrived (``earliest``) beside when it was seen (``time``)."""
+    await http.get("/v1/health", headers=AUTH)  # the serving loop starts noting when it is free
+    await asyncio.sleep(0.1)
+    await http.get("/v1/health", headers=AUTH)
+    time.sleep(0.3)  # the server's loop is kept busy (in-process here: this test holds it)
+    await http.get("/v1/health", headers=AUTH)
+    first, prompt, late = (await http.get("/_sim/requests")).json()["data"]
+    assert first["earliest"] == first["time"]
+    assert 0 <= prompt["time"] - prompt["earliest"] < 0.25  # the loop was free a beat ago
+    assert late["time"] - late["earliest"] >= 0.3  # it may have arrived any time in the stall
 
 
 async def test_reset_and_runtime_config(http: httpx.AsyncClient) -> None:

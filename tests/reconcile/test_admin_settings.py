@@ -17,8 +17,8 @@ from benefits_tui.services.admin_settings import (
     save_admin_settings,
 )
 from benefits_tui.services.errors import InvalidInput, PermissionDenied
-from tests.app.conftest import context_for, make_app, screen_text, settle
-from tests.helpers import Simulator, services
+from tests.app.conftest import context_for, launched, screen_text
+from tests.helpers import Simulator, press, services
 
 
 async def test_defaults_then_an_admin_changes_them_for_everyone(database_url: str) -> None:
@@ -60,32 +60,25 @@ async def test_admin_edits_them_on_the_integration_screen_and_the_wizard_follows
     tmp_path: Path,
 ) -> None:
     sim = Simulator()
-    async with context_for(
-        f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim, role=Role.ADMIN
-    ) as context:
-        app = make_app(context)
-        async with app.run_test(size=(100, 40)) as pilot:
-            await settle(pilot)
-            await pilot.press("i")
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, IntegrationScreen)
-            assert screen.query_one("#create-default", Switch).value is True
-            screen.query_one("#create-default", Switch).value = False
-            minutes = screen.query_one("#reconcile-minutes", Input)
-            minutes.value = "abc"
-            await pilot.press("ctrl+s")
-            await settle(pilot)
-            assert "whole minutes" in screen_text(app)
-            minutes.value = "30"
-            await pilot.press("ctrl+s")
-            await settle(pilot)
-            assert "Saved" in screen_text(app) and "every 30" in screen_text(app)
-            assert await load_admin_settings(context) == AdminSettings(False, 30)
-            await pilot.press("escape")
-            await settle(pilot)
-            # The starter wizard's toggle now starts off.
-            await pilot.press("n")
-            await settle(pilot)
-            assert isinstance(app.screen, NewEmployeeScreen)
-            assert app.screen.query_one("#create-benefits-record", Switch).value is False
+    async with (
+        context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim, role=Role.ADMIN) as context,
+        launched(context, (100, 40)) as (app, pilot),
+    ):
+        await press(pilot, "i")
+        screen = app.screen
+        assert isinstance(screen, IntegrationScreen)
+        assert screen.query_one("#create-default", Switch).value is True
+        screen.query_one("#create-default", Switch).value = False
+        minutes = screen.query_one("#reconcile-minutes", Input)
+        minutes.value = "abc"
+        await press(pilot, "ctrl+s")
+        assert "whole minutes" in screen_text(app)
+        minutes.value = "30"
+        await press(pilot, "ctrl+s")
+        assert "Saved" in screen_text(app) and "every 30" in screen_text(app)
+        assert await load_admin_settings(context) == AdminSettings(False, 30)
+        await press(pilot, "escape")
+        # The starter wizard's toggle now starts off.
+        await press(pilot, "n")
+        assert isinstance(app.screen, NewEmployeeScreen)
+        assert app.screen.query_one("#create-benefits-record", Switch).value is False

@@ -14,18 +14,16 @@ from benefits_tui.services.employees import add_employee
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.reconcile.engine import reconcile
 from benefits_tui.services.reconcile.findings import DriftKind
-from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.app.conftest import context_for, main_screen, make_app, screen_text, settle
-from tests.helpers import Simulator, add_people, drain, person
+from tests.app.conftest import context_for, launched, main_screen, screen_text, settle
+from tests.helpers import Simulator, add_people, drain, person, press, synced
 from tests.reconcile.common import create_account, patch_account
 
 
 async def _plant(context, sim: Simulator) -> tuple[int, int, str]:  # type: ignore[no-untyped-def]
     """One employee whose surname was changed on the platform, one unlinked match."""
     ids = await add_people(context, 2)
-    await request_sync(context, Selection.of(ids))
-    await drain(SyncWorker(context), 20)
+    await synced(context, ids)
     drifted = (await employee_detail(context, ids[0])).account_id
     assert drifted
     await patch_account(sim, drifted, {"surname": "[b]Platform\x1b[2J"})
@@ -41,12 +39,9 @@ async def test_drift_view_shows_and_repairs(tmp_path: Path) -> None:
     sim = Simulator()
     async with context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim) as context:
         drifted, unlinked, account = await _plant(context, sim)
-        app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
+        async with launched(context, (120, 36)) as (app, pilot):
             assert "drift: 2, checked" in screen_text(app)  # the status line
-            await pilot.press("d")
-            await settle(pilot)
+            await press(pilot, "d")
             screen = app.screen
             assert isinstance(screen, DriftScreen)
             text = screen_text(app)
@@ -54,8 +49,7 @@ async def test_drift_view_shows_and_repairs(tmp_path: Path) -> None:
             assert "Orphan account (0)" in text and "Gone from platform (0)" in text
             # HR's and the platform's values side by side, the platform's words literally.
             assert "Person" in text and "[b]Platform␛[2J" in text and "≠" in text
-            await pilot.press("u")
-            await settle(pilot)
+            await press(pilot, "u")
             assert (await employee_detail(context, drifted)).state is SyncState.IN_PROGRESS
             assert "Fields differ (0)" in screen_text(app)
 
@@ -64,21 +58,18 @@ async def test_drift_view_shows_and_repairs(tmp_path: Path) -> None:
             kinds.highlighted = list(DriftKind).index(DriftKind.UNLINKED_MATCH)
             await settle(pilot)
             assert screen.query_one("#findings", DataTable).row_count == 1
-            await pilot.press("k")
-            await settle(pilot)
+            await press(pilot, "k")
             dialog = app.screen
             assert isinstance(dialog, ConfirmDialog)
             assert account in screen_text(app)
-            await pilot.press("y")
-            await settle(pilot)
+            await press(pilot, "y")
             detail = await employee_detail(context, unlinked)
             assert detail.state is SyncState.IN_PROGRESS
             assert detail.history[0].actor == "hr.tester"
             assert account in (detail.history[0].reason or "")
             await drain(SyncWorker(context), 20)
             assert (await employee_detail(context, unlinked)).account_id == account
-            await pilot.press("escape")
-            await settle(pilot)
+            await press(pilot, "escape")
             assert app.screen is main_screen(app)
 
 
@@ -87,22 +78,21 @@ async def test_read_only_users_see_drift_without_repairs(tmp_path: Path) -> None
     url = f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}"
     async with context_for(url, sim) as context:
         drifted, _, _ = await _plant(context, sim)
-    async with context_for(url, sim, role=Role.READ_ONLY, user="viewer") as context:
-        app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            main_screen(app).run_command("drift")  # from the command palette
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, DriftScreen)
-            assert "Fields differ (1)" in screen_text(app)
-            reason = screen.disabled_reason("resend")
-            assert reason and "read-only" in reason
-            assert screen.check_action("resend", ()) is None  # shown disabled
-            assert screen.check_action("link", ()) is None
-            await pilot.press("u")
-            await settle(pilot)
-            assert (await employee_detail(context, drifted)).state is SyncState.SUCCESSFUL
+    async with (
+        context_for(url, sim, role=Role.READ_ONLY, user="viewer") as context,
+        launched(context, (120, 36)) as (app, pilot),
+    ):
+        main_screen(app).run_command("drift")  # from the command palette
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DriftScreen)
+        assert "Fields differ (1)" in screen_text(app)
+        reason = screen.disabled_reason("resend")
+        assert reason and "read-only" in reason
+        assert screen.check_action("resend", ()) is None  # shown disabled
+        assert screen.check_action("link", ()) is None
+        await press(pilot, "u")
+        assert (await employee_detail(context, drifted)).state is SyncState.SUCCESSFUL
 
 
 async def test_drift_view_opens_on_a_kind_that_has_findings(tmp_path: Path) -> None:
@@ -113,11 +103,8 @@ async def test_drift_view_opens_on_a_kind_that_has_findings(tmp_path: Path) -> N
         )
         await create_account(sim, email="legacy@example.com", external_id="OLD-9")
         await reconcile(context)  # one unlinked match, no field drift
-        app = make_app(context)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            await pilot.press("d")
-            await settle(pilot)
+        async with launched(context, (80, 24)) as (app, pilot):
+            await press(pilot, "d")
             screen = app.screen
             assert isinstance(screen, DriftScreen)
             assert screen.kind is DriftKind.UNLINKED_MATCH

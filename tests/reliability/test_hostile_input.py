@@ -22,14 +22,14 @@ from benefits_tui.services.csv_export import export_csv, export_filter
 from benefits_tui.services.csv_import import import_csv
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
-from tests.app.conftest import context_for, main_screen, make_app, no_debounce
+from tests.app.conftest import context_for, launched, main_screen, no_debounce
 from tests.helpers import (
     CliInvoke,
     Simulator,
     add_people,
     cli_invoker,
     export_rows,
-    piloted,
+    press,
     screen_text,
     services,
     settle,
@@ -319,15 +319,13 @@ async def test_export_neutralises_formulas_and_carries_no_escape(sqlite_url: str
 
 @pytest.mark.usefixtures("no_debounce")
 async def test_screen_shows_hostile_rows_literally(sqlite_url: str) -> None:
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         screenable = [v for v in HOSTILE if "\u202e" not in v] + [LONG]
         for n, value in enumerate(screenable, start=1):
             await add_people(
                 context, 1, start=n, forenames=value, surname="Q", email=f"h{n}@example.com"
             )
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             screen = main_screen(app)
             assert len(screen.table.ids) == len(screenable)
             text = screen_text(app)
@@ -341,8 +339,7 @@ async def test_screen_shows_hostile_rows_literally(sqlite_url: str) -> None:
                 ("[link=https", "[link=https://evil]click[/link]"),
                 ("drop table", "Robert'); DROP TABLE employees;--"),
             ]:
-                await pilot.press("slash", *needle)
-                await settle(pilot)
+                await press(pilot, "slash", *needle)
                 assert len(screen.table.ids) == 1, needle
                 await pilot.press("enter", "enter")  # keep the search, open the row
                 await settle(pilot)
@@ -353,8 +350,7 @@ async def test_screen_shows_hostile_rows_literally(sqlite_url: str) -> None:
                     needle,
                     text,
                 )  # and in the row (the grid may cut it)
-                await pilot.press("escape", "slash", *["backspace"] * len(needle), "escape")
-                await settle(pilot)
+                await press(pilot, "escape", "slash", *["backspace"] * len(needle), "escape")
                 assert len(screen.table.ids) == len(screenable), needle
 
 
@@ -362,18 +358,15 @@ async def test_screen_shows_hostile_rows_literally(sqlite_url: str) -> None:
 async def test_screen_never_emits_escape_sequences_stored_by_other_means(sqlite_url: str) -> None:
     """Values that bypass the field rules (an older version, a direct write) still cannot restyle
     the terminal."""
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
+    async with context_for(sqlite_url) as context:
         ids = await add_people(context, 1, forenames="Ann", surname="Lee")
         async with context.db.write() as session:
             employee = await session.get(Employee, ids[0])
             assert employee is not None
             employee.forenames = "\x1b]0;title\x07\x1b[2J\x1b[31mred"
             employee.department = "Bob\x00by\nsecond line"
-        app = make_app(context)
-        async with piloted(app) as pilot:
-            await pilot.press("enter")
-            await settle(pilot)
+        async with launched(context) as (app, pilot):
+            await press(pilot, "enter")
             text = screen_text(app)
             assert "\x1b" not in text and "\x07" not in text and "\x00" not in text
             assert "␛[31mred" in text  # shown, not obeyed

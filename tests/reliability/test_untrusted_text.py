@@ -20,10 +20,8 @@ import anyio
 from benefits_tui.domain.safe_text import json_visible, visible
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.queries import employee_detail
-from benefits_tui.services.sync.requests import Selection, request_sync
-from benefits_tui.services.sync.worker import SyncWorker
 from tests.faults import HOSTILE, FaultyPlatform, raw_controls, serve_in_thread
-from tests.helpers import TOKEN, add_people, drain, run_cli, services
+from tests.helpers import TOKEN, add_people, run_cli, services, synced
 
 
 def test_visible_shows_every_dangerous_character_and_keeps_the_rest() -> None:
@@ -45,8 +43,7 @@ async def test_a_hostile_rejection_is_stored_bounded(database_url: str) -> None:
     async with services(database_url, platform.sim, max_retry_seconds=5) as context:
         context.transport = platform.transport
         [employee] = await add_people(context, 1)
-        await request_sync(context, Selection.of([employee]))
-        await drain(SyncWorker(context), 20)
+        await synced(context, [employee])
         detail = await employee_detail(context, employee)
     assert detail.state is SyncState.FAILED
     assert detail.reason is not None and "Benefits rejected" in detail.reason

@@ -3,13 +3,19 @@ database: start times are reserved a few at a time, yet the platform's limit is 
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
 import anyio
 import pytest
 from sqlalchemy import update
 
+from benefits_tui.config import Role
 from benefits_tui.db.models import Throttle
 from benefits_tui.domain.states import SyncState
 from benefits_tui.platform.errors import Throttled
+from benefits_tui.services.platform_hold import clear_hold, read_hold
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.pacing import CACHE_SECONDS, HeldBack, Pacer
 from benefits_tui.services.sync.requests import Selection, request_sync
@@ -61,7 +67,9 @@ async def test_a_process_own_429_window_outlives_a_stale_read_of_the_shared_row(
             CACHE_SECONDS * 1.5
         )  # the cached read is stale: the next look reads the row
         assert await pacer.blocked_until() == until
-        assert await other_pacer.blocked_until() is None  # others learn of it from the row only
+        # Others learn of it from the row only on PostgreSQL; on SQLite the hold file says it.
+        expected = until if context.db.is_sqlite else None
+        assert await other_pacer.blocked_until() == expected
         with pytest.raises(HeldBack):  # and a call waits (longer than inline: rescheduled)
             await pacer.call(lambda: anyio.sleep(0))
 
@@ -82,3 +90,35 @@ async def test_any_call_answered_429_holds_back_every_process(database_url: str)
         await Pacer(other).call(other.platform().check_connection)  # waits out the window first
         sent_at = (await sim.requests())[-1]["time"]
     assert sent_at >= held.timestamp() - 0.01
+
+
+async def test_on_sqlite_a_429_reaches_other_processes_while_the_write_lock_is_taken(
+    tmp_path: Path,
+) -> None:
+    """The row's write waits for SQLite's write lock (another process may hold it for a
+    while); the hold file beside the database tells every process at once (RULES §1.13)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}"
+    async with services(url, Simulator()) as context, services(url, Simulator()) as other:
+        pacer, other_pacer = Pacer(context), Pacer(other)
+        await pacer.blocked_until()  # the row exists and both have read it: no hold
+        assert await other_pacer.blocked_until() is None
+        locker = sqlite3.connect(tmp_path / "hr.db", isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(pacer.hold_back, 30.0)
+                await anyio.sleep(0.05)  # the write is waiting for the lock by now
+                held = await other_pacer.blocked_until()
+                assert held is not None
+                assert held > other.clock.now() + dt.timedelta(seconds=29)
+                assert (await read_hold(other)).blocked_until == held  # status says it too
+                with pytest.raises(HeldBack):  # and the other process does not send
+                    await other_pacer.call(lambda: anyio.sleep(0))
+                locker.execute("COMMIT")
+        finally:
+            locker.close()
+        # An admin's clear ends it everywhere: row and file.
+        context.role = Role.ADMIN
+        await clear_hold(context)
+        assert (await read_hold(other)).blocked_until is None
+        assert await Pacer(other).blocked_until() is None

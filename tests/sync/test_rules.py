@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from benefits_tui.domain.states import SyncState
 from benefits_tui.platform.simulator.config import SimulatorConfig
@@ -20,7 +23,16 @@ from benefits_tui.services.sync.record_job import Claim
 from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.faults import FaultyPlatform
-from tests.helpers import TOKEN, Simulator, add_people, drain, person, services, write_preload
+from tests.helpers import (
+    TOKEN,
+    Simulator,
+    add_people,
+    drain,
+    person,
+    services,
+    synced,
+    write_preload,
+)
 
 
 def actions(detail: EmployeeDetail) -> list[str]:
@@ -34,8 +46,7 @@ async def test_existing_account_is_linked_not_duplicated(database_url: str, tmp_
     existing = (await sim.accounts())[0]
     async with services(database_url, sim) as context:
         [employee] = await add_people(context, 1)
-        await request_sync(context, Selection.of([employee]))
-        await drain(SyncWorker(context), 20)
+        await synced(context, [employee])
         detail = await employee_detail(context, employee)
     assert detail.state is SyncState.SUCCESSFUL
     assert detail.account_id == existing["id"]
@@ -81,8 +92,7 @@ async def test_benefits_rejection_is_failed_with_the_platforms_reason(database_u
     sim = Simulator()
     async with services(database_url, sim) as context:
         first, second = await add_people(context, 2)
-        await request_sync(context, Selection.of([first, second]))
-        await drain(SyncWorker(context), 20)
+        await synced(context, [first, second])
         # HR gives the first the second's email: the platform refuses the update (409).
         await update_employee(context, first, {"email": "test.person2@example.com"})
         await drain(SyncWorker(context), 20)
@@ -96,8 +106,7 @@ async def test_updates_go_by_account_id_even_after_the_email_changes(database_ur
     sim = Simulator()
     async with services(database_url, sim) as context:
         [employee] = await add_people(context, 1)
-        await request_sync(context, Selection.of([employee]))
-        await drain(SyncWorker(context), 20)
+        await synced(context, [employee])
         account_id = (await employee_detail(context, employee)).account_id
         lookups_before = len([r for r in await sim.account_calls() if r["method"] == "GET"])
         change = await update_employee(
@@ -124,8 +133,7 @@ async def test_leaver_with_a_link_ends_coverage_and_without_one_makes_no_call(
     sim = Simulator()
     async with services(database_url, sim) as context:
         linked, never = await add_people(context, 2)
-        await request_sync(context, Selection.of([linked]))
-        await drain(SyncWorker(context), 20)
+        await synced(context, [linked])
         leave = dt.date(2026, 12, 31)
         result = await record_leaver(context, linked, leave, "Resignation")
         assert result.termination_queued
@@ -293,18 +301,25 @@ async def test_429_holds_back_every_worker(
     assert sent_inside == []
 
 
+@asynccontextmanager
+async def _one_queued(database_url: str) -> AsyncIterator[tuple[ServiceContext, int, SyncWorker]]:
+    """Services with one employee queued, and a worker (not started) to send it."""
+    async with services(database_url, Simulator()) as context:
+        [employee] = await add_people(context, 1)
+        await request_sync(context, Selection.of([employee]))
+        yield context, employee, SyncWorker(context)
+
+
+def _lost_connection() -> OperationalError:
+    return OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+
 async def test_worker_waits_out_database_trouble_instead_of_exiting(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sqlalchemy.exc import OperationalError
-
-    sim = Simulator()
-    async with services(database_url, sim) as context:
-        [employee] = await add_people(context, 1)
-        await request_sync(context, Selection.of([employee]))
-        worker = SyncWorker(context)
+    async with _one_queued(database_url) as (context, employee, worker):
         real_claim = worker.claim
-        failures = iter([OperationalError("SELECT", {}, Exception("server closed the connection"))])
+        failures = iter([_lost_connection()])
 
         async def flaky_claim(limit: int) -> list[Claim]:
             for failure in failures:
@@ -331,15 +346,13 @@ async def test_account_already_linked_to_another_employee_fails_naming_them(
     sim = Simulator()
     async with services(database_url, sim) as context:
         [leaver] = await add_people(context, 1, email="shared.mailbox@example.com")
-        await request_sync(context, Selection.of([leaver]))
-        await drain(SyncWorker(context), 20)
+        await synced(context, [leaver])
         # The first holder left long ago (no longer current, so HR's shared-email check
         # does not see them); a new starter is given the same mailbox.
         await record_leaver(context, leaver, dt.date(2026, 1, 1), "Resignation")
         await drain(SyncWorker(context), 20)
         [starter] = await add_people(context, 1, start=2, email="Shared.Mailbox@example.com")
-        await request_sync(context, Selection.of([starter]))
-        await drain(SyncWorker(context), 20)
+        await synced(context, [starter])
         old, new = await employee_detail(context, leaver), await employee_detail(context, starter)
     assert new.state is SyncState.FAILED and new.account_id is None
     assert old.account_id and old.account_id in (new.reason or "")
@@ -403,15 +416,9 @@ def _account_fields(**overrides: object) -> dict[str, object]:
 async def test_the_database_back_off_starts_again_after_a_success(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sqlalchemy.exc import OperationalError
-
-    sim = Simulator()
-    async with services(database_url, sim) as context:
-        [employee] = await add_people(context, 1)
-        await request_sync(context, Selection.of([employee]))
-        worker = SyncWorker(context)
+    async with _one_queued(database_url) as (context, employee, worker):
         real_claim = worker.claim
-        trouble = OperationalError("SELECT", {}, Exception("server closed the connection"))
+        trouble = _lost_connection()
         # Two failures in a row, a success (that found nothing due), then one more failure.
         script = iter(["fail", "fail", "empty", "fail"])
 

@@ -20,7 +20,17 @@ from benefits_tui.services.employees import add_employee
 from benefits_tui.services.queries import EmployeeFilter, employee_detail, list_ids
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import Simulator, add_people, drain, flat_text, person, services, settle
+from tests.helpers import (
+    Simulator,
+    add_people,
+    drain,
+    flat_text,
+    person,
+    press,
+    services,
+    settle,
+    synced,
+)
 from tests.workflows.conftest import HostApp
 
 SIZE = (80, 24)
@@ -61,24 +71,20 @@ async def test_wizard_with_toggle_on_queues_the_starter_at_once(sqlite_url: str)
     async with services(sqlite_url, sim) as context:
         app = HostApp(context)
         async with app.opened(NewEmployeeScreen()) as pilot:
-            await pilot.press("enter")  # the starter wizard (focused first)
-            await settle(pilot)
+            await press(pilot, "enter")  # the starter wizard (focused first)
             assert "Personal details (1 of 4)" in flat_text(app)
             await fill_personal(pilot, 1, surname="[bold]Starter")
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
             assert "Employment details (2 of 4)" in flat_text(app)
             await type_into(pilot, "job_title", "Analyst")
             await type_into(pilot, "start_date", "2026-01-05")
             await type_into(pilot, "annual_pay", "£32,500")
             choose(pilot, "pay_basis", "Salary")
             choose(pilot, "pay_frequency", "Monthly")
-            await pilot.press("enter")
-            await settle(pilot)
+            await press(pilot, "enter")
             assert app.screen.query_one("#create-benefits-record", Switch).value is True
             choose(pilot, "benefits_level", "ENHANCED")
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
             review = flat_text(app)
             assert (
                 "Review (4 of 4)" in review
@@ -88,8 +94,7 @@ async def test_wizard_with_toggle_on_queues_the_starter_at_once(sqlite_url: str)
             assert (
                 await list_ids(context, EmployeeFilter()) == []
             )  # nothing saved before the review is confirmed
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
             assert not isinstance(app.screen, NewEmployeeScreen)
         [employee_id] = app.results
         assert app.refreshes == 1
@@ -136,8 +141,7 @@ async def test_fields_are_validated_where_typed_and_nothing_is_saved(sqlite_url:
         app = HostApp(context)
         wizard = NewEmployeeScreen()
         async with app.opened(wizard) as pilot:
-            await pilot.press("enter")
-            await settle(pilot)
+            await press(pilot, "enter")
             await type_into(pilot, "email", "not-an-email", keys=True)
             await pilot.press("tab")  # leaving the field checks it
             assert problem(pilot, "email") == "Email 'not-an-email' is not a valid email address"
@@ -158,20 +162,17 @@ async def test_fields_are_validated_where_typed_and_nothing_is_saved(sqlite_url:
             await type_into(pilot, "date_of_birth", "1990-12-31")
             choose(pilot, "title", "Mx")  # Create Benefits Record is on: the platform needs them
             choose(pilot, "gender", "X")
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
             assert app.screen is wizard and wizard.step == "employment"
             await type_into(pilot, "annual_pay", "lots")
             await type_into(pilot, "start_date", "2026-02-30")
-            await pilot.press("enter")
-            await settle(pilot)
+            await press(pilot, "enter")
             assert problem(pilot, "annual_pay") == "Annual pay 'lots' is not a number"
             assert "not a date" in problem(pilot, "start_date")
             await pilot.press("escape")  # typed values: it asks first
             await settle(pilot)
             assert isinstance(app.screen, ConfirmDiscard)
-            await pilot.press("y")
-            await settle(pilot)
+            await press(pilot, "y")
         assert app.results == [None]
         assert await list_ids(context, EmployeeFilter()) == []
 
@@ -182,8 +183,7 @@ async def test_employee_screen_level_change_reaches_the_linked_account_by_id(
     sim = Simulator()
     async with services(sqlite_url, sim) as context:
         [employee_id] = await add_people(context, 1, benefit_level="CORE")
-        await request_sync(context, Selection.of([employee_id]))
-        await drain(SyncWorker(context), 20)
+        await synced(context, [employee_id])
         account_id = (await employee_detail(context, employee_id)).account_id
         app = HostApp(context)
         async with app.opened(EmployeeScreen(employee_id)) as pilot:
@@ -193,8 +193,7 @@ async def test_employee_screen_level_change_reaches_the_linked_account_by_id(
             assert not app.screen.query(Switch)  # no sync toggle anywhere (RULES §1.7)
             choose(pilot, "benefits_level", "EXECUTIVE")
             await type_into(pilot, "email", "changed.later@example.com")
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
         assert app.results == [True]
         assert app.notes()[-1] == (
             f"Saved Email, Benefits Level; the change is being sent to Benefits account "
@@ -223,8 +222,7 @@ async def test_fixing_a_failed_employee_queues_a_new_attempt(sqlite_url: str) ->
         async with app.opened(EmployeeScreen(employee_id)) as pilot:
             assert "no email address" in flat_text(app)
             await type_into(pilot, "email", "found.it@example.com")
-            await pilot.press("enter")
-            await settle(pilot)
+            await press(pilot, "enter")
         assert "a new sync attempt has been queued" in app.notes()[-1]
         await drain(SyncWorker(context), 20)
         assert (await employee_detail(context, employee_id)).state is SyncState.SUCCESSFUL
@@ -247,22 +245,18 @@ async def test_read_only_user_can_open_but_not_save(sqlite_url: str) -> None:
             surname.focus()
             await pilot.press(*"Changed")
             assert surname.value == "Person"
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
             assert isinstance(app.screen, EmployeeScreen)
-            await pilot.press("escape")
-            await settle(pilot)
+            await press(pilot, "escape")
             app.open(LeaverScreen(employee_id))
             await settle(pilot)
             assert "cannot record leavers" in flat_text(app)
             assert app.screen.query_one("#confirm", Button).disabled
-            await pilot.press("escape")
-            await settle(pilot)
+            await press(pilot, "escape")
             app.open(AssignLevelScreen(Selection.of([employee_id]), 1))
             await settle(pilot)
             assert "is a read-only user and cannot assign" in flat_text(app)
-            await pilot.press("escape")
-            await settle(pilot)
+            await press(pilot, "escape")
             app.open(NewEmployeeScreen())
             await settle(pilot)
             assert "cannot add employees" in flat_text(app)
@@ -276,8 +270,7 @@ async def test_assign_level_dialog_to_ticked_rows(sqlite_url: str) -> None:
         async with app.opened(AssignLevelScreen(Selection.of(ids[:3]), 3)) as pilot:
             assert "Assign Benefits Level to 3 employees" in flat_text(app)
             app.screen.query_one("#level", Select).value = "EXECUTIVE"
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
         assert app.results == [True]
         assert app.notes()[-1] == "Benefits Level EXECUTIVE: 3 of 3 employees changed."
         levels = [(await employee_detail(context, i)).benefit_level for i in ids]
@@ -290,8 +283,7 @@ async def test_leaver_ends_coverage_on_the_platform(sqlite_url: str) -> None:
     sim = Simulator()
     async with services(sqlite_url, sim) as context:
         [employee_id] = await add_people(context, 1)
-        await request_sync(context, Selection.of([employee_id]))
-        await drain(SyncWorker(context), 20)
+        await synced(context, [employee_id])
         account_id = (await employee_detail(context, employee_id)).account_id
         app = HostApp(context)
         async with app.opened(LeaverScreen(employee_id)) as pilot:
@@ -331,8 +323,7 @@ async def test_never_synced_leaver_screen_sends_nothing(sqlite_url: str) -> None
             assert "Never synced to Benefits: nothing is sent" in flat_text(app)
             await type_into(pilot, "leave_date", "2026-01-31")
             await type_into(pilot, "leave_reason", "End of contract")
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
         assert app.results == [True]
         assert "nothing is sent" in app.notes()[-1]
         await drain(SyncWorker(context), 5)
@@ -356,8 +347,7 @@ async def test_unrecognised_stored_values_are_kept_and_do_not_block_other_edits(
             text = flat_text(app)
             assert "Prof (not recognised by Benefits)" in text and "E000001 [red]Al Person" in text
             await type_into(pilot, "job_title", "Lecturer")
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
         assert app.notes()[-1] == "Saved Job title."
         detail = await employee_detail(context, employee_id)
         assert (detail.title, detail.email, detail.job_title) == (
@@ -378,17 +368,14 @@ async def test_escape_with_unsaved_changes_asks_before_discarding(sqlite_url: st
             app.open(EmployeeScreen(employee_id))
             await settle(pilot)
             await type_into(pilot, "surname", "Changed", keys=True)
-            await pilot.press("escape")
-            await settle(pilot)
+            await press(pilot, "escape")
             assert isinstance(app.screen, ConfirmDiscard)
             await pilot.press("enter")  # "Keep editing" is focused: enter loses nothing
             await settle(pilot)
             assert isinstance(app.screen, EmployeeScreen)
             assert app.screen.query_one("#input-surname", Input).value == "Changed"
-            await pilot.press("escape", "n")
-            await settle(pilot)
+            await press(pilot, "escape", "n")
             assert isinstance(app.screen, EmployeeScreen)
-            await pilot.press("escape", "y")
-            await settle(pilot)
+            await press(pilot, "escape", "y")
             assert app.results == [False, False]
         assert (await employee_detail(context, employee_id)).surname == "Person"

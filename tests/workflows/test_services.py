@@ -23,7 +23,7 @@ from benefits_tui.services.errors import InvalidInput, PermissionDenied
 from benefits_tui.services.queries import EmployeeFilter, employee_detail
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import Simulator, add_people, drain, person, services
+from tests.helpers import Simulator, add_people, drain, person, services, synced
 
 HEADER = "employee_number,forenames,surname,email,annual_pay,benefits_level\n"
 
@@ -35,8 +35,7 @@ async def test_bulk_level_assignment_is_set_based_and_reaches_linked_accounts(
     async with services(database_url, sim) as context:
         ids = await add_people(context, 30, benefit_level="CORE")
         linked = ids[:10]
-        await request_sync(context, Selection.of(linked))
-        await drain(SyncWorker(context), 20)
+        await synced(context, linked)
         await set_fields(context, ids[20], {"benefits_level": "ENHANCED"})  # already has it
         result = await assign_level(
             context, Selection.all_in(EmployeeFilter(None, "person")), "enhanced"
@@ -95,8 +94,7 @@ async def test_linked_leaver_ends_coverage_on_the_platform(database_url: str) ->
     sim = Simulator()
     async with services(database_url, sim) as context:
         [employee_id] = await add_people(context, 1)
-        await request_sync(context, Selection.of([employee_id]))
-        await drain(SyncWorker(context), 20)
+        await synced(context, [employee_id])
         account_id = (await employee_detail(context, employee_id)).account_id
         assert account_id and account_id in await leaver_preview(
             context, employee_id, dt.date(2026, 2, 28)

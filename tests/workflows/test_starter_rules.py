@@ -12,7 +12,7 @@ from benefits_tui.domain.states import CreatedVia
 from benefits_tui.services.employees import REQUIRED_FOR_A_RECORD, add_employee
 from benefits_tui.services.errors import InvalidInput
 from benefits_tui.services.queries import EmployeeFilter, list_ids
-from tests.helpers import Simulator, add_people, person, screen_text, services, settle
+from tests.helpers import Simulator, add_people, person, press, screen_text, services, settle
 from tests.workflows.conftest import HostApp
 
 
@@ -67,8 +67,7 @@ async def test_the_wizard_requires_what_the_platform_needs_while_the_toggle_is_o
             screen = app.screen
             screen.query_one("#input-forenames", Input).value = "Ann"
             screen.query_one("#input-surname", Input).value = "Lee"
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
             assert "Personal details (1 of 4)" in screen_text(app)  # refused: stays
             problem = screen.query_one("#problem-email", Static)
             assert "Email is required to create a Benefits record" in str(problem.render())
@@ -77,6 +76,5 @@ async def test_the_wizard_requires_what_the_platform_needs_while_the_toggle_is_o
             screen.query_one("#create-benefits-record", Switch).value = False
             await settle(pilot)
             assert "Email *" not in screen_text(app)
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
             assert "Employment details (2 of 4)" in screen_text(app)

@@ -22,6 +22,7 @@ from sqlalchemy import or_, select
 
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.fields import email_key
+from benefits_tui.domain.retry import RetryPolicy
 from benefits_tui.domain.states import SyncState
 from benefits_tui.platform.errors import NotFoundError, ProtocolError, Throttled, TransientError
 from benefits_tui.platform.types import Account
@@ -36,6 +37,7 @@ from benefits_tui.services.reconcile.findings import (
     hr_body,
     side_by_side,
 )
+from benefits_tui.services.sync import preflight
 from benefits_tui.services.sync.pacing import HeldBack, Pacer
 
 log = logging.getLogger(__name__)
@@ -43,29 +45,13 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 500  # the most the list operation gives per call
 HR_BATCH = 5000  # employees read per query when looking for linked accounts not listed
 MAX_PAGE_ATTEMPTS = 5  # transient failures of one page before the run gives up
+# The waits between those attempts: 1 s doubling, 10 s at most.
+PAGE_RETRY = RetryPolicy(base_seconds=1.0, max_seconds=10.0)
 MAX_CONFIRMATIONS = 50  # accounts missing from the listing that are looked up one by one
 
-# What a sync would send is built from these (the sync engine reads the same ones).
-_HR_COLUMNS = (
-    Employee.id,
-    Employee.employee_number,
-    Employee.title,
-    Employee.forenames,
-    Employee.surname,
-    Employee.email,
-    Employee.email_key,
-    Employee.date_of_birth,
-    Employee.gender,
-    Employee.job_title,
-    Employee.annual_pay,
-    Employee.pay_basis,
-    Employee.pay_frequency,
-    Employee.benefit_level,
-    Employee.address,
-    Employee.leave_date,
-    SyncRecord.state,
-    SyncRecord.account_id,
-)
+# What a sync would send is built from the columns the sync engine reads (one owner: the
+# pre-flight check), beside the link each employee's sync record holds.
+_HR_COLUMNS = (*preflight.EMPLOYEE_COLUMNS, SyncRecord.state, SyncRecord.account_id)
 
 Progress = Callable[[int, int], None]
 """``on_progress(accounts_read, platform_calls)``."""
@@ -133,7 +119,7 @@ class Reconciler:
                 left = budget - (clock.monotonic() - started)
                 if failures >= MAX_PAGE_ATTEMPTS or left <= 0:
                     raise
-                await anyio.sleep(min(0.5 * 2**failures, 10.0, left))
+                await anyio.sleep(min(PAGE_RETRY.delay(failures), left))
 
     async def _pages(self) -> Any:
         client = self.context.platform()

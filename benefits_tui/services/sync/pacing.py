@@ -2,9 +2,12 @@
 
 A 429's Retry-After is stored as ``blocked_until`` so that no process sends inside the
 window, capped at ``max_hold_seconds`` so that no answer stops the integration for longer
-(RULES §1.13); an admin may clear it (:func:`clear_hold`). Transient trouble (unreachable,
-5xx, timeouts) is noted once as ``trouble_since``/``trouble`` and cleared by the next
-success, so that every screen can say "the platform is unreachable since ..." in one place.
+(RULES §1.13); an admin may clear it (:func:`clear_hold`). On SQLite the hold is also
+published in a file beside the database (:mod:`~benefits_tui.services.hold_signal`), read
+before every request, because the row's write may wait for the write lock. Transient
+trouble (unreachable, 5xx, timeouts) is noted once as ``trouble_since``/``trouble`` and
+cleared by the next success, so that every screen can say "the platform is unreachable
+since ..." in one place.
 An optional client-side rate limit hands out start times (``next_slot``) so that
 requests are spread out instead of bouncing off the platform's limit. A process reserves
 start times a few at a time (about a tenth of a second's worth) and hands them out locally,
@@ -30,6 +33,7 @@ from benefits_tui.domain.safe_text import clip
 from benefits_tui.platform.errors import Throttled, TransientError
 from benefits_tui.platform.hooks import before_retry
 from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.hold_signal import HoldSignal
 from benefits_tui.services.platform_hold import KEY
 
 T = TypeVar("T")
@@ -73,6 +77,7 @@ class Pacer:
         self.max_hold = dt.timedelta(seconds=context.settings.sync.max_hold_seconds)
         self._lock = anyio.Lock()
         self._slots: deque[dt.datetime] = deque()
+        self._signal = HoldSignal.for_database(context.db)
 
     async def _ensure_row(self) -> None:
         now = self.context.clock.now()
@@ -85,8 +90,12 @@ class Pacer:
             )
 
     async def blocked_until(self) -> dt.datetime | None:
-        """The shared hold-back, re-read at most every 100 ms."""
+        """The shared hold-back: the row re-read at most every 100 ms, the hold file (SQLite)
+        on every call."""
         clock = self.context.clock
+        signalled = self._signal.read()
+        if signalled is not None:
+            signalled = min(signalled, clock.now() + self.max_hold)
         if clock.monotonic() - self._read_at > CACHE_SECONDS:
             async with self.context.db.read() as session:
                 row = (
@@ -102,7 +111,7 @@ class Pacer:
                 ceiling = clock.now() + self.max_hold
                 self._blocked_until = min(self._blocked_until, ceiling)
             self._read_at = clock.monotonic()
-        return _later(self._blocked_until, self._held_until)
+        return _later(_later(self._blocked_until, self._held_until), signalled)
 
     async def wait_turn(self) -> None:
         """Wait until a request may be sent; raise :class:`HeldBack` for long waits."""
@@ -236,9 +245,10 @@ class Pacer:
         now = self.context.clock.now()
         wait = dt.timedelta(seconds=max(seconds, 0.0)) if seconds < 1e9 else self.max_hold
         until = now + min(wait, self.max_hold)
-        # This process stops at once; the others when they see the row (the write may wait
-        # for the database's write lock for a while).
+        # This process stops at once; the others on this host when they read the hold file
+        # (SQLite), and everyone when they see the row (its write may wait for the lock).
         self._held_until = _later(self._held_until, until)
+        self._signal.publish(until)
         for _ in range(2):
             async with self.context.db.write() as session:
                 result = await session.execute(
