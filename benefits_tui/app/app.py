@@ -72,7 +72,9 @@ class BenefitsApp(App[None]):
         self.start_worker = start_worker
         self.poll_seconds = poll_seconds
         self.startup_error: BaseException | None = None
-        self.worker_status = "Worker off"
+        # Unknown until the worker starts after the first rows: nothing is shown meanwhile
+        # ("Worker off" flashed at every start). Without a worker it is off, and says so.
+        self.worker_status = "" if start_worker else "Worker off"
         self._own_services = services is None
         self._clock = clock
         self._transport = transport
@@ -175,10 +177,10 @@ class BenefitsApp(App[None]):
             # HR needs no token (RULES §1.10): requests are queued, a worker login sends them;
             # the status line shows whether one is alive (its heartbeat).
             self._watch_workers = True
-            self.worker_status = "Syncs are sent by a worker"
+            self._set_worker_status("Syncs are sent by a worker")
             self.run_worker(self._check_workers(), group="poll", exit_on_error=False)
             return
-        self.worker_status = "Worker running"
+        self._set_worker_status("Worker running")
         self._sync_worker = self.run_worker(
             self._run_sync_worker(), name="sync-worker", group="sync-worker", exit_on_error=False
         )
@@ -194,11 +196,17 @@ class BenefitsApp(App[None]):
             except Exception as exc:
                 log.exception("sync worker stopped")
                 first = one_line(exc)
-                self.worker_status = f"Sync worker paused: {first}"
+                self._set_worker_status(f"Sync worker paused: {first}")
                 self.notify(f"Sync worker paused: {first}", severity="error", markup=False)
                 with anyio.move_on_after(WORKER_RESTART_SECONDS):
                     await self._stop.wait()
-                self.worker_status = "Worker running"
+                self._set_worker_status("Worker running")
+
+    def _set_worker_status(self, status: str) -> None:
+        """What the status line says of the sync worker, shown at once."""
+        self.worker_status = status
+        if self.main_screen is not None and self.main_screen.is_mounted:
+            self.main_screen.update_status()
 
     # ------------------------------------------------------------------ live
     def _poll(self) -> None:
@@ -212,9 +220,7 @@ class BenefitsApp(App[None]):
         self.worker_note = life.describe(self.services.clock.now())
         status = f"Sent by a worker: {self.worker_note}"
         if status != self.worker_status:
-            self.worker_status = status
-            if self.main_screen is not None:
-                self.main_screen.update_status()
+            self._set_worker_status(status)
 
     async def _check_platform(self) -> None:
         """The platform's hold or trouble, shown once for the whole app (RULES §1.3)."""

@@ -2,8 +2,14 @@
 
 Ticks belong to employees, not to a search (RULES §3): changing or clearing the search keeps
 them, so a selection can be built from several searches; only an explicit untick, the header
-toggle on an all-ticked filter, or a completed action clears them. Employees who leave the tab
-(synced by someone else) drop out when the whole tab is shown again.
+toggle on an all-ticked filter, or a completed action clears them.
+
+A tick is "this employee, in this tab": the count and every action (Sync, Level) cover only
+employees the tab holds now. One who leaves the tab while ticked (a colleague synced them, the
+platform answered, they left the company) is no longer ticked, whether a search is on or not:
+the action the tick was for no longer applies to them from here, and "3 ticked" must mean the
+3 that Confirm Sync will send. Should they come back later (a sync that fails), they come back
+unticked: their state changed under the user, who is told when ticks go this way.
 
 Cheap at 100,000 rows: ticking the whole tab is a flag, not 100,000 set insertions, and the
 action sends a predicate (:meth:`Selection.all_in`) rather than a list of IDs. Ticking all in a
@@ -75,16 +81,33 @@ class Ticks:
         return Selection.of(self.ids)
 
     # ------------------------------------------------------------------ the filter
-    def show(self, ids: Sequence[int], *, whole_tab: bool) -> None:
-        """The grid now shows ``ids`` (``whole_tab``: no search, so these are the tab)."""
+    @property
+    def has_exceptions(self) -> bool:
+        """Whether some IDs are held (ticked, or unticked from "all"): they may leave the tab."""
+        return bool(self.ids or self.excluded)
+
+    def show(self, ids: Sequence[int], *, whole_tab: bool) -> int:
+        """The grid now shows ``ids`` (``whole_tab``: no search, so these are the tab).
+
+        Returns how many ticked employees left the tab (and are no longer ticked)."""
         self._shown = ids
-        if whole_tab:
-            self.tab_total = len(ids)
-            if self.ids or self.excluded:  # employees who left the tab are no longer ticked
-                members = set(ids)
-                self.ids &= members
-                self.excluded &= members
+        dropped = self.keep_members(ids) if whole_tab else 0
         self._shown_ticked = self._count_shown()
+        return dropped
+
+    def keep_members(self, tab: Sequence[int]) -> int:
+        """``tab`` is every employee the tab holds now (whatever the search): ticks of those who
+        left it go (see the module docstring). Returns how many ticked employees left."""
+        self.tab_total = len(tab)
+        dropped = 0
+        if self.ids or self.excluded:
+            members = set(tab)
+            before = len(self.ids)
+            self.ids &= members
+            self.excluded &= members
+            dropped = before - len(self.ids)
+        self._shown_ticked = self._count_shown()
+        return dropped
 
     def _count_shown(self) -> int:
         if self.all:

@@ -40,8 +40,10 @@ class KeysWelcome(Message):
 
 def hold_keys(screen: Screen[Any]) -> None:
     """Call in a screen's ``__init__`` when it builds its form after mounting (a database
-    look-up): keys typed meanwhile wait for :func:`accept_keys`."""
+    look-up), or later while a step waits on one: keys typed meanwhile wait for
+    :func:`accept_keys` (at most ``OPENING_TIMEOUT`` from now)."""
     screen.accepts_keys = False  # type: ignore[attr-defined]
+    screen.keys_held_at = time.monotonic()  # type: ignore[attr-defined]
 
 
 def accept_keys(screen: Screen[Any]) -> None:
@@ -103,9 +105,10 @@ class TypeAhead:
             return False
         if getattr(screen, "accepts_keys", True):
             return True
-        if time.monotonic() - self._opening_since > OPENING_TIMEOUT:
+        held_since = max(self._opening_since, getattr(screen, "keys_held_at", 0.0))
+        if time.monotonic() - held_since > OPENING_TIMEOUT:
             return True
-        self._arm_opening()
+        self._arm_opening(held_since)
         return False
 
     def _screen_settled(self, screen: Screen[Any]) -> None:
@@ -178,8 +181,8 @@ class TypeAhead:
             self._timer.stop()
         self._timer = self.app.set_timer(KEY_TIMEOUT, expired)
 
-    def _arm_opening(self) -> None:
-        remaining = OPENING_TIMEOUT - (time.monotonic() - self._opening_since)
+    def _arm_opening(self, since: float) -> None:
+        remaining = OPENING_TIMEOUT - (time.monotonic() - since)
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.app.set_timer(

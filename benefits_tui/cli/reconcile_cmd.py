@@ -47,12 +47,15 @@ async def reconcile(
 
     Reports fields that differ, accounts terminated on the platform, linked accounts gone,
     leavers still active, accounts matching an unlinked employee, and accounts no employee
-    owns. Exit 0 no drift, 1 drift found, 2 errors.
+    owns. Exit 0 no drift, 1 drift found, 2 errors. With --fix, drift that was repaired
+    (its repair queued) no longer counts: exit 0 when every finding was repaired, 1 when some
+    is left (a kind --fix does not repair, a refused link, a declined prompt).
     """
     from rich.console import Console
 
     from benefits_tui.cli.sync_cmd import _check_platform
     from benefits_tui.config import ConfigError
+    from benefits_tui.domain.wording import plural
     from benefits_tui.platform.errors import PlatformError
     from benefits_tui.services.errors import ServiceError
     from benefits_tui.services.permissions import Permission
@@ -70,11 +73,17 @@ async def reconcile(
             await _print_json(context, summary)
         else:
             await _print_text(context, summary)
+        repaired = 0
         if kinds and summary.total:
-            await _repair(context, summary, kinds, yes, err)
+            repaired = await _repair(context, summary, kinds, yes, err)
     except (ServiceError, PlatformError, ConfigError) as exc:
         raise CommandFailed(str(exc), EXIT_USAGE) from None
-    sys.exit(EXIT_FAILED if summary.total else EXIT_OK)
+    # Exit 1 means "a person should look": drift this run leaves behind. A cron job running
+    # `reconcile --fix field-drift --yes` must not report failure for drift it just repaired.
+    left = summary.total - repaired
+    if repaired and left:
+        err.print(f"{plural(left, 'finding')} not repaired.")
+    sys.exit(EXIT_FAILED if left else EXIT_OK)
 
 
 async def _run(context: ServiceContext, err: Console, run: Any) -> RunSummary:
@@ -158,11 +167,13 @@ async def _print_text(context: ServiceContext, summary: RunSummary) -> None:
 
 async def _repair(
     context: ServiceContext, summary: RunSummary, kinds: list[DriftKind], yes: bool, err: Console
-) -> None:
+) -> int:
+    """Repair the findings of ``kinds`` (asking first unless ``yes``); how many were repaired."""
     from benefits_tui.services.reconcile.findings import DriftKind
     from benefits_tui.services.reconcile.repairs import link_matches, resend_hr_values
     from benefits_tui.services.reconcile.store import iter_findings
 
+    repaired = 0
     for kind in kinds:
         count = summary.counts.get(kind, 0)
         if not count:
@@ -188,4 +199,6 @@ async def _repair(
         else:
             result = await link_matches(context, findings)
             err.print(result.message("Links"))
+        repaired += result.queued
     err.print("The worker sends the queued changes (benefits-tui worker, or an open app).")
+    return repaired

@@ -94,6 +94,7 @@ async def read_hold(context: ServiceContext) -> PlatformHold:
 async def clear_hold(context: ServiceContext) -> PlatformHold:
     """End the platform's hold now (an admin's decision; RULES §1.13); returns what it was."""
     from sqlalchemy import update
+    from sqlalchemy.orm import Session
 
     from benefits_tui.db.models import Throttle
     from benefits_tui.services.hold_signal import HoldSignal
@@ -102,10 +103,10 @@ async def clear_hold(context: ServiceContext) -> PlatformHold:
     context.require(Permission.CLEAR_HOLD)
     before = await read_hold(context)
     HoldSignal.for_database(context.db).clear()
-    async with context.db.write() as session:
-        await session.execute(
-            update(Throttle)
-            .where(Throttle.key == KEY)
-            .values(blocked_until=None, blocked_since=None, updated_at=context.clock.now())
-        )
+    await context.db.run_write(
+        Session.execute,
+        update(Throttle)
+        .where(Throttle.key == KEY)
+        .values(blocked_until=None, blocked_since=None, updated_at=context.clock.now()),
+    )
     return before

@@ -367,6 +367,41 @@ async def test_changing_the_search_keeps_the_ticks(sqlite_url: str) -> None:
             assert table.ticks.state.name == "SOME"
 
 
+async def test_a_ticked_employee_who_leaves_the_tab_during_a_search_is_no_longer_ticked(
+    sqlite_url: str,
+) -> None:
+    """A tick is "this employee, in this tab" (see app/selection.py): one who leaves the tab
+    while a search hides the rest of it (a colleague synced them) no longer counts, and Confirm
+    Sync offers only the employees still here; the user is told why the count went down."""
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        ids = await add_people(context, 12)
+        async with launched(context) as (app, pilot):
+            await pilot.press("space", "j", "space")  # E000001, E000002
+            await pilot.press("slash", *"person1", "enter")  # 1, 10, 11, 12: E000002 hidden
+            await settle(pilot)
+            await pilot.press("j", "space")  # E000010
+            table = table_of(app)
+            assert table.ticks.count == 3
+            # Someone else syncs E000001 and E000002: they move to In progress.
+            await request_sync(context, Selection.of(ids[:2]))
+            main_screen(app).refresh_data()
+            await settle(pilot)
+            assert table.ticks.count == 1
+            assert "1 ticked" in screen_text(app)
+            messages = [str(n.message) for n in app._notifications]
+            assert (
+                "2 ticked employees left Not syncing (changed meanwhile) and are no longer ticked"
+                in messages
+            )
+            await press(pilot, "s")
+            text = screen_text(app)
+            assert "Send 1 employee to Benefits?" in text and "already in progress" not in text
+            await pilot.press("escape", "slash", "ctrl+u", "enter")  # the whole tab again
+            await settle(pilot)
+            assert len(table.ids) == 10 and table.ticks.count == 1
+
+
 async def test_the_screen_can_be_recomposed(sqlite_url: str) -> None:
     """``recompose()`` runs inside ``Widget.batch()``: no attribute may shadow it."""
     async with context_for(sqlite_url) as context:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
+from benefits_tui.app.app import BenefitsApp
+from benefits_tui.app.screens.benefits_management import BenefitsManagementScreen
 from benefits_tui.services.employees import record_leaver
 from benefits_tui.services.sync.requests import Selection, request_sync
 from tests.app.conftest import context_for, launched, make_app
@@ -68,3 +72,31 @@ async def test_gender_codes_are_offered_with_their_names(
             assert "F - Female" in prompts and "M - Male" in prompts
             assert select.value == "F"
             assert "F - Female" in screen_text(app)
+
+
+async def test_the_status_line_says_nothing_of_the_worker_until_it_is_known(
+    sqlite_url: str, no_debounce: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync worker starts once the first rows are up; until then the status line said
+    "Worker off" (a flash at every start, alarming and untrue): it says nothing of it."""
+    said: list[str] = []
+    update_status = BenefitsManagementScreen.update_status
+
+    def recording(screen: BenefitsManagementScreen) -> None:
+        update_status(screen)
+        if screen.tables:
+            said.append(screen._activity_text().plain)
+
+    monkeypatch.setattr(BenefitsManagementScreen, "update_status", recording)
+    async with context_for(sqlite_url, Simulator()) as context:
+        ids = await add_people(context, 2)
+        await request_sync(context, Selection.of(ids[:1]))
+        app = BenefitsApp(services=context, poll_seconds=None)  # with its sync worker
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(250):  # no settle(): the sync worker never completes
+                if "Worker running" in "".join(said):
+                    break
+                await pilot.pause(0.02)
+    assert said[0] == "" and "1 in progress" in said  # before the worker: only the count
+    assert not [text for text in said if "Worker off" in text], said
+    assert any(text.startswith("Worker running") for text in said), said

@@ -17,7 +17,15 @@ from benefits_tui.app.screens.new_employee import NewEmployeeScreen
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.queries import employee_detail
 from tests.app.conftest import context_for, launched, make_app
-from tests.helpers import Simulator, add_people, piloted, screen_text, settle
+from tests.helpers import (
+    STARTER_PERSONAL,
+    Simulator,
+    add_people,
+    fill_form,
+    piloted,
+    screen_text,
+    settle,
+)
 
 NAMES = {
     "/": "slash",
@@ -85,6 +93,30 @@ async def test_the_starter_wizard_takes_a_burst_step_by_step(
             assert isinstance(app.screen, NewEmployeeScreen)
             assert field(app, "forenames") == "Ada"
             assert field(app, "surname") == "Lovelace"
+
+
+async def test_keys_after_next_wait_for_the_wizards_email_check(
+    sqlite_url: str, no_debounce: None
+) -> None:
+    """Next on the personal step looks the email up (is it another employee's?) before the
+    employment step opens: the keys typed after ``ctrl+s`` go to that step's first field."""
+
+    async with context_for(sqlite_url, Simulator()) as context:
+        await add_people(context, 1)
+        async with launched(context) as (app, pilot):
+            burst(app, "n", "<enter>")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, NewEmployeeScreen)
+            fill_form(screen, **STARTER_PERSONAL)
+            screen.query_one("#input-email", Input).focus()
+            await settle(pilot)
+            burst(app, "ann.lee@example.com", "<ctrl+s>", "Analyst")
+            await settle(pilot)
+            await settle(pilot)
+            assert "Employment details (2 of 4)" in screen_text(app)
+            assert field(app, "email") == "ann.lee@example.com"
+            assert field(app, "job_title") == "Analyst"
 
 
 async def test_the_leaver_dialog_takes_a_burst(sqlite_url: str, no_debounce: None) -> None:

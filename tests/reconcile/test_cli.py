@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 from benefits_tui.platform.simulator.config import SimulatorConfig
 from benefits_tui.platform.simulator.server import RunningSimulator, start_in_thread
 from tests.helpers import TOKEN, cron_env, invoke_cli
+from tests.reconcile.common import hand_made as hand_made_account
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def patch(simulator: RunningSimulator, account_id: str, changes: dict[str, objec
     response = httpx.patch(
         f"{simulator.url}/v1/accounts/{account_id}",
         json=changes,
-        headers={"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": f"admin-{account_id}"},
+        headers={"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": f"admin-{uuid.uuid4()}"},
     )
     assert response.status_code == 200, response.text
 
@@ -91,11 +93,24 @@ def test_reconcile_json_exit_codes_and_fix(
     # Without --yes in a pipe nothing is repaired.
     code, output = run(env, "reconcile", "--fix", "field-drift")
     assert code == 2 and "--yes" in output
+    # Every finding repaired (queued): nothing is left for a person to look at, so exit 0 (a
+    # cron job running `reconcile --fix field-drift --yes` reports no failure for drift it fixed).
     code, output = run(env, "reconcile", "--fix", "field-drift", "--yes")
-    assert code == 1 and "1 queued" in output
+    assert code == 0 and "1 queued" in output and "not repaired" not in output
     assert run(env, "worker", "--once")[0] == 0
     code, output = run(env, "reconcile", "--json")
     assert code == 0, output
+
+    # A hand-made account (an orphan) is drift that --fix field-drift does not repair: exit 1.
+    patch(simulator, account, {"surname": "Edited again"})
+    hand_made = httpx.post(
+        f"{simulator.url}/v1/accounts",
+        json=hand_made_account(external_id="X-1"),
+        headers={"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": "hand-made-1"},
+    )
+    assert hand_made.status_code == 201, hand_made.text
+    code, output = run(env, "reconcile", "--fix", "field-drift", "--yes")
+    assert code == 1 and "1 queued" in output and "1 finding not repaired" in output
 
 
 def test_read_only_fix_is_refused_with_exit_2(

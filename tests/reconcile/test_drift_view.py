@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable, OptionList
 
+from benefits_tui.app.screens import drift
 from benefits_tui.app.screens.confirm import ConfirmDialog
 from benefits_tui.app.screens.drift import DriftScreen
 from benefits_tui.config import Role
@@ -111,3 +113,68 @@ async def test_drift_view_opens_on_a_kind_that_has_findings(tmp_path: Path) -> N
             kinds = screen.query_one("#kinds", OptionList)
             assert kinds.highlighted == list(DriftKind).index(DriftKind.UNLINKED_MATCH)
             assert screen.query_one("#findings", DataTable).row_count == 1
+
+
+async def test_at_80_columns_what_differs_is_on_screen(tmp_path: Path) -> None:
+    """At 80x24 the four columns did not fit beside the kinds: What (the point of a finding)
+    was off-screen. The narrow layout drops the Account column and names the account in the
+    detail pane's title; from 100 columns the full table is back."""
+    sim = Simulator()
+    async with context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim) as context:
+        ids = await add_people(
+            context, 1, forenames="Maximiliana-Josefina", surname="Featherstonehaugh-Smythe"
+        )
+        await synced(context, ids)
+        account = (await employee_detail(context, ids[0])).account_id
+        assert account
+        await patch_account(sim, account, {"surname": "Changed", "job_title": "Director"})
+        await reconcile(context)
+        async with launched(context, (80, 24)) as (app, pilot):
+            await press(pilot, "d")
+            text = screen_text(app)
+            header = next(line for line in text.splitlines() if "Employee" in line)
+            assert "What" in header and "Account" not in header
+            finding = next(line for line in text.splitlines() if "E000001" in line)
+            assert "surname, job_title" in finding or "job_title, surname" in finding
+            assert f"account {account}" in text  # the detail pane's title
+            assert f"account {account} · E000001" in text
+            assert max(len(line) for line in text.splitlines()) <= 80
+
+            await pilot.resize_terminal(120, 36)
+            await settle(pilot)
+            text = screen_text(app)
+            header = next(line for line in text.splitlines() if "Employee" in line)
+            assert "Account" in header and "What" in header
+            assert "Drift: HR vs the Benefits platform" in text
+            finding = next(line for line in text.splitlines() if "E000001" in line)
+            assert account in finding and "surname" in finding
+
+
+async def test_more_findings_than_a_page_say_so_and_load_as_the_cursor_moves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The view reads findings a page at a time (1,000): it says how many of how many it
+    shows, and the next page loads when the cursor reaches the last row."""
+    monkeypatch.setattr(drift, "PAGE", 3)
+    sim = Simulator()
+    async with context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim) as context:
+        for n in range(1, 8):  # seven unlinked matches
+            await add_employee(
+                context, person(n, email=f"legacy{n}@example.com"), created_via=CreatedVia.CLI
+            )
+            await create_account(sim, email=f"legacy{n}@example.com", external_id=f"OLD-{n}")
+        await reconcile(context)
+        async with launched(context, (80, 24)) as (app, pilot):
+            await press(pilot, "d")
+            screen = app.screen
+            assert isinstance(screen, DriftScreen)
+            table = screen.query_one("#findings", DataTable)
+            assert table.row_count == 3
+            assert "Unlinked match: showing 3 of 7 findings" in " ".join(screen_text(app).split())
+            await pilot.press("down", "down")  # the last row read: the next page comes
+            await settle(pilot)
+            assert table.row_count == 6 and table.cursor_row == 2
+            await press(pilot, "end")
+            assert table.row_count == 7
+            text = screen_text(app)
+            assert "Unlinked match: 7 findings" in text and "showing" not in text

@@ -12,7 +12,17 @@ from benefits_tui.domain.states import CreatedVia
 from benefits_tui.services.employees import REQUIRED_FOR_A_RECORD, add_employee
 from benefits_tui.services.errors import InvalidInput
 from benefits_tui.services.queries import EmployeeFilter, list_ids
-from tests.helpers import Simulator, add_people, person, press, screen_text, services, settle
+from tests.helpers import (
+    STARTER_PERSONAL,
+    Simulator,
+    add_people,
+    fill_form,
+    person,
+    press,
+    screen_text,
+    services,
+    settle,
+)
 from tests.workflows.conftest import HostApp
 
 
@@ -77,4 +87,38 @@ async def test_the_wizard_requires_what_the_platform_needs_while_the_toggle_is_o
             await settle(pilot)
             assert "Email *" not in screen_text(app)
             await press(pilot, "ctrl+s")
+            assert "Employment details (2 of 4)" in screen_text(app)
+
+
+async def test_the_wizard_refuses_a_shared_email_when_it_is_left_and_at_next(
+    sqlite_url: str,
+) -> None:
+    """The shared-email check ran only on the final Add, three steps later: it runs when the
+    email field is left and when the step is advanced, with the final Add's message."""
+
+    async with services(sqlite_url, Simulator()) as context:
+        await add_people(context, 1)  # holds test.person1@example.com
+        app = HostApp(context)
+        async with app.opened(NewEmployeeScreen(), size=(100, 40)) as pilot:
+            await press(pilot, "enter")  # the starter wizard (Create Benefits Record on)
+            screen = app.screen
+            fill_form(screen, **STARTER_PERSONAL)
+            problem = screen.query_one("#problem-email", Static)
+            held = "Email is already held by E000001 Test1 Person"
+
+            screen.query_one("#input-email", Input).focus()
+            await pilot.press(*"TEST.person1@example.com", "tab")  # left: checked at once
+            await settle(pilot)
+            assert held in str(problem.render()) and held in screen_text(app)
+
+            await pilot.press("shift+tab", "ctrl+u", *"ann.lee@example.com")  # corrected
+            await settle(pilot)
+            assert held not in screen_text(app)
+            await pilot.press("ctrl+u", *"test.person1@EXAMPLE.com", "ctrl+s")  # Next at once
+            await settle(pilot)
+            assert "Personal details (1 of 4)" in screen_text(app)  # refused: stays
+            assert held in str(problem.render())
+            assert isinstance(app.focused, Input) and app.focused.id == "input-email"
+
+            await press(pilot, "ctrl+u", *"ann.lee@example.com", "ctrl+s")
             assert "Employment details (2 of 4)" in screen_text(app)

@@ -337,7 +337,9 @@ class BenefitsManagementScreen(Screen[None]):
         in_progress = self.counts.get(SyncState.IN_PROGRESS, 0)
         status = self.host.worker_status
         if in_progress:
-            return Content(f"{status} · {in_progress:,} in progress")
+            return Content(
+                " · ".join(part for part in (status, f"{in_progress:,} in progress") if part)
+            )
         return Content.styled(status, "$text-muted")
 
     def set_activity(self, text: str) -> None:

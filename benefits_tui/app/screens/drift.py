@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -23,7 +23,7 @@ from textual.widgets.data_table import CellDoesNotExist
 from textual.widgets.option_list import Option
 
 from benefits_tui.app.host import host_of
-from benefits_tui.app.text import clean, literal
+from benefits_tui.app.text import MAX_CHARS, clean, literal
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.permissions import Permission
 from benefits_tui.services.reconcile.engine import reconcile
@@ -39,8 +39,11 @@ from benefits_tui.services.reconcile.store import (
 if TYPE_CHECKING:
     from benefits_tui.services.context import ServiceContext
 
-SHOWN_LIMIT = 1000  # findings listed per kind; `benefits-tui reconcile --json` lists every one
+PAGE = 1000  # findings read at a time; the next page loads when the cursor reaches the last row
 VALUE_CHARS = 60
+NAME_CHARS = 28  # a name in the findings table (the detail pane's title has it whole)
+NARROW_BELOW = 100  # columns: below, the Account column goes to the detail pane's title
+TITLE = "Drift: HR vs the Benefits platform"
 
 REPAIRS = {
     "resend": ("Re-send HR's values", DriftKind.FIELD_DRIFT),
@@ -53,9 +56,39 @@ def _value(value: Any) -> str:
         return "—"
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, ""))
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:.2f}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:.2f}"  # pay: the platform's 30000 and HR's "30000.00" look alike
     return str(value)
+
+
+# HR's word for an account's status and the platform's, when they agree (not drift).
+SAME_STATUS = {("current", "active"), ("leaver", "terminated")}
+
+
+def _differs(name: str, hr: Any, platform: Any) -> bool:
+    if name == "status":
+        return (hr, platform) not in SAME_STATUS
+    if name == "annual_pay":
+        return _value(_number(hr)) != _value(_number(platform))
+    return bool(hr != platform)
+
+
+def _number(value: Any) -> Any:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+class FindingsTable(DataTable[Any]):
+    """The findings, with the main grid's keys for the first and last row (``end`` and ``G``
+    go to the last row read, which loads the next page) and ``j`` down (``k`` is Link here)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home,g", "scroll_top", "First row", show=False),
+        Binding("end,G", "scroll_bottom", "Last row", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+    ]
 
 
 class DriftScreen(Screen[None]):
@@ -75,6 +108,8 @@ class DriftScreen(Screen[None]):
         self.last: LastReconciliation | None = None
         self.kind: DriftKind = DriftKind.FIELD_DRIFT
         self.rows: dict[int, FindingRow] = {}
+        self.total = 0  # findings of the shown kind (``rows`` holds the pages read so far)
+        self.narrow: bool | None = None  # the layout the findings table was built for
         self.running = False
 
     @property
@@ -83,16 +118,12 @@ class DriftScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="drift-title"):
-            yield Static(Content.styled("Drift: HR vs the Benefits platform", "bold"), id="title")
+            yield Static(Content.styled(TITLE, "bold"), id="title")
             yield Static("", id="last-run", markup=False)
         with Horizontal(id="drift-body"):
             yield OptionList(id="kinds")
             with Vertical(id="drift-main"):
-                table: DataTable[Any] = DataTable(
-                    id="findings", cursor_type="row", zebra_stripes=True
-                )
-                table.add_columns("Employee", "Name", "Account", "What")
-                yield table
+                yield FindingsTable(id="findings", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="shown-note", markup=False)
                 sides: DataTable[Any] = DataTable(id="sides", cursor_type="none")
                 sides.add_columns("", "Field", "HR", "Platform")
@@ -102,7 +133,65 @@ class DriftScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#findings").focus()
+        self._fit(self.app.size.width)
         self.reload()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width)
+
+    # ------------------------------------------------------------------ layout
+    def _fit(self, width: int) -> None:
+        """At 80 columns the four columns do not fit beside the kinds: the narrow layout drops
+        the Account column (the detail pane's title names the account) and gives Name a
+        fixed width, so What, the point of a finding, is always on screen."""
+        narrow = width < NARROW_BELOW
+        if narrow == self.narrow:
+            return
+        self.narrow = narrow
+        title = Content.styled("Drift" if narrow else TITLE, "bold")
+        self.query_one("#title", Static).update(title)
+        self._fill_table()
+        self._show_sides()
+
+    def _column_widths(self) -> tuple[int, int, int]:
+        """(Employee, Name, What) widths of the narrow layout: What gets at least half."""
+        table = self.query_one("#findings", DataTable)
+        # The table's width, less the vertical scrollbar and a cell padding each side of 3 cells.
+        room = max(30, (table.size.width or self.app.size.width - 30) - 2 - 6)
+        numbers = [len(row.employee_number or "—") for row in self.rows.values()]
+        employee = min(10, max([8, *numbers]))
+        names = [len(row.employee_name or "no HR employee") for row in self.rows.values()]
+        name = min(max([4, *names]), max(10, (room - employee) // 2 - 1), 24)
+        return employee, name, room - employee - name
+
+    def _fill_table(self) -> None:
+        """(Re)build the findings table from ``rows`` for the current layout, cursor kept."""
+        table = self.query_one("#findings", DataTable)
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        if self.narrow:
+            employee, name, what = self._column_widths()
+            table.add_column("Employee", width=employee)
+            table.add_column("Name", width=name)
+            table.add_column("What", width=what)
+        else:
+            table.add_columns("Employee", "Name", "Account", "What")
+        self._add_rows(list(self.rows.values()))
+        if 0 < cursor < table.row_count:
+            table.move_cursor(row=cursor)
+
+    def _add_rows(self, rows: list[FindingRow]) -> None:
+        table = self.query_one("#findings", DataTable)
+        for row in rows:
+            cells = [
+                _cell(row.employee_number or "—"),
+                # Wide, the columns size to their text: a long name must not push What out.
+                _cell(row.employee_name or "no HR employee", NAME_CHARS),
+            ]
+            if not self.narrow:
+                cells.append(_cell(row.account_id or "—"))
+            cells.append(_cell(self._what(row)))
+            table.add_row(*cells, key=str(row.id))
 
     # ------------------------------------------------------------------ loading
     def reload(self) -> None:
@@ -147,28 +236,47 @@ class DriftScreen(Screen[None]):
         return text
 
     async def _load_findings(self) -> None:
-        table = self.query_one("#findings", DataTable)
-        table.clear()
         self.rows = {}
         summary = self.last.summary if self.last else None
-        count = summary.counts.get(self.kind, 0) if summary else 0
+        self.total = summary.counts.get(self.kind, 0) if summary else 0
         if summary is not None:
-            for row in await list_findings(
-                self.services, summary.id, kind=self.kind, limit=SHOWN_LIMIT
-            ):
+            for row in await list_findings(self.services, summary.id, kind=self.kind, limit=PAGE):
                 self.rows[row.id] = row
-                table.add_row(
-                    Text(clean(row.employee_number or "—")),
-                    Text(clean(row.employee_name or "no HR employee")),
-                    Text(clean(row.account_id or "—")),
-                    Text(clean(self._what(row))),
-                    key=str(row.id),
-                )
-        note = f"{self.kind.label}: {plural(len(self.rows), 'finding')}"
-        if count > len(self.rows):
-            note += f" shown of {count:,} (benefits-tui reconcile --json lists every one)"
-        self.query_one("#shown-note", Static).update(literal(note))
+        self._fill_table()
+        self._show_note()
         self._show_sides()
+
+    @work(exclusive=True, group="drift-page")
+    async def _load_more(self) -> None:
+        """The next page of findings, once the cursor reaches the last row read."""
+        summary = self.last.summary if self.last else None
+        if summary is None or not self.rows or len(self.rows) >= self.total:
+            return
+        kind = self.kind
+        rows = await list_findings(
+            self.services, summary.id, kind=kind, limit=PAGE, after_id=max(self.rows)
+        )
+        if kind is not self.kind:  # another kind was chosen meanwhile
+            return
+        new = [row for row in rows if row.id not in self.rows]
+        for row in new:
+            self.rows[row.id] = row
+        if len(new) < len(rows) or not rows:  # repaired meanwhile: the count moved
+            self.total = len(self.rows)
+        self._add_rows(new)
+        self._show_note()
+
+    def _show_note(self) -> None:
+        """How many findings of the kind there are, and how many are listed (RULES §1.16: never
+        a silent cut at the first page)."""
+        shown = len(self.rows)
+        note = f"{self.kind.label}: {plural(self.total, 'finding')}"
+        if self.total > shown:
+            note = (
+                f"{self.kind.label}: showing {shown:,} of {self.total:,} findings (the next "
+                f"{min(PAGE, self.total - shown):,} load as you move down)"
+            )
+        self.query_one("#shown-note", Static).update(literal(note))
 
     def _what(self, row: FindingRow) -> str:
         if row.kind is DriftKind.FIELD_DRIFT:
@@ -192,8 +300,14 @@ class DriftScreen(Screen[None]):
         sides = self.query_one("#sides", DataTable)
         sides.clear()
         finding = self.current
+        sides.border_title = None
         if finding is None:
             return
+        # Whose values these are, whole (the narrow table has no Account column, and cuts names).
+        who = finding.employee_number or "no HR employee"
+        if finding.employee_name:
+            who += f" {finding.employee_name}"
+        sides.border_title = literal(f"account {finding.account_id or '—'} · {who}")
         # Both values must fit beside each other, even at 80 columns.
         limit = max(12, min(VALUE_CHARS, (sides.size.width - 24) // 2))
         rows = []
@@ -203,7 +317,7 @@ class DriftScreen(Screen[None]):
                 finding.kind is not DriftKind.FIELD_DRIFT
                 and hr is not None
                 and platform is not None
-                and hr != platform
+                and _differs(name, hr, platform)
             )
             rows.append((not differs, name, hr, platform, differs))
         for _, name, hr, platform, differs in sorted(rows, key=lambda row: row[0]):
@@ -221,8 +335,10 @@ class DriftScreen(Screen[None]):
             await self._load_findings()
 
     @on(DataTable.RowHighlighted, "#findings")
-    def _row_highlighted(self) -> None:
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_sides()
+        if event.cursor_row >= event.data_table.row_count - 1 and len(self.rows) < self.total:
+            self._load_more()
 
     # ------------------------------------------------------------------ actions
     def disabled_reason(self, action: str) -> str | None:
@@ -353,6 +469,11 @@ class DriftScreen(Screen[None]):
             self.running = False
         self._status(f"Checked: {plural(summary.total, 'difference')} found.")
         self._changed()
+
+
+def _cell(text: str, limit: int = MAX_CHARS) -> Text:
+    """A value from a person or the platform, cut with an ellipsis where its column ends."""
+    return Text(clean(text, limit=limit), no_wrap=True, overflow="ellipsis")
 
 
 def _one_line(exc: BaseException) -> str:

@@ -42,7 +42,13 @@ from benefits_tui.app.widgets.forms import (
 from benefits_tui.domain.fields import FIELD_LABELS, REQUIRED_FOR_PLATFORM, REQUIRED_TO_IMPORT
 from benefits_tui.domain.states import CreatedVia, SyncState
 from benefits_tui.services.admin_settings import load_admin_settings
-from benefits_tui.services.employees import REQUIRED_FOR_A_RECORD, add_employee, parse_values
+from benefits_tui.services.employees import (
+    REQUIRED_FOR_A_RECORD,
+    add_employee,
+    email_held_by,
+    parse_values,
+    shared_email_problem,
+)
 from benefits_tui.services.errors import InvalidInput, ServiceError
 from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import employee_detail
@@ -89,6 +95,7 @@ class NewEmployeeScreen(Screen[int | None]):
         self.rules: PlatformRules | None = None
         self.refused: str | None = None
         self.saving = False
+        self.checking = False  # the email check between steps (see action_next)
 
     # ------------------------------------------------------------------ layout
 
@@ -137,7 +144,7 @@ class NewEmployeeScreen(Screen[int | None]):
                     action="screen.choose('wizard')",
                 ),
                 Label(
-                    "  personal -> employment -> benefits -> review; can send the starter to "
+                    "personal -> employment -> benefits -> review; can send the starter to "
                     "Benefits",
                     classes="hint",
                     markup=False,
@@ -148,7 +155,7 @@ class NewEmployeeScreen(Screen[int | None]):
                     action="screen.choose('personal_only')",
                 ),
                 Label(
-                    "  a short form; the employee waits in Not syncing until synced by hand",
+                    "a short form; the employee waits in Not syncing until synced by hand",
                     classes="hint",
                     markup=False,
                 ),
@@ -294,14 +301,14 @@ class NewEmployeeScreen(Screen[int | None]):
         self.app.push_screen(ConfirmDiscard("this new employee"), answered)
 
     def action_back(self) -> None:
-        if self.step == "choose" or self.saving:
+        if self.step == "choose" or self.saving or self.checking:
             return
         steps = self._steps()
         index = steps.index(self.step)
         self._go(steps[index - 1] if index > 0 else "choose")
 
     def action_next(self) -> None:
-        if self.step == "choose" or self.rules is None or self.saving:
+        if self.step == "choose" or self.rules is None or self.saving or self.checking:
             return
         steps = self._steps()
         if self.step in STEP_FIELDS:
@@ -310,7 +317,15 @@ class NewEmployeeScreen(Screen[int | None]):
                 focus_control(first_bad)
                 return
         if self.step != steps[-1]:
-            self._go(steps[steps.index(self.step) + 1])
+            following = steps[steps.index(self.step) + 1]
+            if self.step in ("personal", "benefits") and self._creates_record():
+                # The shared-email check of the final Add, before the starter gets further
+                # (the toggle may just have been turned on in the benefits step).
+                hold_keys(self)  # keys typed meanwhile belong to the step that comes next
+                self.checking = True  # one step at a time: no second Next while checking
+                self._advance_if_email_free(following)
+                return
+            self._go(following)
             return
         if self.refused:
             notify(self.app, f"Cannot add: {self.refused}.", severity="warning")
@@ -323,6 +338,46 @@ class NewEmployeeScreen(Screen[int | None]):
         self._save(
             raw, self.mode == WIZARD and self.query_one("#create-benefits-record", Switch).value
         )
+
+    async def _email_problem(self) -> str | None:
+        """Why the email cannot be a new starter's (another current employee holds it), as
+        the final Add says it; None when it is free, empty or not checkable yet."""
+        field = self._email_field()
+        if not field.raw().strip() or field.problem is not None:
+            return None
+        holders = await email_held_by(host_of(self).services, field.raw())
+        return shared_email_problem(holders) if holders else None
+
+    def _email_field(self) -> FormField:
+        return self.query_one("#field-email", FormField)
+
+    @work(exclusive=True, group="email")
+    async def _advance_if_email_free(self, following: str) -> None:
+        try:
+            problem = await self._email_problem()
+        finally:
+            self.checking = False
+        if problem is None:
+            self._go(following)
+        else:
+            field = self._email_field()
+            field.set_problem(f"{field.label_text} {problem}")
+            self._go_to_field(field)
+        accept_keys(self)
+
+    @on(Input.Blurred, "#input-email")
+    def _email_left(self) -> None:
+        """Leaving the email field checks it at once (RULES §3: refused in the form)."""
+        if self._creates_record():
+            self._check_email_left()
+
+    @work(exclusive=True, group="email-left")
+    async def _check_email_left(self) -> None:
+        field = self._email_field()
+        checked = field.raw()
+        problem = await self._email_problem()
+        if problem is not None and field.raw() == checked and field.problem is None:
+            field.set_problem(f"{field.label_text} {problem}")
 
     def _go_to_field(self, widget: FormField) -> None:
         for step in STEP_FIELDS:

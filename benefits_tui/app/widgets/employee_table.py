@@ -28,6 +28,7 @@ from benefits_tui.app.messages import RowActivated, RowHighlighted, TicksChanged
 from benefits_tui.app.selection import Ticks, TickState
 from benefits_tui.app.text import clean
 from benefits_tui.domain.states import SyncState
+from benefits_tui.domain.wording import plural
 from benefits_tui.services.queries import (
     EmployeeFilter,
     EmployeeRow,
@@ -221,7 +222,13 @@ class EmployeeTable(ScrollView, can_focus=True):
             while True:
                 self._load_again = False
                 search = self.search
+                data_changed = self.stale  # not a keystroke in the search: people may have moved
                 ids = await list_ids(services, self.filter)
+                if data_changed and search and self.ticks.has_exceptions:
+                    # Ticked employees may have left the tab, which the search cannot show:
+                    # the whole tab says who is still here (RULES §3; see selection.py).
+                    tab = await list_ids(services, EmployeeFilter(self.state, ""))
+                    self._say_dropped(self.ticks.keep_members(tab))
                 if self.search != search:
                     reset_cursor = True
                     continue
@@ -288,7 +295,7 @@ class EmployeeTable(ScrollView, can_focus=True):
         self.shown_search = self.search
         self.loaded = True
         self.stale = False
-        self.ticks.show(ids, whole_tab=not self.shown_search)
+        self._say_dropped(self.ticks.show(ids, whole_tab=not self.shown_search))
         self.invalidate_rows()
         if rows is not None:
             for row in rows:
@@ -301,6 +308,16 @@ class EmployeeTable(ScrollView, can_focus=True):
         if self._toggle_all_when_loaded and self.search == self.shown_search:
             self._toggle_all_when_loaded = False
             self.action_toggle_all()
+
+    def _say_dropped(self, dropped: int) -> None:
+        """Ticks never vanish silently: the count went down because people left the tab."""
+        if dropped:
+            self.notify(
+                f"{plural(dropped, 'ticked employee')} left {self.state.label} (changed "
+                f"meanwhile) and {'is' if dropped == 1 else 'are'} no longer ticked",
+                severity="warning",
+                markup=False,
+            )
 
     def invalidate_rows(self) -> None:
         """Rows on screen are refetched (old values stay visible until then)."""
