@@ -68,6 +68,8 @@ SAME_STATUS = {("current", "active"), ("leaver", "terminated")}
 def _differs(name: str, hr: Any, platform: Any) -> bool:
     if name == "status":
         return (hr, platform) not in SAME_STATUS
+    if name == "email" and isinstance(hr, str) and isinstance(platform, str):
+        return hr.casefold() != platform.casefold()  # the platform looks emails up so too
     if name == "annual_pay":
         return _value(_number(hr)) != _value(_number(platform))
     return bool(hr != platform)
@@ -283,7 +285,13 @@ class DriftScreen(Screen[None]):
             return ", ".join(row.fields)
         status = row.values.get("status", {}).get("platform")
         email = row.values.get("email", {}).get("platform")
-        return " · ".join(str(part) for part in (status, email) if part)
+        # A match or an orphan is known by its email; the other kinds by the account's status.
+        first = (
+            (email, status)
+            if row.kind in (DriftKind.UNLINKED_MATCH, DriftKind.ORPHAN)
+            else (status, email)
+        )
+        return " · ".join(str(part) for part in first if part)
 
     @property
     def current(self) -> FindingRow | None:
