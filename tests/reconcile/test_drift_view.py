@@ -64,6 +64,8 @@ async def test_drift_view_shows_and_repairs(tmp_path: Path) -> None:
             dialog = app.screen
             assert isinstance(dialog, ConfirmDialog)
             assert account in screen_text(app)
+            footer = screen_text(app).splitlines()[-1]  # the dialog's keys, not the view's
+            assert "Cancel" in footer and "Re-send" not in footer
             await press(pilot, "y")
             detail = await employee_detail(context, unlinked)
             assert detail.state is SyncState.IN_PROGRESS
