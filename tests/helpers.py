@@ -22,6 +22,8 @@ from click.testing import CliRunner, Result
 from rich.cells import cell_len
 from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Input, Select
 
 from benefits_tui.domain.states import CreatedVia
 from benefits_tui.platform.simulator.app import create_app
@@ -207,6 +209,27 @@ async def press(pilot: Pilot[Any], *keys: str) -> None:
     """Press ``keys``, then let what they started finish."""
     await pilot.press(*keys)
     await settle(pilot)
+
+
+# A starter's personal details as typed into the wizard (title and gender are selects).
+STARTER_PERSONAL = {
+    "title": "Ms",
+    "gender": "F",
+    "forenames": "Ann",
+    "surname": "Lee",
+    "date_of_birth": "1990-01-01",
+}
+
+
+def fill_form(screen: Screen[Any], **values: str) -> None:
+    """Set the form's fields (``#input-<name>``: an Input, or a Select) in the order given."""
+    for name, value in values.items():
+        widget = screen.query_one(f"#input-{name}")
+        if isinstance(widget, Select):
+            widget.value = value
+        else:
+            assert isinstance(widget, Input), name
+            widget.value = value
 
 
 @asynccontextmanager

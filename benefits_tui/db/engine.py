@@ -1,19 +1,34 @@
-"""Async engines and transactions for SQLite (embedded default) and PostgreSQL (shared).
+"""Engines and transactions for SQLite (embedded default) and PostgreSQL (shared).
 
 SQLite runs in WAL mode with a busy timeout; write transactions begin ``IMMEDIATE`` so that
 several processes on one host queue for the write lock instead of failing with "database is
 locked" half-way through. Read transactions begin deferred and never block writers.
-Within one process SQLite write transactions also queue on an asyncio lock: waiting in
-SQLite's busy handler instead sleeps in growing steps (up to 100 ms), which throttled a sync
-with 16 tasks to a few records per second. A writer that finds the lock held by another
-process (one stopped with ctrl+z, say) waits for as long as it takes, in one-second slices
-of SQLite's busy handler, and says so (:attr:`Database.on_lock_wait`) instead of failing
-with "database is locked".
+
+A write transaction is a plain function ``body(session) -> T`` run by
+:meth:`Database.run_write`. On SQLite it runs from ``BEGIN IMMEDIATE`` to ``COMMIT`` in one
+worker thread on a synchronous pysqlite engine, so the write lock is held for the
+microseconds the statements take, never across a turn of the caller's event loop (HTTP
+parsing, payload building, the UI: RULES §1.13, a 429's hold must reach other processes at
+once). A body cannot ``await``: the type of a write makes "waits on nothing but the
+database" hold by construction. On PostgreSQL the same body runs through
+``AsyncSession.run_sync`` inside a transaction on the caller's loop (rows are locked, not
+the database). Chosen over a dedicated writer thread running *async* bodies on its own event
+loop: that one still hops between the loop and aiosqlite's thread for every statement while
+holding the lock, and a body could still await something of the caller's loop. Helpers
+called inside writes are therefore sync (``Session``); a read that needs one calls it with
+``await session.run_sync(helper)``, so no helper exists twice.
+
+Within one process SQLite writers queue on an asyncio lock (SQLite's own busy handler sleeps
+in growing steps of up to 100 ms, which throttled a sync with 16 tasks to a few records per
+second). A writer that finds the lock held by another process (one stopped with ctrl+z, say)
+waits for as long as it takes, in one-second slices of SQLite's busy handler, and says so
+(:attr:`Database.on_lock_wait`) instead of failing with "database is locked".
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -21,9 +36,10 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import event
+import anyio
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -32,12 +48,22 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, sessionmaker
 
 from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SQLITE_LOCK_SLICE_MS = 1_000  # a writer's wait for the lock, between reports of the wait
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+class _Busy:
+    """Another process held SQLite's write lock for a whole slice: nothing was run."""
+
+
+_BUSY = _Busy()
 
 
 def _is_busy(exc: OperationalError) -> bool:
@@ -99,10 +125,27 @@ def _sqlite_engine(
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         **kwargs,
     )
+    _configure_sqlite(engine.sync_engine, immediate=immediate, busy_timeout_ms=busy_timeout_ms)
+    return engine
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+def _sqlite_writer(url: str, **kwargs: Any) -> Engine:
+    """The synchronous (pysqlite) engine of write transactions, on the same file."""
+    engine = create_engine(
+        make_url(url).set(drivername="sqlite"),
+        connect_args={"timeout": SQLITE_LOCK_SLICE_MS / 1000, "check_same_thread": False},
+        **kwargs,
+    )
+    # Writers wait for the lock in short slices, so that a long wait (another process
+    # stopped with ctrl+z while it holds the lock) is waited out and said, not failed.
+    _configure_sqlite(engine, immediate=True, busy_timeout_ms=SQLITE_LOCK_SLICE_MS)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, *, immediate: bool, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy emit BEGIN itself (aiosqlite's legacy mode would skip it).
+        # Let SQLAlchemy emit BEGIN itself (the drivers' legacy mode would skip it).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -113,19 +156,18 @@ def _sqlite_engine(
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql(begin)
 
-    return engine
-
 
 class Database:
-    """The product's database: a write engine, a read engine and their sessions.
+    """The product's database: its engines and transactions.
 
-    ``async with db.write() as session`` runs one short write transaction (committed on
-    exit, rolled back on error); ``db.read()`` the same for reads. Never make a platform
-    call inside either.
+    ``await db.run_write(body)`` runs ``body(session)`` as one short write transaction
+    (committed when it returns, rolled back when it raises) and returns its result;
+    ``db.read()`` is an async read transaction. Never make a platform call inside either.
+    ``engine`` (async) serves migrations and tests that need a raw connection.
     """
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
@@ -135,14 +177,15 @@ class Database:
             raise DatabaseURLError(f"{url!r} is not a database URL") from None
         self.url = url
         self.dialect = parsed.get_backend_name()
+        self._sqlite_sessions: sessionmaker[Session] | None = None
         if self.dialect == "sqlite":
             _prepare_sqlite_file(parsed.database)
-            # Writers wait for the lock in short slices, so that a long wait (another process
-            # stopped with ctrl+z while it holds the lock) is waited out and said, not failed.
             self.engine = _sqlite_engine(
                 url, immediate=True, echo=echo, busy_timeout_ms=SQLITE_LOCK_SLICE_MS
             )
             self.read_engine = _sqlite_engine(url, immediate=False, echo=echo)
+            self._sqlite_writer = _sqlite_writer(url, echo=echo)
+            self._sqlite_sessions = sessionmaker(self._sqlite_writer, expire_on_commit=False)
         elif self.dialect == "postgresql":
             if parsed.get_driver_name() != "asyncpg":
                 raise DatabaseURLError("PostgreSQL URLs must use postgresql+asyncpg://")
@@ -181,50 +224,58 @@ class Database:
     def is_postgresql(self) -> bool:
         return self.dialect == "postgresql"
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction (SQLite: ``BEGIN IMMEDIATE``, one at a time in this process)."""
-        if not self.is_sqlite:
+    async def run_write(
+        self, body: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``body(session, *args, **kwargs)`` as one write transaction; its result.
+
+        SQLite: ``BEGIN IMMEDIATE`` … ``COMMIT`` in a worker thread, one at a time in this
+        process; cancelling the caller waits for the transaction to end (committed or
+        rolled back), so its outcome is never half-known. PostgreSQL: on this loop, through
+        ``AsyncSession.run_sync``.
+        """
+        if self._sqlite_sessions is None:
             async with self._write_sessions() as session, session.begin():
-                yield session
-            return
+                return await session.run_sync(body, *args, **kwargs)
         loop = asyncio.get_running_loop()
         lock = self._write_locks.get(loop)
         if lock is None:
             lock = self._write_locks[loop] = asyncio.Lock()
-        async with lock:
-            session = await self._begin_immediate()
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-            finally:
-                await session.close()
-
-    async def _begin_immediate(self) -> AsyncSession:
-        """A session holding SQLite's write lock; waits as long as another process holds it.
-
-        Each ``BEGIN IMMEDIATE`` waits up to ``SQLITE_LOCK_SLICE_MS`` in SQLite's busy
-        handler (in the driver's thread, not on the event loop); between slices the wait is
-        reported through :attr:`on_lock_wait` (seconds waited so far).
-        """
         started: float | None = None
-        while True:
-            session = self._write_sessions()
-            try:
-                await session.connection()  # autobegin: the "begin" hook sends BEGIN IMMEDIATE
-                if started is not None:
-                    self.on_lock_wait(self.url, time.monotonic() - started, True)
-                return session
-            except OperationalError as exc:
-                await session.close()
-                if not _is_busy(exc):
-                    raise
+        async with lock:
+            while True:
+                outcome = await anyio.to_thread.run_sync(
+                    functools.partial(self._sqlite_transaction, body, *args, **kwargs)
+                )
+                if not isinstance(outcome, _Busy):
+                    if started is not None:
+                        self.on_lock_wait(self.url, time.monotonic() - started, True)
+                    return outcome
+                # Each BEGIN IMMEDIATE waited one slice in SQLite's busy handler (in the
+                # thread); between slices the wait is reported here, on the caller's loop.
                 if started is None:
                     started = time.monotonic() - SQLITE_LOCK_SLICE_MS / 1000
                 self.on_lock_wait(self.url, time.monotonic() - started, False)
+
+    def _sqlite_transaction(
+        self, body: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T | _Busy:
+        """One SQLite write transaction, in the calling (worker) thread."""
+        assert self._sqlite_sessions is not None
+        with self._sqlite_sessions() as session:
+            try:
+                session.connection()  # autobegin: the "begin" hook sends BEGIN IMMEDIATE
+            except OperationalError as exc:
+                if _is_busy(exc):
+                    return _BUSY
+                raise
+            try:
+                result = body(session, *args, **kwargs)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            return result
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -234,6 +285,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._sqlite_sessions is not None:
+            self._sqlite_writer.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
 

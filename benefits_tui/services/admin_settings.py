@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import AdminSetting
 from benefits_tui.services.context import ServiceContext
@@ -96,15 +97,18 @@ async def save_admin_settings(
     if changes:
         insert_fn = pg_insert if context.db.is_postgresql else sqlite_insert
         now = context.clock.now()
-        async with context.db.write() as session:
+
+        def save(session: Session) -> None:
             for key, value in changes.items():
                 statement = insert_fn(AdminSetting).values(
                     key=key, value=value, updated_by=context.actor, updated_at=now
                 )
-                await session.execute(
+                session.execute(
                     statement.on_conflict_do_update(
                         index_elements=["key"],
                         set_={"value": value, "updated_by": context.actor, "updated_at": now},
                     )
                 )
+
+        await context.db.run_write(save)
     return await load_admin_settings(context)

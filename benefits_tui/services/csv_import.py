@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Employee, SyncEvent, SyncRecord
 from benefits_tui.domain.fields import (
@@ -232,7 +233,8 @@ async def import_csv(
     rules = await cached_rules(context)
     fingerprint = rules_fingerprint(rules)
     try:
-        async with context.db.write() as session:  # one transaction: all or nothing
+
+        def insert_all(session: Session) -> None:  # one transaction: all or nothing
             for start in range(0, len(rows), CHUNK):
                 chunk = []
                 for values in rows[start : start + CHUNK]:
@@ -255,17 +257,17 @@ async def import_csv(
                         }
                     )
                 # Core, not ORM bulk: the ORM splices RETURNING batches quadratically.
-                connection = await session.connection()
+                connection = session.connection()
                 ids = list(
                     (
-                        await connection.execute(insert(employees).returning(employees.c.id), chunk)
+                        connection.execute(insert(employees).returning(employees.c.id), chunk)
                     ).scalars()
                 )
-                await connection.execute(
+                connection.execute(
                     insert(SyncRecord.__table__),
                     [{"employee_id": i, "state": state, "updated_at": now} for i in ids],
                 )
-                await connection.execute(
+                connection.execute(
                     insert(SyncEvent.__table__),
                     [
                         event(i, context.actor, Action.EMPLOYEE_ADDED, now, reason=reason)
@@ -273,6 +275,8 @@ async def import_csv(
                     ],
                 )
                 result.inserted += len(ids)
+
+        await context.db.run_write(insert_all)
     except IntegrityError:
         # Another user added one of these numbers since the check: nothing was saved.
         result.inserted = 0

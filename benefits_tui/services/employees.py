@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.fields import (
@@ -176,6 +176,35 @@ async def add_employee(
         raise InvalidInput(dict.fromkeys(missing, "is required"))
     if create_benefits_record and (problems := await starter_problems(context, data)):
         raise InvalidInput(problems)
+    how = (
+        "starter wizard"
+        if created_via is CreatedVia.STARTER_WIZARD
+        else created_via.value.replace("_", " ")
+    )
+
+    def add(session: Session, row: dict[str, Any]) -> int:
+        now = row["created_at"]
+        employee_id: int = session.execute(
+            insert(Employee).returning(Employee.id), [row]
+        ).scalar_one()
+        session.execute(
+            insert(SyncRecord),
+            [{"employee_id": employee_id, "state": SyncState.NOT_SYNCING.value, "updated_at": now}],
+        )
+        write_events(
+            session,
+            [
+                event(
+                    employee_id,
+                    context.actor,
+                    Action.EMPLOYEE_ADDED,
+                    now,
+                    reason=f"added via {how}",
+                )
+            ],
+        )
+        return employee_id
+
     for _ in range(5):
         number = data.get("employee_number") or await next_employee_number(context)
         now = context.clock.now()
@@ -193,37 +222,7 @@ async def add_employee(
             "revision": 1,
         }
         try:
-            async with context.db.write() as session:
-                employee_id = (
-                    await session.execute(insert(Employee).returning(Employee.id), [row])
-                ).scalar_one()
-                await session.execute(
-                    insert(SyncRecord),
-                    [
-                        {
-                            "employee_id": employee_id,
-                            "state": SyncState.NOT_SYNCING.value,
-                            "updated_at": now,
-                        }
-                    ],
-                )
-                how = (
-                    "starter wizard"
-                    if created_via is CreatedVia.STARTER_WIZARD
-                    else created_via.value.replace("_", " ")
-                )
-                await write_events(
-                    session,
-                    [
-                        event(
-                            employee_id,
-                            context.actor,
-                            Action.EMPLOYEE_ADDED,
-                            now,
-                            reason=f"added via {how}",
-                        )
-                    ],
-                )
+            employee_id = await context.db.run_write(add, row)
         except IntegrityError:
             if data.get("employee_number"):
                 raise InvalidInput({"employee_number": f"{number} is already used"}) from None
@@ -236,9 +235,7 @@ async def add_employee(
     raise ServiceError("could not allocate an employee number; try again")
 
 
-async def _locked_employee(
-    context: ServiceContext, session: AsyncSession, employee_id: int
-) -> Employee:
+def _locked_employee(context: ServiceContext, session: Session, employee_id: int) -> Employee:
     """The employee row, locked for this write transaction (PostgreSQL; SQLite's write lock
     already serialises writers)."""
     statement = select(Employee).where(Employee.id == employee_id)
@@ -246,7 +243,7 @@ async def _locked_employee(
         # NO KEY UPDATE: serialises with the worker without blocking history INSERTs
         # (their foreign-key check), which would deadlock with a record's holder.
         statement = statement.with_for_update(key_share=True)
-    employee = await session.scalar(statement)
+    employee = session.scalar(statement)
     if employee is None:
         raise NotFound(f"no employee with id {employee_id}")
     return employee
@@ -276,11 +273,12 @@ async def update_employee(
             }
         )
     now = context.clock.now()
-    async with context.db.write() as session:
-        employee = await _locked_employee(context, session, employee_id)
+
+    def save(session: Session) -> tuple[list[str], SyncRecord | None, bool]:
+        employee = _locked_employee(context, session, employee_id)
         changed = [name for name, value in changes.items() if getattr(employee, name) != value]
         if not changed:
-            return ChangeResult(employee_id, (), False, False)
+            return changed, None, False
         before = {name: getattr(employee, name) for name in changed}
         for name in changed:
             setattr(employee, name, changes[name])
@@ -291,9 +289,7 @@ async def update_employee(
         employee.updated_at = now
         if set(changed) & REVISION_ATTRIBUTES:
             employee.revision += 1
-        record = await session.get(
-            SyncRecord, employee_id, with_for_update=context.db.is_postgresql
-        )
+        record = session.get(SyncRecord, employee_id, with_for_update=context.db.is_postgresql)
         assert record is not None
         names = ", ".join(FIELD_LABELS.get(name, name) for name in changed)
         what = "; ".join(
@@ -304,8 +300,7 @@ async def update_employee(
         events = [
             event(employee_id, context.actor, Action.DETAILS_CHANGED, now, reason=f"changed {what}")
         ]
-        update_queued = retry_queued = False
-        still_failing: str | None = None
+        update_queued = False
         synced_change = bool(set(changed) & SYNCED_ATTRIBUTES)
         if (
             record.account_id is not None
@@ -327,8 +322,15 @@ async def update_employee(
             )
         elif record.account_id is not None and synced_change:
             update_queued = True  # the worker sees the new revision before it finishes
-        await write_events(session, events)
+        write_events(session, events)
         session.add(employee)
+        return changed, record, update_queued
+
+    changed, record, update_queued = await context.db.run_write(save)
+    if record is None:
+        return ChangeResult(employee_id, (), False, False)
+    retry_queued = False
+    still_failing: str | None = None
     await refresh_verdicts(context, ids=[employee_id])  # pre-flight known before asked
     if record.account_id is None and record.state == SyncState.FAILED.value:
         # RULES §1.3: fixing a failed record queues a new attempt by itself.
@@ -406,82 +408,87 @@ async def assign_level(
         )
     from benefits_tui.services.sync.requests import _candidate_rows
 
+    label = code or "cleared"
+
+    def apply(
+        session: Session, previous: dict[int, str | None], now: dt.datetime
+    ) -> tuple[list[int], int, list[int]]:
+        """(employees changed, how many linked, failed never-linked ones) of one chunk."""
+        done = list(
+            session.scalars(
+                update(Employee)
+                .where(
+                    Employee.id.in_(list(previous)),
+                    Employee.benefit_level.is_distinct_from(code),
+                )
+                .values(benefit_level=code, revision=Employee.revision + 1, updated_at=now)
+                .returning(Employee.id)
+                .execution_options(synchronize_session=False)
+            ).all()
+        )
+        if not done:
+            return done, 0, []
+        newly_queued = set(
+            session.scalars(
+                update(SyncRecord)
+                .where(
+                    SyncRecord.employee_id.in_(done),
+                    SyncRecord.account_id.is_not(None),
+                    SyncRecord.state != SyncState.IN_PROGRESS.value,
+                )
+                .values(**queued_values(context))
+                .returning(SyncRecord.employee_id)
+                .execution_options(synchronize_session=False)
+            ).all()
+        )
+        records = session.execute(
+            select(SyncRecord.employee_id, SyncRecord.state, SyncRecord.account_id).where(
+                SyncRecord.employee_id.in_(done)
+            )
+        ).all()
+        events = []
+        for employee_id in done:
+            was = previous.get(employee_id) or "none"
+            events.append(
+                event(
+                    employee_id,
+                    context.actor,
+                    Action.LEVEL_ASSIGNED,
+                    now,
+                    reason=f"Benefits Level {label} (was {was})",
+                )
+            )
+        linked, failed = 0, []
+        for record in records:
+            if record.account_id is not None:
+                linked += 1
+                if record.employee_id in newly_queued:
+                    events.append(
+                        event(
+                            record.employee_id,
+                            context.actor,
+                            Action.UPDATE_QUEUED,
+                            now,
+                            reason=f"send Benefits Level to account {record.account_id}",
+                        )
+                    )
+            elif record.state == SyncState.FAILED.value:
+                failed.append(record.employee_id)
+        write_events(session, events)
+        return done, linked, failed
+
     selected = changed = queued = 0
     retry_ids: list[int] = []
-    label = code or "cleared"
     async for chunk in _candidate_rows(context, selection):
         selected += len(chunk)
         previous = {row.id: row.benefit_level for row in chunk if row.benefit_level != code}
         if not previous:
             continue
-        now = context.clock.now()
-        async with context.db.write() as session:
-            done = list(
-                (
-                    await session.scalars(
-                        update(Employee)
-                        .where(
-                            Employee.id.in_(list(previous)),
-                            Employee.benefit_level.is_distinct_from(code),
-                        )
-                        .values(benefit_level=code, revision=Employee.revision + 1, updated_at=now)
-                        .returning(Employee.id)
-                        .execution_options(synchronize_session=False)
-                    )
-                ).all()
-            )
-            if not done:
-                continue
-            newly_queued = set(
-                (
-                    await session.scalars(
-                        update(SyncRecord)
-                        .where(
-                            SyncRecord.employee_id.in_(done),
-                            SyncRecord.account_id.is_not(None),
-                            SyncRecord.state != SyncState.IN_PROGRESS.value,
-                        )
-                        .values(**queued_values(context))
-                        .returning(SyncRecord.employee_id)
-                        .execution_options(synchronize_session=False)
-                    )
-                ).all()
-            )
-            records = (
-                await session.execute(
-                    select(SyncRecord.employee_id, SyncRecord.state, SyncRecord.account_id).where(
-                        SyncRecord.employee_id.in_(done)
-                    )
-                )
-            ).all()
-            events = []
-            for employee_id in done:
-                was = previous.get(employee_id) or "none"
-                events.append(
-                    event(
-                        employee_id,
-                        context.actor,
-                        Action.LEVEL_ASSIGNED,
-                        now,
-                        reason=f"Benefits Level {label} (was {was})",
-                    )
-                )
-            for record in records:
-                if record.account_id is not None:
-                    queued += 1
-                    if record.employee_id in newly_queued:
-                        events.append(
-                            event(
-                                record.employee_id,
-                                context.actor,
-                                Action.UPDATE_QUEUED,
-                                now,
-                                reason=f"send Benefits Level to account {record.account_id}",
-                            )
-                        )
-                elif record.state == SyncState.FAILED.value:
-                    retry_ids.append(record.employee_id)
-            await write_events(session, events)
+        done, linked, failed = await context.db.run_write(apply, previous, context.clock.now())
+        if not done:
+            continue
+        queued += linked
+        retry_ids.extend(failed)
         await refresh_verdicts(context, rules, ids=done)  # pre-flight known before asked
         changed += len(done)
     retries = 0
@@ -550,8 +557,9 @@ async def record_leaver(
         raise InvalidInput({"reason": "is required"})
     reason = cleaned
     now = context.clock.now()
-    async with context.db.write() as session:
-        employee = await _locked_employee(context, session, employee_id)
+
+    def save(session: Session) -> LeaverResult:
+        employee = _locked_employee(context, session, employee_id)
         if employee.start_date is not None and leave_date < employee.start_date:
             raise InvalidInput(
                 {"leave_date": f"is before the start date ({employee.start_date.isoformat()})"}
@@ -565,9 +573,7 @@ async def record_leaver(
                 f"Already a leaver on {leave_date.isoformat()}: nothing changed, nothing sent.",
                 changed=False,
             )
-        record = await session.get(
-            SyncRecord, employee_id, with_for_update=context.db.is_postgresql
-        )
+        record = session.get(SyncRecord, employee_id, with_for_update=context.db.is_postgresql)
         assert record is not None
         employee.leave_date = leave_date
         employee.leave_reason = reason
@@ -596,6 +602,11 @@ async def record_leaver(
                     reason=f"end coverage on {leave_date.isoformat()}",
                 )
             )
-        await write_events(session, events)
+        write_events(session, events)
+        return LeaverResult(employee_id, queued, message)
+
+    result = await context.db.run_write(save)
+    if not result.changed:
+        return result
     await refresh_verdicts(context, ids=[employee_id])  # pre-flight known before asked
-    return LeaverResult(employee_id, queued, message)
+    return result

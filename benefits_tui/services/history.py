@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import SyncEvent
 from benefits_tui.domain.safe_text import clip
@@ -50,10 +50,9 @@ def event(
     }
 
 
-async def write_events(session: AsyncSession, rows: Iterable[dict[str, Any]]) -> None:
-    """Append events in one statement (inside the caller's transaction)."""
+def write_events(session: Session, rows: Iterable[dict[str, Any]]) -> None:
+    """Append events in one statement (inside the caller's write transaction)."""
     batch = list(rows)
     if batch:
         # Core insert: the ORM's bulk path is much slower for large batches.
-        connection = await session.connection()
-        await connection.execute(_INSERT, batch)
+        session.connection().execute(_INSERT, batch)

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Throttle
 from benefits_tui.domain.safe_text import visible
@@ -82,10 +83,10 @@ async def clear_hold(context: ServiceContext) -> PlatformHold:
     context.require(Permission.CLEAR_HOLD)
     before = await read_hold(context)
     HoldSignal.for_database(context.db).clear()
-    async with context.db.write() as session:
-        await session.execute(
-            update(Throttle)
-            .where(Throttle.key == KEY)
-            .values(blocked_until=None, blocked_since=None, updated_at=context.clock.now())
-        )
+    await context.db.run_write(
+        Session.execute,
+        update(Throttle)
+        .where(Throttle.key == KEY)
+        .values(blocked_until=None, blocked_since=None, updated_at=context.clock.now()),
+    )
     return before

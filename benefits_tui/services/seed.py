@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.fields import email_key, search_text
@@ -267,23 +268,27 @@ async def seed_employees(context: ServiceContext, count: int, seed: int = 0) -> 
         if not chunk:
             return 0
         employees = Employee.__table__
-        async with context.db.write() as session:
+
+        def insert_chunk(session: Session) -> list[int]:
             # Core, not the ORM: its bulk RETURNING path is quadratic in the batch size.
-            connection = await session.connection()
+            connection = session.connection()
             statement = (
                 insert_fn(employees)
                 .on_conflict_do_nothing(index_elements=["employee_number"])
                 .returning(employees.c.id)
             )
-            ids = list((await connection.execute(statement, chunk)).scalars())
+            ids = list(connection.execute(statement, chunk).scalars())
             if ids:
-                await connection.execute(
+                connection.execute(
                     insert(SyncRecord.__table__),
                     [
                         {"employee_id": i, "state": SyncState.NOT_SYNCING.value, "updated_at": now}
                         for i in ids
                     ],
                 )
+            return ids
+
+        ids = await context.db.run_write(insert_chunk)
         chunk.clear()
         return len(ids)
 

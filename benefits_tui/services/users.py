@@ -63,11 +63,12 @@ async def add_user(context: ServiceContext, login: str, role: Role) -> bool:
     context.require(Permission.MANAGE_USERS)
     login = check_login(login)
     try:
-        async with context.db.write() as session:
-            created = await session.scalar(
+        created = await context.db.run_write(
+            lambda session: session.scalar(
                 text("SELECT benefits_set_user_role(:login, :group_role)"),
                 {"login": login, "group_role": GROUP_ROLES[role]},
             )
+        )
     except DBAPIError as exc:
         raise ServiceError(f"users add {login}: {database_message(exc)}") from None
     return bool(created)
@@ -83,10 +84,11 @@ async def remove_user(context: ServiceContext, login: str) -> None:
             f"users remove {login}: that is you; another admin can remove your login"
         )
     try:
-        async with context.db.write() as session:
-            removed = await session.scalar(
+        removed = await context.db.run_write(
+            lambda session: session.scalar(
                 text("SELECT benefits_remove_user(:login)"), {"login": login}
             )
+        )
     except DBAPIError as exc:
         raise ServiceError(f"users remove {login}: {database_message(exc)}") from None
     if not removed:

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from benefits_tui.app.screens.benefits_management import BenefitsManagementScree
 from benefits_tui.config import Role
 from benefits_tui.services.clock import ManualClock
 from benefits_tui.services.context import ServiceContext, open_context
-from tests.conftest import make_settings
+from tests.conftest import make_settings, new_sqlite_url
 from tests.helpers import Simulator, piloted, screen_text, settle
 
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
@@ -58,6 +59,17 @@ async def launched(
     app = make_app(context, **options)
     async with piloted(app, size) as pilot:
         yield app, pilot
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The snapshots' database (tests/app/snapshot_data.py), written once for the whole run:
+    each snapshot opens a copy of it."""
+    from tests.app.snapshot_data import prepare
+
+    directory = tmp_path_factory.mktemp("snapshots")
+    prepare(new_sqlite_url(directory))
+    return directory / "hr.db"
 
 
 @pytest.fixture

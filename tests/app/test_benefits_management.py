@@ -376,8 +376,7 @@ async def test_a_ticked_employee_who_leaves_the_tab_during_a_search_is_no_longer
     sim = Simulator()
     async with context_for(sqlite_url, sim) as context:
         ids = await add_people(context, 12)
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             await pilot.press("space", "j", "space")  # E000001, E000002
             await pilot.press("slash", *"person1", "enter")  # 1, 10, 11, 12: E000002 hidden
             await settle(pilot)
@@ -395,8 +394,7 @@ async def test_a_ticked_employee_who_leaves_the_tab_during_a_search_is_no_longer
                 "2 ticked employees left Not syncing (changed meanwhile) and are no longer ticked"
                 in messages
             )
-            await pilot.press("s")
-            await settle(pilot)
+            await press(pilot, "s")
             text = screen_text(app)
             assert "Send 1 employee to Benefits?" in text and "already in progress" not in text
             await pilot.press("escape", "slash", "ctrl+u", "enter")  # the whole tab again

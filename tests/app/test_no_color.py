@@ -9,10 +9,8 @@ import pytest
 
 from benefits_tui.app.app import BenefitsApp
 from tests.app.conftest import context_for
-from tests.app.test_snapshots import snapshot_app, template
+from tests.app.snapshot_data import snapshot_app
 from tests.helpers import Simulator, add_people, piloted, settle
-
-__all__ = ["template"]  # the snapshots' database, a fixture
 
 
 def test_ansi_dark_snapshot(

@@ -17,7 +17,15 @@ from benefits_tui.app.screens.new_employee import NewEmployeeScreen
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.queries import employee_detail
 from tests.app.conftest import context_for, launched, make_app
-from tests.helpers import Simulator, add_people, piloted, screen_text, settle
+from tests.helpers import (
+    STARTER_PERSONAL,
+    Simulator,
+    add_people,
+    fill_form,
+    piloted,
+    screen_text,
+    settle,
+)
 
 NAMES = {
     "/": "slash",
@@ -92,24 +100,15 @@ async def test_keys_after_next_wait_for_the_wizards_email_check(
 ) -> None:
     """Next on the personal step looks the email up (is it another employee's?) before the
     employment step opens: the keys typed after ``ctrl+s`` go to that step's first field."""
-    from textual.widgets import Select
 
     async with context_for(sqlite_url, Simulator()) as context:
         await add_people(context, 1)
-        app = make_app(context)
-        async with piloted(app) as pilot:
+        async with launched(context) as (app, pilot):
             burst(app, "n", "<enter>")
             await settle(pilot)
             screen = app.screen
             assert isinstance(screen, NewEmployeeScreen)
-            for name, value in {"title": "Ms", "gender": "F"}.items():
-                screen.query_one(f"#input-{name}", Select).value = value
-            for name, value in {
-                "forenames": "Ann",
-                "surname": "Lee",
-                "date_of_birth": "1990-01-01",
-            }.items():
-                screen.query_one(f"#input-{name}", Input).value = value
+            fill_form(screen, **STARTER_PERSONAL)
             screen.query_one("#input-email", Input).focus()
             await settle(pilot)
             burst(app, "ann.lee@example.com", "<ctrl+s>", "Analyst")

@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select, update  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from benefits_tui.config import load_settings  # noqa: E402
 from benefits_tui.db.models import Employee, SyncRecord  # noqa: E402
@@ -59,9 +60,10 @@ async def prepare(url: str, employees: int, csv_path: Path) -> dict[str, int]:
     planted = {"field_drift": 0, "missing_on_platform": 0, "orphan": 0, "active_leaver": 0}
     async with open_context(settings) as context:
         await seed_employees(context, employees, seed=11)
-        async with context.db.write() as session:
-            await session.execute(update(Employee).values(address=None))
-            await session.execute(
+
+        def link_all(session: Session) -> None:
+            session.execute(update(Employee).values(address=None))
+            session.execute(
                 update(SyncRecord).values(
                     state=SyncState.SUCCESSFUL.value,
                     account_id="acc_"
@@ -72,6 +74,8 @@ async def prepare(url: str, employees: int, csv_path: Path) -> dict[str, int]:
                     updated_at=context.clock.now(),
                 )
             )
+
+        await context.db.run_write(link_all)
         async with context.db.read() as session:
             result = await session.stream(select(*EMPLOYEE_COLUMNS).order_by(Employee.id))
             with csv_path.open("w", newline="", encoding="utf-8") as handle:

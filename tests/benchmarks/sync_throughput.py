@@ -10,6 +10,9 @@ with ``SyncWorker(ctx, concurrency=C)``. Three runs, each with a fresh database 
 * ``rate_limited_no_client_limit``: the same, with the client-side limit off (reported only).
 * ``unlimited``: no limit, latency L. Target: requests/s x L >= 0.8 C.
 
+Each run also reports how long SQLite's write lock was held per write transaction during the
+drain (``sqlite_write_lock_held_ms``: the time other processes would wait for it).
+
 Prints ONE JSON object; exit status 1 when a target is missed.
 
     /work/venv/bin/python tests/benchmarks/sync_throughput.py [--employees N] [--rate-limit R]
@@ -37,7 +40,7 @@ import anyio
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import Engine, event, func, select  # noqa: E402
 
 from benefits_tui.config import load_settings  # noqa: E402
 from benefits_tui.db.models import SyncRecord  # noqa: E402
@@ -62,6 +65,53 @@ CONCURRENCY_SHARE_TARGET = 0.8
 async def _empty_database(url: str) -> None:
     if url.startswith("postgresql"):
         await empty_public_schema(url)
+
+
+# ------------------------------------------------------------- SQLite's write lock
+class WriteLockHold:
+    """How long each SQLite write transaction held the write lock: from its ``BEGIN
+    IMMEDIATE`` to its ``COMMIT`` or ``ROLLBACK`` (every engine of this process)."""
+
+    def __init__(self) -> None:
+        self.held: list[float] = []
+        self._began: dict[int, float] = {}
+
+    def _after_execute(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement == "BEGIN IMMEDIATE":
+            self._began[id(conn.connection.dbapi_connection)] = time.perf_counter()
+
+    def _end(self, conn: Any) -> None:
+        began = self._began.pop(id(conn.connection.dbapi_connection), None)
+        if began is not None:
+            self.held.append(time.perf_counter() - began)
+
+    def __enter__(self) -> WriteLockHold:
+        event.listen(Engine, "after_cursor_execute", self._after_execute)
+        event.listen(Engine, "commit", self._end)
+        event.listen(Engine, "rollback", self._end)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(Engine, "after_cursor_execute", self._after_execute)
+        event.remove(Engine, "commit", self._end)
+        event.remove(Engine, "rollback", self._end)
+
+    def summary(self) -> dict[str, Any] | None:
+        if not self.held:
+            return None  # PostgreSQL: no database-wide write lock
+        held = sorted(self.held)
+
+        def ms(share: float) -> float:
+            return round(held[min(len(held) - 1, int(share * len(held)))] * 1000, 2)
+
+        return {
+            "write_transactions": len(held),
+            "p50": ms(0.5),
+            "p90": ms(0.9),
+            "p99": ms(0.99),
+            "max": round(held[-1] * 1000, 1),
+            "total_s": round(sum(held), 2),
+        }
 
 
 # ------------------------------------------------------------------------ one run
@@ -101,7 +151,7 @@ async def _run(
                 profiler = pyinstrument.Profiler(async_mode="enabled")
                 profiler.start()
             cpu0, t0 = time.process_time(), time.perf_counter()
-            with anyio.fail_after(600):
+            with anyio.fail_after(600), WriteLockHold() as lock_hold:
                 await worker.drain()
             elapsed = time.perf_counter() - t0
             cpu = time.process_time() - cpu0
@@ -147,6 +197,7 @@ async def _run(
         "employees_per_s": round(result.queued / elapsed, 1),
         "final_states": states,
         "engine_cpu_ms_per_request": round(cpu * 1000 / total, 2) if total else None,
+        "sqlite_write_lock_held_ms": lock_hold.summary(),
         "simulator_cpu_ms_per_request": (
             round((sim_cpu1 - sim_cpu0) * 1000 / total, 2)
             if total and sim_cpu0 is not None and sim_cpu1

@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from benefits_tui.db import Database
 from benefits_tui.db.migrate import alembic_config, current_revision, head_revision, upgrade
@@ -34,15 +35,17 @@ def employee_row(number: str, email: str | None = None) -> dict[str, object]:
 
 
 async def add(db: Database, number: str) -> int:
-    async with db.write() as session:
+    def insert_one(session: Session) -> int:
         employee_id = (
-            await session.execute(insert(Employee).returning(Employee.id), [employee_row(number)])
+            session.execute(insert(Employee).returning(Employee.id), [employee_row(number)])
         ).scalar_one()
-        await session.execute(
+        session.execute(
             insert(SyncRecord),
             [{"employee_id": employee_id, "state": "not_syncing", "updated_at": NOW}],
         )
-    return employee_id
+        return int(employee_id)
+
+    return await db.run_write(insert_one)
 
 
 @pytest.fixture
@@ -81,28 +84,35 @@ async def test_migrated_schema_matches_the_models(db: Database) -> None:
 
 async def test_one_sync_record_per_employee(db: Database) -> None:
     employee_id = await add(db, "E000001")
+
+    def second_record(session: Session) -> None:
+        session.execute(
+            insert(SyncRecord),
+            [{"employee_id": employee_id, "state": "in_progress", "updated_at": NOW}],
+        )
+
     with pytest.raises(IntegrityError):
-        async with db.write() as session:
-            await session.execute(
-                insert(SyncRecord),
-                [{"employee_id": employee_id, "state": "in_progress", "updated_at": NOW}],
-            )
+        await db.run_write(second_record)
 
 
 async def test_two_employees_cannot_share_an_account(db: Database) -> None:
     first = await add(db, "E000001")
     second = await add(db, "E000002")
-    async with db.write() as session:
-        await session.execute(
+
+    def link(session: Session) -> None:
+        session.execute(
             update(SyncRecord).where(SyncRecord.employee_id == first).values(account_id="acc_1")
         )
+
+    await db.run_write(link)
+
+    def share(session: Session) -> None:
+        session.execute(
+            update(SyncRecord).where(SyncRecord.employee_id == second).values(account_id="acc_1")
+        )
+
     with pytest.raises(IntegrityError):
-        async with db.write() as session:
-            await session.execute(
-                update(SyncRecord)
-                .where(SyncRecord.employee_id == second)
-                .values(account_id="acc_1")
-            )
+        await db.run_write(share)
     async with db.read() as session:
         linked = (
             await session.scalars(

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.states import SyncState
@@ -77,8 +78,9 @@ async def terminate_account(sim: Simulator, account_id: str) -> None:
     assert response.status_code == 200, response.text
 
 
-async def create_account(sim: Simulator, **fields: Any) -> str:
-    body = {
+def hand_made(**fields: Any) -> dict[str, Any]:
+    """The body of an account made on the platform by hand (no HR employee behind it)."""
+    return {
         "external_id": "X-000001",
         "email": "hand.made@elsewhere.example",
         "title": "Mr",
@@ -91,6 +93,10 @@ async def create_account(sim: Simulator, **fields: Any) -> str:
         "pay_frequency": "Monthly",
         **fields,
     }
+
+
+async def create_account(sim: Simulator, **fields: Any) -> str:
+    body = hand_made(**fields)
     async with platform(sim) as client:
         response = await client.post(
             "/v1/accounts",
@@ -110,9 +116,12 @@ def delete_account(sim: Simulator, account_id: str) -> None:
 
 async def mark_leaver_without_termination(context: ServiceContext, employee_id: int) -> None:
     """HR holds a leave date the platform never heard of (recorded before the integration)."""
-    async with context.db.write() as session:
-        await session.execute(
+
+    def leave(session: Session) -> None:
+        session.execute(
             update(Employee)
             .where(Employee.id == employee_id)
             .values(leave_date=dt.date(2026, 11, 20), leave_reason="Resignation")
         )
+
+    await context.db.run_write(leave)

@@ -15,6 +15,7 @@ import pytest
 from benefits_tui.platform.simulator.config import SimulatorConfig
 from benefits_tui.platform.simulator.server import RunningSimulator, start_in_thread
 from tests.helpers import TOKEN, cron_env, invoke_cli
+from tests.reconcile.common import hand_made as hand_made_account
 
 
 @pytest.fixture
@@ -104,18 +105,7 @@ def test_reconcile_json_exit_codes_and_fix(
     patch(simulator, account, {"surname": "Edited again"})
     hand_made = httpx.post(
         f"{simulator.url}/v1/accounts",
-        json={
-            "external_id": "X-1",
-            "email": "hand.made@elsewhere.example",
-            "title": "Mr",
-            "forenames": "Hand",
-            "surname": "Made",
-            "date_of_birth": "1980-01-01",
-            "gender": "M",
-            "annual_pay": 30000,
-            "pay_basis": "Salary",
-            "pay_frequency": "Monthly",
-        },
+        json=hand_made_account(external_id="X-1"),
         headers={"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": "hand-made-1"},
     )
     assert hand_made.status_code == 201, hand_made.text

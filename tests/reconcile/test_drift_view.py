@@ -17,7 +17,7 @@ from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.reconcile.engine import reconcile
 from benefits_tui.services.reconcile.findings import DriftKind
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.app.conftest import context_for, launched, main_screen, make_app, screen_text, settle
+from tests.app.conftest import context_for, launched, main_screen, screen_text, settle
 from tests.helpers import Simulator, add_people, drain, person, press, synced
 from tests.reconcile.common import create_account, patch_account
 
@@ -131,11 +131,8 @@ async def test_at_80_columns_what_differs_is_on_screen(tmp_path: Path) -> None:
         assert account
         await patch_account(sim, account, {"surname": "Changed", "job_title": "Director"})
         await reconcile(context)
-        app = make_app(context)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            await pilot.press("d")
-            await settle(pilot)
+        async with launched(context, (80, 24)) as (app, pilot):
+            await press(pilot, "d")
             text = screen_text(app)
             header = next(line for line in text.splitlines() if "Employee" in line)
             assert "What" in header and "Account" not in header
@@ -169,11 +166,8 @@ async def test_more_findings_than_a_page_say_so_and_load_as_the_cursor_moves(
             )
             await create_account(sim, email=f"legacy{n}@example.com", external_id=f"OLD-{n}")
         await reconcile(context)
-        app = make_app(context)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            await pilot.press("d")
-            await settle(pilot)
+        async with launched(context, (80, 24)) as (app, pilot):
+            await press(pilot, "d")
             screen = app.screen
             assert isinstance(screen, DriftScreen)
             table = screen.query_one("#findings", DataTable)
@@ -182,8 +176,7 @@ async def test_more_findings_than_a_page_say_so_and_load_as_the_cursor_moves(
             await pilot.press("down", "down")  # the last row read: the next page comes
             await settle(pilot)
             assert table.row_count == 6 and table.cursor_row == 2
-            await pilot.press("end")
-            await settle(pilot)
+            await press(pilot, "end")
             assert table.row_count == 7
             text = screen_text(app)
             assert "Unlinked match: 7 findings" in text and "showing" not in text

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Employee
 from benefits_tui.domain.fields import MAX_TEXT
@@ -360,11 +361,14 @@ async def test_screen_never_emits_escape_sequences_stored_by_other_means(sqlite_
     the terminal."""
     async with context_for(sqlite_url) as context:
         ids = await add_people(context, 1, forenames="Ann", surname="Lee")
-        async with context.db.write() as session:
-            employee = await session.get(Employee, ids[0])
+
+        def plant(session: Session) -> None:
+            employee = session.get(Employee, ids[0])
             assert employee is not None
             employee.forenames = "\x1b]0;title\x07\x1b[2J\x1b[31mred"
             employee.department = "Bob\x00by\nsecond line"
+
+        await context.db.run_write(plant)
         async with launched(context) as (app, pilot):
             await press(pilot, "enter")
             text = screen_text(app)

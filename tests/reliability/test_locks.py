@@ -14,6 +14,7 @@ from __future__ import annotations
 import anyio
 import pytest
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import SyncRecord
 from benefits_tui.domain.states import Action
@@ -31,34 +32,31 @@ async def test_finishing_lock_does_not_block_history_of_the_record_holder(
     async with open_services(database_url, None) as context:
         [employee_id] = await add_people(context, 1)
         now = context.clock.now()
-        async with context.db.write() as finishing:
+
+        def claim_taking_over(session: Session) -> None:
+            session.execute(
+                update(SyncRecord)
+                .where(SyncRecord.employee_id == employee_id)
+                .values(updated_at=now)
+            )
+            write_events(
+                session,
+                [
+                    event(
+                        employee_id,
+                        "benefits-sync",
+                        Action.LEASE_RECLAIMED,
+                        now,
+                        reason="resumed work left by a dead worker",
+                    )
+                ],
+            )
+
+        async with context.db.engine.begin() as finishing:
             # The worker finishing a record locks its employee row (as HR edits do) ...
             await finishing.execute(employee_state([employee_id], lock=True))
-
-            async def claim_taking_over() -> (
-                None
-            ):  # ... while another holds the record and writes history
-                async with context.db.write() as session:
-                    await session.execute(
-                        update(SyncRecord)
-                        .where(SyncRecord.employee_id == employee_id)
-                        .values(updated_at=now)
-                    )
-                    await write_events(
-                        session,
-                        [
-                            event(
-                                employee_id,
-                                "benefits-sync",
-                                Action.LEASE_RECLAIMED,
-                                now,
-                                reason="resumed work left by a dead worker",
-                            )
-                        ],
-                    )
-
-            with anyio.fail_after(5):
-                await claim_taking_over()
+            with anyio.fail_after(5):  # ... while another holds the record and writes history
+                await context.db.run_write(claim_taking_over)
 
 
 def test_employee_rows_are_locked_for_no_key_update() -> None:

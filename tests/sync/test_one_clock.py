@@ -10,6 +10,7 @@ import datetime as dt
 
 import anyio
 import pytest
+from sqlalchemy.orm import Session
 
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.clock import Clock, DatabaseClock
@@ -52,12 +53,15 @@ async def test_hosts_with_skewed_clocks_agree_on_holds_leases_and_takeovers(
         await Pacer(ahead).hold_back(5)
         until = await Pacer(behind).blocked_until()
         assert until is not None and until < behind.clock.now() + dt.timedelta(seconds=6)
-        async with ahead.db.write() as session:
+
+        def lift(session: Session) -> None:
             from sqlalchemy import update
 
             from benefits_tui.db.models import Throttle
 
-            await session.execute(update(Throttle).values(blocked_until=None))
+            session.execute(update(Throttle).values(blocked_until=None))
+
+        await ahead.db.run_write(lift)
         ids = await add_people(ahead, 4)
         await request_sync(ahead, Selection.of(ids))
         # One host behind and one ahead each claim two records, then "die".

@@ -10,6 +10,7 @@ from pathlib import Path
 import anyio
 import pytest
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from benefits_tui.config import Role
 from benefits_tui.db.models import Throttle
@@ -61,8 +62,11 @@ async def test_a_process_own_429_window_outlives_a_stale_read_of_the_shared_row(
     ):
         pacer, other_pacer = Pacer(context), Pacer(other)
         until = await pacer.hold_back(5.0)
-        async with context.db.write() as session:  # as if the write had not landed yet
-            await session.execute(update(Throttle).values(blocked_until=None))
+
+        def forget(session: Session) -> None:  # as if the write had not landed yet
+            session.execute(update(Throttle).values(blocked_until=None))
+
+        await context.db.run_write(forget)
         await anyio.sleep(
             CACHE_SECONDS * 1.5
         )  # the cached read is stale: the next look reads the row

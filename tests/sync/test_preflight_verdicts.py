@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Employee, PlatformCache, SyncRecord
 from benefits_tui.domain.states import SyncState
@@ -39,13 +40,16 @@ async def test_an_edit_by_any_writer_makes_the_verdict_stale_and_the_count_stays
     async with services(database_url) as context:
         ids = await add_people(context, 3)
         assert (await plan_sync(context, EVERYONE)).rejected == 0
-        async with context.db.write() as session:
-            await session.execute(
+
+        def edit(session: Session) -> None:
+            session.execute(
                 text("UPDATE employees SET email = NULL WHERE id = :id"), {"id": ids[0]}
             )
-            await session.execute(
+            session.execute(
                 text("UPDATE employees SET gender = 'Q' WHERE id = :id"), {"id": ids[1]}
             )
+
+        await context.db.run_write(edit)
         plan = await plan_sync(context, EVERYONE)
     assert plan.rejected_by_kind == {"no_email": 1, "picklist": 1}
     assert plan.to_send == 1
@@ -56,13 +60,16 @@ async def test_a_change_of_the_platforms_rules_is_counted_at_once(database_url: 
         await add_people(context, 2, gender="M")
         await add_people(context, 1, start=3, gender="F")
         assert (await plan_sync(context, EVERYONE)).rejected == 0
+
         # The platform stops offering "M" (as a refresh of its picklists would store it).
-        async with context.db.write() as session:
+        def drop_m(session: Session) -> None:
             session.add(
                 PlatformCache(
                     key="picklist:gender", value=["F", "X", "N"], fetched_at=context.clock.now()
                 )
             )
+
+        await context.db.run_write(drop_m)
         rules = await cached_rules(context)
         plan = await plan_sync(context, EVERYONE, rules)
         assert plan.rejected_by_kind == {"picklist": 2}
@@ -75,10 +82,13 @@ async def test_shared_emails_are_counted_for_the_unlinked_only(database_url: str
         first, second = await add_people(context, 2, email="same@example.com")
         [third] = await add_people(context, 1, start=3)
         assert (await plan_sync(context, EVERYONE)).rejected_by_kind == {"shared_email": 2}
-        async with context.db.write() as session:  # the first was linked to an account earlier
-            await session.execute(
+
+        def link(session: Session) -> None:  # the first was linked to an account earlier
+            session.execute(
                 update(SyncRecord).where(SyncRecord.employee_id == first).values(account_id="acc-1")
             )
+
+        await context.db.run_write(link)
         plan = await plan_sync(context, EVERYONE)
         assert plan.rejected_by_kind == {"shared_email": 1} and plan.to_send == 2
         result = await request_sync(context, EVERYONE, plan=plan)

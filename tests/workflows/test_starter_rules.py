@@ -12,7 +12,17 @@ from benefits_tui.domain.states import CreatedVia
 from benefits_tui.services.employees import REQUIRED_FOR_A_RECORD, add_employee
 from benefits_tui.services.errors import InvalidInput
 from benefits_tui.services.queries import EmployeeFilter, list_ids
-from tests.helpers import Simulator, add_people, person, press, screen_text, services, settle
+from tests.helpers import (
+    STARTER_PERSONAL,
+    Simulator,
+    add_people,
+    fill_form,
+    person,
+    press,
+    screen_text,
+    services,
+    settle,
+)
 from tests.workflows.conftest import HostApp
 
 
@@ -85,23 +95,14 @@ async def test_the_wizard_refuses_a_shared_email_when_it_is_left_and_at_next(
 ) -> None:
     """The shared-email check ran only on the final Add, three steps later: it runs when the
     email field is left and when the step is advanced, with the final Add's message."""
-    from textual.widgets import Select
 
     async with services(sqlite_url, Simulator()) as context:
         await add_people(context, 1)  # holds test.person1@example.com
         app = HostApp(context)
         async with app.opened(NewEmployeeScreen(), size=(100, 40)) as pilot:
-            await pilot.press("enter")  # the starter wizard (Create Benefits Record on)
-            await settle(pilot)
+            await press(pilot, "enter")  # the starter wizard (Create Benefits Record on)
             screen = app.screen
-            for name, value in {"title": "Ms", "gender": "F"}.items():
-                screen.query_one(f"#input-{name}", Select).value = value
-            for name, value in {
-                "forenames": "Ann",
-                "surname": "Lee",
-                "date_of_birth": "1990-01-01",
-            }.items():
-                screen.query_one(f"#input-{name}", Input).value = value
+            fill_form(screen, **STARTER_PERSONAL)
             problem = screen.query_one("#problem-email", Static)
             held = "Email is already held by E000001 Test1 Person"
 
@@ -130,6 +131,5 @@ async def test_the_wizard_refuses_a_shared_email_when_it_is_left_and_at_next(
             assert held in str(problem.render())
             assert isinstance(app.focused, Input) and app.focused.id == "input-email"
 
-            await pilot.press("ctrl+u", *"ann.lee@example.com", "ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+u", *"ann.lee@example.com", "ctrl+s")
             assert "Employment details (2 of 4)" in screen_text(app)

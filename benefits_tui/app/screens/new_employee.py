@@ -39,7 +39,13 @@ from benefits_tui.app.widgets.forms import (
     show_refusal,
     shown,
 )
-from benefits_tui.domain.fields import FIELD_LABELS, REQUIRED_FOR_PLATFORM, REQUIRED_TO_IMPORT
+from benefits_tui.domain.fields import (
+    EMPLOYMENT_FIELDS,
+    FIELD_LABELS,
+    PERSONAL_FIELDS,
+    REQUIRED_FOR_PLATFORM,
+    REQUIRED_TO_IMPORT,
+)
 from benefits_tui.domain.states import CreatedVia, SyncState
 from benefits_tui.services.admin_settings import load_admin_settings
 from benefits_tui.services.employees import (
@@ -54,8 +60,8 @@ from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
 
-PERSONAL = ("title", "forenames", "surname", "email", "date_of_birth", "gender")
-EMPLOYMENT = ("job_title", "department", "start_date", "annual_pay", "pay_basis", "pay_frequency")
+PERSONAL = PERSONAL_FIELDS
+EMPLOYMENT = EMPLOYMENT_FIELDS
 BENEFITS = ("benefits_level",)
 WIZARD_STEPS = ("personal", "employment", "benefits", "review")
 STEP_TITLES = {

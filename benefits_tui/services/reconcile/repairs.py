@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.states import Action, SyncState
@@ -100,11 +101,12 @@ async def link_account(context: ServiceContext, employee_id: int, account_id: st
     holder = await _holder(context, account_id, employee_id)
     if holder is not None:
         raise LinkRefused(f"Benefits account {account_id} is already linked to {holder}")
-    async with context.db.write() as session:
+
+    def link(session: Session) -> None:
         statement = select(SyncRecord).where(SyncRecord.employee_id == employee_id)
         if context.db.is_postgresql:
             statement = statement.with_for_update()
-        record = await session.scalar(statement)
+        record = session.scalar(statement)
         if record is None:
             raise NotFound(f"no employee with id {employee_id}")
         if record.account_id is not None:
@@ -122,7 +124,7 @@ async def link_account(context: ServiceContext, employee_id: int, account_id: st
         record.link_account_id = account_id
         for key, value in queued_values(context).items():
             setattr(record, key, value)
-        await write_events(
+        write_events(
             session,
             [
                 event(
@@ -134,6 +136,8 @@ async def link_account(context: ServiceContext, employee_id: int, account_id: st
                 )
             ],
         )
+
+    await context.db.run_write(link)
 
 
 async def link_matches(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import DriftFinding, Employee, Reconciliation, SyncRecord
 from benefits_tui.domain.safe_text import clip
@@ -109,10 +110,11 @@ def _summary(run: Reconciliation) -> RunSummary:
 
 async def start_run(context: ServiceContext) -> int:
     """Record a run as started; returns its id."""
-    async with context.db.write() as session:
+
+    def start(session: Session) -> int:
         return int(
             (
-                await session.execute(
+                session.execute(
                     insert(Reconciliation).returning(Reconciliation.id),
                     [
                         {
@@ -124,6 +126,8 @@ async def start_run(context: ServiceContext) -> int:
                 )
             ).scalar_one()
         )
+
+    return await context.db.run_write(start)
 
 
 async def add_findings(context: ServiceContext, run_id: int, findings: Iterable[Finding]) -> None:
@@ -140,17 +144,21 @@ async def add_findings(context: ServiceContext, run_id: int, findings: Iterable[
         for finding in findings
     ]
     if rows:
-        async with context.db.write() as session:
-            connection = await session.connection()
-            await connection.execute(insert(DriftFinding.__table__), rows)
+
+        def add(session: Session) -> None:
+            connection = session.connection()
+            connection.execute(insert(DriftFinding.__table__), rows)
+
+        await context.db.run_write(add)
 
 
 async def drop_linked_accounts(context: ServiceContext, run_id: int) -> None:
     """Forget orphans and unlinked matches whose account a sync linked while the run read the
     platform (the page was read before the link was stored)."""
     linked = select(SyncRecord.account_id).where(SyncRecord.account_id.is_not(None))
-    async with context.db.write() as session:
-        await session.execute(
+
+    def drop(session: Session) -> None:
+        session.execute(
             delete(DriftFinding).where(
                 DriftFinding.reconciliation_id == run_id,
                 DriftFinding.kind.in_([DriftKind.ORPHAN.value, DriftKind.UNLINKED_MATCH.value]),
@@ -158,9 +166,11 @@ async def drop_linked_accounts(context: ServiceContext, run_id: int) -> None:
             )
         )
 
+    await context.db.run_write(drop)
 
-async def _counts(session: Any, run_id: int) -> dict[str, int]:
-    rows = await session.execute(
+
+def _counts(session: Session, run_id: int) -> dict[str, int]:
+    rows = session.execute(
         select(DriftFinding.kind, func.count())
         .where(DriftFinding.reconciliation_id == run_id)
         .group_by(DriftFinding.kind)
@@ -179,9 +189,10 @@ async def finish_run(
 ) -> RunSummary:
     """Close a run with its counts; it becomes the last reconciliation. Older runs go."""
     now = context.clock.now()
-    async with context.db.write() as session:
-        counts = await _counts(session, run_id)
-        await session.execute(
+
+    def finish(session: Session) -> RunSummary:
+        counts = _counts(session, run_id)
+        session.execute(
             update(Reconciliation)
             .where(Reconciliation.id == run_id)
             .values(
@@ -194,7 +205,7 @@ async def finish_run(
             )
         )
         # The findings of older runs are history nobody reads: the newest run replaces them.
-        await session.execute(
+        session.execute(
             delete(DriftFinding).where(
                 DriftFinding.reconciliation_id < run_id,
                 DriftFinding.reconciliation_id.in_(
@@ -202,14 +213,16 @@ async def finish_run(
                 ),
             )
         )
-        oldest_kept = await session.scalar(
+        oldest_kept = session.scalar(
             select(Reconciliation.id).order_by(Reconciliation.id.desc()).offset(KEEP_RUNS).limit(1)
         )
         if oldest_kept is not None:
-            await session.execute(delete(Reconciliation).where(Reconciliation.id <= oldest_kept))
-        run = await session.get(Reconciliation, run_id)
+            session.execute(delete(Reconciliation).where(Reconciliation.id <= oldest_kept))
+        run = session.get(Reconciliation, run_id)
         assert run is not None
         return _summary(run)
+
+    return await context.db.run_write(finish)
 
 
 async def fail_run(
@@ -217,9 +230,10 @@ async def fail_run(
 ) -> None:
     """Close a run that could not finish; its partial findings are dropped."""
     text = clip(error, MAX_ERROR_CHARS)
-    async with context.db.write() as session:
-        await session.execute(delete(DriftFinding).where(DriftFinding.reconciliation_id == run_id))
-        await session.execute(
+
+    def fail(session: Session) -> None:
+        session.execute(delete(DriftFinding).where(DriftFinding.reconciliation_id == run_id))
+        session.execute(
             update(Reconciliation)
             .where(Reconciliation.id == run_id)
             .values(
@@ -229,6 +243,8 @@ async def fail_run(
                 platform_calls=platform_calls,
             )
         )
+
+    await context.db.run_write(fail)
 
 
 async def last_run_id(context: ServiceContext) -> int | None:
@@ -265,21 +281,24 @@ async def claim_scheduled_run(context: ServiceContext, every: dt.timedelta) -> i
     The check and the insert are one write transaction (SQLite's write lock; on PostgreSQL
     a transaction-scoped advisory lock), so two workers due at the same moment start one run.
     """
-    async with context.db.write() as session:
+
+    def claim(session: Session) -> int | None:
         if context.db.is_postgresql:
-            await session.execute(select(func.pg_advisory_xact_lock(SCHEDULE_LOCK)))
-        last = await session.scalar(select(func.max(Reconciliation.started_at)))
+            session.execute(select(func.pg_advisory_xact_lock(SCHEDULE_LOCK)))
+        last = session.scalar(select(func.max(Reconciliation.started_at)))
         now = context.clock.now()
         if last is not None and now - last < every:
             return None
         return int(
             (
-                await session.execute(
+                session.execute(
                     insert(Reconciliation).returning(Reconciliation.id),
                     [{"status": RUNNING, "actor": context.actor, "started_at": now}],
                 )
             ).scalar_one()
         )
+
+    return await context.db.run_write(claim)
 
 
 _FINDING_COLUMNS = (
@@ -364,11 +383,12 @@ async def resolve_findings(
     ids = list(finding_ids)
     if not ids:
         return
-    async with context.db.write() as session:
+
+    def resolve(session: Session) -> None:
         if linked_account is not None:
             ids.extend(
                 (
-                    await session.scalars(
+                    session.scalars(
                         select(DriftFinding.id).where(
                             DriftFinding.account_id == linked_account,
                             DriftFinding.kind.in_(
@@ -380,16 +400,18 @@ async def resolve_findings(
             )
         runs = set(
             (
-                await session.scalars(
+                session.scalars(
                     select(DriftFinding.reconciliation_id).where(DriftFinding.id.in_(ids))
                 )
             ).all()
         )
-        await session.execute(delete(DriftFinding).where(DriftFinding.id.in_(ids)))
+        session.execute(delete(DriftFinding).where(DriftFinding.id.in_(ids)))
         for run_id in runs:
-            counts = await _counts(session, run_id)
-            await session.execute(
+            counts = _counts(session, run_id)
+            session.execute(
                 update(Reconciliation)
                 .where(Reconciliation.id == run_id, Reconciliation.status == FINISHED)
                 .values(counts=counts)
             )
+
+    await context.db.run_write(resolve)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import WorkerHeartbeat
 from benefits_tui.services.context import ServiceContext
@@ -44,19 +45,23 @@ async def beat(context: ServiceContext, owner: str, started_at: dt.datetime) -> 
     statement = insert_fn(WorkerHeartbeat).values(
         owner=owner, login=context.actor, started_at=started_at, seen_at=now
     )
-    async with context.db.write() as session:
-        await session.execute(
+
+    def save(session: Session) -> None:
+        session.execute(
             statement.on_conflict_do_update(index_elements=["owner"], set_={"seen_at": now})
         )
-        await session.execute(
-            delete(WorkerHeartbeat).where(WorkerHeartbeat.seen_at < now - FORGET_AFTER)
-        )
+        session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.seen_at < now - FORGET_AFTER))
+
+    await context.db.run_write(save)
 
 
 async def stop_beating(context: ServiceContext, owner: str) -> None:
     """A worker stopping cleanly says so at once."""
-    async with context.db.write() as session:
-        await session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.owner == owner))
+
+    def forget(session: Session) -> None:
+        session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.owner == owner))
+
+    await context.db.run_write(forget)
 
 
 async def worker_life(context: ServiceContext) -> WorkerLife:

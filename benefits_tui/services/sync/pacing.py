@@ -26,6 +26,7 @@ import anyio
 from sqlalchemy import CursorResult, and_, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Throttle
 from benefits_tui.domain.errors import BenefitsError
@@ -82,12 +83,12 @@ class Pacer:
     async def _ensure_row(self) -> None:
         now = self.context.clock.now()
         insert_fn = pg_insert if self.context.db.is_postgresql else sqlite_insert
-        async with self.context.db.write() as session:
-            await session.execute(
-                insert_fn(Throttle)
-                .values(key=KEY, blocked_until=None, next_slot=None, updated_at=now)
-                .on_conflict_do_nothing(index_elements=["key"])
-            )
+        statement = (
+            insert_fn(Throttle)
+            .values(key=KEY, blocked_until=None, next_slot=None, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        await self.context.db.run_write(Session.execute, statement)
 
     async def blocked_until(self) -> dt.datetime | None:
         """The shared hold-back: the row re-read at most every 100 ms, the hold file (SQLite)
@@ -200,8 +201,7 @@ class Pacer:
         try:
             if message is not None:
                 await self._ensure_row()
-            async with self.context.db.write() as session:
-                await session.execute(statement)
+            await self.context.db.run_write(Session.execute, statement)
         except Exception:  # the status line is not worth failing a sync for
             log.warning("could not share the platform's state through the database", exc_info=True)
             return
@@ -224,18 +224,23 @@ class Pacer:
     async def _reserve_slots(self, count: int) -> dt.datetime:
         """Reserve ``count`` consecutive start times in the shared row; returns the first."""
         interval = dt.timedelta(seconds=1.0 / self.rate)
+
+        def reserve(session: Session) -> dt.datetime | None:
+            now = self.context.clock.now()
+            statement = select(Throttle).where(Throttle.key == KEY)
+            if self.context.db.is_postgresql:
+                statement = statement.with_for_update()
+            row = session.scalar(statement)
+            if row is None:
+                return None
+            slot = max(row.next_slot or now, now - dt.timedelta(seconds=CATCH_UP_SECONDS))
+            row.next_slot = slot + interval * count
+            row.updated_at = now
+            return slot
+
         for _ in range(2):
-            async with self.context.db.write() as session:
-                now = self.context.clock.now()
-                statement = select(Throttle).where(Throttle.key == KEY)
-                if self.context.db.is_postgresql:
-                    statement = statement.with_for_update()
-                row = await session.scalar(statement)
-                if row is not None:
-                    slot = max(row.next_slot or now, now - dt.timedelta(seconds=CATCH_UP_SECONDS))
-                    row.next_slot = slot + interval * count
-                    row.updated_at = now
-                    return slot
+            if (slot := await self.context.db.run_write(reserve)) is not None:
+                return slot
             await self._ensure_row()
         return self.context.clock.now()
 
@@ -249,32 +254,35 @@ class Pacer:
         # (SQLite), and everyone when they see the row (its write may wait for the lock).
         self._held_until = _later(self._held_until, until)
         self._signal.publish(until)
-        for _ in range(2):
-            async with self.context.db.write() as session:
-                result = await session.execute(
-                    update(Throttle)
-                    .where(Throttle.key == KEY)
-                    .where((Throttle.blocked_until.is_(None)) | (Throttle.blocked_until < until))
-                    .values(
-                        blocked_until=until,
-                        # a hold that follows one still running keeps its start
-                        blocked_since=case(
-                            (
-                                and_(
-                                    Throttle.blocked_until.is_not(None),
-                                    Throttle.blocked_until > now,
-                                ),
-                                func.coalesce(Throttle.blocked_since, now),
+
+        def hold(session: Session) -> bool:
+            result = session.execute(
+                update(Throttle)
+                .where(Throttle.key == KEY)
+                .where((Throttle.blocked_until.is_(None)) | (Throttle.blocked_until < until))
+                .values(
+                    blocked_until=until,
+                    # a hold that follows one still running keeps its start
+                    blocked_since=case(
+                        (
+                            and_(
+                                Throttle.blocked_until.is_not(None),
+                                Throttle.blocked_until > now,
                             ),
-                            else_=now,
+                            func.coalesce(Throttle.blocked_since, now),
                         ),
-                        updated_at=now,
-                    )
+                        else_=now,
+                    ),
+                    updated_at=now,
                 )
-                exists = cast(CursorResult[Any], result).rowcount or await session.scalar(
-                    select(Throttle.key).where(Throttle.key == KEY)
-                )
-            if exists:
+            )
+            return bool(
+                cast(CursorResult[Any], result).rowcount
+                or session.scalar(select(Throttle.key).where(Throttle.key == KEY))
+            )
+
+        for _ in range(2):
+            if await self.context.db.run_write(hold):
                 break
             await self._ensure_row()
         return until

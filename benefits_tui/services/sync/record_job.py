@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from benefits_tui.config import SyncSettings
 from benefits_tui.db.models import Employee, SyncRecord
@@ -102,16 +103,12 @@ class Claim:
     record: SyncRecord | None = field(default=None, compare=False, repr=False)
 
 
-async def read_claimed(
-    session: Any, ids: list[int]
+def read_claimed(
+    session: Session, ids: list[int]
 ) -> tuple[dict[int, dict[str, Any]], dict[int, SyncRecord]]:
     """The employees and records of just-claimed IDs (inside the claiming transaction)."""
-    rows = (
-        await session.execute(select(*preflight.EMPLOYEE_COLUMNS).where(Employee.id.in_(ids)))
-    ).all()
-    records = (
-        await session.scalars(select(SyncRecord).where(SyncRecord.employee_id.in_(ids)))
-    ).all()
+    rows = session.execute(select(*preflight.EMPLOYEE_COLUMNS).where(Employee.id.in_(ids))).all()
+    records = session.scalars(select(SyncRecord).where(SyncRecord.employee_id.in_(ids))).all()
     return {row.id: dict(row._mapping) for row in rows}, {
         record.employee_id: record for record in records
     }

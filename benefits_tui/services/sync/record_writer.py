@@ -3,8 +3,9 @@
 Every step of every record ends in a short write: the record's new values, fenced by its
 lease token, and its history events. One transaction per step made the database's write lock
 the limit of a big sync: SQLite takes one writer at a time, and each statement of a
-transaction waits its turn on a busy event loop, so a lock holder kept it for about 4 ms and
-16 records in work queued ~50 ms for every step.
+transaction then waited its turn on a busy event loop, so a lock holder kept it for about 4 ms
+and 16 records in work queued ~50 ms for every step. (Write transactions now run off the
+loop, from BEGIN to COMMIT: see ``db/engine.py``.)
 
 :class:`RecordWriter` writes whatever steps are waiting in one transaction: the first step
 to arrive while no batch is being written writes the batch (its own and any queued behind
@@ -27,8 +28,9 @@ from typing import Any
 
 import anyio
 from sqlalchemy import Select, Update, bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from benefits_tui.db import Database
 from benefits_tui.db.models import Employee, SyncRecord
@@ -152,16 +154,14 @@ class RecordWriter:
         self.batches += 1
         self.writes += len(batch)
         try:
-            async with self.db.write() as session:
-                await apply_writes(session, batch, lock_rows=self.db.is_postgresql)
+            await self.db.run_write(apply_writes, batch, lock_rows=self.db.is_postgresql)
         except IntegrityError:
             if len(batch) == 1:
                 raise
             for step in batch:  # one constraint broke them all: find whose it is
                 step.finished, step.error, step.done = False, None, False
                 try:
-                    async with self.db.write() as session:
-                        await apply_writes(session, [step], lock_rows=self.db.is_postgresql)
+                    await self.db.run_write(apply_writes, [step], lock_rows=self.db.is_postgresql)
                 except IntegrityError as exc:
                     step.fail(exc)
         for step in batch:
@@ -179,7 +179,7 @@ def employee_state(ids: list[int], *, lock: bool) -> Select[Any]:
     return statement
 
 
-async def apply_writes(session: AsyncSession, batch: list[RecordWrite], *, lock_rows: bool) -> None:
+def apply_writes(session: Session, batch: list[RecordWrite], *, lock_rows: bool) -> None:
     """Apply ``batch`` inside the caller's write transaction; each step records its outcome.
 
     With ``lock_rows`` (PostgreSQL) the employees are locked before the records, in ID order,
@@ -188,21 +188,20 @@ async def apply_writes(session: AsyncSession, batch: list[RecordWrite], *, lock_
     the employee) takes; with FOR UPDATE, "employee, then record" here against "record, then
     history" in a claim was a deadlock.
     """
-    connection = await session.connection()
+    connection = session.connection()
     ids = sorted(step.employee_id for step in batch)
     state: dict[int, tuple[int, dt.date | None]] = {}
     finishing = sorted(step.employee_id for step in batch if step.finish is not None)
     if finishing:
-        rows = await connection.execute(employee_state(finishing, lock=lock_rows))
-        state = {row.id: (row.revision, row.leave_date) for row in rows}
+        found = connection.execute(employee_state(finishing, lock=lock_rows))
+        state = {row.id: (row.revision, row.leave_date) for row in found}
     statement = select(
         _RECORDS.c.employee_id, _RECORDS.c.lease_token, _RECORDS.c.lease_owner
     ).where(_RECORDS.c.employee_id.in_(ids))
     if lock_rows:
         statement = statement.order_by(_RECORDS.c.employee_id).with_for_update()
     leases = {
-        row.employee_id: (row.lease_token, row.lease_owner)
-        for row in await connection.execute(statement)
+        row.employee_id: (row.lease_token, row.lease_owner) for row in connection.execute(statement)
     }
     live: list[RecordWrite] = []
     for step in batch:
@@ -210,7 +209,7 @@ async def apply_writes(session: AsyncSession, batch: list[RecordWrite], *, lock_
             step.fail(LeaseLost())
         else:
             live.append(step)
-    live = await _check_accounts(connection, live)
+    live = _check_accounts(connection, live)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     events: list[dict[str, Any]] = []
     for step in live:
@@ -227,20 +226,20 @@ async def apply_writes(session: AsyncSession, batch: list[RecordWrite], *, lock_
         groups[names].append(parameters)
         events.extend(step_events)
     for names, rows in groups.items():
-        result = await connection.execute(fenced_update(names), rows)
+        result = connection.execute(fenced_update(names), rows)
         if connection.dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
             raise RuntimeError("a fenced record changed inside its own write transaction")
-    await write_events(session, events)
+    write_events(session, events)
 
 
-async def _check_accounts(connection: Any, steps: list[RecordWrite]) -> list[RecordWrite]:
+def _check_accounts(connection: Connection, steps: list[RecordWrite]) -> list[RecordWrite]:
     """Refuse steps that would link an account another employee holds (or another step takes)."""
     wanted = {step: step.values["account_id"] for step in steps if step.values.get("account_id")}
     if not wanted:
         return steps
     holders = {
         row.account_id: row.employee_id
-        for row in await connection.execute(
+        for row in connection.execute(
             select(_RECORDS.c.account_id, _RECORDS.c.employee_id).where(
                 _RECORDS.c.account_id.in_(sorted(set(wanted.values())))
             )

@@ -12,6 +12,7 @@ import anyio
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import BenefitLevel, PlatformCache
 from benefits_tui.domain.fields import DEFAULT_PICKLISTS
@@ -83,15 +84,16 @@ async def refresh_rules(context: ServiceContext) -> PlatformRules:
         raise failed.exceptions[0] from None
     now = context.clock.now()
     insert_fn = pg_insert if context.db.is_postgresql else sqlite_insert
+
     # Upserts: several processes may refresh at the same moment.
-    async with context.db.write() as session:
+    def store(session: Session) -> None:
         codes = [level.code for level in levels]
-        await session.execute(delete(BenefitLevel).where(BenefitLevel.code.not_in(codes)))
+        session.execute(delete(BenefitLevel).where(BenefitLevel.code.not_in(codes)))
         for index, level in enumerate(levels):
             statement = insert_fn(BenefitLevel).values(
                 code=level.code, name=level.name, position=index, refreshed_at=now
             )
-            await session.execute(
+            session.execute(
                 statement.on_conflict_do_update(
                     index_elements=["code"],
                     set_={"name": level.name, "position": index, "refreshed_at": now},
@@ -101,11 +103,13 @@ async def refresh_rules(context: ServiceContext) -> PlatformRules:
             statement = insert_fn(PlatformCache).values(
                 key=f"picklist:{name}", value=list(values), fetched_at=now
             )
-            await session.execute(
+            session.execute(
                 statement.on_conflict_do_update(
                     index_elements=["key"], set_={"value": list(values), "fetched_at": now}
                 )
             )
+
+    await context.db.run_write(store)
     return await cached_rules(context)
 
 

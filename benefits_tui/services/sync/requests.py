@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true, update
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.states import Action, Phase, SyncState
@@ -450,26 +451,27 @@ async def queue_first_syncs(
     Only records still requestable, and not requested by someone else after
     ``not_requested_since`` (the moment the caller's plan looked), are moved.
     """
+
+    def queue(session: Session, chunk: list[int]) -> list[int]:
+        statement = (
+            update(SyncRecord)
+            .where(
+                SyncRecord.employee_id.in_(chunk),
+                SyncRecord.state.in_(REQUESTABLE),
+                _not_requested_since(not_requested_since),
+            )
+            .values(**queued_values(context))
+            .returning(SyncRecord.employee_id)
+        )
+        done = list(session.scalars(statement).all())
+        now = context.clock.now()
+        write_events(session, (event(i, context.actor, Action.REQUESTED, now) for i in done))
+        return done
+
     moved: list[int] = []
     for start in range(0, len(ids), CHUNK):
         chunk = list(ids[start : start + CHUNK])
-        async with context.db.write() as session:
-            statement = (
-                update(SyncRecord)
-                .where(
-                    SyncRecord.employee_id.in_(chunk),
-                    SyncRecord.state.in_(REQUESTABLE),
-                    _not_requested_since(not_requested_since),
-                )
-                .values(**queued_values(context))
-                .returning(SyncRecord.employee_id)
-            )
-            done = list((await session.scalars(statement)).all())
-            now = context.clock.now()
-            await write_events(
-                session, (event(i, context.actor, Action.REQUESTED, now) for i in done)
-            )
-        moved.extend(done)
+        moved.extend(await context.db.run_write(queue, chunk))
         if on_progress:
             on_progress(start + len(chunk), len(ids))
     return moved
@@ -508,8 +510,9 @@ async def _reject(
     done: list[int] = []
     passing: list[int] = []
     now = context.clock.now()
-    async with context.db.write() as session:
-        connection = await session.connection()
+
+    def reject(session: Session) -> None:
+        connection = session.connection()
         events = []
         for row in rows:
             employee_id = row["id"]
@@ -528,7 +531,7 @@ async def _reject(
                 if requested_at is None
                 else records.c.requested_at == requested_at
             )
-            result = await connection.execute(
+            result = connection.execute(
                 update(records)
                 .where(
                     records.c.employee_id == employee_id,
@@ -554,7 +557,9 @@ async def _reject(
                         employee_id, context.actor, Action.HR_REJECTED, now, reason=rejection.reason
                     )
                 )
-        await write_events(session, events)
+        write_events(session, events)
+
+    await context.db.run_write(reject)
     return done, passing
 
 
@@ -567,41 +572,43 @@ async def queue_resends(context: ServiceContext, ids: Sequence[int], *, reason: 
     returns the IDs this call queued.
     """
     context.require(Permission.RECONCILE)
+
+    def queue(session: Session, chunk: list[int]) -> list[int]:
+        statement = (
+            update(SyncRecord)
+            .where(
+                SyncRecord.employee_id.in_(chunk),
+                SyncRecord.account_id.is_not(None),
+                SyncRecord.state != SyncState.IN_PROGRESS.value,
+            )
+            .values(**queued_values(context))
+            .returning(SyncRecord.employee_id, SyncRecord.account_id)
+        )
+        done = session.execute(statement).all()
+        if done:
+            session.execute(
+                update(Employee)
+                .where(Employee.id.in_([row.employee_id for row in done]))
+                .values(revision=Employee.revision + 1)
+                .execution_options(synchronize_session=False)
+            )
+        now = context.clock.now()
+        write_events(
+            session,
+            (
+                event(
+                    row.employee_id,
+                    context.actor,
+                    Action.UPDATE_QUEUED,
+                    now,
+                    reason=f"re-send HR's values to account {row.account_id}: {reason}",
+                )
+                for row in done
+            ),
+        )
+        return [row.employee_id for row in done]
+
     queued: list[int] = []
     for start in range(0, len(ids), CHUNK):
-        chunk = list(ids[start : start + CHUNK])
-        async with context.db.write() as session:
-            statement = (
-                update(SyncRecord)
-                .where(
-                    SyncRecord.employee_id.in_(chunk),
-                    SyncRecord.account_id.is_not(None),
-                    SyncRecord.state != SyncState.IN_PROGRESS.value,
-                )
-                .values(**queued_values(context))
-                .returning(SyncRecord.employee_id, SyncRecord.account_id)
-            )
-            done = (await session.execute(statement)).all()
-            if done:
-                await session.execute(
-                    update(Employee)
-                    .where(Employee.id.in_([row.employee_id for row in done]))
-                    .values(revision=Employee.revision + 1)
-                    .execution_options(synchronize_session=False)
-                )
-            now = context.clock.now()
-            await write_events(
-                session,
-                (
-                    event(
-                        row.employee_id,
-                        context.actor,
-                        Action.UPDATE_QUEUED,
-                        now,
-                        reason=f"re-send HR's values to account {row.account_id}: {reason}",
-                    )
-                    for row in done
-                ),
-            )
-        queued.extend(row.employee_id for row in done)
+        queued.extend(await context.db.run_write(queue, list(ids[start : start + CHUNK])))
     return queued

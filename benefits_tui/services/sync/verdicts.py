@@ -17,7 +17,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.services.context import ServiceContext
@@ -86,6 +87,20 @@ async def refresh_verdicts(
         .where(table.c.id == bindparam("_id"))
         .values({name: bindparam(name) for name in preflight.VERDICT_ATTRIBUTES})
     )
+
+    def write_chunk(session: Session, query: Select[Any]) -> int:
+        rows = session.execute(query).mappings().all()
+        if rows:
+            values = [
+                {
+                    "_id": row["id"],
+                    **verdict_values(cast(Mapping[str, Any], row), rules, fingerprint),
+                }
+                for row in rows
+            ]
+            session.connection().execute(statement, values)
+        return len(rows)
+
     written = 0
     position = 0
     for _ in range(MAX_ROUNDS):
@@ -102,20 +117,9 @@ async def refresh_verdicts(
         query = select(*preflight.EMPLOYEE_COLUMNS).where(Employee.id.in_(found))
         if context.db.is_postgresql:
             query = query.with_for_update(of=Employee)
-        async with context.db.write() as session:
-            rows = (await session.execute(query)).mappings().all()
-            if rows:
-                values = [
-                    {
-                        "_id": row["id"],
-                        **verdict_values(cast(Mapping[str, Any], row), rules, fingerprint),
-                    }
-                    for row in rows
-                ]
-                connection = await session.connection()
-                await connection.execute(statement, values)
-        written += len(rows)
-        if wanted is None and not rows:
+        count = await context.db.run_write(write_chunk, query)
+        written += count
+        if wanted is None and not count:
             break
     return written
 

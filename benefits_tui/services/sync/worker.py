@@ -18,10 +18,12 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import SyncRecord
 from benefits_tui.domain.errors import one_line
@@ -194,13 +196,17 @@ class SyncWorker:
                 await session.execute(select(SyncRecord.employee_id).where(due).limit(1))
             ).first() is None:
                 return []
-        async with self.context.db.write() as session:
-            rows = (await session.execute(statement)).all()
+
+        def claim(
+            session: Session,
+        ) -> tuple[list[Any], int, dict[int, dict[str, Any]], dict[int, SyncRecord]]:
+            """(claimed rows, how many taken over, their employees, their records)."""
+            rows = session.execute(statement).all()
             if not rows:
-                return []
+                return [], 0, {}, {}
             ids = [row.employee_id for row in rows]
             claimed = (
-                await session.execute(
+                session.execute(
                     update(SyncRecord)
                     .where(SyncRecord.employee_id.in_(ids), due)
                     .values(
@@ -214,10 +220,10 @@ class SyncWorker:
                     .execution_options(synchronize_session=False)
                 )
             ).all()
-            employees, records = await read_claimed(session, [row.employee_id for row in claimed])
+            employees, records = read_claimed(session, [row.employee_id for row in claimed])
             taken_over = [row for row in rows if row.lease_owner]
             if taken_over:
-                await write_events(
+                write_events(
                     session,
                     (
                         event(
@@ -231,8 +237,11 @@ class SyncWorker:
                         for row in taken_over
                     ),
                 )
+            return list(claimed), len(taken_over), employees, records
+
+        claimed, taken_over, employees, records = await self.context.db.run_write(claim)
         self.stats.claimed += len(claimed)
-        self.stats.reclaimed += len(taken_over)
+        self.stats.reclaimed += taken_over
         return [
             Claim(
                 row.employee_id,
@@ -271,9 +280,10 @@ class SyncWorker:
     async def _release(self, claims: list[Claim]) -> None:
         """Give back leases taken but not started (fenced: only those still ours)."""
         now = self.context.clock.now()
-        async with self.context.db.write() as session:
+
+        def release(session: Session) -> None:
             for claim in claims:
-                await session.execute(
+                session.execute(
                     update(SyncRecord)
                     .where(
                         SyncRecord.employee_id == claim.employee_id,
@@ -283,6 +293,8 @@ class SyncWorker:
                     .values(lease_owner=None, lease_expires_at=None, updated_at=now)
                     .execution_options(synchronize_session=False)
                 )
+
+        await self.context.db.run_write(release)
 
     async def next_due_in(self) -> float | None:
         """Seconds until the next record falls due (None when nothing is In progress)."""
