@@ -29,9 +29,16 @@ from benefits_tui.app.selection import Ticks, TickState
 from benefits_tui.app.text import clean
 from benefits_tui.domain.states import SyncState
 from benefits_tui.domain.wording import plural
-from benefits_tui.services.queries import EmployeeFilter, EmployeeRow, fetch_rows, list_ids
+from benefits_tui.services.queries import (
+    EmployeeFilter,
+    EmployeeRow,
+    fetch_rows,
+    first_page_ids,
+    list_ids,
+)
 
 MARGIN = 60  # rows fetched beyond the window, so scrolling rarely shows placeholders
+FIRST_PAGE = 100  # rows painted before the whole tab is listed (more than a screen holds)
 CACHE_LIMIT = 4000
 
 
@@ -210,6 +217,8 @@ class EmployeeTable(ScrollView, can_focus=True):
         self._loading = True
         services = host_of(self).services
         try:
+            if not self.loaded and not self.search:
+                await self._show_first_page()
             while True:
                 self._load_again = False
                 search = self.search
@@ -234,6 +243,27 @@ class EmployeeTable(ScrollView, can_focus=True):
                 reset_cursor = False
         finally:
             self._loading = False
+
+    async def _show_first_page(self) -> None:
+        """Paint the first screenful before the whole tab's IDs are in (RULES §5: at
+        1,000,000 employees listing them takes seconds, the first page milliseconds).
+
+        The grid is not ``loaded`` until the whole list is; select-all ticks the whole tab
+        (its IDs applied when they are in).
+        """
+        services = host_of(self).services
+        ids = await first_page_ids(services, self.filter, max(self.page_size + 1, FIRST_PAGE))
+        if not ids or self.loaded or self.search:
+            return
+        rows = await fetch_rows(services, ids)
+        if self.loaded or self.search:
+            return
+        self.ids = ids
+        self.cursor = 0
+        for row in rows:
+            self._rows[row.id] = (self._generation, row)
+        self._update_virtual_size()
+        self.refresh()
 
     def request_load(self, *, reset_cursor: bool = False) -> None:
         """:meth:`load` in a worker."""
