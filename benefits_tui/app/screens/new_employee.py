@@ -321,6 +321,8 @@ class NewEmployeeScreen(Screen[int | None]):
             _, first_bad = check_all(self._fields(self.step))
             if first_bad is not None:
                 focus_control(first_bad)
+                if self.step == "personal" and self._creates_record():
+                    self._show_email_problem()  # the check just cleared its message: show it
                 return
         if self.step != steps[-1]:
             following = steps[steps.index(self.step) + 1]
@@ -375,10 +377,10 @@ class NewEmployeeScreen(Screen[int | None]):
     def _email_left(self) -> None:
         """Leaving the email field checks it at once (RULES §3: refused in the form)."""
         if self._creates_record():
-            self._check_email_left()
+            self._show_email_problem()
 
     @work(exclusive=True, group="email-left")
-    async def _check_email_left(self) -> None:
+    async def _show_email_problem(self) -> None:
         field = self._email_field()
         checked = field.raw()
         problem = await self._email_problem()
