@@ -22,7 +22,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import platformdirs
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -42,10 +41,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from benefits_tui.config_quick import (
+    CONFIG_ENV,
+    check_database_url,
+    default_database_url,
+)
 from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
 
-APP_NAME = "benefits-tui"
-CONFIG_ENV = "BENEFITS_TUI_CONFIG"
 ENV_PREFIX = "BENEFITS_TUI_"  # of every setting without an environment name of its own
 
 
@@ -67,12 +69,6 @@ class Role(StrEnum):
     HR = "hr"
     ADMIN = "admin"
     WORKER = "worker"
-
-
-def default_database_url() -> str:
-    """A SQLite file in the user's data directory."""
-    data_dir = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    return f"sqlite+aiosqlite:///{data_dir / 'benefits.db'}"
 
 
 def _os_login() -> str:
@@ -137,17 +133,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        value = value.strip()
-        if value.startswith(("postgresql://", "postgres://")):
-            value = "postgresql+asyncpg://" + value.split("://", 1)[1]
-        if value.startswith("sqlite:///"):
-            value = "sqlite+aiosqlite:///" + value[len("sqlite:///") :]
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError(
-                "must start with sqlite+aiosqlite:/// or postgresql+asyncpg:// "
-                f"(got {value.split('://', 1)[0] or 'nothing'!r})"
-            )
-        return value
+        return check_database_url(value)
 
     @field_validator("api_url")
     @classmethod

@@ -33,7 +33,6 @@ from benefits_tui.services.queries import change_marker
 from benefits_tui.services.sync.heartbeat import worker_life
 from benefits_tui.services.sync.reference import platform_rules
 from benefits_tui.services.sync.verdicts import refresh_verdicts
-from benefits_tui.services.sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +187,8 @@ class BenefitsApp(App[None]):
 
     async def _run_sync_worker(self) -> None:
         """The sync worker in the background; it restarts after an unexpected error."""
+        from benefits_tui.services.sync.worker import SyncWorker  # not on the first rows' path
+
         assert self._stop is not None
         while not self._stop.is_set():
             try:

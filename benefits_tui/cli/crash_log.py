@@ -11,7 +11,8 @@ from pathlib import Path
 
 import platformdirs
 
-from benefits_tui.config import APP_NAME, load_settings
+from benefits_tui.config import load_settings
+from benefits_tui.config_quick import APP_NAME
 from benefits_tui.domain.errors import one_line
 from benefits_tui.domain.safe_text import visible
 

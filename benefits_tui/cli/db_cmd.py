@@ -22,7 +22,8 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create or upgrade the schema to the newest version (safe to run again)."""
-    from benefits_tui.db.migrate import head_revision, upgrade
+    from benefits_tui.db.migrate import upgrade
+    from benefits_tui.db.revision import head_revision
 
     async def body(context: ServiceContext) -> bool:
         return await upgrade(context.db)

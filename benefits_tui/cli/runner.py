@@ -67,7 +67,7 @@ def require_existing_database(settings: Settings) -> None:
     """Refuse an explicit SQLite path whose file does not exist (a typo would otherwise create
     an empty database that shows zeros). Only the default database is created on first use;
     ``db upgrade`` and ``demo`` create theirs and do not call this."""
-    from benefits_tui.config import default_database_url
+    from benefits_tui.config_quick import default_database_url
     from benefits_tui.db import DatabaseURLError, missing_sqlite_file
 
     if settings.database_url == default_database_url():

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from benefits_tui.cli.runner import pass_services
+from benefits_tui.cli.runner import run_with_context, stop_on
 from benefits_tui.domain.states import SyncState
 
 if TYPE_CHECKING:
-    from benefits_tui.services.context import ServiceContext
+    from benefits_tui.services.status import StatusReport
 
 
 @click.command()
@@ -21,48 +21,63 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Print JSON: not_syncing, in_progress, successful, failed.",
 )
-@pass_services
-async def status(context: ServiceContext, as_json: bool) -> None:
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
     """Counts per tab (Not syncing, In progress, Successful, Failed)."""
-    from benefits_tui.cli.hold_cmd import hold_json, hold_lines
-    from benefits_tui.domain.safe_text import json_visible
-    from benefits_tui.services.platform_hold import read_hold
-    from benefits_tui.services.queries import count_by_state, stuck_count
-    from benefits_tui.services.reconcile.store import last_reconciliation
-    from benefits_tui.services.sync.heartbeat import worker_life
+    from benefits_tui.config_quick import quick_settings
+    from benefits_tui.services.status import quick_status, read_status
 
-    counts = await count_by_state(context)
-    stuck = await stuck_count(context)
-    hold = await read_hold(context)
-    last = await last_reconciliation(context)
-    life = await worker_life(context)  # does a worker send the queued syncs? (RULES §1.10)
-    if as_json:
-        payload: dict[str, object] = {state.value: counts[state] for state in SyncState}
-        payload["stuck"] = stuck
-        payload.update(hold_json(hold))  # platform_hold_until: null when none (RULES §1.13)
-        payload["reconciliation"] = last.as_json()
-        payload["worker"] = {
-            "alive": life.alive,
-            "login": life.login,
-            "seen_at": life.seen_at.isoformat() if life.seen_at else None,
-        }
-        click.echo(json_visible(json.dumps(payload, ensure_ascii=False)))
-        return
+    try:
+        # A SQLite file at this program's schema is read with the standard library alone
+        # (RULES §5: scripts and cron call this often); anything else, through the services.
+        settings = quick_settings(ctx.find_root().obj or {})
+        report = quick_status(settings) if settings is not None else None
+        if report is None:
+            report = run_with_context(ctx, read_status)
+        if as_json:
+            click.echo(json_report(report))
+        else:
+            for line in report_lines(report):
+                click.echo(line)
+    except (BrokenPipeError, KeyboardInterrupt) as exc:
+        stop_on(exc)
+
+
+def json_report(report: StatusReport) -> str:
+    from benefits_tui.cli.hold_cmd import hold_json
+    from benefits_tui.domain.safe_text import json_visible
+
+    payload: dict[str, object] = {state.value: report.counts[state] for state in SyncState}
+    payload["stuck"] = report.stuck
+    payload.update(hold_json(report.hold))  # platform_hold_until: null when none (RULES §1.13)
+    payload["reconciliation"] = report.last.as_json()
+    life = report.life
+    payload["worker"] = {
+        "alive": life.alive,
+        "login": life.login,
+        "seen_at": life.seen_at.isoformat() if life.seen_at else None,
+    }
+    return json_visible(json.dumps(payload, ensure_ascii=False))
+
+
+def report_lines(report: StatusReport) -> list[str]:
+    from benefits_tui.cli.hold_cmd import hold_lines
+
+    counts, last = report.counts, report.last
     width = max(len(state.label) for state in SyncState)
-    for state in SyncState:
-        click.echo(f"{state.label:<{width}}  {counts[state]:>9,}")
-    if stuck:
-        click.echo(
-            f"{stuck:,} In progress for longer than "
-            f"{context.settings.sync.stuck_after_minutes:g} minutes (stuck)"
+    lines = [f"{state.label:<{width}}  {counts[state]:>9,}" for state in SyncState]
+    if report.stuck:
+        lines.append(
+            f"{report.stuck:,} In progress for longer than "
+            f"{report.stuck_after_minutes:g} minutes (stuck)"
         )
-    for line in hold_lines(hold):
-        click.echo(line)
-    click.echo(f"Sync worker: {life.describe(context.clock.now())}")
+    lines += hold_lines(report.hold)
+    lines.append(f"Sync worker: {report.life.describe(report.now)}")
     if last.summary is not None:
-        click.echo(
+        lines.append(
             f"Drift: {last.summary.total:,}, checked "
             f"{last.summary.finished_at.astimezone():%Y-%m-%d %H:%M} (benefits-tui reconcile)"
         )
     if last.failed_at is not None:
-        click.echo(f"Last reconciliation failed {last.failed_at.astimezone():%Y-%m-%d %H:%M}")
+        lines.append(f"Last reconciliation failed {last.failed_at.astimezone():%Y-%m-%d %H:%M}")
+    return lines

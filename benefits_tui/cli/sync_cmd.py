@@ -92,7 +92,7 @@ async def sync(
 
     from benefits_tui.services.permissions import Permission
     from benefits_tui.services.platform_hold import read_hold
-    from benefits_tui.services.queries import EmployeeFilter, resolve_numbers, state_counts
+    from benefits_tui.services.queries import EmployeeFilter, request_outcome, resolve_numbers
     from benefits_tui.services.sync.heartbeat import worker_life
     from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
     from benefits_tui.services.sync.worker import SyncWorker
@@ -127,12 +127,12 @@ async def sync(
             raise CommandFailed("not confirmed: pass --yes to sync without a prompt", EXIT_USAGE)
         if not click.confirm("Sync", default=False, err=True):
             raise CommandFailed("cancelled; nothing was sent", EXIT_USAGE)
-    result = await request_sync(context, selection, plan=plan, keep_ids=True)
+    asked_at = context.clock.now()  # the request's records carry who asked and when
+    result = await request_sync(context, selection, plan=plan)
     err.print(
         f"{plural(result.sent, 'employee')} sent to Benefits ({result.queued:,} queued, "
         f"{result.rejected:,} failed pre-flight)."
     )
-    chosen = list(result.queued_ids) + list(result.rejected_ids)
     life = None
     if cannot_send is not None and result.queued:
         # RULES §1.10: HR needs no token; its requests wait in the queue for a worker.
@@ -163,12 +163,13 @@ async def sync(
         console=err,
         transient=False,
     ) as progress:
-        task = progress.add_task("sync", total=len(chosen), detail="")
+        task = progress.add_task("sync", total=result.sent, detail="")
 
         async def watch() -> None:
             nonlocal outcome
             while True:
-                outcome = await state_counts(context, chosen)
+                started = anyio.current_time()
+                outcome = await request_outcome(context, context.actor, asked_at)
                 done = outcome.get("successful", 0) + outcome.get("failed", 0)
                 held = await read_hold(context)
                 waiting = ""  # the platform's hold or trouble, said once (RULES §1.3)
@@ -186,10 +187,11 @@ async def sync(
                         + waiting
                     ),
                 )
-                if done >= len(chosen):
+                if done >= result.sent or not outcome.get("in_progress", 0):
                     stop.set()
                     return
-                await anyio.sleep(0.25)
+                # A count over a million records is not free: look less often then.
+                await anyio.sleep(max(0.25, 4 * (anyio.current_time() - started)))
 
         async with anyio.create_task_group() as group:
             group.start_soon(watch)

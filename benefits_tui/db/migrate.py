@@ -7,26 +7,18 @@ migration scripts, the whole schema module) is imported only when an upgrade is 
 
 from __future__ import annotations
 
-import ast
-import functools
-import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from benefits_tui.db.engine import Database, DatabaseURLError
+from benefits_tui.db.revision import MIGRATIONS, head_revision
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS = Path(__file__).with_name("migrations")
 PG_MIGRATION_LOCK = 0x62656E65  # "bene": one advisory lock for every migrating process
-
-# `revision = "0001"` / `down_revision: str | None = "0001"` at the start of a line, as Alembic
-# writes them; tests/foundation/test_schema.py checks the result against Alembic's own head.
-_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(.+?)\s*$", re.M)
 
 
 def alembic_config() -> Config:
@@ -35,24 +27,6 @@ def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
-
-
-@functools.cache
-def head_revision() -> str:
-    """The newest revision: the one no migration file names as its ``down_revision``."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
-        if "revision" not in found:
-            continue
-        revisions.add(ast.literal_eval(found["revision"]))
-        down = ast.literal_eval(found.get("down_revision", "None"))
-        parents.update((down,) if isinstance(down, str) else (down or ()))
-    heads = revisions - parents
-    if len(heads) != 1:
-        raise RuntimeError(f"the migrations must have exactly one head, found {sorted(heads)}")
-    return heads.pop()
 
 
 def _current(connection: Connection) -> str | None:

@@ -95,7 +95,7 @@ class Employee(Base):
     pay_frequency: Mapped[str | None] = mapped_column(String(32))
     benefit_level: Mapped[str | None] = mapped_column(String(64))
     address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    leave_date: Mapped[dt.date | None] = mapped_column(Date)
+    leave_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
     leave_reason: Mapped[str | None] = mapped_column(Text)
     created_via: Mapped[str] = mapped_column(String(32))
     created_by: Mapped[str] = mapped_column(Text)
@@ -124,6 +124,7 @@ class SyncRecord(Base):
     __table_args__ = (
         Index("ix_sync_records_state_due", "state", "next_attempt_at"),
         Index("ix_sync_records_lease", "lease_expires_at"),
+        Index("ix_sync_records_requested", "requested_by", "requested_at"),
     )
 
     employee_id: Mapped[int] = mapped_column(

@@ -15,21 +15,28 @@ from typing import Any
 
 from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
 
-# The CSV columns of RULES §4, in order; also the FIELD names of `employee set`.
-CSV_FIELDS: tuple[str, ...] = (
-    "employee_number",
+# What HR holds of a person, and of their job, in the order the forms and the CSV show them.
+PERSONAL_FIELDS: tuple[str, ...] = (
     "title",
     "forenames",
     "surname",
     "email",
     "date_of_birth",
     "gender",
+)
+EMPLOYMENT_FIELDS: tuple[str, ...] = (
     "job_title",
     "department",
     "start_date",
     "annual_pay",
     "pay_basis",
     "pay_frequency",
+)
+# The CSV columns of RULES §4, in order; also the FIELD names of `employee set`.
+CSV_FIELDS: tuple[str, ...] = (
+    "employee_number",
+    *PERSONAL_FIELDS,
+    *EMPLOYMENT_FIELDS,
     "benefits_level",
 )
 REQUIRED_TO_IMPORT: frozenset[str] = frozenset({"employee_number", "forenames", "surname"})
@@ -63,12 +70,7 @@ FIELD_LABELS: dict[str, str] = {
 # Fields whose change on a linked employee is sent to the platform (RULES §1.9).
 SYNCED_ATTRIBUTES: frozenset[str] = frozenset(
     {
-        "title",
-        "forenames",
-        "surname",
-        "email",
-        "date_of_birth",
-        "gender",
+        *PERSONAL_FIELDS,
         "job_title",
         "annual_pay",
         "pay_basis",

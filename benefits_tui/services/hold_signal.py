@@ -18,10 +18,10 @@ import fcntl
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
-
-from benefits_tui.db import Database
+if TYPE_CHECKING:
+    from benefits_tui.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,20 @@ class HoldSignal:
 
     @classmethod
     def for_database(cls, db: Database) -> HoldSignal:
+        from sqlalchemy.engine import make_url  # not for `status`, which uses beside()
+
         if not db.is_sqlite:
             return cls(None)
         database = make_url(db.url).database
         if not database or database == ":memory:" or database.startswith("file:"):
             return cls(None)
-        return cls(Path(database).expanduser().with_name(Path(database).name + "-hold"))
+        return cls.beside(Path(database))
+
+    @classmethod
+    def beside(cls, database: Path) -> HoldSignal:
+        """The hold file of the SQLite file ``database``."""
+        path = database.expanduser()
+        return cls(path.with_name(path.name + "-hold"))
 
     def read(self) -> dt.datetime | None:
         """The end of the hold the file holds (None: none, no file, or unreadable)."""

@@ -2,22 +2,21 @@
 
 A 429's ``Retry-After`` (capped) and the platform's transient trouble are shared through the
 ``throttle`` row (see :mod:`benefits_tui.services.sync.pacing`, which writes them). This module
-only reads and clears them, without the platform client: ``status --json`` imports it.
+only reads and clears them, without the platform client; SQLAlchemy is imported by the
+functions that use it, so that ``status``'s quick path (:mod:`benefits_tui.services.status`)
+shares :class:`PlatformHold` without it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-
-from benefits_tui.db.models import Throttle
 from benefits_tui.domain.safe_text import visible
-from benefits_tui.services.context import ServiceContext
-from benefits_tui.services.hold_signal import HoldSignal
-from benefits_tui.services.permissions import Permission
+
+if TYPE_CHECKING:
+    from benefits_tui.services.context import ServiceContext
 
 KEY = "platform"  # the one row of the throttle table
 
@@ -50,8 +49,32 @@ def _hhmmss(moment: dt.datetime | None) -> str:
     return moment.astimezone().strftime("%H:%M:%S") if moment else ""
 
 
+def hold_from(
+    row: tuple[dt.datetime | None, dt.datetime | None, dt.datetime | None, str | None] | None,
+    signalled: dt.datetime | None,
+    now: dt.datetime,
+    max_hold_seconds: float,
+) -> PlatformHold:
+    """The hold seen at ``now`` from the throttle row (blocked_until, blocked_since,
+    trouble_since, trouble) and the hold file: a hold already over reads as none."""
+    if row is None and signalled is None:
+        return PlatformHold(None, None, None, None)
+    blocked_until, blocked_since, trouble_since, trouble = row or (None, None, None, None)
+    stored = blocked_until if blocked_until is not None and blocked_until > now else None
+    until = max((t for t in (stored, signalled) if t is not None and t > now), default=None)
+    if until is not None:  # however it was stored, no hold lasts longer than the cap
+        until = min(until, now + dt.timedelta(seconds=max_hold_seconds))
+    since = (blocked_since if stored else None) or now
+    return PlatformHold(until, since if until else None, trouble_since, trouble)
+
+
 async def read_hold(context: ServiceContext) -> PlatformHold:
     """The current hold and trouble (a hold already over reads as none)."""
+    from sqlalchemy import select
+
+    from benefits_tui.db.models import Throttle
+    from benefits_tui.services.hold_signal import HoldSignal
+
     async with context.db.read() as session:
         row = (
             await session.execute(
@@ -65,21 +88,18 @@ async def read_hold(context: ServiceContext) -> PlatformHold:
         ).first()
     # On SQLite the hold file is ahead of the row while the row's write waits for the lock.
     signalled = HoldSignal.for_database(context.db).read()
-    if row is None and signalled is None:
-        return PlatformHold(None, None, None, None)
-    now = context.clock.now()
-    stored = row.blocked_until if row is not None and row.blocked_until else None
-    stored = stored if stored is not None and stored > now else None
-    until = max((t for t in (stored, signalled) if t is not None and t > now), default=None)
-    if until is not None:  # however it was stored, no hold lasts longer than the cap
-        until = min(until, now + dt.timedelta(seconds=context.settings.sync.max_hold_seconds))
-    since = (row.blocked_since if row is not None and stored else None) or now
-    trouble_since, trouble = (row.trouble_since, row.trouble) if row is not None else (None, None)
-    return PlatformHold(until, since if until else None, trouble_since, trouble)
+    return hold_from(row, signalled, context.clock.now(), context.settings.sync.max_hold_seconds)
 
 
 async def clear_hold(context: ServiceContext) -> PlatformHold:
     """End the platform's hold now (an admin's decision; RULES §1.13); returns what it was."""
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from benefits_tui.db.models import Throttle
+    from benefits_tui.services.hold_signal import HoldSignal
+    from benefits_tui.services.permissions import Permission
+
     context.require(Permission.CLEAR_HOLD)
     before = await read_hold(context)
     HoldSignal.for_database(context.db).clear()

@@ -8,7 +8,8 @@ from alembic import command
 from sqlalchemy import Connection, text
 
 from benefits_tui.db import Database
-from benefits_tui.db.migrate import alembic_config, current_revision, head_revision, upgrade
+from benefits_tui.db.migrate import alembic_config, current_revision, upgrade
+from benefits_tui.db.revision import head_revision
 
 NOW = dt.datetime(2026, 11, 1, 9, 0)
 

@@ -36,6 +36,8 @@ async def test_admin_sees_settings_without_the_token_and_tests_the_connection(
         text = screen_text(app)
         assert "http://benefits.test" in text and "set (BENEFITS_API_TOKEN)" in text
         assert TOKEN not in text
+        footer = text.splitlines()[-1]  # the dialog's keys, not the main screen's behind it
+        assert "Test connection" in footer and "Leaver" not in footer
         await press(pilot, "t")
         text = screen_text(app)
         assert "Connected" in text and "CORE" in text

@@ -176,6 +176,15 @@ def seeded(employees: int, argv: list[str], env: dict[str, str], tag: str) -> Pa
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"felt-{tag}-{employees}.db"
     if path.exists():
+        # Seeded by an older tree: bring its schema to this one's once, here, or every run's
+        # fresh copy would migrate at start (1,000,000 employees: tens of seconds counted as
+        # "first rows").
+        subprocess.run(
+            [*argv, "--database-url", f"sqlite+aiosqlite:///{path}", "db", "upgrade"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         return path
     partial = path.with_suffix(".partial")
     for leftover in CACHE.glob(partial.name + "*"):

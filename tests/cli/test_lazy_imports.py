@@ -71,6 +71,9 @@ def test_status_json_imports_neither_textual_nor_httpx_nor_alembic(tmp_path: Pat
     modules, stdout = imported_modules("status", "--json", env=env)
     assert json.loads(stdout)["not_syncing"] == 0
     assert heavy_in(modules, HEAVY) == []
+    # A SQLite file at the schema's head: read with the standard library alone (the quick
+    # path of services/status.py), neither SQLAlchemy nor pydantic imported.
+    assert heavy_in(modules, ("sqlalchemy", "pydantic", "pydantic_settings", "aiosqlite")) == []
 
 
 def test_the_app_reaches_its_first_frame_without_httpx_or_alembic() -> None:

@@ -107,3 +107,19 @@ def test_history_of_unknown_employee_is_a_clear_error(env: dict[str, str]) -> No
     run(env, "db", "seed", "--employees", "2")
     code, output = run(env, "history", "E999999")
     assert code == 2 and "no employee" in output  # a usage error (RULES §4)
+
+
+def test_sync_all_follows_its_own_request_only(env: dict[str, str]) -> None:
+    """The outcome counts the employees of this request (by who asked and when, not by a list
+    of their IDs held in memory): not an earlier request's, not another user's."""
+    run(env, "db", "seed", "--employees", "12", "--seed", "1")
+    assert run(env, "sync", "--employee", "E000001", "--yes")[0] == 0
+    other = {**env, "BENEFITS_TUI_USER": "someone.else"}
+    assert run(other, "sync", "--employee", "E000002", "--yes")[0] == 0
+    before = json.loads(run(env, "status", "--json")[1])
+    code, output = run(env, "sync", "--status", "not-syncing", "--all", "--yes")
+    after = json.loads(run(env, "status", "--json")[1])
+    ok, failed = (after[key] - before[key] for key in ("successful", "failed"))
+    assert ok + failed == before["not_syncing"] == 10
+    assert f"Successful: {ok:,}  Failed: {failed:,}" in output, output
+    assert code == (1 if failed else 0)

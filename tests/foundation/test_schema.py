@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from benefits_tui.db import Database
-from benefits_tui.db.migrate import alembic_config, current_revision, head_revision, upgrade
+from benefits_tui.db.migrate import alembic_config, current_revision, upgrade
 from benefits_tui.db.models import Base, Employee, SyncRecord
+from benefits_tui.db.revision import head_revision
 
 NOW = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -74,10 +75,19 @@ async def test_migrations_reach_head_from_empty_and_are_idempotent(database_url:
         await database.dispose()
 
 
+def _modelled(name: str | None, kind: str, _parents: object) -> bool:
+    """SQLite's search index (migration 0008) is an FTS5 table and its shadow tables, kept by
+    triggers, not a model."""
+    return not (kind == "table" and (name or "").startswith("employees_search"))
+
+
 async def test_migrated_schema_matches_the_models(db: Database) -> None:
     async with db.engine.connect() as connection:
         diff = await connection.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            lambda sync: compare_metadata(
+                MigrationContext.configure(sync, opts={"include_name": _modelled}),
+                Base.metadata,
+            )
         )
     assert diff == []
 

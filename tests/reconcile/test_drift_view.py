@@ -64,6 +64,8 @@ async def test_drift_view_shows_and_repairs(tmp_path: Path) -> None:
             dialog = app.screen
             assert isinstance(dialog, ConfirmDialog)
             assert account in screen_text(app)
+            footer = screen_text(app).splitlines()[-1]  # the dialog's keys, not the view's
+            assert "Cancel" in footer and "Re-send" not in footer
             await press(pilot, "y")
             detail = await employee_detail(context, unlinked)
             assert detail.state is SyncState.IN_PROGRESS
@@ -178,3 +180,28 @@ async def test_more_findings_than_a_page_say_so_and_load_as_the_cursor_moves(
             assert table.row_count == 7
             text = screen_text(app)
             assert "Unlinked match: 7 findings" in text and "showing" not in text
+
+
+async def test_a_match_is_listed_by_its_email_and_alike_values_are_not_marked(
+    tmp_path: Path,
+) -> None:
+    """An unlinked match is known by the email it holds (first in What, not "active"), and
+    values the platform holds alike are not marked ≠: an email in other case (the platform
+    looks emails up case-insensitively), status current/active, pay 30000 and "30000.00"."""
+    sim = Simulator()
+    async with context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim) as context:
+        await add_employee(
+            context,
+            person(9, email="legacy@example.com", annual_pay=30000),
+            created_via=CreatedVia.CLI,
+        )
+        await create_account(sim, email="LEGACY@example.com", external_id="OLD-9")
+        await reconcile(context)
+        async with launched(context, (120, 36)) as (app, pilot):
+            await press(pilot, "d")
+            lines = screen_text(app).splitlines()
+            finding = next(line for line in lines if "E000001" in line and "acc_" in line)
+            assert "LEGACY@example.com · active" in finding
+            marked = {line.split()[2] for line in lines if "│ ≠" in line}
+            assert "forenames" in marked and "external_id" in marked  # they do differ
+            assert not marked & {"email", "status", "annual_pay"}, marked

@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 from benefits_tui.app.text import literal
 
@@ -42,6 +42,7 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Button(
                     Content(self.confirm_label), id="confirm", variant="primary", compact=True
                 )
+        yield Footer(compact=True)  # the dialog's keys, not the screen's behind it
 
     def on_mount(self, event: events.Mount) -> None:
         self._shown_at = event.time

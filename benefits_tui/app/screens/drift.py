@@ -23,7 +23,7 @@ from textual.widgets.data_table import CellDoesNotExist
 from textual.widgets.option_list import Option
 
 from benefits_tui.app.host import host_of
-from benefits_tui.app.text import MAX_CHARS, clean, literal
+from benefits_tui.app.text import clean, literal
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.permissions import Permission
 from benefits_tui.services.reconcile.engine import reconcile
@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 
 PAGE = 1000  # findings read at a time; the next page loads when the cursor reaches the last row
 VALUE_CHARS = 60
-NAME_CHARS = 28  # a name in the findings table (the detail pane's title has it whole)
+NAME_CHARS = 28  # a name's widest column (the detail pane's title has it whole)
+KINDS_WIDTH = 30  # the kinds list, #kinds in drift.tcss
 NARROW_BELOW = 100  # columns: below, the Account column goes to the detail pane's title
 TITLE = "Drift: HR vs the Benefits platform"
 
@@ -68,6 +69,8 @@ SAME_STATUS = {("current", "active"), ("leaver", "terminated")}
 def _differs(name: str, hr: Any, platform: Any) -> bool:
     if name == "status":
         return (hr, platform) not in SAME_STATUS
+    if name == "email" and isinstance(hr, str) and isinstance(platform, str):
+        return hr.casefold() != platform.casefold()  # the platform looks emails up so too
     if name == "annual_pay":
         return _value(_number(hr)) != _value(_number(platform))
     return bool(hr != platform)
@@ -109,7 +112,8 @@ class DriftScreen(Screen[None]):
         self.kind: DriftKind = DriftKind.FIELD_DRIFT
         self.rows: dict[int, FindingRow] = {}
         self.total = 0  # findings of the shown kind (``rows`` holds the pages read so far)
-        self.narrow: bool | None = None  # the layout the findings table was built for
+        self.narrow = False  # the layout the findings table was built for (below NARROW_BELOW)
+        self.width = 0  # the screen width it was built for
         self.running = False
 
     @property
@@ -141,41 +145,46 @@ class DriftScreen(Screen[None]):
 
     # ------------------------------------------------------------------ layout
     def _fit(self, width: int) -> None:
-        """At 80 columns the four columns do not fit beside the kinds: the narrow layout drops
-        the Account column (the detail pane's title names the account) and gives Name a
-        fixed width, so What, the point of a finding, is always on screen."""
-        narrow = width < NARROW_BELOW
-        if narrow == self.narrow:
+        """Build the findings table for ``width`` columns. At 80 the four columns did not fit
+        beside the kinds: below NARROW_BELOW the Account column goes (the detail pane's title
+        names the account), and at every width the columns are sized so that What, the point
+        of a finding, is on screen."""
+        if width == self.width:
             return
-        self.narrow = narrow
-        title = Content.styled("Drift" if narrow else TITLE, "bold")
+        self.width = width
+        self.narrow = width < NARROW_BELOW
+        title = Content.styled("Drift" if self.narrow else TITLE, "bold")
         self.query_one("#title", Static).update(title)
         self._fill_table()
         self._show_sides()
 
-    def _column_widths(self) -> tuple[int, int, int]:
-        """(Employee, Name, What) widths of the narrow layout: What gets at least half."""
-        table = self.query_one("#findings", DataTable)
-        # The table's width, less the vertical scrollbar and a cell padding each side of 3 cells.
-        room = max(30, (table.size.width or self.app.size.width - 30) - 2 - 6)
-        numbers = [len(row.employee_number or "—") for row in self.rows.values()]
-        employee = min(10, max([8, *numbers]))
-        names = [len(row.employee_name or "no HR employee") for row in self.rows.values()]
-        name = min(max([4, *names]), max(10, (room - employee) // 2 - 1), 24)
-        return employee, name, room - employee - name
+    def _columns(self) -> list[tuple[str, int]]:
+        """The findings table's columns and widths: What, the point of a finding, gets the rest
+        of the width (about half at least); names and account IDs are cut before it is."""
+        count = 3 if self.narrow else 4
+        # The table's width (the screen's, less the kinds), less the vertical scrollbar and a
+        # cell padding each side. From the screen's width: the table's is not laid out yet.
+        room = max(30, self.width - KINDS_WIDTH - 2 - 2 * count)
+        rows = self.rows.values()
+        employee = min(10, max([8, *(len(row.employee_number or "—") for row in rows)]))
+        account = (
+            0 if self.narrow else min(28, max([7, *(len(row.account_id or "—") for row in rows)]))
+        )
+        rest = room - employee - account
+        longest = max([4, *(len(row.employee_name or "no HR employee") for row in rows)])
+        name = min(longest, max(10, rest // 2 - 1), 24 if self.narrow else NAME_CHARS)
+        columns = [("Employee", employee), ("Name", name)]
+        if not self.narrow:
+            columns.append(("Account", account))
+        return [*columns, ("What", rest - name)]
 
     def _fill_table(self) -> None:
         """(Re)build the findings table from ``rows`` for the current layout, cursor kept."""
         table = self.query_one("#findings", DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
-        if self.narrow:
-            employee, name, what = self._column_widths()
-            table.add_column("Employee", width=employee)
-            table.add_column("Name", width=name)
-            table.add_column("What", width=what)
-        else:
-            table.add_columns("Employee", "Name", "Account", "What")
+        for label, width in self._columns():
+            table.add_column(label, width=width)
         self._add_rows(list(self.rows.values()))
         if 0 < cursor < table.row_count:
             table.move_cursor(row=cursor)
@@ -185,8 +194,7 @@ class DriftScreen(Screen[None]):
         for row in rows:
             cells = [
                 _cell(row.employee_number or "—"),
-                # Wide, the columns size to their text: a long name must not push What out.
-                _cell(row.employee_name or "no HR employee", NAME_CHARS),
+                _cell(row.employee_name or "no HR employee"),
             ]
             if not self.narrow:
                 cells.append(_cell(row.account_id or "—"))
@@ -283,7 +291,13 @@ class DriftScreen(Screen[None]):
             return ", ".join(row.fields)
         status = row.values.get("status", {}).get("platform")
         email = row.values.get("email", {}).get("platform")
-        return " · ".join(str(part) for part in (status, email) if part)
+        # A match or an orphan is known by its email; the other kinds by the account's status.
+        first = (
+            (email, status)
+            if row.kind in (DriftKind.UNLINKED_MATCH, DriftKind.ORPHAN)
+            else (status, email)
+        )
+        return " · ".join(str(part) for part in first if part)
 
     @property
     def current(self) -> FindingRow | None:
@@ -471,9 +485,9 @@ class DriftScreen(Screen[None]):
         self._changed()
 
 
-def _cell(text: str, limit: int = MAX_CHARS) -> Text:
+def _cell(text: str) -> Text:
     """A value from a person or the platform, cut with an ellipsis where its column ends."""
-    return Text(clean(text, limit=limit), no_wrap=True, overflow="ellipsis")
+    return Text(clean(text), no_wrap=True, overflow="ellipsis")
 
 
 def _one_line(exc: BaseException) -> str:

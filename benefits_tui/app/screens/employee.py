@@ -31,7 +31,7 @@ from benefits_tui.app.widgets.forms import (
     shown,
     text_of,
 )
-from benefits_tui.domain.fields import ATTRIBUTE_OF
+from benefits_tui.domain.fields import ATTRIBUTE_OF, EMPLOYMENT_FIELDS, PERSONAL_FIELDS
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.employees import parse_values, update_employee
 from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
@@ -39,16 +39,8 @@ from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import EmployeeDetail, employee_detail
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
 
-PERSONAL = ("title", "forenames", "surname", "email", "date_of_birth", "gender")
-EMPLOYMENT = (
-    "job_title",
-    "department",
-    "start_date",
-    "annual_pay",
-    "pay_basis",
-    "pay_frequency",
-    "benefits_level",
-)
+PERSONAL = PERSONAL_FIELDS
+EMPLOYMENT = (*EMPLOYMENT_FIELDS, "benefits_level")
 
 
 def sync_line(detail: EmployeeDetail) -> Content:

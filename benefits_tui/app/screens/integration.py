@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static, Switch
+from textual.widgets import Button, Footer, Input, Label, Static, Switch
 
 from benefits_tui.app.host import host_of
 from benefits_tui.app.text import literal
@@ -61,6 +61,7 @@ class IntegrationScreen(ModalScreen[None]):
                     "Clear hold", id="clear-hold", disabled=True, action="screen.clear_hold"
                 )
                 yield Button("Test connection", id="test", variant="primary", action="screen.test")
+        yield Footer(compact=True)  # the dialog's keys, not the main screen's behind it
 
     def on_mount(self) -> None:
         self.query_one("#test", Button).focus()

@@ -39,7 +39,13 @@ from benefits_tui.app.widgets.forms import (
     show_refusal,
     shown,
 )
-from benefits_tui.domain.fields import FIELD_LABELS, REQUIRED_FOR_PLATFORM, REQUIRED_TO_IMPORT
+from benefits_tui.domain.fields import (
+    EMPLOYMENT_FIELDS,
+    FIELD_LABELS,
+    PERSONAL_FIELDS,
+    REQUIRED_FOR_PLATFORM,
+    REQUIRED_TO_IMPORT,
+)
 from benefits_tui.domain.states import CreatedVia, SyncState
 from benefits_tui.services.admin_settings import load_admin_settings
 from benefits_tui.services.employees import (
@@ -54,8 +60,8 @@ from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import employee_detail
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
 
-PERSONAL = ("title", "forenames", "surname", "email", "date_of_birth", "gender")
-EMPLOYMENT = ("job_title", "department", "start_date", "annual_pay", "pay_basis", "pay_frequency")
+PERSONAL = PERSONAL_FIELDS
+EMPLOYMENT = EMPLOYMENT_FIELDS
 BENEFITS = ("benefits_level",)
 WIZARD_STEPS = ("personal", "employment", "benefits", "review")
 STEP_TITLES = {
@@ -315,6 +321,8 @@ class NewEmployeeScreen(Screen[int | None]):
             _, first_bad = check_all(self._fields(self.step))
             if first_bad is not None:
                 focus_control(first_bad)
+                if self.step == "personal" and self._creates_record():
+                    self._show_email_problem()  # the check just cleared its message: show it
                 return
         if self.step != steps[-1]:
             following = steps[steps.index(self.step) + 1]
@@ -369,10 +377,10 @@ class NewEmployeeScreen(Screen[int | None]):
     def _email_left(self) -> None:
         """Leaving the email field checks it at once (RULES §3: refused in the form)."""
         if self._creates_record():
-            self._check_email_left()
+            self._show_email_problem()
 
     @work(exclusive=True, group="email-left")
-    async def _check_email_left(self) -> None:
+    async def _show_email_problem(self) -> None:
         field = self._email_field()
         checked = field.raw()
         problem = await self._email_problem()

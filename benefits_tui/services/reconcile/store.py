@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from benefits_tui.db.models import DriftFinding, Employee, Reconciliation, SyncRecord
 from benefits_tui.domain.safe_text import clip
 from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.reconcile import summary
 from benefits_tui.services.reconcile.findings import DriftKind, Finding
+from benefits_tui.services.reconcile.summary import run_summary
 
 RUNNING, FINISHED, FAILED = "running", "finished", "failed"
 KEEP_RUNS = 50  # older runs (and their findings) are deleted when a run finishes
@@ -22,47 +24,9 @@ READ_BATCH = 1000
 MAX_ERROR_CHARS = 1000
 SCHEDULE_LOCK = 0x62_74_72_63  # "btrc": the advisory lock of scheduled runs
 
-
-@dataclass(frozen=True)
-class RunSummary:
-    """A finished reconciliation: when, how much was compared, how much differs."""
-
-    id: int
-    actor: str
-    started_at: dt.datetime
-    finished_at: dt.datetime
-    checked_employees: int
-    platform_accounts: int
-    platform_calls: int
-    counts: dict[DriftKind, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    def counts_json(self) -> dict[str, int]:
-        """Every kind, with zeros, in the order of :class:`DriftKind`."""
-        return {kind.value: self.counts.get(kind, 0) for kind in DriftKind}
-
-
-@dataclass(frozen=True)
-class LastReconciliation:
-    """What the status line and `status --json` show: the last finished run, and the error of
-    a later run that failed (if any)."""
-
-    summary: RunSummary | None
-    failed_at: dt.datetime | None = None
-    error: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        summary = self.summary
-        return {
-            "checked_at": summary.finished_at.isoformat() if summary else None,
-            "drift": summary.total if summary else None,
-            "counts": summary.counts_json() if summary else None,
-            "failed_at": self.failed_at.isoformat() if self.failed_at else None,
-            "error": self.error,
-        }
+# They live apart (no SQLAlchemy there, for `status`'s quick path); still named from here.
+RunSummary = summary.RunSummary
+LastReconciliation = summary.LastReconciliation
 
 
 @dataclass(frozen=True)
@@ -91,20 +55,16 @@ class FindingRow:
 
 
 def _summary(run: Reconciliation) -> RunSummary:
-    counts: dict[DriftKind, int] = {}
-    for key, value in (run.counts or {}).items():
-        if key in DriftKind.__members__.values() and isinstance(value, int):
-            counts[DriftKind(key)] = value
     assert run.finished_at is not None
-    return RunSummary(
-        id=run.id,
-        actor=run.actor,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        checked_employees=run.checked_employees,
-        platform_accounts=run.platform_accounts,
-        platform_calls=run.platform_calls,
-        counts=counts,
+    return run_summary(
+        run.id,
+        run.actor,
+        run.started_at,
+        run.finished_at,
+        run.checked_employees,
+        run.platform_accounts,
+        run.platform_calls,
+        run.counts,
     )
 
 

@@ -4,7 +4,6 @@ queued requests will be sent (the status line's "worker alive", RULES §1.10).""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,29 +12,12 @@ from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import WorkerHeartbeat
 from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.sync import liveness
+from benefits_tui.services.sync.liveness import WorkerLife, life_from
 
-BEAT_SECONDS = 10.0
-# A worker not seen for this long is taken for gone (three missed beats plus slack).
-ALIVE_WITHIN = dt.timedelta(seconds=BEAT_SECONDS * 4)
+BEAT_SECONDS = liveness.BEAT_SECONDS
+ALIVE_WITHIN = liveness.ALIVE_WITHIN
 FORGET_AFTER = dt.timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerLife:
-    """Whether a worker is alive: the freshest heartbeat, if any."""
-
-    alive: bool
-    login: str | None = None
-    seen_at: dt.datetime | None = None
-
-    def describe(self, now: dt.datetime) -> str:
-        """One line for the status line and ``sync``."""
-        if self.alive and self.login:
-            return f"worker {self.login} alive"
-        if self.seen_at is not None:
-            minutes = max(int((now - self.seen_at).total_seconds() // 60), 1)
-            return f"no worker running (last seen {minutes} min ago): requests wait in the queue"
-        return "no worker running yet: requests wait in the queue"
 
 
 async def beat(context: ServiceContext, owner: str, started_at: dt.datetime) -> None:
@@ -76,5 +58,4 @@ async def worker_life(context: ServiceContext) -> WorkerLife:
         ).first()
     if row is None:
         return WorkerLife(False)
-    alive = context.clock.now() - row.seen_at <= ALIVE_WITHIN
-    return WorkerLife(alive, row.login, row.seen_at)
+    return life_from(row.login, row.seen_at, context.clock.now())

@@ -123,9 +123,6 @@ class SyncRequestResult:
     already_in_progress: int
     rejected: int
     already_synced: int
-    # Only when asked for (``keep_ids``): a request does not hold its employees otherwise.
-    queued_ids: tuple[int, ...] = ()
-    rejected_ids: tuple[int, ...] = ()
 
     @property
     def sent(self) -> int:
@@ -368,13 +365,12 @@ async def request_sync(
     *,
     plan: SyncPlan | None = None,
     on_progress: Progress | None = None,
-    keep_ids: bool = False,
 ) -> SyncRequestResult:
     """Confirm a sync: queue the sendable employees, fail the rest at once with a reason.
 
     The selection is walked a chunk at a time (short transactions, bounded memory);
-    ``on_progress(done, total)`` is called after each. ``keep_ids`` returns the IDs queued
-    and failed (for a caller that follows them).
+    ``on_progress(done, total)`` is called after each. Nothing is kept of the employees: a
+    caller follows its request by who asked and when (``queries.request_outcome``).
     """
     context.require(Permission.SYNC)
     plan = plan or await plan_sync(context, selection)
@@ -382,8 +378,6 @@ async def request_sync(
     await refresh_verdicts(context, rules)  # anything edited since the plan
     total = plan.sendable
     queued = rejected = 0
-    queued_ids: list[int] = []
-    rejected_ids: list[int] = []
     async for chunk in _candidates(context, selection):
         keys = {row.email_key for row in chunk if row.email_key and row.account_id is None}
         holders = await holders_of(context, keys)
@@ -396,9 +390,6 @@ async def request_sync(
         )
         queued += len(moved)
         rejected += len(failed)
-        if keep_ids:
-            queued_ids.extend(moved)
-            rejected_ids.extend(failed)
         if on_progress:
             on_progress(min(queued + rejected, total), total)
     return SyncRequestResult(
@@ -407,8 +398,6 @@ async def request_sync(
         already_in_progress=plan.already_in_progress + max(0, total - queued - rejected),
         rejected=rejected,
         already_synced=plan.already_synced,
-        queued_ids=tuple(queued_ids),
-        rejected_ids=tuple(rejected_ids),
     )
 
 
