@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -63,6 +64,36 @@ async def reset_postgres(url: str) -> None:
     """Drop every table so that each test starts from an empty database."""
     await _ensure_database(url)
     await empty_public_schema(url)
+
+
+@pytest.fixture(autouse=True)
+def _share_the_machine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Under pytest-xdist, a test marked ``alone`` runs while no other worker runs a test.
+
+    Timing is part of what such a test asserts (the chaos test: no request inside another
+    process's Retry-After window), and another worker competing for the cores would measure
+    the machine instead of the product. Every test holds a shared lock on a file all workers
+    see; an ``alone`` test holds it exclusively. Both queue at a turnstile first, so a waiting
+    ``alone`` test is not starved by the other worker's stream of short tests.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    run_folder = tmp_path_factory.getbasetemp().parent  # one per run, shared by its workers
+    alone = request.node.get_closest_marker("alone") is not None
+    turnstile = os.open(run_folder / "turnstile.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    machine = os.open(run_folder / "machine.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        fcntl.flock(machine, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        if not alone:
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+        yield
+    finally:
+        os.close(machine)
+        os.close(turnstile)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

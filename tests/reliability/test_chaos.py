@@ -37,7 +37,7 @@ from tests.reliability.common import (
     write_preload,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 EMPLOYEES = 600
 WORKERS = 3
