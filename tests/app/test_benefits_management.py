@@ -493,3 +493,45 @@ async def test_the_first_page_shows_before_the_whole_tab_and_select_all_covers_t
             await settle(pilot)
             assert table.loaded and len(table.ids) == 150
             assert table.ticks.count == 150
+
+
+async def test_a_search_does_not_wait_for_the_whole_tab(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RULES §5 (1,000,000 employees): a search typed while the whole tab is still being
+    listed shows its rows at once; the whole list is not waited for."""
+    import asyncio
+
+    from benefits_tui.app.widgets import employee_table
+    from benefits_tui.services.context import ServiceContext
+    from benefits_tui.services.queries import EmployeeFilter, list_ids
+
+    listed = asyncio.Event()
+
+    async def slow_whole_tab(context: ServiceContext, flt: EmployeeFilter) -> list[int]:
+        if not flt.search:
+            await listed.wait()
+        return await list_ids(context, flt)
+
+    monkeypatch.setattr(employee_table, "list_ids", slow_whole_tab)
+    sim = Simulator()
+    async with context_for(sqlite_url, sim) as context:
+        await add_people(context, 120)
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            table = table_of(app)
+            for _ in range(200):
+                await pilot.pause(0.01)
+                if table.ids:
+                    break
+            assert not table.loaded  # the first page; the whole tab is still being listed
+            await pilot.press("slash", *"e000077")
+            for _ in range(200):
+                await pilot.pause(0.01)
+                if table.loaded:
+                    break
+            assert table.loaded and len(table.ids) == 1
+            assert "E000077" in screen_text(app)
+            listed.set()
+            await settle(pilot)
+            assert len(table.ids) == 1  # the abandoned whole list changed nothing

@@ -11,6 +11,7 @@ Line 0 is the header, whose checkbox is the select-all toggle; line ``1 + i`` sh
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -179,6 +180,8 @@ class EmployeeTable(ScrollView, can_focus=True):
         self._want_fetch = False
         self._loading = False
         self._load_again = False
+        self._asked_again = asyncio.Event()  # a load asked for while one runs
+        self._abandoned: set[asyncio.Future[list[int]]] = set()  # listings nobody waits for
         self._highlighted: int | None = None
         self._anchor: int | None = None
 
@@ -213,6 +216,7 @@ class EmployeeTable(ScrollView, can_focus=True):
         """
         if self._loading:
             self._load_again = True
+            self._asked_again.set()
             return
         self._loading = True
         services = host_of(self).services
@@ -223,7 +227,11 @@ class EmployeeTable(ScrollView, can_focus=True):
                 self._load_again = False
                 search = self.search
                 data_changed = self.stale  # not a keystroke in the search: people may have moved
-                ids = await list_ids(services, self.filter)
+                listed = await self._listed()
+                if listed is None:  # the search changed meanwhile: list the new one
+                    reset_cursor = True
+                    continue
+                ids = listed
                 if data_changed and search and self.ticks.has_exceptions:
                     # Ticked employees may have left the tab, which the search cannot show:
                     # the whole tab says who is still here (RULES §3; see selection.py).
@@ -243,6 +251,31 @@ class EmployeeTable(ScrollView, can_focus=True):
                 reset_cursor = False
         finally:
             self._loading = False
+
+    async def _listed(self) -> list[int] | None:
+        """The filter's IDs; None when the search changes before they are in.
+
+        Listing a whole tab of 1,000,000 takes a second or more (RULES §5): a search typed
+        meanwhile does not wait for it. The abandoned query finishes on its own connection,
+        its answer unread.
+        """
+        search = self.search
+        listing = asyncio.ensure_future(list_ids(host_of(self).services, self.filter))
+        while not listing.done():
+            self._asked_again.clear()
+            asked = asyncio.ensure_future(self._asked_again.wait())
+            await asyncio.wait({listing, asked}, return_when=asyncio.FIRST_COMPLETED)
+            asked.cancel()
+            if not listing.done() and self.search != search:
+                self._abandoned.add(listing)
+                listing.add_done_callback(self._forget)
+                return None
+        return listing.result()
+
+    def _forget(self, listing: asyncio.Future[list[int]]) -> None:
+        self._abandoned.discard(listing)
+        if not listing.cancelled():
+            listing.exception()  # read, so that a failure of an unread listing is not logged
 
     async def _show_first_page(self) -> None:
         """Paint the first screenful before the whole tab's IDs are in (RULES §5: at
