@@ -28,6 +28,7 @@ waits for as long as it takes, in one-second slices of SQLite's busy handler, an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -161,6 +162,22 @@ def _configure_sqlite(engine: Engine, *, immediate: bool, busy_timeout_ms: int) 
         conn.exec_driver_sql(begin)
 
 
+async def _to_the_end(call: Callable[[], T]) -> T:
+    """``call()`` in a worker thread. A cancellation of the caller waits for it to return,
+    then goes on: a transaction never runs on behind its caller, holding the lock while this
+    process's next writer or :meth:`Database.dispose` goes ahead, its outcome unknown."""
+    running = asyncio.ensure_future(anyio.to_thread.run_sync(call))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        while not running.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([running])
+        if not running.cancelled():
+            running.exception()  # retrieved: the caller gets its cancellation, not this
+        raise
+
+
 class Database:
     """The product's database: its engines and transactions.
 
@@ -244,7 +261,7 @@ class Database:
         started: float | None = None
         async with lock:
             while True:
-                outcome = await anyio.to_thread.run_sync(
+                outcome = await _to_the_end(
                     functools.partial(self._sqlite_transaction, body, *args, **kwargs)
                 )
                 if not isinstance(outcome, _Busy):

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
+from benefits_tui.db.models import Employee
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.employees import update_employee
 from benefits_tui.services.sync.requests import Selection, request_sync
@@ -79,3 +83,38 @@ async def test_a_busy_event_loop_never_holds_the_write_lock(
             event.remove(Engine, "after_cursor_execute", on_execute)
     assert outcomes, "no write transaction began"
     assert set(outcomes) == {"took the lock"}, outcomes
+
+
+async def test_a_cancelled_write_ends_before_its_caller_goes_on(sqlite_url: str) -> None:
+    """Cancelling a caller (a closed screen, ctrl+c) never leaves its transaction running
+    behind it, holding the lock while this process's next writer or ``dispose()`` goes on."""
+    path = make_url(sqlite_url).database
+    assert path is not None
+    async with services(sqlite_url) as context:
+        [employee_id] = await add_people(context, 1)
+        inside, release = threading.Event(), threading.Event()
+
+        def slow_edit(session: Session) -> None:
+            session.execute(
+                update(Employee).where(Employee.id == employee_id).values(department="Finance")
+            )
+            inside.set()
+            release.wait(timeout=30)  # stands for a long transaction
+
+        task = asyncio.ensure_future(context.db.run_write(slow_edit))
+        try:
+            await anyio.to_thread.run_sync(inside.wait)
+            task.cancel()
+            for _ in range(5):
+                await asyncio.sleep(0)
+            assert not task.done(), "the caller went on while its transaction still ran"
+        finally:
+            release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert probe(path) == "took the lock"
+        async with context.db.read() as session:
+            department = await session.scalar(
+                select(Employee.department).where(Employee.id == employee_id)
+            )
+    assert department == "Finance"  # it ended as it would have: committed

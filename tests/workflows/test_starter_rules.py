@@ -112,15 +112,13 @@ async def test_the_wizard_refuses_a_shared_email_when_it_is_left_and_at_next(
             assert held in str(problem.render()) and held in screen_text(app)
             # Next with another field missing: both problems stay on screen.
             screen.query_one("#input-date_of_birth", Input).value = ""
-            await pilot.press("ctrl+s")
-            await settle(pilot)
+            await press(pilot, "ctrl+s")
             text = screen_text(app)
             assert held in text and "Date of birth is required to create a Benefits record" in text
             screen.query_one("#input-date_of_birth", Input).value = "1990-01-01"
             screen.query_one("#input-email", Input).focus()
             await settle(pilot)
-            await pilot.press("tab")
-            await settle(pilot)
+            await press(pilot, "tab")
 
             await pilot.press("shift+tab", "ctrl+u", *"ann.lee@example.com")  # corrected
             await settle(pilot)
