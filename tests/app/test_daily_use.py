@@ -100,3 +100,22 @@ async def test_the_status_line_says_nothing_of_the_worker_until_it_is_known(
     assert said[0] == "" and "1 in progress" in said  # before the worker: only the count
     assert not [text for text in said if "Worker off" in text], said
     assert any(text.startswith("Worker running") for text in said), said
+
+
+async def test_the_employee_forms_sync_line_breaks_between_its_parts_at_80_columns(
+    sqlite_url: str, no_debounce: None
+) -> None:
+    """A failed employee's status and reason filled the line: "Benefits account: not" ended
+    it and "linked" began the next. Too long for the screen, each part has a line."""
+    async with context_for(sqlite_url, Simulator()) as context:
+        ids = await add_people(context, 1, email=None)
+        await request_sync(context, Selection.of(ids))  # fails at once: no email
+        async with launched(context, (80, 24)) as (app, pilot):
+            await press(pilot, "4", "e")
+            lines = screen_text(app).splitlines()
+            assert lines[1].strip() == "Benefits sync: Failed - HR rejected: no email address"
+            assert lines[2].strip() == "Benefits account: not linked"
+        async with launched(context, (120, 36)) as (app, pilot):
+            await press(pilot, "4", "e")
+            line = screen_text(app).splitlines()[1]
+            assert "no email address   Benefits account: not linked" in line  # fits: one line

@@ -205,3 +205,16 @@ async def test_a_match_is_listed_by_its_email_and_alike_values_are_not_marked(
             marked = {line.split()[2] for line in lines if "│ ≠" in line}
             assert "forenames" in marked and "external_id" in marked  # they do differ
             assert not marked & {"email", "status", "annual_pay"}, marked
+
+
+async def test_a_repair_clears_the_checks_count_that_it_made_stale(tmp_path: Path) -> None:
+    """ "Checked: 2 differences found." stayed under the view after one was repaired."""
+    sim = Simulator()
+    async with context_for(f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}", sim) as context:
+        await _plant(context, sim)
+        async with launched(context, (120, 36)) as (app, pilot):
+            await press(pilot, "d", "r")
+            assert "Checked: 2 differences found." in screen_text(app)
+            await press(pilot, "u")
+            text = screen_text(app)
+            assert "Fields differ (0)" in text and "Checked: 2 differences" not in text

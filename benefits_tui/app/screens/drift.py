@@ -415,7 +415,7 @@ class DriftScreen(Screen[None]):
                 severity="warning",
                 markup=False,
             )
-        self._changed()
+        self._repaired()
 
     def action_link(self) -> None:
         if self._refused("link"):
@@ -454,6 +454,10 @@ class DriftScreen(Screen[None]):
             title="Linked",
             markup=False,
         )
+        self._repaired()
+
+    def _repaired(self) -> None:
+        self._status("")  # "Checked: N differences found." is out of date once one is repaired
         self._changed()
 
     def _changed(self) -> None:

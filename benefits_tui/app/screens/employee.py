@@ -43,18 +43,24 @@ PERSONAL = PERSONAL_FIELDS
 EMPLOYMENT = (*EMPLOYMENT_FIELDS, "benefits_level")
 
 
-def sync_line(detail: EmployeeDetail) -> Content:
-    """The read-only line: sync status and linked account (values shown literally)."""
-    parts = [Content.styled("Benefits sync: ", "bold"), shown(detail.state.label)]
+def sync_line(detail: EmployeeDetail, width: int | None = None) -> Content:
+    """The read-only line: sync status and linked account (values shown literally). Wider
+    than ``width``, each part goes on a line of its own, never "Benefits account: not" then
+    "linked" on the next."""
+    status = [Content.styled("Benefits sync: ", "bold"), shown(detail.state.label)]
     if detail.status_text and detail.state is not SyncState.NOT_SYNCING:
-        parts += [Content(" - "), shown(detail.status_text)]
-    parts += [
-        Content.styled("   Benefits account: ", "bold"),
-        shown(detail.account_id) if detail.account_id else Content("not linked"),
+        status += [Content(" - "), shown(detail.status_text)]
+    parts = [
+        Content.assemble(*status),
+        Content.styled("Benefits account: ", "bold")
+        + (shown(detail.account_id) if detail.account_id else Content("not linked")),
     ]
     if detail.leave_date:
-        parts += [Content.styled("   Leaver: ", "bold"), shown(detail.leave_date.isoformat())]
-    return Content.assemble(*parts)
+        parts.append(Content.styled("Leaver: ", "bold") + shown(detail.leave_date.isoformat()))
+    line = Content.styled("   ", "bold").join(parts)
+    if width is not None and line.cell_length > width:
+        return Content("\n").join(parts)
+    return line
 
 
 class EmployeeScreen(Screen[bool]):
@@ -109,7 +115,8 @@ class EmployeeScreen(Screen[bool]):
             Content("Personal Details > Employment Details: ")
             + shown(f"{detail.employee_number} {detail.name}", "bold")
         )
-        self.query_one("#sync-line", Static).update(sync_line(detail))
+        # The line's width: the screen's, less its padding (see employee.tcss).
+        self.query_one("#sync-line", Static).update(sync_line(detail, self.app.size.width - 2))
         body = self.query_one("#body")
         await body.remove_children()
         values = self._values(detail)
