@@ -92,7 +92,17 @@ def demo(
 ) -> None:
     """The whole product with nothing to configure: a seeded SQLite database, a Benefits
     simulator on a free loopback port (with latency, async jobs and a few errors), and the app.
+
+    It runs in a new temporary folder of its own (kept with --keep), never on your database.
     """
+    root = ctx.find_root().obj or {}
+    given = [flag for flag in ("database_url", "api_url") if root.get(flag)]
+    if given:  # the demo would silently not use them: say so rather than surprise
+        names = " and ".join("--" + flag.replace("_", "-") for flag in given)
+        raise click.UsageError(
+            f"demo runs on its own database and simulator; {names} cannot apply "
+            "(run `benefits-tui` to open the configured ones)"
+        )
     import anyio
 
     from benefits_tui.config import load_settings
