@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from benefits_tui.app.screens.confirm_sync import ConfirmSync
 from benefits_tui.app.widgets.detail_pane import DetailPane
@@ -21,6 +24,15 @@ pytestmark = pytest.mark.usefixtures("no_debounce")
 
 def table_of(app) -> EmployeeTable:  # type: ignore[no-untyped-def]
     return main_screen(app).table
+
+
+async def polled(pilot: Pilot[Any], done: Callable[[], bool]) -> None:
+    """Let the app run until ``done()`` (at most two seconds): for a state reached while a
+    listing is held back on purpose, which ``settle`` would wait on for ever."""
+    for _ in range(200):
+        await pilot.pause(0.01)
+        if done():
+            return
 
 
 async def test_search_narrows_rows(sqlite_url: str) -> None:
@@ -482,10 +494,7 @@ async def test_the_first_page_shows_before_the_whole_tab_and_select_all_covers_t
         app = make_app(context)
         async with app.run_test(size=(120, 36)) as pilot:
             table = table_of(app)
-            for _ in range(200):
-                await pilot.pause(0.01)
-                if table.ids:
-                    break
+            await polled(pilot, lambda: bool(table.ids))
             assert not table.loaded and "E000001" in screen_text(app)
             assert len(table.ids) == 100  # the first page only
             await pilot.press("a")
@@ -520,16 +529,10 @@ async def test_a_search_does_not_wait_for_the_whole_tab(
         app = make_app(context)
         async with app.run_test(size=(120, 36)) as pilot:
             table = table_of(app)
-            for _ in range(200):
-                await pilot.pause(0.01)
-                if table.ids:
-                    break
+            await polled(pilot, lambda: bool(table.ids))
             assert not table.loaded  # the first page; the whole tab is still being listed
             await pilot.press("slash", *"e000077")
-            for _ in range(200):
-                await pilot.pause(0.01)
-                if table.loaded:
-                    break
+            await polled(pilot, lambda: table.loaded)
             assert table.loaded and len(table.ids) == 1
             assert "E000077" in screen_text(app)
             listed.set()
