@@ -68,7 +68,7 @@ class AssignLevelScreen(FormScreen[bool], ModalScreen[bool]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.ask(Permission.ASSIGN_LEVEL)
+        self.look_up_refusal(Permission.ASSIGN_LEVEL)
         self.show_refusal()  # the button starts disabled: _load enables it if allowed
         self._load()
 

@@ -104,7 +104,7 @@ class EmployeeScreen(FormScreen[bool]):
             self.dismiss(False)
             return
         self.rules = await platform_rules(context)
-        self.ask(Permission.EDIT_EMPLOYEE)
+        self.look_up_refusal(Permission.EDIT_EMPLOYEE)
         await self._show(self.detail, self.rules)
 
     async def _show(self, detail: EmployeeDetail, rules: PlatformRules) -> None:

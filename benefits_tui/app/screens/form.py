@@ -39,7 +39,7 @@ class FormScreen(Screen[ScreenResultType]):
         line.display = False
         return line
 
-    def ask(self, permission: Permission) -> None:
+    def look_up_refusal(self, permission: Permission) -> None:
         """Look up why the acting user may not do ``permission`` (None: they may)."""
         self.refused = host_of(self).services.refusal(permission)
 

@@ -76,7 +76,7 @@ class LeaverScreen(FormScreen[bool], ModalScreen[bool]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.ask(Permission.RECORD_LEAVER)
+        self.look_up_refusal(Permission.RECORD_LEAVER)
         self.show_refusal()
         self._load()
         focus_control(self.query_one("#field-leave_date", FormField))

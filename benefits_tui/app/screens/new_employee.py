@@ -123,7 +123,7 @@ class NewEmployeeScreen(FormScreen[int | None]):
         self.rules = await platform_rules(context)
         # The toggle starts where the admins set it (RULES §1.10).
         create_default = (await load_admin_settings(context)).create_benefits_record_default
-        self.ask(Permission.ADD_EMPLOYEE)
+        self.look_up_refusal(Permission.ADD_EMPLOYEE)
         body = self.query_one("#body")
         await body.remove_children()
         await body.mount(self._form(self.rules, create_default))
