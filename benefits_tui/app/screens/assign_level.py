@@ -27,7 +27,7 @@ from benefits_tui.services.sync.requests import Selection
 CLEAR = "-"
 
 
-class AssignLevelScreen(FormScreen[bool], ModalScreen[bool]):
+class AssignLevelScreen(ModalScreen[bool], FormScreen[bool]):
     """Returns True when levels were assigned."""
 
     CSS_PATH = "assign_level.tcss"

@@ -19,7 +19,11 @@ from benefits_tui.services.permissions import Permission
 
 
 class FormScreen(Screen[ScreenResultType]):
-    """A form with one action a read-only user may not take (mix before ``ModalScreen``)."""
+    """A form with one action a read-only user may not take.
+
+    A modal form names ``ModalScreen`` first (``class X(ModalScreen[T], FormScreen[T])``):
+    Textual takes default CSS along the first base only, and the dimmed backdrop is there.
+    """
 
     GUARDED: ClassVar[str | None] = None
     """The guarded action, and the id of its button (disabled when refused). None where the
@@ -27,8 +31,10 @@ class FormScreen(Screen[ScreenResultType]):
     NOT_DONE: ClassVar[str]
     """How the warning for a refused try begins, e.g. "Not saved"."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(
+        self, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.refused: str | None = None
         self.saving = False
 

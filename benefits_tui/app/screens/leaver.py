@@ -34,7 +34,7 @@ from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import EmployeeDetail, employee_detail
 
 
-class LeaverScreen(FormScreen[bool], ModalScreen[bool]):
+class LeaverScreen(ModalScreen[bool], FormScreen[bool]):
     """Returns True when the leaver was recorded."""
 
     CSS_PATH = "leaver.tcss"
