@@ -126,8 +126,15 @@ def test_read_only_fix_is_refused_with_exit_2(
 
 
 def test_unreachable_platform_exits_2(env: dict[str, str]) -> None:
-    code, output = run({**env, "BENEFITS_API_URL": "http://127.0.0.1:9"}, "reconcile")
+    # A retry budget of 2 s instead of the default hour: the run gives up within it.
+    unreachable = {
+        **env,
+        "BENEFITS_API_URL": "http://127.0.0.1:9",
+        "BENEFITS_TUI_SYNC_MAX_RETRY_SECONDS": "2",
+    }
+    code, output = run(unreachable, "reconcile")
     assert code == 2 and "Traceback" not in output
+    assert "Cannot reach the Benefits platform at http://127.0.0.1:9" in output, output
 
 
 def test_no_progress_bar_in_a_pipe(env: dict[str, str]) -> None:
