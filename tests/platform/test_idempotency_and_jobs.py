@@ -188,7 +188,8 @@ async def test_async_update_and_termination(make_app: Any) -> None:
         account = (
             await http.post("/v1/accounts", json=account_body(), headers=write_headers("x"))
         ).json()
-        await http.post("/_sim/config", json={"async_ratio": 1, "job_delay_ms": 40})
+        # Long enough that the account is read before the job is due, however busy the machine.
+        await http.post("/_sim/config", json={"async_ratio": 1, "job_delay_ms": 500})
         patch = await http.patch(
             f"/v1/accounts/{account['id']}",
             json={"benefit_level": "ENHANCED"},

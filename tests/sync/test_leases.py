@@ -12,8 +12,9 @@ from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.helpers import Simulator, add_people, drain, services
 
-LEASE_SECONDS = 2.0
-LATENCY_MS = 1200  # a look-up and a create take 2.4 s: longer than the lease
+LEASE_SECONDS = 3.0
+LATENCY_MS = 1600  # a look-up and a create take 3.2 s: longer than the lease; each step
+# leaves 1.4 s of the lease for the database and a busy machine
 
 
 async def test_each_step_renews_the_lease_so_a_slow_record_is_not_taken_over(
