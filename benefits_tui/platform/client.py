@@ -15,12 +15,12 @@ import json
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Generator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -355,13 +355,7 @@ class BenefitsClient:
     async def get_job(self, job_id: str) -> Job:
         """The state of an async job (raises :class:`NotFoundError`)."""
         path = f"/v1/jobs/{_segment(job_id)}"
-        body = await self._get(path)
-        try:
-            return Job.from_json(body if isinstance(body, Mapping) else {})
-        except ValueError as exc:
-            raise ProtocolError(
-                f"The Benefits platform answered GET {path} with an unusable job: {exc}."
-            ) from None
+        return _parsed(Job.from_json, await self._get(path), f"GET {path} with an unusable job")
 
     async def list_benefit_levels(self) -> list[BenefitLevelInfo]:
         """The Benefits Levels the platform offers."""
@@ -416,13 +410,7 @@ class BenefitsClient:
         replayed = response.headers.get("idempotent-replayed", "").lower() == "true"
         if response.status_code == 202:
             job = data.get("job") if isinstance(data, Mapping) else None
-            try:
-                parsed = Job.from_json(job if isinstance(job, Mapping) else {})
-            except ValueError as exc:
-                raise ProtocolError(
-                    f"The Benefits platform answered {method} {path} with 202 but no usable job: "
-                    f"{exc}."
-                ) from None
+            parsed = _parsed(Job.from_json, job, f"{method} {path} with 202 but no usable job")
             return WriteResult(202, None, parsed, replayed)
         return WriteResult(response.status_code, self._account(data, path), None, replayed)
 
@@ -643,12 +631,19 @@ class BenefitsClient:
         return data
 
     def _account(self, data: Any, path: str) -> Account:
-        try:
-            return Account.from_json(data if isinstance(data, Mapping) else {})
-        except ValueError as exc:
-            raise ProtocolError(
-                f"The Benefits platform answered {path} with an unusable account: {exc}."
-            ) from None
+        return _parsed(Account.from_json, data, f"{path} with an unusable account")
+
+
+_T = TypeVar("_T")
+
+
+def _parsed(parse: Callable[[Mapping[str, Any]], _T], data: Any, answered: str) -> _T:
+    """``parse(data)``; data that is not a JSON object, or that ``parse`` refuses, is the
+    platform's fault: a ProtocolError saying it answered ``answered``."""
+    try:
+        return parse(data if isinstance(data, Mapping) else {})
+    except ValueError as exc:
+        raise ProtocolError(f"The Benefits platform answered {answered}: {exc}.") from None
 
 
 def _segment(value: str) -> str:

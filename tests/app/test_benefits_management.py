@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
+from benefits_tui.app.app import BenefitsApp
 from benefits_tui.app.screens.confirm_sync import ConfirmSync
 from benefits_tui.app.widgets.detail_pane import DetailPane
 from benefits_tui.app.widgets.employee_table import EmployeeTable
@@ -21,6 +27,15 @@ pytestmark = pytest.mark.usefixtures("no_debounce")
 
 def table_of(app) -> EmployeeTable:  # type: ignore[no-untyped-def]
     return main_screen(app).table
+
+
+async def polled(pilot: Pilot[Any], done: Callable[[], bool]) -> None:
+    """Let the app run until ``done()`` (at most two seconds): for a state reached while a
+    listing is held back on purpose, which ``settle`` would wait on for ever."""
+    for _ in range(200):
+        await pilot.pause(0.01)
+        if done():
+            return
 
 
 async def test_search_narrows_rows(sqlite_url: str) -> None:
@@ -458,41 +473,49 @@ async def test_a_save_reloads_the_grid_once(sqlite_url: str) -> None:
             assert len(reloads) == 1
 
 
-async def test_the_first_page_shows_before_the_whole_tab_and_select_all_covers_the_tab(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """RULES §5 (1,000,000 employees): the first rows are painted before the whole tab's IDs
-    are listed; `a` typed meanwhile ticks the whole tab once it is in."""
-    import asyncio
-
+@asynccontextmanager
+async def whole_tab_held(
+    url: str, monkeypatch: pytest.MonkeyPatch, people: int, *, searches_too: bool
+) -> AsyncIterator[tuple[BenefitsApp, Pilot[Any], asyncio.Event]]:
+    """The app over ``people`` employees, its first page up while listing the whole tab (and
+    every search when ``searches_too``) waits for the event it yields: ``(app, pilot,
+    listed)``."""
     from benefits_tui.app.widgets import employee_table
     from benefits_tui.services.context import ServiceContext
     from benefits_tui.services.queries import EmployeeFilter, list_ids
 
     listed = asyncio.Event()
 
-    async def slow_list_ids(context: ServiceContext, flt: EmployeeFilter) -> list[int]:
-        await listed.wait()
+    async def held_list_ids(context: ServiceContext, flt: EmployeeFilter) -> list[int]:
+        if searches_too or not flt.search:
+            await listed.wait()
         return await list_ids(context, flt)
 
-    monkeypatch.setattr(employee_table, "list_ids", slow_list_ids)
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
-        await add_people(context, 150)
+    monkeypatch.setattr(employee_table, "list_ids", held_list_ids)
+    async with context_for(url, Simulator()) as context:
+        await add_people(context, people)
         app = make_app(context)
         async with app.run_test(size=(120, 36)) as pilot:
             table = table_of(app)
-            for _ in range(200):
-                await pilot.pause(0.01)
-                if table.ids:
-                    break
-            assert not table.loaded and "E000001" in screen_text(app)
-            assert len(table.ids) == 100  # the first page only
-            await pilot.press("a")
-            listed.set()
-            await settle(pilot)
-            assert table.loaded and len(table.ids) == 150
-            assert table.ticks.count == 150
+            await polled(pilot, lambda: bool(table.ids))
+            yield app, pilot, listed
+
+
+async def test_the_first_page_shows_before_the_whole_tab_and_select_all_covers_the_tab(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RULES §5 (1,000,000 employees): the first page of rows shows while all the tab's IDs
+    are listed; `a` typed meanwhile ticks the whole tab once it is in."""
+    async with whole_tab_held(sqlite_url, monkeypatch, 150, searches_too=True) as held:
+        app, pilot, listed = held
+        table = table_of(app)
+        assert not table.loaded and "E000001" in screen_text(app)
+        assert len(table.ids) == 100  # the first page only
+        await pilot.press("a")
+        listed.set()
+        await settle(pilot)
+        assert table.loaded and len(table.ids) == 150
+        assert table.ticks.count == 150
 
 
 async def test_a_search_does_not_wait_for_the_whole_tab(
@@ -500,38 +523,14 @@ async def test_a_search_does_not_wait_for_the_whole_tab(
 ) -> None:
     """RULES §5 (1,000,000 employees): a search typed while the whole tab is still being
     listed shows its rows at once; the whole list is not waited for."""
-    import asyncio
-
-    from benefits_tui.app.widgets import employee_table
-    from benefits_tui.services.context import ServiceContext
-    from benefits_tui.services.queries import EmployeeFilter, list_ids
-
-    listed = asyncio.Event()
-
-    async def slow_whole_tab(context: ServiceContext, flt: EmployeeFilter) -> list[int]:
-        if not flt.search:
-            await listed.wait()
-        return await list_ids(context, flt)
-
-    monkeypatch.setattr(employee_table, "list_ids", slow_whole_tab)
-    sim = Simulator()
-    async with context_for(sqlite_url, sim) as context:
-        await add_people(context, 120)
-        app = make_app(context)
-        async with app.run_test(size=(120, 36)) as pilot:
-            table = table_of(app)
-            for _ in range(200):
-                await pilot.pause(0.01)
-                if table.ids:
-                    break
-            assert not table.loaded  # the first page; the whole tab is still being listed
-            await pilot.press("slash", *"e000077")
-            for _ in range(200):
-                await pilot.pause(0.01)
-                if table.loaded:
-                    break
-            assert table.loaded and len(table.ids) == 1
-            assert "E000077" in screen_text(app)
-            listed.set()
-            await settle(pilot)
-            assert len(table.ids) == 1  # the abandoned whole list changed nothing
+    async with whole_tab_held(sqlite_url, monkeypatch, 120, searches_too=False) as held:
+        app, pilot, listed = held
+        table = table_of(app)
+        assert not table.loaded  # the first page; the whole tab is still being listed
+        await pilot.press("slash", *"e000077")
+        await polled(pilot, lambda: table.loaded)
+        assert table.loaded and len(table.ids) == 1
+        assert "E000077" in screen_text(app)
+        listed.set()
+        await settle(pilot)
+        assert len(table.ids) == 1  # the abandoned whole list changed nothing

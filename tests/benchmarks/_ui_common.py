@@ -9,11 +9,13 @@ predicates on each frame and records its time.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import platform
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -71,6 +73,16 @@ def working_copy(cached: Path, workdir: Path, name: str = "hr.db") -> str:
     target = workdir / name
     shutil.copyfile(cached, target)
     return f"sqlite+aiosqlite:///{target}"
+
+
+def in_child(script: str, what: str, *args: str) -> dict[str, Any]:
+    """Run ``script --child *args`` in a fresh interpreter (each run starts cold, with its
+    own peak memory) and return the JSON it prints last; stop with its stderr if it fails."""
+    command = [sys.executable, script, "--child", *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{what} failed:\n{done.stderr[-4000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def peak_rss_mb() -> float:

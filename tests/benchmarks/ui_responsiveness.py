@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository r
 from tests.benchmarks._simulator_process import SimulatorProcess
 from tests.benchmarks._ui_common import (
     Frames,
+    in_child,
     key_to_frame,
     machine,
     median,
@@ -235,15 +235,12 @@ def main() -> None:
     db, _ = seeded_database(args.employees, fresh=args.fresh)
     runs = []
     for _ in range(args.repeats):
-        command = [sys.executable, __file__, "--child", "--db", str(db)] + [
+        options = [
             f"--{name.replace('_', '-')}={value}"
             for name, value in vars(args).items()
             if name in ("presses", "idle_presses", "latency_ms", "concurrency", "wait_for_sync")
         ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"run failed:\n{done.stderr[-4000:]}")
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        runs.append(in_child(__file__, "run", "--db", str(db), *options))
 
     def pooled(key: str) -> list[float]:
         return [v for run in runs for v in run[key]]

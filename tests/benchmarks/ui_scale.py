@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository r
 from tests.benchmarks._ui_common import (
     Frames,
     idle,
+    in_child,
     key_to_frame,
     machine,
     median,
@@ -448,10 +448,9 @@ def child(args: argparse.Namespace) -> None:
 
 
 def spawn(kind: str, db: Path, args: argparse.Namespace) -> dict[str, Any]:
-    command = [
-        sys.executable,
+    return in_child(
         __file__,
-        "--child",
+        f"{kind} run",
         kind,
         "--db",
         str(db),
@@ -459,11 +458,7 @@ def spawn(kind: str, db: Path, args: argparse.Namespace) -> dict[str, Any]:
         str(args.samples),
         "--select-all-budget",
         str(args.select_all_budget),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{kind} run failed:\n{done.stderr[-4000:]}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    )
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:

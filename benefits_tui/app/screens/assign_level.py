@@ -14,14 +14,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, LoadingIndicator, Select, Static
 
 from benefits_tui.app.host import host_of
+from benefits_tui.app.screens.form import FormScreen
 from benefits_tui.app.typeahead import accept_keys, hold_keys
-from benefits_tui.app.widgets.forms import (
-    level_options,
-    notify,
-    refusal,
-    show_refusal,
-    shown,
-)
+from benefits_tui.app.widgets.forms import level_options, notify, shown
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.employees import assign_level
 from benefits_tui.services.errors import ServiceError
@@ -32,10 +27,12 @@ from benefits_tui.services.sync.requests import Selection
 CLEAR = "-"
 
 
-class AssignLevelScreen(ModalScreen[bool]):
+class AssignLevelScreen(ModalScreen[bool], FormScreen[bool]):
     """Returns True when levels were assigned."""
 
     CSS_PATH = "assign_level.tcss"
+    GUARDED = "confirm"
+    NOT_DONE = "Not assigned"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "confirm", "Assign", priority=True),
@@ -46,8 +43,6 @@ class AssignLevelScreen(ModalScreen[bool]):
         hold_keys(self)  # until the level list is loaded
         self.selection = selection
         self.count = count
-        self.refused: str | None = None
-        self.saving = False
 
     def compose(self) -> ComposeResult:
         who = plural(self.count, "employee")
@@ -58,7 +53,7 @@ class AssignLevelScreen(ModalScreen[bool]):
             )
             with Vertical(id="choice"):
                 yield LoadingIndicator()
-            yield Static("", id="refusal", markup=False)
+            yield self.refusal_line()
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel", compact=True, action="screen.cancel")
                 yield Button(
@@ -73,9 +68,8 @@ class AssignLevelScreen(ModalScreen[bool]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#refusal").display = False
-        self.refused = refusal(host_of(self).services, Permission.ASSIGN_LEVEL)
-        show_refusal(self, self.refused)
+        self.look_up_refusal(Permission.ASSIGN_LEVEL)
+        self.show_refusal()  # the button starts disabled: _load enables it if allowed
         self._load()
 
     @work(exclusive=True, group="load")
@@ -98,8 +92,7 @@ class AssignLevelScreen(ModalScreen[bool]):
     def action_confirm(self) -> None:
         if self.saving or not self.query("#level"):
             return
-        if self.refused:
-            notify(self.app, f"Not assigned: {self.refused}.", severity="warning")
+        if self.refused_now():
             return
         value = self.query_one("#level", Select).value
         if value is Select.NULL:
@@ -121,8 +114,3 @@ class AssignLevelScreen(ModalScreen[bool]):
         notify(self.app, result.message())
         host_of(self).refresh_data()
         self.dismiss(True)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "confirm" and self.refused:
-            return None
-        return True

@@ -13,11 +13,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
 
 from benefits_tui.app.host import host_of
 from benefits_tui.app.screens.confirm_discard import ConfirmDiscard
+from benefits_tui.app.screens.form import FormScreen
 from benefits_tui.app.typeahead import accept_keys, hold_keys
 from benefits_tui.app.widgets.forms import (
     FormField,
@@ -25,9 +25,7 @@ from benefits_tui.app.widgets.forms import (
     field_for,
     focus_control,
     notify,
-    refusal,
     show_problems,
-    show_refusal,
     shown,
     text_of,
 )
@@ -63,10 +61,12 @@ def sync_line(detail: EmployeeDetail, width: int | None = None) -> Content:
     return line
 
 
-class EmployeeScreen(Screen[bool]):
+class EmployeeScreen(FormScreen[bool]):
     """Returns True when something was saved."""
 
     CSS_PATH = "employee.tcss"
+    GUARDED = "save"
+    NOT_DONE = "Not saved"
     BINDINGS = [
         Binding("escape", "cancel", "Close"),
         Binding("ctrl+s", "save", "Save", priority=True),
@@ -78,14 +78,12 @@ class EmployeeScreen(Screen[bool]):
         self.employee_id = employee_id
         self.detail: EmployeeDetail | None = None
         self.rules: PlatformRules | None = None
-        self.refused: str | None = None
-        self.saving = False
         self.saved = False
 
     def compose(self) -> ComposeResult:
         yield Static("Personal Details > Employment Details", id="title", markup=False)
         yield Static("", id="sync-line", markup=False)
-        yield Static("", id="refusal", markup=False)
+        yield self.refusal_line()
         with Vertical(id="body"):
             yield LoadingIndicator()
         with Horizontal(id="buttons"):
@@ -94,7 +92,6 @@ class EmployeeScreen(Screen[bool]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#refusal").display = False
         self._load()
 
     @work(exclusive=True, group="load")
@@ -107,7 +104,7 @@ class EmployeeScreen(Screen[bool]):
             self.dismiss(False)
             return
         self.rules = await platform_rules(context)
-        self.refused = refusal(context, Permission.EDIT_EMPLOYEE)
+        self.look_up_refusal(Permission.EDIT_EMPLOYEE)
         await self._show(self.detail, self.rules)
 
     async def _show(self, detail: EmployeeDetail, rules: PlatformRules) -> None:
@@ -129,7 +126,7 @@ class EmployeeScreen(Screen[bool]):
                 id="form",
             )
         )
-        show_refusal(self, self.refused, disable="save")  # after the fields: it disables them
+        self.show_refusal()  # after the fields: it disables them
         fields = self._fields()
         if fields and not self.refused:
             focus_control(fields[1] if len(fields) > 1 else fields[0])
@@ -172,8 +169,7 @@ class EmployeeScreen(Screen[bool]):
     def action_save(self) -> None:
         if self.detail is None or self.saving:
             return
-        if self.refused:
-            notify(self.app, f"Not saved: {self.refused}.", severity="warning")
+        if self.refused_now():
             return
         edited = self._edited_fields()
         if not edited:
@@ -210,8 +206,3 @@ class EmployeeScreen(Screen[bool]):
         notify(self.app, result.message())
         host_of(self).refresh_data()
         self.dismiss(True)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "save" and self.refused:
-            return None  # shown disabled in the footer; the banner says why
-        return True

@@ -18,15 +18,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Static
 
 from benefits_tui.app.host import host_of
+from benefits_tui.app.screens.form import FormScreen
 from benefits_tui.app.widgets.forms import (
     FormField,
     TextField,
     check_all,
     focus_control,
     notify,
-    refusal,
     show_problems,
-    show_refusal,
     shown,
 )
 from benefits_tui.services.employees import leaver_preview, record_leaver
@@ -35,10 +34,12 @@ from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import EmployeeDetail, employee_detail
 
 
-class LeaverScreen(ModalScreen[bool]):
+class LeaverScreen(ModalScreen[bool], FormScreen[bool]):
     """Returns True when the leaver was recorded."""
 
     CSS_PATH = "leaver.tcss"
+    GUARDED = "confirm"
+    NOT_DONE = "Not recorded"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "confirm", "Record leaver", priority=True),
@@ -48,8 +49,6 @@ class LeaverScreen(ModalScreen[bool]):
         super().__init__()
         self.employee_id = employee_id
         self.detail: EmployeeDetail | None = None
-        self.refused: str | None = None
-        self.saving = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -63,7 +62,7 @@ class LeaverScreen(ModalScreen[bool]):
                 placeholder="e.g. Resignation, Retirement, End of contract",
             )
             yield Static("", id="summary", markup=False)
-            yield Static("", id="refusal", markup=False)
+            yield self.refusal_line()
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel", compact=True, action="screen.cancel")
                 yield Button(
@@ -77,9 +76,8 @@ class LeaverScreen(ModalScreen[bool]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#refusal").display = False
-        self.refused = refusal(host_of(self).services, Permission.RECORD_LEAVER)
-        show_refusal(self, self.refused, disable="confirm")
+        self.look_up_refusal(Permission.RECORD_LEAVER)
+        self.show_refusal()
         self._load()
         focus_control(self.query_one("#field-leave_date", FormField))
 
@@ -136,8 +134,7 @@ class LeaverScreen(ModalScreen[bool]):
     def action_confirm(self) -> None:
         if self.saving or self.detail is None:
             return
-        if self.refused:
-            notify(self.app, f"Not recorded: {self.refused}.", severity="warning")
+        if self.refused_now():
             return
         fields = list(self.query(FormField))
         raw, first_bad = check_all(fields)
@@ -179,8 +176,3 @@ class LeaverScreen(ModalScreen[bool]):
         )
         host_of(self).refresh_data()
         self.dismiss(True)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "confirm" and self.refused:
-            return None
-        return True

@@ -13,7 +13,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import (
     Button,
     ContentSwitcher,
@@ -27,6 +26,7 @@ from textual.widgets import (
 
 from benefits_tui.app.host import host_of
 from benefits_tui.app.screens.confirm_discard import ConfirmDiscard
+from benefits_tui.app.screens.form import FormScreen
 from benefits_tui.app.typeahead import accept_keys, hold_keys
 from benefits_tui.app.widgets.forms import (
     FormField,
@@ -34,9 +34,7 @@ from benefits_tui.app.widgets.forms import (
     field_for,
     focus_control,
     notify,
-    refusal,
     show_problems,
-    show_refusal,
     shown,
 )
 from benefits_tui.domain.fields import (
@@ -83,10 +81,11 @@ def _toggle_hint(on: bool) -> str:
     return "Off: the starter waits in Not syncing until synced from Benefits Management."
 
 
-class NewEmployeeScreen(Screen[int | None]):
+class NewEmployeeScreen(FormScreen[int | None]):
     """Returns the new employee's id, or None when cancelled."""
 
     CSS_PATH = "new_employee.tcss"
+    NOT_DONE = "Cannot add"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "next", "Next / Save", priority=True),
@@ -99,15 +98,13 @@ class NewEmployeeScreen(Screen[int | None]):
         self.mode = mode
         self.step = "choose"
         self.rules: PlatformRules | None = None
-        self.refused: str | None = None
-        self.saving = False
         self.checking = False  # the email check between steps (see action_next)
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
         yield Static("Add new employee", id="title", markup=False)
-        yield Static("", id="refusal", markup=False)
+        yield self.refusal_line()
         with Vertical(id="body"):
             yield LoadingIndicator()
         with Horizontal(id="buttons"):
@@ -118,7 +115,6 @@ class NewEmployeeScreen(Screen[int | None]):
 
     def on_mount(self) -> None:
         self.query_one("#buttons").display = False
-        self.query_one("#refusal").display = False
         self._load()
 
     @work(exclusive=True, group="load")
@@ -127,11 +123,11 @@ class NewEmployeeScreen(Screen[int | None]):
         self.rules = await platform_rules(context)
         # The toggle starts where the admins set it (RULES §1.10).
         create_default = (await load_admin_settings(context)).create_benefits_record_default
-        self.refused = refusal(context, Permission.ADD_EMPLOYEE)
+        self.look_up_refusal(Permission.ADD_EMPLOYEE)
         body = self.query_one("#body")
         await body.remove_children()
         await body.mount(self._form(self.rules, create_default))
-        show_refusal(self, self.refused)
+        self.show_refusal()
         self.query_one("#buttons").display = True
         self._go((self.mode and self._first_step()) or "choose")
         accept_keys(self)
@@ -335,8 +331,7 @@ class NewEmployeeScreen(Screen[int | None]):
                 return
             self._go(following)
             return
-        if self.refused:
-            notify(self.app, f"Cannot add: {self.refused}.", severity="warning")
+        if self.refused_now():
             return
         raw, first_bad = check_all(self._fields())
         if first_bad is not None:

@@ -24,6 +24,11 @@ def _line(label: str, value: Content | str) -> Content:
     return Content.assemble((f"{label}: ", "$text-muted"), value, "\n")
 
 
+def _value_or(value: str | None, missing: str, style: str = "$text-muted") -> Content:
+    """``value`` shown literally, or where there is none, ``missing`` in ``style``."""
+    return literal(value) if value else Content.styled(missing, style)
+
+
 def describe(detail: EmployeeDetail) -> Content:
     """Everything the pane shows, as literal content (no markup from the data)."""
     parts: list[Content | str | tuple[str, str]] = [
@@ -34,20 +39,8 @@ def describe(detail: EmployeeDetail) -> Content:
     if detail.title or detail.job_title or detail.department:
         bits = [clean(v) for v in (detail.job_title, detail.department) if v]
         parts.append(Content(" · ".join(bits) + "\n"))
-    parts.append(
-        _line(
-            "Email",
-            literal(detail.email) if detail.email else Content.styled("none", "$text-error"),
-        )
-    )
-    parts.append(
-        _line(
-            "Benefits Level",
-            literal(detail.benefit_level)
-            if detail.benefit_level
-            else Content.styled("not set", "$text-muted"),
-        )
-    )
+    parts.append(_line("Email", _value_or(detail.email, "none", "$text-error")))
+    parts.append(_line("Benefits Level", _value_or(detail.benefit_level, "not set")))
     status = Content.styled(detail.state.label, STATE_STYLES[detail.state])
     if detail.stuck:
         status = Content.assemble(status, ("  ⚠ stuck", "$text-warning bold"))
@@ -56,14 +49,7 @@ def describe(detail: EmployeeDetail) -> Content:
         style = "$text-error" if detail.state is SyncState.FAILED else ""
         label = "Reason" if detail.state is SyncState.FAILED else "Now"
         parts.append(_line(label, literal(detail.status_text, style, multiline=True)))
-    parts.append(
-        _line(
-            "Benefits account",
-            literal(detail.account_id)
-            if detail.account_id
-            else Content.styled("not linked", "$text-muted"),
-        )
-    )
+    parts.append(_line("Benefits account", _value_or(detail.account_id, "not linked")))
     if detail.requested_at:
         parts.append(_line("Last requested", when(detail.requested_at)))
     if detail.last_synced_at:

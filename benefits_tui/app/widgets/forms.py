@@ -26,12 +26,10 @@ from benefits_tui.domain.fields import (
     parse_field,
 )
 from benefits_tui.domain.safe_text import visible
-from benefits_tui.services.permissions import Permission
 
 if TYPE_CHECKING:
     from textual.app import App
 
-    from benefits_tui.services.context import ServiceContext
     from benefits_tui.services.sync.reference import PlatformRules
 
 PICKLIST_FIELDS = ("title", "gender", "pay_basis", "pay_frequency")
@@ -41,26 +39,6 @@ DATE_FIELDS = ("date_of_birth", "start_date", "leave_date")
 def shown(text: object, style: str = "", limit: int = 2000) -> Content:
     """Untrusted text as :class:`Content`: never markup, control characters made visible."""
     return Content.styled(visible(text, limit=limit), style)
-
-
-def refusal(context: ServiceContext, permission: Permission) -> str | None:
-    """Why the acting user may not do ``permission`` (RULES §1.10), or None."""
-    return context.refusal(permission)
-
-
-def show_refusal(screen: Any, refused: str | None, *, disable: str | None = None) -> None:
-    """Show why a read-only user cannot save on the screen's ``#refusal`` line (RULES §1.10),
-    disabling the button ``disable`` (an id) when given, and every field: a read-only user
-    cannot type into a form whose save would refuse them (RULES §3)."""
-    if not refused:
-        return
-    line = screen.query_one("#refusal")
-    line.update(shown(f"Read only: {refused}."))
-    line.display = True
-    if disable:
-        screen.query_one(f"#{disable}").disabled = True
-    for control in screen.query(".field-control"):
-        control.disabled = True
 
 
 def notify(app: App[Any], message: str, *, severity: str = "information", title: str = "") -> None:
