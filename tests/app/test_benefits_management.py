@@ -534,3 +534,39 @@ async def test_a_search_does_not_wait_for_the_whole_tab(
         listed.set()
         await settle(pilot)
         assert len(table.ids) == 1  # the abandoned whole list changed nothing
+
+
+async def test_enter_typed_before_the_first_rows_opens_the_first_row(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`enter` pressed before a tab's rows are on screen is not lost (RULES §3): it opens the
+    row that is highlighted once they are."""
+    from benefits_tui.app.widgets import employee_table
+    from benefits_tui.services.context import ServiceContext
+    from benefits_tui.services.queries import EmployeeFilter, first_page_ids, list_ids
+
+    shown = asyncio.Event()
+
+    async def held_first_page(context: ServiceContext, flt: EmployeeFilter, n: int) -> list[int]:
+        await shown.wait()
+        return await first_page_ids(context, flt, n)
+
+    async def held_list(context: ServiceContext, flt: EmployeeFilter) -> list[int]:
+        await shown.wait()
+        return await list_ids(context, flt)
+
+    monkeypatch.setattr(employee_table, "first_page_ids", held_first_page)
+    monkeypatch.setattr(employee_table, "list_ids", held_list)
+    async with context_for(sqlite_url, Simulator()) as context:
+        await add_people(context, 3)
+        app = make_app(context)
+        async with app.run_test(size=(120, 36)) as pilot:
+            table = table_of(app)
+            await pilot.pause(0.05)
+            assert not table.ids  # nothing on screen yet
+            await pilot.press("enter")
+            await pilot.pause(0.05)
+            shown.set()
+            await polled(pilot, lambda: isinstance(app.focused, DetailPane))
+            assert isinstance(app.focused, DetailPane)
+            assert table.highlighted_id == table.ids[0]

@@ -169,6 +169,7 @@ class EmployeeTable(ScrollView, can_focus=True):
         self.search = ""
         self.shown_search = ""  # the search ``ids`` answer (``search`` may be ahead of it)
         self._toggle_all_when_loaded = False
+        self._activate_when_shown = False  # `enter` typed before the first rows were in
         self.ids: list[int] = []
         self.ticks = Ticks()
         self.cursor = 0
@@ -297,6 +298,7 @@ class EmployeeTable(ScrollView, can_focus=True):
             self._rows[row.id] = (self._generation, row)
         self._update_virtual_size()
         self.refresh()
+        self._activate_if_asked()
 
     def request_load(self, *, reset_cursor: bool = False) -> None:
         """:meth:`load` in a worker."""
@@ -341,6 +343,10 @@ class EmployeeTable(ScrollView, can_focus=True):
         if self._toggle_all_when_loaded and self.search == self.shown_search:
             self._toggle_all_when_loaded = False
             self.action_toggle_all()
+        if self.search == self.shown_search:
+            if not ids:  # nothing to open: the key is spent
+                self._activate_when_shown = False
+            self._activate_if_asked()
 
     def _say_dropped(self, dropped: int) -> None:
         """Ticks never vanish silently: the count went down because people left the tab."""
@@ -579,6 +585,15 @@ class EmployeeTable(ScrollView, can_focus=True):
     def action_activate(self) -> None:
         if (current := self.highlighted_id) is not None:
             self.post_message(RowActivated(current))
+        elif not self.loaded or self.search != self.shown_search:
+            # `enter` typed right after switching tab or searching, before any row is on
+            # screen, means the row that will be highlighted: no keystroke is lost (RULES §3).
+            self._activate_when_shown = True
+
+    def _activate_if_asked(self) -> None:
+        if self._activate_when_shown and self.ids:
+            self._activate_when_shown = False
+            self.action_activate()
 
     # ------------------------------------------------------------------ ticks
     def _ticks_changed(self) -> None:
