@@ -197,11 +197,23 @@ async def synced(context: ServiceContext, ids: Sequence[int]) -> None:
 # ---------------------------------------------------------------------- the app's pilot
 
 
+SETTLE_SECONDS = 60.0
+
+
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let messages, zero-delay timers and workers finish (three rounds: work begets work)."""
+    """Let messages, zero-delay timers and workers finish (three rounds: work begets work).
+
+    A worker that never finishes fails the test within a minute, naming what still runs,
+    instead of hanging the run.
+    """
     for _ in range(3):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        try:
+            with anyio.fail_after(SETTLE_SECONDS):
+                await pilot.app.workers.wait_for_complete()
+        except TimeoutError:
+            running = [repr(worker) for worker in pilot.app.workers if not worker.is_finished]
+            pytest.fail(f"workers still running after {SETTLE_SECONDS:.0f} s: {running}")
     await pilot.pause()
 
 
