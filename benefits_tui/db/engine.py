@@ -41,7 +41,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -85,26 +85,27 @@ class DatabaseURLError(BenefitsError, ValueError):
         return f"BENEFITS_TUI_DATABASE_URL: {super().one_line()}"
 
 
-def missing_sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite ``url`` when it does not exist (None: it exists, or not a file)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return None
+def _sqlite_file(parsed: URL) -> Path | None:
+    """The file a SQLite URL names (None: another database, in memory, or a ``file:`` URI)."""
     database = parsed.database
     if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return None
     if database.startswith("file:"):
         return None
-    path = Path(database).expanduser()
-    return None if path.exists() else path
+    return Path(database).expanduser()
 
 
-def _prepare_sqlite_file(database: str | None) -> None:
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite ``url`` when it does not exist (None: it exists, or not a file)."""
+    try:
+        path = _sqlite_file(make_url(url))
+    except ArgumentError:
+        return None
+    return None if path is None or path.exists() else path
+
+
+def _prepare_sqlite_file(path: Path) -> None:
     """Create the SQLite file (and its folder) readable by its owner only."""
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    path = Path(database).expanduser()
     if not path.parent.exists():
         try:
             path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
@@ -194,9 +195,12 @@ class Database:
             raise DatabaseURLError(f"{url!r} is not a database URL") from None
         self.url = url
         self.dialect = parsed.get_backend_name()
+        #: The SQLite file (None: PostgreSQL, or SQLite in memory or through a ``file:`` URI).
+        self.sqlite_file = _sqlite_file(parsed)
         self._sqlite_sessions: sessionmaker[Session] | None = None
         if self.dialect == "sqlite":
-            _prepare_sqlite_file(parsed.database)
+            if self.sqlite_file is not None:
+                _prepare_sqlite_file(self.sqlite_file)
             self.engine = _sqlite_engine(
                 url, immediate=True, echo=echo, busy_timeout_ms=SQLITE_LOCK_SLICE_MS
             )

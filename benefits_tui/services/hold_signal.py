@@ -38,14 +38,7 @@ class HoldSignal:
 
     @classmethod
     def for_database(cls, db: Database) -> HoldSignal:
-        from sqlalchemy.engine import make_url  # not for `status`, which uses beside()
-
-        if not db.is_sqlite:
-            return cls(None)
-        database = make_url(db.url).database
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return cls(None)
-        return cls.beside(Path(database))
+        return cls(None) if db.sqlite_file is None else cls.beside(db.sqlite_file)
 
     @classmethod
     def beside(cls, database: Path) -> HoldSignal:
