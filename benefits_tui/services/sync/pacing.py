@@ -94,9 +94,6 @@ class Pacer:
         """The shared hold-back: the row re-read at most every 100 ms, the hold file (SQLite)
         on every call."""
         clock = self.context.clock
-        signalled = self._signal.read()
-        if signalled is not None:
-            signalled = min(signalled, clock.now() + self.max_hold)
         if clock.monotonic() - self._read_at > CACHE_SECONDS:
             async with self.context.db.read() as session:
                 row = (
@@ -107,12 +104,11 @@ class Pacer:
                     )
                 ).first()
             self._blocked_until, self._trouble_since = row if row is not None else (None, None)
-            if self._blocked_until is not None:
-                # A hold stored by an older version, or by hand, is capped like any other.
-                ceiling = clock.now() + self.max_hold
-                self._blocked_until = min(self._blocked_until, ceiling)
             self._read_at = clock.monotonic()
-        return _later(_later(self._blocked_until, self._held_until), signalled)
+        until = _later(_later(self._blocked_until, self._held_until), self._signal.read())
+        # A hold stored by an older version, by hand, or in a foreign hold file is capped like
+        # any other (this process's own windows are capped already).
+        return None if until is None else min(until, clock.now() + self.max_hold)
 
     async def wait_turn(self) -> None:
         """Wait until a request may be sent; raise :class:`HeldBack` for long waits."""
