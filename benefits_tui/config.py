@@ -43,6 +43,8 @@ from pydantic_settings import (
 
 from benefits_tui.config_quick import (
     CONFIG_ENV,
+    DEFAULT_MAX_HOLD_SECONDS,
+    DEFAULT_STUCK_AFTER_MINUTES,
     check_database_url,
     default_database_url,
 )
@@ -92,7 +94,7 @@ class SyncSettings(BaseModel):
     # attempt counter can fail a record during a shorter outage (RULES §1.3).
     max_retry_seconds: float = Field(default=3600.0, gt=0)
     # No Retry-After holds the integration back for longer than this (RULES §1.13).
-    max_hold_seconds: float = Field(default=900.0, gt=0)
+    max_hold_seconds: float = Field(default=DEFAULT_MAX_HOLD_SECONDS, gt=0)
     # An asynchronous platform job not finished within this ends the attempt (RULES §1.13).
     job_timeout_seconds: float = Field(default=1800.0, gt=0)
     backoff_base_seconds: float = Field(default=2.0, gt=0)
@@ -101,7 +103,7 @@ class SyncSettings(BaseModel):
     request_timeout: float = Field(default=10.0, gt=0)
     lease_seconds: float = Field(default=60.0, gt=1)
     job_poll_seconds: float = Field(default=0.5, gt=0)
-    stuck_after_minutes: float = Field(default=15.0, gt=0)
+    stuck_after_minutes: float = Field(default=DEFAULT_STUCK_AFTER_MINUTES, gt=0)
 
 
 class Settings(BaseSettings):

@@ -24,7 +24,7 @@ DATABASE_URL_ENV = "BENEFITS_TUI_DATABASE_URL"
 STUCK_ENV = "BENEFITS_TUI_SYNC_STUCK_AFTER_MINUTES"
 MAX_HOLD_ENV = "BENEFITS_TUI_SYNC_MAX_HOLD_SECONDS"
 SYNC_TABLE_ENV = "BENEFITS_TUI_SYNC"  # the whole [sync] table as JSON: the full loader's job
-# SyncSettings' defaults (tests/cli/test_quick_status.py holds them equal).
+# The defaults of SyncSettings, which takes them from here.
 DEFAULT_STUCK_AFTER_MINUTES = 15.0
 DEFAULT_MAX_HOLD_SECONDS = 900.0
 _PLAIN_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
