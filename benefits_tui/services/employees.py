@@ -42,6 +42,7 @@ from benefits_tui.services.sync.requests import (
     holders_of,
     queued_values,
     request_sync,
+    requeue_linked,
 )
 from benefits_tui.services.sync.verdicts import refresh_verdicts
 
@@ -429,17 +430,7 @@ async def assign_level(
         if not done:
             return done, 0, []
         newly_queued = set(
-            session.scalars(
-                update(SyncRecord)
-                .where(
-                    SyncRecord.employee_id.in_(done),
-                    SyncRecord.account_id.is_not(None),
-                    SyncRecord.state != SyncState.IN_PROGRESS.value,
-                )
-                .values(**queued_values(context))
-                .returning(SyncRecord.employee_id)
-                .execution_options(synchronize_session=False)
-            ).all()
+            session.scalars(requeue_linked(context, done).returning(SyncRecord.employee_id)).all()
         )
         records = session.execute(
             select(SyncRecord.employee_id, SyncRecord.state, SyncRecord.account_id).where(

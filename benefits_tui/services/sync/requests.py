@@ -22,7 +22,7 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, Update, and_, case, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Employee, SyncRecord
@@ -419,6 +419,21 @@ def queued_values(context: ServiceContext) -> dict[str, Any]:
     }
 
 
+def requeue_linked(context: ServiceContext, ids: Sequence[int]) -> Update:
+    """Queue an update by account ID for those of ``ids`` that are linked and not already In
+    progress (RULES §1.9: HR changed what a linked account holds); add ``.returning``."""
+    return (
+        update(SyncRecord)
+        .where(
+            SyncRecord.employee_id.in_(ids),
+            SyncRecord.account_id.is_not(None),
+            SyncRecord.state != SyncState.IN_PROGRESS.value,
+        )
+        .values(**queued_values(context))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _not_requested_since(
     moment: dt.datetime | None, column: Any = SyncRecord.requested_at
 ) -> ColumnElement[bool]:
@@ -563,15 +578,8 @@ async def queue_resends(context: ServiceContext, ids: Sequence[int], *, reason: 
     context.require(Permission.RECONCILE)
 
     def queue(session: Session, chunk: list[int]) -> list[int]:
-        statement = (
-            update(SyncRecord)
-            .where(
-                SyncRecord.employee_id.in_(chunk),
-                SyncRecord.account_id.is_not(None),
-                SyncRecord.state != SyncState.IN_PROGRESS.value,
-            )
-            .values(**queued_values(context))
-            .returning(SyncRecord.employee_id, SyncRecord.account_id)
+        statement = requeue_linked(context, chunk).returning(
+            SyncRecord.employee_id, SyncRecord.account_id
         )
         done = session.execute(statement).all()
         if done:
