@@ -129,3 +129,25 @@ async def test_the_plan_holds_counts_not_employees(database_url: str) -> None:
     }
     assert sizes == {"rejected_by_kind": {}}
     assert isinstance(plan.planned_at, dt.datetime)
+
+
+@pytest.mark.parametrize("search", ["quill", "qu", "quill zeb"])
+async def test_select_all_over_a_search_plans_and_sends_only_its_rows(
+    database_url: str, search: str
+) -> None:
+    """Select-all over a search covers exactly the search's employees, whether the search
+    is narrowed by SQLite's trigram index (words of 3 or more characters) or not."""
+    async with services(database_url) as context:
+        others = await add_people(context, 6)
+        found = await add_people(context, 3, start=50, forenames="Zebedee", surname="Quill")
+        [no_email] = await add_people(
+            context, 1, start=60, forenames="Zebedee", surname="Quill", email=None
+        )
+        selection = Selection.all_in(EmployeeFilter(SyncState.NOT_SYNCING, search))
+        plan = await plan_sync(context, selection)
+        assert (plan.total, plan.to_send, plan.rejected) == (4, 3, 1)
+        result = await request_sync(context, selection, plan=plan)
+        assert (result.queued, result.rejected) == (3, 1)
+        everyone = [*others, *found, no_email]
+        states = {i: (await employee_detail(context, i)).state for i in everyone}
+    assert {i for i, state in states.items() if state is SyncState.IN_PROGRESS} == set(found)

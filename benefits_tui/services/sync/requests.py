@@ -177,7 +177,9 @@ async def plan_sync(
     # Everyone in a tab and search: counted in one pass (conditional counts need no sort, a
     # GROUP BY on the verdict sorted every row: 4x slower at 1,000,000), then the few holders
     # of a shared email moved from their own verdict to their shared-email verdict.
-    clauses = filter_clauses(selection.filter or EmployeeFilter(), context.clock.today())
+    clauses = filter_clauses(
+        selection.filter or EmployeeFilter(), context.clock.today(), indexed=context.db.is_sqlite
+    )
     verdict = case(
         (SyncRecord.account_id.is_not(None), Employee.preflight_linked),
         else_=Employee.preflight_alone,
@@ -289,7 +291,9 @@ async def selected_rows(
             async with context.db.read() as session:
                 yield (await session.execute(base.where(Employee.id.in_(chunk)))).all()
         return
-    clauses = filter_clauses(selection.filter or EmployeeFilter(), context.clock.today())
+    clauses = filter_clauses(
+        selection.filter or EmployeeFilter(), context.clock.today(), indexed=context.db.is_sqlite
+    )
     last_id = 0
     while True:
         statement = base.where(*clauses, Employee.id > last_id).order_by(Employee.id).limit(CHUNK)
