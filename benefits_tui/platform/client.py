@@ -136,11 +136,14 @@ _HEADER_SAFE = re.compile(r"[\x21-\x7e][\x20-\x7e]*[\x21-\x7e]|[\x21-\x7e]")
 DEADLINE_FACTOR = 3.0  # a whole request may take this many read timeouts
 
 
-def _outcome(is_write: bool) -> str:
-    """How a request without an answer ends its message: a write may have been applied."""
+def _unanswered(what: str, is_write: bool, code: str) -> PlatformTimeout:
+    """A request left without an answer: a write may have been applied, so it is ambiguous,
+    and its message says what to do."""
     if is_write:
-        return " — the change may have been applied; retry with the same idempotency key."
-    return "."
+        what += " — the change may have been applied; retry with the same idempotency key."
+    else:
+        what += "."
+    return PlatformTimeout(what, ambiguous=is_write, code=code)
 
 
 class BenefitsClient:
@@ -439,11 +442,11 @@ class BenefitsClient:
                     timeout=self.deadline,
                 )
             except TimeoutError:
-                raise PlatformTimeout(
+                raise _unanswered(
                     f"The Benefits platform took longer than {self.deadline:g} s to answer "
-                    f"{method} {where}" + _outcome(is_write),
-                    ambiguous=is_write,
-                    code="deadline_exceeded",
+                    f"{method} {where}",
+                    is_write,
+                    "deadline_exceeded",
                 ) from None
         except httpx.ConnectTimeout:
             raise PlatformUnreachable(
@@ -460,11 +463,10 @@ class BenefitsClient:
                 code="pool_timeout",
             ) from None
         except httpx.TimeoutException as exc:
-            raise PlatformTimeout(
-                f"The Benefits platform did not answer {method} {where} in time"
-                + _outcome(is_write),
-                ambiguous=is_write,
-                code=type(exc).__name__,
+            raise _unanswered(
+                f"The Benefits platform did not answer {method} {where} in time",
+                is_write,
+                type(exc).__name__,
             ) from None
         except httpx.ConnectError as exc:
             raise PlatformUnreachable(
@@ -479,11 +481,10 @@ class BenefitsClient:
             httpx.WriteError,
             httpx.CloseError,
         ) as exc:
-            raise PlatformTimeout(
-                f"The connection to the Benefits platform dropped during {method} {where}"
-                + _outcome(is_write),
-                ambiguous=is_write,
-                code=type(exc).__name__,
+            raise _unanswered(
+                f"The connection to the Benefits platform dropped during {method} {where}",
+                is_write,
+                type(exc).__name__,
             ) from None
         except httpx.LocalProtocolError as exc:  # e.g. a header this client let through
             raise InvalidRequest(

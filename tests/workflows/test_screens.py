@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Select, Static, Switch
 
@@ -311,6 +312,20 @@ async def test_leaver_ends_coverage_on_the_platform(sqlite_url: str) -> None:
         )
     account = {a["id"]: a for a in await sim.accounts()}[account_id]
     assert account["status"] == "terminated" and account["leave_date"] == "2026-04-30"
+
+
+@pytest.mark.parametrize("form", [EmployeeScreen, LeaverScreen])
+async def test_a_form_for_no_such_employee_says_so_and_closes_having_done_nothing(
+    sqlite_url: str, form: type[EmployeeScreen | LeaverScreen]
+) -> None:
+    async with services(sqlite_url) as context:
+        [employee_id] = await add_people(context, 1)
+        missing = employee_id + 1
+        app = HostApp(context)
+        async with app.opened(form(missing)):
+            assert not isinstance(app.screen, form)
+        assert app.results == [False]
+        assert app.notes() == [f"no employee with id {missing}"]
 
 
 async def test_never_synced_leaver_screen_sends_nothing(sqlite_url: str) -> None:

@@ -17,7 +17,7 @@ from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Stat
 
 from benefits_tui.app.host import host_of
 from benefits_tui.app.screens.confirm_discard import ConfirmDiscard
-from benefits_tui.app.screens.form import FormScreen
+from benefits_tui.app.screens.form import FormScreen, detail_or_close
 from benefits_tui.app.typeahead import accept_keys, hold_keys
 from benefits_tui.app.widgets.forms import (
     FormField,
@@ -32,9 +32,9 @@ from benefits_tui.app.widgets.forms import (
 from benefits_tui.domain.fields import ATTRIBUTE_OF, EMPLOYMENT_FIELDS, PERSONAL_FIELDS
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.employees import parse_values, update_employee
-from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
+from benefits_tui.services.errors import InvalidInput, ServiceError
 from benefits_tui.services.permissions import Permission
-from benefits_tui.services.queries import EmployeeDetail, employee_detail
+from benefits_tui.services.queries import EmployeeDetail
 from benefits_tui.services.sync.reference import PlatformRules, platform_rules
 
 PERSONAL = PERSONAL_FIELDS
@@ -96,14 +96,10 @@ class EmployeeScreen(FormScreen[bool]):
 
     @work(exclusive=True, group="load")
     async def _load(self) -> None:
-        context = host_of(self).services
-        try:
-            self.detail = await employee_detail(context, self.employee_id)
-        except NotFound as exc:
-            notify(self.app, str(exc), severity="error")
-            self.dismiss(False)
+        self.detail = await detail_or_close(self, self.employee_id)
+        if self.detail is None:
             return
-        self.rules = await platform_rules(context)
+        self.rules = await platform_rules(host_of(self).services)
         self.look_up_refusal(Permission.EDIT_EMPLOYEE)
         await self._show(self.detail, self.rules)
 

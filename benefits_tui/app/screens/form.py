@@ -15,7 +15,9 @@ from textual.widgets import Static
 
 from benefits_tui.app.host import host_of
 from benefits_tui.app.widgets.forms import notify, shown
+from benefits_tui.services.errors import NotFound
 from benefits_tui.services.permissions import Permission
+from benefits_tui.services.queries import EmployeeDetail, employee_detail
 
 
 class FormScreen(Screen[ScreenResultType]):
@@ -73,3 +75,14 @@ class FormScreen(Screen[ScreenResultType]):
         if action == self.GUARDED and self.refused:
             return None  # shown disabled in the footer; the #refusal line says why
         return True
+
+
+async def detail_or_close(form: Screen[bool], employee_id: int) -> EmployeeDetail | None:
+    """The employee a form is about; None, once the user is told there is no such employee
+    and the form is closed with False (nothing done)."""
+    try:
+        return await employee_detail(host_of(form).services, employee_id)
+    except NotFound as exc:
+        notify(form.app, str(exc), severity="error")
+        form.dismiss(False)
+        return None

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Static
 
 from benefits_tui.app.host import host_of
-from benefits_tui.app.screens.form import FormScreen
+from benefits_tui.app.screens.form import FormScreen, detail_or_close
 from benefits_tui.app.widgets.forms import (
     FormField,
     TextField,
@@ -29,9 +29,9 @@ from benefits_tui.app.widgets.forms import (
     shown,
 )
 from benefits_tui.services.employees import leaver_preview, record_leaver
-from benefits_tui.services.errors import InvalidInput, NotFound, ServiceError
+from benefits_tui.services.errors import InvalidInput, ServiceError
 from benefits_tui.services.permissions import Permission
-from benefits_tui.services.queries import EmployeeDetail, employee_detail
+from benefits_tui.services.queries import EmployeeDetail
 
 
 class LeaverScreen(ModalScreen[bool], FormScreen[bool]):
@@ -83,12 +83,8 @@ class LeaverScreen(ModalScreen[bool], FormScreen[bool]):
 
     @work(exclusive=True, group="load")
     async def _load(self) -> None:
-        context = host_of(self).services
-        try:
-            self.detail = await employee_detail(context, self.employee_id)
-        except NotFound as exc:
-            notify(self.app, str(exc), severity="error")
-            self.dismiss(False)
+        self.detail = await detail_or_close(self, self.employee_id)
+        if self.detail is None:
             return
         detail = self.detail
         who = shown(f"{detail.employee_number} {detail.name}", "bold")

@@ -74,6 +74,32 @@ WORKER_RECORD_COLUMNS = (
 )
 
 
+# The signing triggers: each one's name, what it fires on, its table and its function.
+_TRIGGERS = (
+    ("sync_events_signed", "INSERT", "sync_events", "benefits_sign_event"),
+    ("sync_records_signed", "INSERT OR UPDATE", "sync_records", "benefits_sign_request"),
+    ("employees_signed", "INSERT", "employees", "benefits_sign_creation"),
+    (
+        "worker_heartbeats_signed",
+        "INSERT OR UPDATE",
+        "worker_heartbeats",
+        "benefits_sign_heartbeat",
+    ),
+)
+
+
+def _signed_by_login(s: str, function: str, column: str) -> str:
+    """A trigger function that sets ``column`` of the new row to the login."""
+    return f"""
+        CREATE OR REPLACE FUNCTION {s}.{function}() RETURNS trigger
+        LANGUAGE plpgsql SET search_path = pg_catalog, {s} AS $$
+        BEGIN
+            NEW.{column} := session_user;
+            RETURN NEW;
+        END $$
+        """
+
+
 def _functions(s: str) -> list[str]:
     """Trigger and user-management functions; fixed search_path, so no login can plant a
     same-named table or function where they look."""
@@ -117,22 +143,8 @@ def _functions(s: str) -> list[str]:
             RETURN NEW;
         END $$
         """,
-        f"""
-        CREATE OR REPLACE FUNCTION {s}.benefits_sign_creation() RETURNS trigger
-        LANGUAGE plpgsql SET search_path = pg_catalog, {s} AS $$
-        BEGIN
-            NEW.created_by := session_user;
-            RETURN NEW;
-        END $$
-        """,
-        f"""
-        CREATE OR REPLACE FUNCTION {s}.benefits_sign_heartbeat() RETURNS trigger
-        LANGUAGE plpgsql SET search_path = pg_catalog, {s} AS $$
-        BEGIN
-            NEW.login := session_user;
-            RETURN NEW;
-        END $$
-        """,
+        _signed_by_login(s, "benefits_sign_creation", "created_by"),
+        _signed_by_login(s, "benefits_sign_heartbeat", "login"),
         # Users (benefits-tui users add/remove): run as the schema owner, who holds
         # CREATEROLE; only members of benefits_admin may call them.
         f"""
@@ -253,39 +265,20 @@ def upgrade() -> None:
     grant_sequences()
     for statement in _functions(s):
         op.execute(statement)
-    op.execute(
-        f"CREATE TRIGGER sync_events_signed BEFORE INSERT ON {s}.sync_events "
-        f"FOR EACH ROW EXECUTE FUNCTION {s}.benefits_sign_event()"
-    )
-    op.execute(
-        f"CREATE TRIGGER sync_records_signed BEFORE INSERT OR UPDATE ON {s}.sync_records "
-        f"FOR EACH ROW EXECUTE FUNCTION {s}.benefits_sign_request()"
-    )
-    op.execute(
-        f"CREATE TRIGGER employees_signed BEFORE INSERT ON {s}.employees "
-        f"FOR EACH ROW EXECUTE FUNCTION {s}.benefits_sign_creation()"
-    )
-    op.execute(
-        f"CREATE TRIGGER worker_heartbeats_signed BEFORE INSERT OR UPDATE ON "
-        f"{s}.worker_heartbeats FOR EACH ROW EXECUTE FUNCTION {s}.benefits_sign_heartbeat()"
-    )
+    for trigger, fires_on, table, function in _TRIGGERS:
+        op.execute(
+            f"CREATE TRIGGER {trigger} BEFORE {fires_on} ON {s}.{table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {s}.{function}()"
+        )
 
 
 def downgrade() -> None:
     if is_postgresql():
         s = schema()
-        for trigger, table in (
-            ("sync_events_signed", "sync_events"),
-            ("sync_records_signed", "sync_records"),
-            ("employees_signed", "employees"),
-            ("worker_heartbeats_signed", "worker_heartbeats"),
-        ):
+        for trigger, _, table, _ in _TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {s}.{table}")
         for function in (
-            "benefits_sign_event()",
-            "benefits_sign_request()",
-            "benefits_sign_creation()",
-            "benefits_sign_heartbeat()",
+            *(f"{function}()" for *_, function in _TRIGGERS),
             "benefits_set_user_role(text, text)",
             "benefits_remove_user(text)",
         ):
