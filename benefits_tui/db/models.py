@@ -116,6 +116,23 @@ class Employee(Base):
 
     sync: Mapped[SyncRecord] = relationship(back_populates="employee", uselist=False)
 
+    # Confirm Sync finds the rejected (a minority) through these, instead of judging every
+    # row (migration 0009).
+    __table_args__ = (
+        Index(
+            "ix_employees_preflight_alone",
+            "preflight_alone",
+            sqlite_where=text("preflight_alone IS NOT NULL"),
+            postgresql_where=text("preflight_alone IS NOT NULL"),
+        ),
+        Index(
+            "ix_employees_preflight_linked",
+            "preflight_linked",
+            sqlite_where=text("preflight_linked IS NOT NULL"),
+            postgresql_where=text("preflight_linked IS NOT NULL"),
+        ),
+    )
+
 
 class SyncRecord(Base):
     """One per employee: sync status, the linked account, and the engine's durable job."""

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Employee, PlatformCache, SyncRecord
 from benefits_tui.domain.states import SyncState
-from benefits_tui.services.queries import EmployeeFilter, employee_detail
+from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.employees import update_employee
+from benefits_tui.services.queries import EmployeeFilter, employee_detail, list_ids
 from benefits_tui.services.sync import requests
 from benefits_tui.services.sync.reference import cached_rules
 from benefits_tui.services.sync.requests import Selection, plan_sync, request_sync
@@ -151,3 +153,113 @@ async def test_select_all_over_a_search_plans_and_sends_only_its_rows(
         everyone = [*others, *found, no_email]
         states = {i: (await employee_detail(context, i)).state for i in everyone}
     assert {i for i, state in states.items() if state is SyncState.IN_PROGRESS} == set(found)
+
+
+def _summary(plan: requests.SyncPlan) -> tuple[object, ...]:
+    return (
+        plan.total,
+        plan.to_send,
+        plan.without_level,
+        plan.already_in_progress,
+        plan.already_synced,
+        dict(plan.rejected_by_kind),
+    )
+
+
+async def test_the_whole_tab_count_equals_judging_each_of_its_employees(database_url: str) -> None:
+    """Select-all counts in SQL (the totals, then the rejected through the verdict indexes,
+    then the shared emails); ticking the same employees judges each row in Python. Every tab,
+    with and without exceptions, gives the same summary both ways."""
+    async with services(database_url) as context:
+        ids = await add_people(context, 6)
+        ids += await add_people(context, 3, start=10, benefit_level=None)
+        ids += await add_people(context, 2, start=20, email="twice@example.com")
+        ids += await add_people(context, 1, start=30, email="twice@example.com", benefit_level="")
+        ids += await add_people(context, 2, start=40, email=None)
+        ids += await add_people(context, 1, start=50, email=None, benefit_level=None)
+        ids += await add_people(context, 2, start=60, gender="Q")
+        ids += await add_people(context, 1, start=70, date_of_birth=None)
+
+        def spread(session: Session) -> None:
+            """Link some (one of a shared email, one the platform would now refuse), put some
+            In progress or Successful, and make one a leaver."""
+            linked = {ids[0]: "acc-0", ids[9]: "acc-9", ids[16]: "acc-16", ids[6]: "acc-6"}
+            for employee_id, account in linked.items():
+                session.execute(
+                    update(SyncRecord)
+                    .where(SyncRecord.employee_id == employee_id)
+                    .values(account_id=account, state=SyncState.SUCCESSFUL.value)
+                )
+            session.execute(
+                update(SyncRecord)
+                .where(SyncRecord.employee_id.in_([ids[1], ids[12]]))
+                .values(state=SyncState.IN_PROGRESS.value)
+            )
+            session.execute(
+                update(Employee).where(Employee.id == ids[2]).values(leave_date=dt.date(2001, 1, 1))
+            )
+
+        await context.db.run_write(spread)
+        for state in [*SyncState, None]:
+            flt = EmployeeFilter(state)
+            tab = await list_ids(context, flt)
+            for excluded in ([], tab[::3]):
+                whole = await plan_sync(context, Selection.all_in(flt, excluded=excluded))
+                ticked = await plan_sync(context, Selection.of(set(tab) - set(excluded)))
+                assert _summary(whole) == _summary(ticked), (state, excluded)
+        everyone = await plan_sync(context, EVERYONE)
+    # Not syncing, current: five to send (two without a level), six rejected.
+    assert everyone.rejected_by_kind == {
+        "shared_email": 2,
+        "no_email": 2,
+        "picklist": 1,
+        "missing_field": 1,
+    }
+    assert everyone.without_level == 2 and everyone.to_send == 5
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_sqlite_counts_the_holders_of_each_email_whoever_writes_the_employee(
+    database_url: str,
+) -> None:
+    """``employee_emails`` (migration 0009) stays equal to a count of the employees' email
+    keys through inserts, edits, a change of case, clearing, and raw SQL."""
+
+    async def counted(context: ServiceContext) -> tuple[dict[str, int], dict[str, int]]:
+        async with context.db.read() as session:
+            kept = await session.execute(text("SELECT email_key, holders FROM employee_emails"))
+            real = await session.execute(
+                text(
+                    "SELECT email_key, count(*) FROM employees "
+                    "WHERE email_key IS NOT NULL GROUP BY email_key"
+                )
+            )
+            return {k: int(n) for k, n in kept.all()}, {k: int(n) for k, n in real.all()}
+
+    async with services(database_url) as context:
+        ids = await add_people(context, 3, email="a@example.com")
+        await add_people(context, 2, start=5)
+        kept, real = await counted(context)
+        assert kept == real and kept["a@example.com"] == 3
+        await update_employee(context, ids[0], {"email": "B@example.com"})
+        await update_employee(context, ids[1], {"email": None})
+        await update_employee(context, ids[2], {"email": "A@Example.com"})  # the same key
+        kept, real = await counted(context)
+        assert kept == real and kept == {
+            "a@example.com": 1,
+            "b@example.com": 1,
+            "test.person5@example.com": 1,
+            "test.person6@example.com": 1,
+        }
+
+        def raw(session: Session) -> None:
+            session.execute(text("UPDATE employees SET email_key = 'b@example.com'"))
+            session.execute(text("DELETE FROM sync_events"))
+            session.execute(
+                text("DELETE FROM sync_records WHERE employee_id = :id"), {"id": ids[0]}
+            )
+            session.execute(text("DELETE FROM employees WHERE id = :id"), {"id": ids[0]})
+
+        await context.db.run_write(raw)
+        kept, real = await counted(context)
+    assert kept == real == {"b@example.com": 4}

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, column, func, or_, select, table, update
 from sqlalchemy.orm import Session
 
 from benefits_tui.db.models import Employee, SyncRecord
@@ -127,15 +127,24 @@ async def refresh_verdicts(
 def shared_keys(context: ServiceContext) -> Any:
     """The email keys held by more than one current employee (a subquery).
 
-    Keys held twice at all come from the email index alone; only their holders are then
-    joined to be checked as current (joining everyone made this 40x slower at 100,000).
+    Keys held twice at all come from the email index alone (SQLite: from ``employee_emails``,
+    its holders counted by triggers, migration 0009); only their holders are then joined to be
+    checked as current (joining everyone made this 40x slower at 100,000).
     """
-    held_twice = (
-        select(Employee.email_key)
-        .where(Employee.email_key.is_not(None))
-        .group_by(Employee.email_key)
-        .having(func.count() > 1)
-    )
+    held_twice: Select[Any]
+    if context.db.is_sqlite:
+        held_twice = (
+            select(column("email_key"))
+            .select_from(table("employee_emails"))
+            .where(column("holders") > 1)
+        )
+    else:
+        held_twice = (
+            select(Employee.email_key)
+            .where(Employee.email_key.is_not(None))
+            .group_by(Employee.email_key)
+            .having(func.count() > 1)
+        )
     return (
         select(Employee.email_key)
         .select_from(Employee)
