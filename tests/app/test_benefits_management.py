@@ -571,7 +571,7 @@ async def test_enter_typed_before_the_first_rows_opens_the_first_row(
             await polled(pilot, lambda: isinstance(app.focused, DetailPane))
             assert isinstance(app.focused, DetailPane)
             assert table.highlighted_id == table.ids[0]
-            # The whole tab is still being listed: let it end before the database closes (a
-            # read cut off then leaves SQLAlchemy's shielded session close waiting for ever).
+            # The whole tab is still being listed: let it end before the app and the database
+            # close (leaving with it in flight once hung this test's teardown).
             await settle(pilot)
             assert table.loaded and table.highlighted_id == table.ids[0]
