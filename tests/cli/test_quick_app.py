@@ -129,3 +129,28 @@ async def test_the_first_frame_imports_neither_sqlalchemy_nor_pydantic(sqlite_ur
     assert seen["services"] == []
     assert "Test1 Person" in seen["first_line"]  # the first row was drawn from the preview
     assert seen["counted"] == 3  # then the services opened and loaded as usual
+
+
+def test_a_command_runs_with_the_garbage_collector_on(sqlite_url: str, tmp_path: Path) -> None:
+    """main turns the collector off for the app's start only (cli/main.py): a command, which may
+    run for hours (worker, import), turns it back on at once."""
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('collector on:', gc.isenabled(), file=sys.stderr))\n"
+        "from benefits_tui.cli.main import main\n"
+        "sys.argv = ['benefits-tui', 'status', '--json']\n"
+        "main()\n"
+    )
+    env = {**os.environ, "BENEFITS_TUI_DATABASE_URL": sqlite_url}
+    subprocess.run(
+        [sys.executable, "-m", "benefits_tui", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert json.loads(completed.stdout)["not_syncing"] == 0
+    assert "collector on: True" in completed.stderr
