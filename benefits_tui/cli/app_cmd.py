@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,6 +131,9 @@ def demo(
             f"demo runs on its own database and simulator; {names} cannot apply "
             "(run `benefits-tui` to open the configured ones)"
         )
+    import secrets  # here, not at the top: not on the app's way to its first frame
+    import tempfile
+
     import anyio
 
     from benefits_tui.config import load_settings
