@@ -61,11 +61,11 @@ def run_app(
 
 def open_app(ctx: click.Context) -> None:
     """Open the app on the configured database and platform (``benefits-tui`` alone)."""
-    theme = _check_theme(os.environ.get(THEME_ENV))
     preview = first_page_preview(ctx.find_root().obj or {})
     if preview is not None:
         # A SQLite file at this program's schema: the first page is drawn from the standard
         # library's reader, the settings and services load behind it (RULES §5).
+        theme = _check_theme(os.environ.get(THEME_ENV))
         run_app(None, theme=theme, preview=preview, settings_loader=lambda: settings_from(ctx))
         return
     try:
@@ -73,7 +73,7 @@ def open_app(ctx: click.Context) -> None:
         require_existing_database(settings)
     except BenefitsError as exc:
         stop_on(exc)
-    run_app(settings, theme=theme)
+    run_app(settings, theme=_check_theme(os.environ.get(THEME_ENV)))
 
 
 def first_page_preview(flags: dict[str, object]) -> FirstPage | None:
