@@ -14,7 +14,6 @@ A new setting is a field: on :class:`Settings` (its environment variable is its
 
 from __future__ import annotations
 
-import getpass
 import os
 import stat
 import tomllib
@@ -45,9 +44,11 @@ from benefits_tui.config_quick import (
     CONFIG_ENV,
     DEFAULT_MAX_HOLD_SECONDS,
     DEFAULT_STUCK_AFTER_MINUTES,
+    _os_login,
     check_database_url,
     default_database_url,
 )
+from benefits_tui.config_quick import Role as Role  # noqa: PLC0414 - re-exported, defined there
 from benefits_tui.domain.errors import EXIT_USAGE, BenefitsError
 
 ENV_PREFIX = "BENEFITS_TUI_"  # of every setting without an environment name of its own
@@ -62,22 +63,6 @@ class ConfigError(BenefitsError):
         self.setting = setting
         self.problem = problem
         super().__init__(f"{setting}: {problem}")
-
-
-class Role(StrEnum):
-    """What a user may do (RULES §1.10)."""
-
-    READ_ONLY = "read_only"
-    HR = "hr"
-    ADMIN = "admin"
-    WORKER = "worker"
-
-
-def _os_login() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError, ImportError):  # no login name (no passwd entry, no pwd module)
-        return "unknown"
 
 
 class SyncSettings(BaseModel):

@@ -10,11 +10,13 @@ or is too open.
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 import stat
 import tomllib
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,22 @@ SYNC_TABLE_ENV = "BENEFITS_TUI_SYNC"  # the whole [sync] table as JSON: the full
 DEFAULT_STUCK_AFTER_MINUTES = 15.0
 DEFAULT_MAX_HOLD_SECONDS = 900.0
 _PLAIN_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+
+class Role(StrEnum):
+    """What a user may do (RULES §1.10)."""
+
+    READ_ONLY = "read_only"
+    HR = "hr"
+    ADMIN = "admin"
+    WORKER = "worker"
+
+
+def _os_login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError, ImportError):  # no login name (no passwd entry, no pwd module)
+        return "unknown"
 
 
 def default_database_url() -> str:
@@ -129,3 +147,32 @@ def _positive(value: object) -> float:
     if not 0 < value < float("inf"):
         raise ValueError("not a positive number")
     return float(value)
+
+
+ROLE_SETTINGS = ("BENEFITS_TUI_ROLES", "BENEFITS_TUI_DEFAULT_ROLE", "BENEFITS_TUI_USER")
+
+
+def quick_identity(flags: dict[str, Any]) -> tuple[str, Role] | None:
+    """The acting user and their role on SQLite (``Settings.user`` and ``Settings.role``), or
+    None when the full loader must judge them: set in the environment in any way other than
+    a plain ``BENEFITS_TUI_USER``, or in the file as anything but plain names and roles."""
+    env = _environment()
+    file = _file()
+    if env is None or file is None:
+        return None
+    if any(name.startswith(ROLE_SETTINGS[:2]) for name in env):
+        return None
+    if any(name.startswith("BENEFITS_TUI_USER") and name != "BENEFITS_TUI_USER" for name in env):
+        return None
+    user = _first(flags.get("user"), env.get("BENEFITS_TUI_USER"), file.get("user"))
+    if user is None:
+        user = _os_login()
+    default = file.get("default_role", Role.HR.value)
+    roles = file.get("roles", {})
+    if not isinstance(user, str) or not isinstance(roles, dict):
+        return None
+    role = roles.get(user, default)
+    known = {role.value for role in Role}
+    if any(not isinstance(r, str) or r not in known for r in (default, *roles.values())):
+        return None
+    return user, Role(role)

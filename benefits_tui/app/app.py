@@ -3,6 +3,9 @@
 Two ways in: ``BenefitsApp(settings)`` (the CLI; the database engine and platform client are
 created inside the app's event loop, as the async engine requires) or
 ``BenefitsApp(services=context)`` (tests, around a context they built on the same loop).
+A third, for speed: ``BenefitsApp(preview=first_page, settings_loader=load)`` draws the first
+page read with the standard library (``services.first_page``), then loads the settings and
+opens the services as the first way does (RULES §5: nothing heavy before the first frame).
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from textual import events, on
@@ -22,17 +26,17 @@ from benefits_tui.app.bindings import APP_BINDINGS
 from benefits_tui.app.messages import DataChanged
 from benefits_tui.app.screens.benefits_management import BenefitsManagementScreen
 from benefits_tui.app.typeahead import KeysWelcome, TypeAhead
-from benefits_tui.config import Settings
 from benefits_tui.domain.errors import one_line
 from benefits_tui.domain.states import SyncState
 from benefits_tui.domain.wording import plural
-from benefits_tui.services.clock import Clock
-from benefits_tui.services.context import ServiceContext, open_context
-from benefits_tui.services.platform_hold import read_hold
-from benefits_tui.services.queries import change_marker
-from benefits_tui.services.sync.heartbeat import worker_life
-from benefits_tui.services.sync.reference import platform_rules
-from benefits_tui.services.sync.verdicts import refresh_verdicts
+
+# The settings (pydantic) and the services (SQLAlchemy) are imported where used: with a preview,
+# after the first frame (RULES §5).
+if TYPE_CHECKING:
+    from benefits_tui.config import Settings
+    from benefits_tui.services.clock import Clock
+    from benefits_tui.services.context import ServiceContext
+    from benefits_tui.services.first_page import FirstPage
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +67,18 @@ class BenefitsApp(App[None]):
         clock: Clock | None = None,
         transport: Any = None,
         theme: str | None = None,
+        preview: FirstPage | None = None,
+        settings_loader: Callable[[], Settings] | None = None,
     ) -> None:
-        if settings is None and services is None:
-            raise ValueError("BenefitsApp needs settings or services")
+        if settings is None and services is None and settings_loader is None:
+            raise ValueError("BenefitsApp needs settings, services or a settings loader")
         super().__init__()
-        self.settings = settings if settings is not None else services.settings  # type: ignore[union-attr]
+        if settings is None and services is not None:
+            settings = services.settings
+        # With a loader: set once loaded, before the services open.
+        self.settings: Settings = settings  # type: ignore[assignment]
+        self._settings_loader = settings_loader
+        self.preview = preview
         self.services: ServiceContext = services  # type: ignore[assignment]
         self.start_worker = start_worker
         self.poll_seconds = poll_seconds
@@ -112,6 +123,8 @@ class BenefitsApp(App[None]):
 
     # ------------------------------------------------------------------ keys
     async def on_event(self, event: events.Event) -> None:
+        if self.services is None and isinstance(event, events.MouseEvent):
+            return  # nothing to click before the services are open (the preview is a picture)
         # Keys from the terminal go through the type-ahead router (one at a time, never to a
         # screen still opening); keys bubbling back from widgets take Textual's usual path.
         if isinstance(event, events.Key) and not event.is_forwarded:
@@ -127,24 +140,51 @@ class BenefitsApp(App[None]):
     async def on_mount(self) -> None:
         if self._theme_name:
             self.theme = self._theme_name
-        if self.services is None:
-            try:
-                self.services = await self._stack.enter_async_context(
-                    open_context(self.settings, clock=self._clock, transport=self._transport)
-                )
-            except Exception as exc:  # noqa: BLE001 - any start failure: the CLI prints one line
-                self.startup_error = exc
-                self.exit(return_code=2)
-                return
-        self._stop = anyio.Event()
-        try:
-            self._marker = await change_marker(self.services)
-        except Exception as exc:  # noqa: BLE001 - as above: reported by the CLI after exit
-            self.startup_error = exc
-            self.exit(return_code=2)
+        if self.preview is not None and self.services is None:
+            # The first page on screen now; the services open once it is drawn.
+            self.main_screen = BenefitsManagementScreen(self.preview)
+            await self.push_screen(self.main_screen)
+            self.call_after_refresh(self._open_after_preview)
+            return
+        if not await self._open_services():
             return
         self.main_screen = BenefitsManagementScreen()
         await self.push_screen(self.main_screen)
+        self._start_background()
+
+    def _open_after_preview(self) -> None:
+        self.run_worker(self._services_after_preview(), group="open", exit_on_error=False)
+
+    async def _services_after_preview(self) -> None:
+        if not await self._open_services():
+            return
+        assert self.main_screen is not None
+        self.main_screen.services_ready()
+        self._start_background()
+
+    async def _open_services(self) -> bool:
+        """Load the settings (when given a loader) and open the services; False (and the app
+        exits, the CLI printing the error) when that fails."""
+        try:
+            if self.services is None:
+                if self._settings_loader is not None:
+                    self.settings = self._settings_loader()
+                from benefits_tui.services.context import open_context
+
+                self.services = await self._stack.enter_async_context(
+                    open_context(self.settings, clock=self._clock, transport=self._transport)
+                )
+            from benefits_tui.services.queries import change_marker
+
+            self._stop = anyio.Event()
+            self._marker = await change_marker(self.services)
+        except Exception as exc:  # noqa: BLE001 - any start failure: the CLI prints one line
+            self.startup_error = exc
+            self.exit(return_code=2)
+            return False
+        return True
+
+    def _start_background(self) -> None:
         # Nothing the first rows do not need runs before them: the sync worker (platform
         # client, reference data) starts once they are on screen (freeze_heap), or after
         # FIRST_PAINT_GRACE_SECONDS should the first load fail.
@@ -154,6 +194,7 @@ class BenefitsApp(App[None]):
 
     def _after_first_paint(self) -> None:
         """Start the background work, once: the sync worker and the pre-flight warm-up."""
+        gc.enable()  # off while the CLI started the app (cli/main.py); on from here in any case
         if self._background_started or self._closed:
             return
         self._background_started = True
@@ -166,6 +207,9 @@ class BenefitsApp(App[None]):
 
         So Confirm Sync finds both ready (it would do the same itself, while the user waits).
         """
+        from benefits_tui.services.sync.reference import platform_rules
+        from benefits_tui.services.sync.verdicts import refresh_verdicts
+
         try:
             rules = await platform_rules(self.services)
             await refresh_verdicts(self.services, rules)
@@ -216,6 +260,8 @@ class BenefitsApp(App[None]):
         self.run_worker(self._check_changes(), group="poll", exit_on_error=False)
 
     async def _check_workers(self) -> None:
+        from benefits_tui.services.sync.heartbeat import worker_life
+
         life = await worker_life(self.services)
         self.worker_note = life.describe(self.services.clock.now())
         status = f"Sent by a worker: {self.worker_note}"
@@ -224,6 +270,8 @@ class BenefitsApp(App[None]):
 
     async def _check_platform(self) -> None:
         """The platform's hold or trouble, shown once for the whole app (RULES §1.3)."""
+        from benefits_tui.services.platform_hold import read_hold
+
         note = (await read_hold(self.services)).summary()
         if note != self.platform_note:
             self.platform_note = note
@@ -231,6 +279,8 @@ class BenefitsApp(App[None]):
                 self.main_screen.update_status()
 
     async def _check_changes(self) -> None:
+        from benefits_tui.services.queries import change_marker
+
         try:
             await self._check_platform()
             if self._watch_workers and self._polls % WORKER_CHECK_EVERY == 0:

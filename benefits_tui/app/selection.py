@@ -21,8 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import Enum
 
-from benefits_tui.services.queries import EmployeeFilter
-from benefits_tui.services.sync.requests import Selection
+from benefits_tui.services.grid import EmployeeFilter, Selection
 
 
 class TickState(Enum):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import secrets
-import tempfile
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from benefits_tui.domain.errors import BenefitsError, one_line
 
 if TYPE_CHECKING:
     from benefits_tui.config import Settings
+    from benefits_tui.services.first_page import FirstPage
 
 THEME_ENV = "BENEFITS_TUI_THEME"
 
@@ -36,11 +37,17 @@ def _check_theme(theme: str | None) -> str | None:
     return theme
 
 
-def run_app(settings: Settings, *, theme: str | None = None) -> None:
+def run_app(
+    settings: Settings | None,
+    *,
+    theme: str | None = None,
+    preview: FirstPage | None = None,
+    settings_loader: Callable[[], Settings] | None = None,
+) -> None:
     """Run the app; a startup problem (settings, database) is one line, never a traceback."""
     from benefits_tui.app.app import BenefitsApp
 
-    app = BenefitsApp(settings, theme=theme)
+    app = BenefitsApp(settings, theme=theme, preview=preview, settings_loader=settings_loader)
     app.run()
     error = app.startup_error
     if error is None:
@@ -54,12 +61,33 @@ def run_app(settings: Settings, *, theme: str | None = None) -> None:
 
 def open_app(ctx: click.Context) -> None:
     """Open the app on the configured database and platform (``benefits-tui`` alone)."""
+    preview = first_page_preview(ctx.find_root().obj or {})
+    if preview is not None:
+        # A SQLite file at this program's schema: the first page is drawn from the standard
+        # library's reader, the settings and services load behind it (RULES §5).
+        theme = _check_theme(os.environ.get(THEME_ENV))
+        run_app(None, theme=theme, preview=preview, settings_loader=lambda: settings_from(ctx))
+        return
     try:
         settings = settings_from(ctx)
         require_existing_database(settings)
     except BenefitsError as exc:
         stop_on(exc)
     run_app(settings, theme=_check_theme(os.environ.get(THEME_ENV)))
+
+
+def first_page_preview(flags: dict[str, object]) -> FirstPage | None:
+    """The first tab's first page read with the standard library, or None when the settings or
+    the database are anything the quick path is not sure of (the full path then decides)."""
+    from benefits_tui.config_quick import quick_identity, quick_settings
+    from benefits_tui.services.first_page import FIRST_PAGE, read_first_page
+
+    settings = quick_settings(flags)
+    identity = quick_identity(flags)
+    if settings is None or identity is None:
+        return None
+    size = max(FIRST_PAGE, shutil.get_terminal_size().lines)  # as the grid's first page
+    return read_first_page(settings, identity, size)
 
 
 @click.command("demo")
@@ -103,6 +131,9 @@ def demo(
             f"demo runs on its own database and simulator; {names} cannot apply "
             "(run `benefits-tui` to open the configured ones)"
         )
+    import secrets  # here, not at the top: not on the app's way to its first frame
+    import tempfile
+
     import anyio
 
     from benefits_tui.config import load_settings
@@ -154,6 +185,4 @@ def demo(
         if keep:
             click.echo(f"Demo files kept in {directory}", err=True)
         else:
-            import shutil
-
             shutil.rmtree(directory, ignore_errors=True)

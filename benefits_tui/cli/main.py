@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import click
 
 from benefits_tui import __version__
@@ -56,7 +58,9 @@ def cli(
     Without a command, opens the app on the configured database and platform.
     """
     ctx.obj = {"database_url": database_url, "api_url": api_url, "user": user}
-    if ctx.invoked_subcommand is None:
+    if ctx.invoked_subcommand is not None:
+        gc.enable()  # a command: the collector as usual (see main)
+    else:
         from benefits_tui.cli.app_cmd import open_app
 
         open_app(ctx)
@@ -64,6 +68,12 @@ def cli(
 
 def main() -> None:
     """Run the command line; an unexpected error is one line plus a log file, never a traceback."""
+    # No cyclic garbage collection while the app starts: it allocates a few hundred thousand
+    # long-lived objects (Textual's, then SQLAlchemy's) that the collector would walk again
+    # and again, 50-80 ms before the first frame (RULES §5). The app turns it back on once its
+    # first rows are loaded, after freezing that heap (BenefitsApp.freeze_heap); a command
+    # turns it back on at once (cli).
+    gc.disable()
     try:
         cli(prog_name="benefits-tui")
     except Exception as exc:  # noqa: BLE001 - the last line of defence

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from benefits_tui.config import Role
+from benefits_tui.config_quick import Role
 
 
 class Permission(StrEnum):

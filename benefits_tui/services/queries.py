@@ -32,63 +32,14 @@ from benefits_tui.db.models import Employee, SyncEvent, SyncRecord
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.errors import NotFound
+from benefits_tui.services.grid import FIRST_PAGE_PROBE, is_stuck
+from benefits_tui.services.grid import EmployeeFilter as EmployeeFilter  # noqa: PLC0414
+from benefits_tui.services.grid import EmployeeRow as EmployeeRow  # noqa: PLC0414
+from benefits_tui.services.grid import waiting_for as waiting_for  # noqa: PLC0414
 
 _Row = TypeVarTuple("_Row")  # the selected columns' types
 # Records with sync work still open: their employees stay current after leaving (RULES §1.1).
 OPEN_WORK = (SyncState.IN_PROGRESS.value, SyncState.FAILED.value)
-
-
-@dataclass(frozen=True)
-class EmployeeFilter:
-    """A tab and a search: what the grid shows and what "select all" means."""
-
-    state: SyncState | None = None
-    search: str = ""
-    current_only: bool = True
-
-
-@dataclass(frozen=True)
-class EmployeeRow:
-    """One grid row."""
-
-    id: int
-    employee_number: str
-    forenames: str
-    surname: str
-    email: str | None
-    department: str | None
-    benefit_level: str | None
-    state: SyncState
-    phase: Phase | None
-    reason: str | None
-    account_id: str | None
-    requested_at: dt.datetime | None
-    next_attempt_at: dt.datetime | None
-    stuck: bool
-    leave_date: dt.date | None = None
-
-    @property
-    def name(self) -> str:
-        return f"{self.forenames} {self.surname}".strip()
-
-    @property
-    def status_text(self) -> str:
-        """The phase (In progress) or the reason (Failed) shown in the grid."""
-        if self.state is SyncState.FAILED:
-            return self.reason or "Failed"
-        if self.state is SyncState.IN_PROGRESS:
-            return waiting_for(self.phase, self.next_attempt_at)
-        if self.state is SyncState.SUCCESSFUL:
-            return self.reason or "Synced"
-        return ""
-
-
-def waiting_for(phase: Phase | None, next_attempt_at: dt.datetime | None) -> str:
-    """What an In progress record waits for, for people (RULES §1.11)."""
-    label = phase.label if phase else Phase.QUEUED.label
-    if phase in (Phase.RETRYING, Phase.THROTTLED, Phase.WAITING_JOB) and next_attempt_at:
-        return f"{label}; next at {next_attempt_at.astimezone().strftime('%H:%M:%S')}"
-    return label
 
 
 @dataclass(frozen=True)
@@ -234,11 +185,6 @@ def stuck_before(context: ServiceContext) -> dt.datetime:
     return context.clock.now() - dt.timedelta(minutes=minutes)
 
 
-def is_stuck(state: SyncState, requested_at: dt.datetime | None, threshold: dt.datetime) -> bool:
-    """In progress since before ``threshold`` (RULES §1.11); the SQL twin: :func:`stuck_count`."""
-    return state is SyncState.IN_PROGRESS and requested_at is not None and requested_at < threshold
-
-
 async def list_ids(context: ServiceContext, flt: EmployeeFilter) -> list[int]:
     """IDs of the employees matching ``flt``, ordered by employee number."""
     indexed = context.db.is_sqlite
@@ -264,9 +210,6 @@ async def list_ids(context: ServiceContext, flt: EmployeeFilter) -> list[int]:
         packed = await session.scalar(statement)
     # "1,2,3" is a JSON array without its brackets: C-speed parsing (3x the list comprehension).
     return json.loads(f"[{packed}]") if packed else []
-
-
-FIRST_PAGE_PROBE = 5000  # employees (in number order) looked at for a tab's first page
 
 
 async def first_page_ids(context: ServiceContext, flt: EmployeeFilter, size: int) -> list[int]:

@@ -480,7 +480,7 @@ async def whole_tab_held(
     """The app over ``people`` employees, its first page up while listing the whole tab (and
     every search when ``searches_too``) waits for the event it yields: ``(app, pilot,
     listed)``."""
-    from benefits_tui.app.widgets import employee_table
+    from benefits_tui.services import queries
     from benefits_tui.services.context import ServiceContext
     from benefits_tui.services.queries import EmployeeFilter, list_ids
 
@@ -491,7 +491,8 @@ async def whole_tab_held(
             await listed.wait()
         return await list_ids(context, flt)
 
-    monkeypatch.setattr(employee_table, "list_ids", held_list_ids)
+    # The grid imports its queries when it first runs them (after the first frame): held there.
+    monkeypatch.setattr(queries, "list_ids", held_list_ids)
     async with context_for(url, Simulator()) as context:
         await add_people(context, people)
         app = make_app(context)
@@ -541,7 +542,7 @@ async def test_enter_typed_before_the_first_rows_opens_the_first_row(
 ) -> None:
     """`enter` pressed before a tab's rows are on screen is not lost (RULES §3): it opens the
     row that is highlighted once they are."""
-    from benefits_tui.app.widgets import employee_table
+    from benefits_tui.services import queries
     from benefits_tui.services.context import ServiceContext
     from benefits_tui.services.queries import EmployeeFilter, first_page_ids, list_ids
 
@@ -555,8 +556,8 @@ async def test_enter_typed_before_the_first_rows_opens_the_first_row(
         await shown.wait()
         return await list_ids(context, flt)
 
-    monkeypatch.setattr(employee_table, "first_page_ids", held_first_page)
-    monkeypatch.setattr(employee_table, "list_ids", held_list)
+    monkeypatch.setattr(queries, "first_page_ids", held_first_page)
+    monkeypatch.setattr(queries, "list_ids", held_list)
     async with context_for(sqlite_url, Simulator()) as context:
         await add_people(context, 3)
         app = make_app(context)
@@ -570,3 +571,7 @@ async def test_enter_typed_before_the_first_rows_opens_the_first_row(
             await polled(pilot, lambda: isinstance(app.focused, DetailPane))
             assert isinstance(app.focused, DetailPane)
             assert table.highlighted_id == table.ids[0]
+            # The whole tab is still being listed: let it end before the app and the database
+            # close (leaving with it in flight once hung this test's teardown).
+            await settle(pilot)
+            assert table.loaded and table.highlighted_id == table.ids[0]

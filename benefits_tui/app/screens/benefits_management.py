@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -18,6 +19,7 @@ from benefits_tui.app.commands import BenefitsCommands
 from benefits_tui.app.host import AppHost, host_of
 from benefits_tui.app.messages import DataChanged, RowActivated, RowHighlighted, TicksChanged
 from benefits_tui.app.text import literal
+from benefits_tui.app.typeahead import accept_keys, hold_keys
 from benefits_tui.app.widgets.detail_pane import DetailPane
 from benefits_tui.app.widgets.employee_table import EmployeeTable
 from benefits_tui.app.widgets.search_bar import SearchBar
@@ -26,10 +28,15 @@ from benefits_tui.domain.errors import one_line
 from benefits_tui.domain.states import SyncState
 from benefits_tui.domain.wording import plural
 from benefits_tui.services.errors import NotFound, ServiceError
+from benefits_tui.services.grid import Selection
 from benefits_tui.services.permissions import Permission
-from benefits_tui.services.queries import count_by_state, employee_detail, stuck_count
-from benefits_tui.services.reconcile.store import LastReconciliation, last_reconciliation
-from benefits_tui.services.sync.requests import Selection, SyncPlan, plan_sync, request_sync
+
+# Only plain data and the standard library up to the first frame: the queries (SQLAlchemy) are
+# imported where used, once the services are open (RULES §5; see services.first_page).
+if TYPE_CHECKING:
+    from benefits_tui.services.first_page import FirstPage
+    from benefits_tui.services.reconcile.summary import LastReconciliation
+    from benefits_tui.services.sync.requests import SyncPlan
 
 SYNCABLE = (SyncState.NOT_SYNCING, SyncState.FAILED)
 # What each guarded key asks the services' permissions table (RULES §1.10).
@@ -70,8 +77,13 @@ class BenefitsManagementScreen(Screen[None]):
     search_debounce = SEARCH_DEBOUNCE
     detail_debounce = DETAIL_DEBOUNCE
 
-    def __init__(self) -> None:
+    def __init__(self, preview: FirstPage | None = None) -> None:
         super().__init__()
+        # The first page read before the services opened (services.first_page): drawn at
+        # once; keys typed meanwhile wait for services_ready (app/typeahead.py).
+        self.preview = preview
+        if preview is not None:
+            hold_keys(self)
         self.active = SyncState.NOT_SYNCING
         self.counts: dict[SyncState, int] = {}
         self.stuck = 0
@@ -93,15 +105,15 @@ class BenefitsManagementScreen(Screen[None]):
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        services = self.host.services
+        who = self.host.services or self.preview
+        assert who is not None  # the app gives one or the other
         # Built here, not looked up on mount: a recompose makes new grids and this follows.
         self.tables = {
             state: EmployeeTable(state, id=f"table-{state.value}") for state in SyncState
         }
-        role = services.role_label
         with Horizontal(id="title-bar"):
             yield Static(Content.styled("Benefits Management", "bold"), id="title")
-            yield Static(Content.assemble(literal(services.actor), f" · {role}"), id="who")
+            yield Static(Content.assemble(literal(who.actor), f" · {who.role_label}"), id="who")
         with Container(id="body"):
             with TabbedContent(initial=SyncState.NOT_SYNCING.value, id="tabs"):
                 for state in SyncState:
@@ -130,7 +142,22 @@ class BenefitsManagementScreen(Screen[None]):
         self.active = SyncState.NOT_SYNCING
         self.table.focus()
         self.update_status()
+        if self.host.services is None and self.preview is not None:
+            self.tables[self.preview.filter.state or self.active].show_preview(
+                [row.id for row in self.preview.rows], self.preview.rows
+            )
+            return
         self.refresh_data()
+
+    def services_ready(self) -> None:
+        """The services are open (after a first frame from the preview): load as usual, then
+        take the keys typed meanwhile: after the first load, so that they act on the tab
+        (``a`` then ``s`` confirms the whole tab, not the first page's highlighted row)."""
+        services = self.host.services
+        who = Content.assemble(literal(services.actor), f" · {services.role_label}")
+        self.query_one("#who", Static).update(who)
+        self.refresh_bindings()
+        self.refresh_data()  # the keys typed meanwhile are let in once it has run
 
     @property
     def table(self) -> EmployeeTable:
@@ -166,8 +193,12 @@ class BenefitsManagementScreen(Screen[None]):
             self.notify(one_line(exc), severity="error", markup=False)
         finally:
             self._reloading = False
+            accept_keys(self)  # a no-op but after the preview's first load
 
     async def _load_counts(self) -> None:
+        from benefits_tui.services.queries import count_by_state, stuck_count
+        from benefits_tui.services.reconcile.store import last_reconciliation
+
         services = self.host.services
         self.counts = await count_by_state(services)
         self.stuck = await stuck_count(services)
@@ -212,6 +243,8 @@ class BenefitsManagementScreen(Screen[None]):
             self.update_status()
 
     async def _load_detail(self, employee_id: int, generation: int) -> None:
+        from benefits_tui.services.queries import employee_detail
+
         try:
             detail = await employee_detail(self.host.services, employee_id)
         except NotFound:
@@ -222,6 +255,8 @@ class BenefitsManagementScreen(Screen[None]):
             self.detail.show(detail)
 
     def _schedule_detail(self) -> None:
+        if self.host.services is None:  # the preview: services_ready loads it
+            return
         self._detail_generation += 1
         if self._detail_timer is not None:
             self._detail_timer.stop()
@@ -254,8 +289,8 @@ class BenefitsManagementScreen(Screen[None]):
         pane_id = event.pane.id or SyncState.NOT_SYNCING.value
         self.active = SyncState(pane_id)
         table = self.table
-        if table.stale or not table.loaded:
-            table.request_load()
+        if (table.stale or not table.loaded) and self.host.services is not None:
+            table.request_load()  # (before the services: services_ready loads)
         focused = self.focused
         if focused is None or event.pane not in focused.ancestors:
             table.focus()
@@ -350,7 +385,8 @@ class BenefitsManagementScreen(Screen[None]):
     def disabled_reason(self, action: str) -> str | None:
         """Why ``action`` cannot run now (None: it can)."""
         permission = GUARDED.get(action)
-        if permission is not None and (refused := self.host.services.refusal(permission)):
+        who = self.host.services or self.preview
+        if permission is not None and who is not None and (refused := who.refusal(permission)):
             return refused
         if action == "sync" and self.active not in SYNCABLE:
             return "Sync works from the Not syncing and Failed tabs"
@@ -435,6 +471,7 @@ class BenefitsManagementScreen(Screen[None]):
 
     async def _plan_and_confirm(self, selection: Selection, count: int) -> None:
         from benefits_tui.app.screens.confirm_sync import ConfirmSync
+        from benefits_tui.services.sync.requests import plan_sync
 
         self.set_activity(f"Checking {plural(count, 'employee')}…")
         try:
@@ -459,6 +496,8 @@ class BenefitsManagementScreen(Screen[None]):
         self.app.push_screen(ConfirmSync(plan), confirmed)
 
     async def _send(self, selection: Selection, plan: SyncPlan) -> None:
+        from benefits_tui.services.sync.requests import request_sync
+
         sendable = plan.sendable
         self.set_activity(f"Sending {plural(sendable, 'employee')} to Benefits…")
         baseline = self.counts.get(SyncState.IN_PROGRESS, 0)

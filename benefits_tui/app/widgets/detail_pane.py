@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -10,7 +12,9 @@ from textual.widgets import Static
 from benefits_tui.app.bindings import DETAIL_BINDINGS
 from benefits_tui.app.text import clean, literal, when
 from benefits_tui.domain.states import SyncState
-from benefits_tui.services.queries import EmployeeDetail, HistoryEvent
+
+if TYPE_CHECKING:
+    from benefits_tui.services.queries import EmployeeDetail, HistoryEvent
 
 STATE_STYLES = {
     SyncState.NOT_SYNCING: "$text-muted",

@@ -30,16 +30,13 @@ from benefits_tui.app.selection import Ticks, TickState
 from benefits_tui.app.text import clean
 from benefits_tui.domain.states import SyncState
 from benefits_tui.domain.wording import plural
-from benefits_tui.services.queries import (
-    EmployeeFilter,
-    EmployeeRow,
-    fetch_rows,
-    first_page_ids,
-    list_ids,
-)
+
+# Plain data only: the queries (SQLAlchemy) are imported when first used, after the first frame
+# (RULES §5; see services.first_page).
+from benefits_tui.services.first_page import FIRST_PAGE
+from benefits_tui.services.grid import EmployeeFilter, EmployeeRow
 
 MARGIN = 60  # rows fetched beyond the window, so scrolling rarely shows placeholders
-FIRST_PAGE = 100  # rows painted before the whole tab is listed (more than a screen holds)
 CACHE_LIMIT = 4000
 
 
@@ -220,6 +217,8 @@ class EmployeeTable(ScrollView, can_focus=True):
             self._asked_again.set()
             return
         self._loading = True
+        from benefits_tui.services.queries import fetch_rows, list_ids
+
         services = host_of(self).services
         try:
             if not self.loaded and not self.search:
@@ -260,6 +259,8 @@ class EmployeeTable(ScrollView, can_focus=True):
         meanwhile does not wait for it. The abandoned query finishes on its own connection,
         its answer unread.
         """
+        from benefits_tui.services.queries import list_ids
+
         search = self.search
         listing = asyncio.ensure_future(list_ids(host_of(self).services, self.filter))
         while not listing.done():
@@ -285,6 +286,8 @@ class EmployeeTable(ScrollView, can_focus=True):
         The grid is not ``loaded`` until the whole list is; select-all ticks the whole tab
         (its IDs applied when they are in).
         """
+        from benefits_tui.services.queries import fetch_rows, first_page_ids
+
         services = host_of(self).services
         ids = await first_page_ids(services, self.filter, max(self.page_size + 1, FIRST_PAGE))
         if not ids or self.loaded or self.search:
@@ -292,6 +295,15 @@ class EmployeeTable(ScrollView, can_focus=True):
         rows = await fetch_rows(services, ids)
         if self.loaded or self.search:
             return
+        self._show_page(ids, rows)
+
+    def show_preview(self, ids: list[int], rows: Sequence[EmployeeRow]) -> None:
+        """The first page read before the services opened (``services.first_page``), drawn
+        as :meth:`_show_first_page` draws it: not ``loaded``, the first load follows."""
+        if not self.loaded and not self.search and ids:
+            self._show_page(ids, rows)
+
+    def _show_page(self, ids: list[int], rows: Sequence[EmployeeRow]) -> None:
         self.ids = ids
         self.cursor = 0
         for row in rows:
@@ -374,6 +386,8 @@ class EmployeeTable(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
 
     def _request_rows(self) -> None:
+        if host_of(self).services is None:  # the first frame's preview: rows come with the load
+            return
         if self._fetching:
             self._want_fetch = True
             return
@@ -390,6 +404,8 @@ class EmployeeTable(ScrollView, can_focus=True):
         self.run_worker(self._fetch(window, self._generation), group="rows", exit_on_error=False)
 
     async def _fetch(self, window: list[int], generation: int) -> None:
+        from benefits_tui.services.queries import fetch_rows
+
         try:
             rows = await fetch_rows(host_of(self).services, window)
             found = {row.id: row for row in rows}

@@ -14,7 +14,6 @@ from collections.abc import (
     AsyncIterator,
     Callable,
     Collection,
-    Iterable,
     Iterator,
     Mapping,
     Sequence,
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 from benefits_tui.db.models import Employee, SyncRecord
 from benefits_tui.domain.states import Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
+from benefits_tui.services.grid import Selection as Selection  # noqa: PLC0414
 from benefits_tui.services.history import event, write_events
 from benefits_tui.services.permissions import Permission
 from benefits_tui.services.queries import EmployeeFilter, current_clause, filter_clauses
@@ -37,23 +37,6 @@ from benefits_tui.services.sync.verdicts import refresh_verdicts, shared_keys
 
 CHUNK = 2000
 REQUESTABLE = (SyncState.NOT_SYNCING.value, SyncState.FAILED.value)
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Who an action applies to: ticked IDs, or all in a filter minus unticked ones."""
-
-    ids: frozenset[int] | None = None
-    filter: EmployeeFilter | None = None
-    excluded: frozenset[int] = frozenset()
-
-    @classmethod
-    def of(cls, ids: Iterable[int]) -> Selection:
-        return cls(ids=frozenset(ids))
-
-    @classmethod
-    def all_in(cls, flt: EmployeeFilter, excluded: Iterable[int] = ()) -> Selection:
-        return cls(filter=flt, excluded=frozenset(excluded))
 
 
 @dataclass
