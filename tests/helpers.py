@@ -290,6 +290,26 @@ def flat_text(app: App[Any]) -> str:
     return " ".join(text.split())
 
 
+def configured(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    env: dict[str, str],
+    toml: str,
+    *,
+    mode: int | None = None,
+) -> None:
+    """The environment ``env`` and, when ``toml`` is given, a config file holding it (with
+    permissions ``mode`` when given)."""
+    if toml:
+        config = tmp_path / "benefits.toml"
+        config.write_text(toml)
+        if mode is not None:
+            config.chmod(mode)
+        monkeypatch.setenv("BENEFITS_TUI_CONFIG", str(config))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
 def run_cli(
     args: Sequence[str], env: dict[str, str], *, timeout: float = 60, check: bool = False
 ) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ import pytest
 
 from benefits_tui.config import load_settings
 from benefits_tui.config_quick import quick_identity
-from tests.helpers import add_people, services
+from tests.helpers import add_people, configured, services
 
 
 @pytest.mark.parametrize(
@@ -36,12 +36,7 @@ def test_the_quick_identity_is_the_full_loaders(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if toml:
-        config = tmp_path / "benefits.toml"
-        config.write_text(toml)
-        monkeypatch.setenv("BENEFITS_TUI_CONFIG", str(config))
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    configured(monkeypatch, tmp_path, env, toml)
     full = load_settings(**flags)
     assert quick_identity({"api_url": None, "user": None, **flags}) == (full.user, full.role)
 
@@ -61,12 +56,7 @@ def test_the_quick_identity_is_the_full_loaders(
 def test_the_quick_identity_leaves_doubtful_values_to_the_full_loader(
     env: dict[str, str], toml: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if toml:
-        config = tmp_path / "benefits.toml"
-        config.write_text(toml)
-        monkeypatch.setenv("BENEFITS_TUI_CONFIG", str(config))
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    configured(monkeypatch, tmp_path, env, toml)
     assert quick_identity({}) is None
 
 

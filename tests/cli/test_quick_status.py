@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from benefits_tui.db.models import Employee, Reconciliation, SyncRecord, Throttl
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.hold_signal import HoldSignal
 from benefits_tui.services.status import StatusReport, quick_status, read_status
-from tests.helpers import add_people, services
+from tests.helpers import add_people, configured, services
 
 
 async def _varied(url: str) -> StatusReport:
@@ -149,12 +148,7 @@ def test_quick_settings_are_the_full_loaders(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if toml:
-        config = tmp_path / "benefits.toml"
-        config.write_text(toml)
-        monkeypatch.setenv("BENEFITS_TUI_CONFIG", str(config))
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    configured(monkeypatch, tmp_path, env, toml)
     quick = quick_settings({"api_url": None, "user": None, **flags})
     full = load_settings(**flags)
     assert quick == QuickSettings(
@@ -177,13 +171,7 @@ def test_quick_settings_are_the_full_loaders(
 def test_quick_settings_leave_doubtful_values_to_the_full_loader(
     env: dict[str, str], toml: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if toml:
-        config = tmp_path / "benefits.toml"
-        config.write_text(toml)
-        os.chmod(config, 0o644)
-        monkeypatch.setenv("BENEFITS_TUI_CONFIG", str(config))
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    configured(monkeypatch, tmp_path, env, toml, mode=0o644)
     assert quick_settings({}) is None
 
 
