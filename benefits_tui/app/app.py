@@ -10,6 +10,7 @@ opens the services as the first way does (RULES §5: nothing heavy before the fi
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -45,6 +46,7 @@ FULL_REFRESH_EVERY = 15  # polls: stuck flags and "next attempt at" move with ti
 WORKER_RESTART_SECONDS = 10.0
 WORKER_CHECK_EVERY = 5  # polls: how often a process without its own worker looks for one
 FIRST_PAINT_GRACE_SECONDS = 3.0
+CLOSE_GRACE_SECONDS = 5.0  # for cancelled work to end before the database closes
 
 
 class BenefitsApp(App[None]):
@@ -344,6 +346,15 @@ class BenefitsApp(App[None]):
                 await self._sync_worker.wait()
             self._sync_worker.cancel()
         self.workers.cancel_all()
+        # A cancelled read closes its session on its connection (shielded, once the driver's
+        # thread has finished the statement): let that end before the engine is disposed, or
+        # the close waits for ever on a connection closed under it, and so does the exit.
+        with anyio.move_on_after(CLOSE_GRACE_SECONDS):
+            await asyncio.gather(
+                *(worker.wait() for worker in self.workers), return_exceptions=True
+            )
+        if self.main_screen is not None:
+            await self.main_screen.end_listings(CLOSE_GRACE_SECONDS)
         await self._stack.aclose()
 
     async def on_unmount(self) -> None:

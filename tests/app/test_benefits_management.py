@@ -575,3 +575,17 @@ async def test_enter_typed_before_the_first_rows_opens_the_first_row(
             # close (leaving with it in flight once hung this test's teardown).
             await settle(pilot)
             assert table.loaded and table.highlighted_id == table.ids[0]
+
+
+async def test_no_listing_outlives_the_app(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quitting while a tab is still being listed ends that query before the database closes:
+    a query left running would close its session on a connection pulled from under it, and
+    wait for ever (the app's exit with it)."""
+    async with whole_tab_held(sqlite_url, monkeypatch, 150, searches_too=False) as held:
+        app, _pilot, listed = held
+        assert not table_of(app).loaded  # the whole tab is still being listed
+        listed.set()  # its query starts as the app closes
+    leftovers = [task for task in asyncio.all_tasks() if "held_list_ids" in repr(task.get_coro())]
+    assert leftovers == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -133,6 +134,10 @@ class BenefitsManagementScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._prepare()
+
+    async def end_listings(self, seconds: float) -> None:
+        """End the grids' listings still running, before the database closes."""
+        await asyncio.gather(*(table.end_listings(seconds) for table in self.tables.values()))
 
     async def recompose(self) -> None:
         await super().recompose()

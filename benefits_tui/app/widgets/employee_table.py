@@ -179,7 +179,9 @@ class EmployeeTable(ScrollView, can_focus=True):
         self._loading = False
         self._load_again = False
         self._asked_again = asyncio.Event()  # a load asked for while one runs
-        self._abandoned: set[asyncio.Future[list[int]]] = set()  # listings nobody waits for
+        # Listings still running (a search may have left one unread): ended before the
+        # database closes (end_listings).
+        self._listings: set[asyncio.Future[list[int]]] = set()
         self._highlighted: int | None = None
         self._anchor: int | None = None
 
@@ -263,21 +265,34 @@ class EmployeeTable(ScrollView, can_focus=True):
 
         search = self.search
         listing = asyncio.ensure_future(list_ids(host_of(self).services, self.filter))
+        self._listings.add(listing)
+        listing.add_done_callback(self._forget)
         while not listing.done():
             self._asked_again.clear()
             asked = asyncio.ensure_future(self._asked_again.wait())
-            await asyncio.wait({listing, asked}, return_when=asyncio.FIRST_COMPLETED)
-            asked.cancel()
+            try:
+                await asyncio.wait({listing, asked}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                asked.cancel()
             if not listing.done() and self.search != search:
-                self._abandoned.add(listing)
-                listing.add_done_callback(self._forget)
-                return None
+                return None  # abandoned: it finishes unread (the app's close waits for it)
         return listing.result()
 
     def _forget(self, listing: asyncio.Future[list[int]]) -> None:
-        self._abandoned.discard(listing)
+        self._listings.discard(listing)
         if not listing.cancelled():
             listing.exception()  # read, so that a failure of an unread listing is not logged
+
+    async def end_listings(self, seconds: float) -> None:
+        """Wait for the listings still running to end (``seconds`` at most).
+
+        They are left to finish, not cancelled: a query cut off in the driver's thread can
+        leave its session's close waiting for ever once the database closes. The database must
+        not close under a running one either, for the same reason.
+        """
+        running = set(self._listings)
+        if running:
+            await asyncio.wait(running, timeout=seconds)
 
     async def _show_first_page(self) -> None:
         """Paint the first screenful before the whole tab's IDs are in (RULES §5: at
