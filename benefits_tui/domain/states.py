@@ -33,6 +33,8 @@ STATE_LABELS: dict[SyncState, str] = {
     SyncState.SUCCESSFUL: "Successful",
     SyncState.FAILED: "Failed",
 }
+# States with sync work still open: their employees stay current after leaving (RULES §1.1).
+OPEN_WORK = (SyncState.IN_PROGRESS.value, SyncState.FAILED.value)
 
 
 class RequestKind(StrEnum):

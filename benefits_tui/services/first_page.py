@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from benefits_tui.config_quick import Role
 from benefits_tui.db import quick
-from benefits_tui.domain.states import Phase, SyncState
+from benefits_tui.domain.states import OPEN_WORK, Phase, SyncState
 from benefits_tui.services import permissions
 from benefits_tui.services.grid import FIRST_PAGE_PROBE, EmployeeFilter, EmployeeRow, is_stuck
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from benefits_tui.config_quick import QuickSettings
     from benefits_tui.services.permissions import Permission
 
-OPEN_WORK = (SyncState.IN_PROGRESS.value, SyncState.FAILED.value)  # as queries.OPEN_WORK
 _CURRENT = "(e.leave_date IS NULL OR e.leave_date >= ? OR s.state IN (?, ?))"
 _PROBE = f"""
 SELECT e.id FROM (

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from benefits_tui.db.models import Employee, SyncEvent, SyncRecord
-from benefits_tui.domain.states import Action, Phase, SyncState
+from benefits_tui.domain.states import OPEN_WORK, Action, Phase, SyncState
 from benefits_tui.services.context import ServiceContext
 from benefits_tui.services.errors import NotFound
 from benefits_tui.services.grid import FIRST_PAGE_PROBE, is_stuck
@@ -38,8 +38,6 @@ from benefits_tui.services.grid import EmployeeRow as EmployeeRow  # noqa: PLC04
 from benefits_tui.services.grid import waiting_for as waiting_for  # noqa: PLC0414
 
 _Row = TypeVarTuple("_Row")  # the selected columns' types
-# Records with sync work still open: their employees stay current after leaving (RULES §1.1).
-OPEN_WORK = (SyncState.IN_PROGRESS.value, SyncState.FAILED.value)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benefits_tui.db import quick
-from benefits_tui.domain.states import SyncState
+from benefits_tui.domain.states import OPEN_WORK, SyncState
 from benefits_tui.services.hold_signal import HoldSignal
 from benefits_tui.services.platform_hold import KEY as HOLD_KEY
 from benefits_tui.services.platform_hold import PlatformHold, hold_from
@@ -80,7 +80,6 @@ def quick_status(settings: QuickSettings) -> StatusReport | None:
 # those who have left with no sync work open) and
 # stuck_count (RULES §1.11), platform_hold.read_hold, heartbeat.worker_life and
 # reconcile.store.last_reconciliation.
-OPEN_WORK = (SyncState.IN_PROGRESS.value, SyncState.FAILED.value)  # as queries.OPEN_WORK
 _TOTALS = "SELECT state, count(*) FROM sync_records GROUP BY state"
 _GONE = """
 SELECT state, count(*) FROM sync_records
