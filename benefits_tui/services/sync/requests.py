@@ -119,6 +119,12 @@ def _id_chunks(selection: Selection) -> Iterator[list[int]]:
         yield ids[start : start + CHUNK]
 
 
+def _filter_clauses(context: ServiceContext, selection: Selection) -> list[ColumnElement[bool]]:
+    """The SQL conditions of a select-all (its tab and search), as the grid lists it."""
+    flt = selection.filter or EmployeeFilter()
+    return filter_clauses(flt, context.clock.today(), indexed=context.db.is_sqlite)
+
+
 def _joined(*columns: Any) -> Select[Any]:
     """``SELECT columns`` from employees joined to their sync records."""
     return (
@@ -162,9 +168,7 @@ async def plan_sync(
     # judging every row in SQL (conditional counts per kind were 3x slower at 1,000,000, a
     # GROUP BY on the verdict sorted every row); then the few holders of a shared email are
     # moved from their own verdict to their shared-email verdict.
-    clauses = filter_clauses(
-        selection.filter or EmployeeFilter(), context.clock.today(), indexed=context.db.is_sqlite
-    )
+    clauses = _filter_clauses(context, selection)
     no_level = or_(Employee.benefit_level.is_(None), Employee.benefit_level == "")
     verdicts = (
         (Employee.preflight_alone, SyncRecord.account_id.is_(None)),
@@ -253,9 +257,7 @@ async def selected_rows(
             async with context.db.read() as session:
                 yield (await session.execute(base.where(Employee.id.in_(chunk)))).all()
         return
-    clauses = filter_clauses(
-        selection.filter or EmployeeFilter(), context.clock.today(), indexed=context.db.is_sqlite
-    )
+    clauses = _filter_clauses(context, selection)
     last_id = 0
     while True:
         statement = base.where(*clauses, Employee.id > last_id).order_by(Employee.id).limit(CHUNK)
