@@ -149,7 +149,8 @@ def _positive(value: object) -> float:
     return float(value)
 
 
-ROLE_SETTINGS = ("BENEFITS_TUI_ROLES", "BENEFITS_TUI_DEFAULT_ROLE", "BENEFITS_TUI_USER")
+USER_ENV = "BENEFITS_TUI_USER"
+_ROLE_ENV = ("BENEFITS_TUI_ROLES", "BENEFITS_TUI_DEFAULT_ROLE")  # (and nested forms)
 
 
 def quick_identity(flags: dict[str, Any]) -> tuple[str, Role] | None:
@@ -160,19 +161,16 @@ def quick_identity(flags: dict[str, Any]) -> tuple[str, Role] | None:
     file = _file()
     if env is None or file is None:
         return None
-    if any(name.startswith(ROLE_SETTINGS[:2]) for name in env):
-        return None
-    if any(name.startswith("BENEFITS_TUI_USER") and name != "BENEFITS_TUI_USER" for name in env):
-        return None
-    user = _first(flags.get("user"), env.get("BENEFITS_TUI_USER"), file.get("user"))
+    if any(name.startswith((*_ROLE_ENV, USER_ENV)) and name != USER_ENV for name in env):
+        return None  # roles set in the environment, or the user in any but the plain form
+    user = _first(flags.get("user"), env.get(USER_ENV), file.get("user"))
     if user is None:
         user = _os_login()
     default = file.get("default_role", Role.HR.value)
     roles = file.get("roles", {})
     if not isinstance(user, str) or not isinstance(roles, dict):
         return None
-    role = roles.get(user, default)
     known = {role.value for role in Role}
     if any(not isinstance(r, str) or r not in known for r in (default, *roles.values())):
         return None
-    return user, Role(role)
+    return user, Role(roles.get(user, default))
