@@ -201,3 +201,20 @@ async def test_slash_starts_a_new_search_and_the_tab_says_it_is_filtered(
             await settle(pilot)
             assert table(app).search == ""
             assert "Not syncing (22)" in screen_text(app)
+
+
+async def test_sync_right_after_a_search_and_select_all_covers_the_search(
+    sqlite_url: str, no_debounce: None
+) -> None:
+    """`/quill enter a s` in one burst: Confirm Sync covers the search's two employees, not
+    the row highlighted before the search (keys after a waiting `a` wait with it)."""
+    from benefits_tui.app.screens.confirm_sync import ConfirmSync
+
+    async with context_for(sqlite_url, Simulator()) as context:
+        app = await search_app(context)
+        async with piloted(app) as pilot:
+            burst(app, "/quill", "<enter>", "a", "s")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmSync)
+            assert app.screen.plan.total == 2
+            assert table(app).ticks.count == 2

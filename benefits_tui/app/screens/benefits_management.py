@@ -201,7 +201,8 @@ class BenefitsManagementScreen(Screen[None]):
             self.notify(one_line(exc), severity="error", markup=False)
         finally:
             self._reloading = False
-            accept_keys(self)  # a no-op but after the preview's first load
+            if not self.table.holds_keys:  # (a select-all waiting for its rows lets them in)
+                accept_keys(self)  # a no-op but after the preview's first load
 
     async def _load_counts(self) -> None:
         from benefits_tui.services.queries import count_by_state, stuck_count

@@ -28,6 +28,7 @@ from benefits_tui.app.host import host_of
 from benefits_tui.app.messages import RowActivated, RowHighlighted, TicksChanged
 from benefits_tui.app.selection import Ticks, TickState
 from benefits_tui.app.text import clean
+from benefits_tui.app.typeahead import accept_keys, hold_keys
 from benefits_tui.domain.states import SyncState
 from benefits_tui.domain.wording import plural
 
@@ -370,6 +371,7 @@ class EmployeeTable(ScrollView, can_focus=True):
         if self._toggle_all_when_loaded and self.search == self.shown_search:
             self._toggle_all_when_loaded = False
             self.action_toggle_all()
+            accept_keys(self.screen)  # the keys typed after `a` now act on what it ticked
         if self.search == self.shown_search:
             if not ids:  # nothing to open: the key is spent
                 self._activate_when_shown = False
@@ -659,11 +661,18 @@ class EmployeeTable(ScrollView, can_focus=True):
     def action_tick_up(self) -> None:
         self._tick_step(-1)
 
+    @property
+    def holds_keys(self) -> bool:
+        """A select-all waits for its search's rows (the keys typed after it wait too)."""
+        return self._toggle_all_when_loaded
+
     def action_toggle_all(self) -> None:
         if self.search != self.shown_search:
             # `a` typed right after a search (`/smith enter a`) means that search's rows, not
-            # the rows still shown from before: it applies once they are loaded.
+            # the rows still shown from before: it applies once they are loaded, and the keys
+            # typed after it wait for it (`/smith enter a s` confirms the search's rows).
             self._toggle_all_when_loaded = True
+            hold_keys(self.screen)
             self.request_load(reset_cursor=True)
             return
         self.ticks.toggle_all(whole_tab=not self.shown_search)
