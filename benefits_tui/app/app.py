@@ -21,6 +21,7 @@ import anyio
 from textual import events, on
 from textual.app import App
 from textual.filter import LineFilter, Monochrome, NoColor
+from textual.screen import Screen
 from textual.worker import Worker
 
 from benefits_tui.app.bindings import APP_BINDINGS
@@ -55,7 +56,9 @@ class BenefitsApp(App[None]):
     Screens see it through :class:`benefits_tui.app.host.AppHost` (they never import this).
     """
 
-    CSS_PATH = "app.tcss"
+    # The main screen's stylesheet is the app's: that screen can be the app's first screen
+    # (get_default_screen), which Textual does not load a CSS_PATH for.
+    CSS_PATH = ["app.tcss", "screens/benefits_management.tcss"]
     TITLE = "Benefits Management"
     BINDINGS = APP_BINDINGS
 
@@ -139,13 +142,21 @@ class BenefitsApp(App[None]):
         await self.typeahead.welcome()
 
     # ------------------------------------------------------------------ start
+    def get_default_screen(self) -> Screen[Any]:
+        """With a preview (the first page read before the services), the main screen is the
+        app's first screen, composed with the app and drawn in its first frame. Pushed over
+        Textual's default screen, it was styled and rendered twice before anything showed
+        (RULES §5)."""
+        if self.preview is not None and self.services is None:
+            self.main_screen = BenefitsManagementScreen(self.preview)
+            return self.main_screen
+        return super().get_default_screen()
+
     async def on_mount(self) -> None:
         if self._theme_name:
             self.theme = self._theme_name
-        if self.preview is not None and self.services is None:
-            # The first page on screen now; the services open once it is drawn.
-            self.main_screen = BenefitsManagementScreen(self.preview)
-            await self.push_screen(self.main_screen)
+        if self.main_screen is not None:
+            # The preview's first page is on screen; the services open once it is drawn.
             self.call_after_refresh(self._open_after_preview)
             return
         if not await self._open_services():

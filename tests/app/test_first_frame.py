@@ -77,6 +77,8 @@ async def test_the_first_rows_are_drawn_before_the_services_open(sqlite_url: str
         assert seen["services"] is None
         assert "Test1 Person" in seen["first_line"]
         screen = main_screen(app)
+        # The app's first screen, not pushed over Textual's default one (drawn once, sooner).
+        assert app.screen_stack == [screen]
         assert screen.counts[SyncState.NOT_SYNCING] == 5  # then everything loads as usual
         assert screen.table.loaded and len(screen.table.ids) == 5
         assert app.services is not None

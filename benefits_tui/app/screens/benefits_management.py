@@ -67,10 +67,16 @@ def drift_status(last: LastReconciliation) -> Content:
     return Content.styled(text, "$text-warning" if total else "$text-muted")
 
 
+def breakpoint_class(width: int, breakpoints: list[tuple[int, str]]) -> str:
+    """The class ``Screen`` gives a screen ``width`` columns wide: the widest breakpoint it
+    reaches."""
+    return max((b for b in breakpoints if width >= b[0]), default=(0, ""))[1]
+
+
 class BenefitsManagementScreen(Screen[None]):
     """The main screen."""
 
-    CSS_PATH = "benefits_management.tcss"
+    # Its stylesheet, benefits_management.tcss, is loaded with the app's (BenefitsApp.CSS_PATH).
     BINDINGS = SCREEN_BINDINGS
     COMMANDS = {BenefitsCommands}
     AUTO_FOCUS = None
@@ -80,7 +86,10 @@ class BenefitsManagementScreen(Screen[None]):
     detail_debounce = DETAIL_DEBOUNCE
 
     def __init__(self, preview: FirstPage | None = None) -> None:
-        super().__init__()
+        # The breakpoint's class from the start: set on the first resize, it would restyle
+        # every widget once more before the first frame (RULES §5).
+        width = self.app.size.width
+        super().__init__(classes=breakpoint_class(width, self.HORIZONTAL_BREAKPOINTS))
         # The first page read before the services opened (services.first_page): drawn at
         # once; keys typed meanwhile wait for services_ready (app/typeahead.py).
         self.preview = preview
