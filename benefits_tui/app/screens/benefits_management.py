@@ -129,8 +129,13 @@ class BenefitsManagementScreen(Screen[None]):
             with TabbedContent(initial=SyncState.NOT_SYNCING.value, id="tabs"):
                 for state in SyncState:
                     with TabPane(tab_label(state, None), id=state.value):
-                        yield SearchBar(state, id=f"search-{state.value}")
-                        yield self.tables[state]
+                        search = SearchBar(state, id=f"search-{state.value}")
+                        if state is SyncState.NOT_SYNCING:
+                            yield search
+                            yield self.tables[state]
+                        else:  # hidden at first: mounted a frame after the first rows
+                            yield Lazy(search)
+                            yield Lazy(self.tables[state])
             yield DetailPane(id="detail")
         with Horizontal(id="status-bar"):
             yield Static(id="ticked")
