@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Container, Horizontal
+from textual.containers import Container, Horizontal, Vertical
 from textual.content import Content
 from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, ProgressBar, Static, TabbedContent, TabPane
-from textual.widgets.tabbed_content import ContentTabs
+from textual.widgets import ContentSwitcher, Footer, Input, ProgressBar, Static
 
 from benefits_tui.app.bindings import SCREEN_ACTION_OF_KEY, SCREEN_BINDINGS
 from benefits_tui.app.commands import BenefitsCommands
@@ -26,6 +25,7 @@ from benefits_tui.app.widgets.detail_pane import DetailPane
 from benefits_tui.app.widgets.employee_table import EmployeeTable
 from benefits_tui.app.widgets.search_bar import SearchBar
 from benefits_tui.app.widgets.tab_label import tab_label
+from benefits_tui.app.widgets.tab_strip import TabStrip
 from benefits_tui.domain.errors import one_line
 from benefits_tui.domain.states import SyncState
 from benefits_tui.domain.wording import plural
@@ -126,16 +126,20 @@ class BenefitsManagementScreen(Screen[None]):
             yield Static(Content.styled("Benefits Management", "bold"), id="title")
             yield Static(Content.assemble(literal(who.actor), f" · {who.role_label}"), id="who")
         with Container(id="body"):
-            with TabbedContent(initial=SyncState.NOT_SYNCING.value, id="tabs"):
-                for state in SyncState:
-                    with TabPane(tab_label(state, None), id=state.value):
-                        search = SearchBar(state, id=f"search-{state.value}")
-                        if state is SyncState.NOT_SYNCING:
-                            yield search
-                            yield self.tables[state]
-                        else:  # hidden at first: mounted a frame after the first rows
-                            yield Lazy(search)
-                            yield Lazy(self.tables[state])
+            with Vertical(id="tabs"):
+                first = SyncState.NOT_SYNCING
+                titles = {state.value: tab_label(state, None) for state in SyncState}
+                yield TabStrip(titles, first.value, id="tab-strip")
+                with ContentSwitcher(initial=first.value, id="panes"):
+                    for state in SyncState:
+                        with Vertical(id=state.value):
+                            search = SearchBar(state, id=f"search-{state.value}")
+                            if state is first:
+                                yield search
+                                yield self.tables[state]
+                            else:  # hidden at first: mounted a frame after the first rows
+                                yield Lazy(search)
+                                yield Lazy(self.tables[state])
             yield DetailPane(id="detail")
         with Horizontal(id="status-bar"):
             yield Static(id="ticked")
@@ -159,7 +163,6 @@ class BenefitsManagementScreen(Screen[None]):
 
     def _prepare(self) -> None:
         """Set up freshly composed widgets and load them."""
-        self.query_one(ContentTabs).can_focus = False
         self.query_one("#batch-progress").display = False
         self.active = SyncState.NOT_SYNCING
         self.table.focus()
@@ -250,13 +253,16 @@ class BenefitsManagementScreen(Screen[None]):
         """Counts per tab; a filtered tab says so: ``Failed (3 of 40)``."""
         if not self.counts:
             return
-        tabs = self.query_one(TabbedContent)
+        strip = self.query_one(TabStrip)
         for state, table in self.tables.items():
-            tabs.get_tab(state.value).label = tab_label(
-                state,
-                self.counts.get(state, 0),
-                self.stuck if state is SyncState.IN_PROGRESS else 0,
-                shown=len(table.ids) if table.shown_search else None,
+            strip.set_title(
+                state.value,
+                tab_label(
+                    state,
+                    self.counts.get(state, 0),
+                    self.stuck if state is SyncState.IN_PROGRESS else 0,
+                    shown=len(table.ids) if table.shown_search else None,
+                ),
             )
 
     def _hide_progress(self) -> None:
@@ -307,15 +313,22 @@ class BenefitsManagementScreen(Screen[None]):
     def _data_changed(self) -> None:
         self.refresh_data()
 
-    @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        pane_id = event.pane.id or SyncState.NOT_SYNCING.value
-        self.active = SyncState(pane_id)
+    @on(TabStrip.Chosen)
+    def _tab_clicked(self, event: TabStrip.Chosen) -> None:
+        self.show_tab(SyncState(event.tab))
+
+    def show_tab(self, state: SyncState) -> None:
+        """Show ``state``'s tab, its grid focused (its search box keeps the focus it has)."""
+        pane = self.query_one(ContentSwitcher)
+        if pane.current != state.value:
+            pane.current = state.value
+            self.query_one(TabStrip).active = state.value
+        self.active = state
         table = self.table
         if (table.stale or not table.loaded) and self.host.services is not None:
             table.request_load()  # (before the services: services_ready loads)
         focused = self.focused
-        if focused is None or event.pane not in focused.ancestors:
+        if focused is None or focused.parent is not table.parent:
             table.focus()
         self._schedule_detail()
         self.update_status()
@@ -445,8 +458,7 @@ class BenefitsManagementScreen(Screen[None]):
 
     # ------------------------------------------------------------------ actions
     def action_show_tab(self, pane_id: str) -> None:
-        # Focusing the grid of a hidden pane makes TabbedContent show that pane.
-        self.tables[SyncState(pane_id)].focus()
+        self.show_tab(SyncState(pane_id))
 
     def action_focus_search(self) -> None:
         # At once, not deferred: the next key (typed fast, or pasted) must land in the box,
