@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import ProgressBar
 
 from benefits_tui.app.app import BenefitsApp
 from benefits_tui.app.screens.confirm_sync import ConfirmSync
@@ -135,6 +136,9 @@ async def test_enter_sends_them_and_counts_move(sqlite_url: str) -> None:
             messages = [str(n.message) for n in app._notifications]
             assert "2 employees sent to Benefits" in messages
             assert table_of(app).ticks.count == 0
+            # The batch's progress shows in the status bar (hidden, and mounted late, before).
+            bar = main_screen(app).query_one("#batch-progress", ProgressBar)
+            assert bar.display and bar.region.width > 0 and bar.total == 2
             text = screen_text(app)
             assert "Not syncing (2)" in text and "In progress (2)" in text
             # Nothing ticked: `s` syncs the highlighted row; `y` confirms.

@@ -143,7 +143,8 @@ class BenefitsManagementScreen(Screen[None]):
             yield DetailPane(id="detail")
         with Horizontal(id="status-bar"):
             yield Static(id="ticked")
-            yield ProgressBar(id="batch-progress", show_eta=False, show_percentage=True)
+            # Shown while a long batch is written (_send): composed after the first frame.
+            yield Lazy(ProgressBar(id="batch-progress", show_eta=False, show_percentage=True))
             yield Static(id="activity")
             yield Static(id="drift-line", classes="-empty")
         # The key hints follow a frame after the rows: the footer builds a widget per key, a
@@ -163,7 +164,6 @@ class BenefitsManagementScreen(Screen[None]):
 
     def _prepare(self) -> None:
         """Set up freshly composed widgets and load them."""
-        self.query_one("#batch-progress").display = False
         self.active = SyncState.NOT_SYNCING
         self.table.focus()
         self.update_status()
