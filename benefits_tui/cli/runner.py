@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import socket
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -95,7 +94,7 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     failing under it (imported here: the database layer is loaded only when a command runs)."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
-    return (BenefitsError, OperationalError, DBAPIError, OSError, socket.gaierror)
+    return (BenefitsError, OperationalError, DBAPIError, OSError)  # socket.gaierror included
 
 
 def stop_on(exc: BaseException) -> NoReturn:
