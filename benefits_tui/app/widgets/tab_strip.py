@@ -59,8 +59,10 @@ class TabStrip(Widget):
         self._titles = dict(titles)
         self.set_reactive(TabStrip.active, active)
 
+    def title(self, tab: str) -> Content:
+        return self._titles[tab]
+
     def set_title(self, tab: str, title: Content) -> None:
-        """Give the tab ``tab`` a new title (its counts, say)."""
         if self._titles[tab] != title:
             self._titles[tab] = title
             self.refresh()
