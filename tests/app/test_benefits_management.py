@@ -16,7 +16,6 @@ from benefits_tui.app.app import BenefitsApp
 from benefits_tui.app.screens.confirm_sync import ConfirmSync
 from benefits_tui.app.widgets.detail_pane import DetailPane
 from benefits_tui.app.widgets.employee_table import EmployeeTable
-from benefits_tui.app.widgets.tab_strip import TabStrip
 from benefits_tui.config import Role
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.queries import count_by_state
@@ -594,38 +593,3 @@ async def test_no_listing_outlives_the_app(
         listed.set()  # its query starts as the app closes
     leftovers = [task for task in asyncio.all_tasks() if "held_list_ids" in repr(task.get_coro())]
     assert leftovers == []
-
-
-async def test_a_click_on_a_tab_title_shows_that_tab(sqlite_url: str) -> None:
-    async with context_for(sqlite_url) as context:
-        await add_people(context, 2)
-        bad = await add_people(context, 1, start=7, email=None, forenames="Nomail")
-        await request_sync(context, Selection.of(bad))
-        async with launched(context) as (app, pilot):
-            strip = main_screen(app).query_one(TabStrip)
-            failed_x = strip.render().plain.splitlines()[0].index("Failed")
-            assert strip.tab_at(failed_x) == SyncState.FAILED.value
-            await pilot.click(TabStrip, offset=(failed_x, 0))
-            await settle(pilot)
-            assert main_screen(app).active is SyncState.FAILED
-            assert "Nomail" in screen_text(app)
-            assert isinstance(app.focused, EmployeeTable)
-            assert strip.tab_at(0) == SyncState.NOT_SYNCING.value
-            await pilot.click(TabStrip, offset=(0, 0))
-            await settle(pilot)
-            assert main_screen(app).active is SyncState.NOT_SYNCING
-
-
-async def test_tab_titles_wider_than_the_screen_scroll_to_the_active_one(sqlite_url: str) -> None:
-    async with context_for(sqlite_url) as context:
-        await add_people(context, 2)
-        async with launched(context, (40, 24)) as (app, pilot):
-            titles, bar = screen_text(app).splitlines()[1:3]
-            assert titles.startswith(" Not syncing (2) ") and "Failed" not in titles
-            await press(pilot, "4")
-            titles, bar = screen_text(app).splitlines()[1:3]
-            assert titles.rstrip().endswith("Failed (0)")
-            assert bar.endswith("╸━━━━━━━━━━╺") and len(bar) == 40  # lit under "Failed (0)"
-            strip = main_screen(app).query_one(TabStrip)
-            assert strip.tab_at(titles.index("Failed")) == SyncState.FAILED.value
-            assert strip.tab_at(39) == SyncState.FAILED.value  # its right padding

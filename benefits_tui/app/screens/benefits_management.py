@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Container, Horizontal, Vertical
+from textual.containers import Container, Horizontal
 from textual.content import Content
 from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, Footer, Input, ProgressBar, Static
+from textual.widgets import Footer, Input, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets.tabbed_content import ContentTabs
 
 from benefits_tui.app.bindings import SCREEN_ACTION_OF_KEY, SCREEN_BINDINGS
 from benefits_tui.app.commands import BenefitsCommands
@@ -25,7 +26,6 @@ from benefits_tui.app.widgets.detail_pane import DetailPane
 from benefits_tui.app.widgets.employee_table import EmployeeTable
 from benefits_tui.app.widgets.search_bar import SearchBar
 from benefits_tui.app.widgets.tab_label import tab_label
-from benefits_tui.app.widgets.tab_strip import TabStrip
 from benefits_tui.domain.errors import one_line
 from benefits_tui.domain.states import SyncState
 from benefits_tui.domain.wording import plural
@@ -126,20 +126,16 @@ class BenefitsManagementScreen(Screen[None]):
             yield Static(Content.styled("Benefits Management", "bold"), id="title")
             yield Static(Content.assemble(literal(who.actor), f" · {who.role_label}"), id="who")
         with Container(id="body"):
-            with Vertical(id="tabs"):
-                first = SyncState.NOT_SYNCING
-                titles = {state.value: tab_label(state, None) for state in SyncState}
-                yield TabStrip(titles, first.value, id="tab-strip")
-                with ContentSwitcher(initial=first.value, id="panes"):
-                    for state in SyncState:
-                        with Vertical(id=state.value):
-                            search = SearchBar(state, id=f"search-{state.value}")
-                            if state is first:
-                                yield search
-                                yield self.tables[state]
-                            else:  # hidden at first: mounted a frame after the first rows
-                                yield Lazy(search)
-                                yield Lazy(self.tables[state])
+            with TabbedContent(initial=SyncState.NOT_SYNCING.value, id="tabs"):
+                for state in SyncState:
+                    with TabPane(tab_label(state, None), id=state.value):
+                        search = SearchBar(state, id=f"search-{state.value}")
+                        if state is SyncState.NOT_SYNCING:
+                            yield search
+                            yield self.tables[state]
+                        else:  # hidden at first: mounted a frame after the first rows
+                            yield Lazy(search)
+                            yield Lazy(self.tables[state])
             yield DetailPane(id="detail")
         with Horizontal(id="status-bar"):
             yield Static(id="ticked")
@@ -164,6 +160,7 @@ class BenefitsManagementScreen(Screen[None]):
 
     def _prepare(self) -> None:
         """Set up freshly composed widgets and load them."""
+        self.query_one(ContentTabs).can_focus = False
         self.active = SyncState.NOT_SYNCING
         self.table.focus()
         self.update_status()
@@ -253,16 +250,13 @@ class BenefitsManagementScreen(Screen[None]):
         """Counts per tab; a filtered tab says so: ``Failed (3 of 40)``."""
         if not self.counts:
             return
-        strip = self.query_one(TabStrip)
+        tabs = self.query_one(TabbedContent)
         for state, table in self.tables.items():
-            strip.set_title(
-                state.value,
-                tab_label(
-                    state,
-                    self.counts.get(state, 0),
-                    self.stuck if state is SyncState.IN_PROGRESS else 0,
-                    shown=len(table.ids) if table.shown_search else None,
-                ),
+            tabs.get_tab(state.value).label = tab_label(
+                state,
+                self.counts.get(state, 0),
+                self.stuck if state is SyncState.IN_PROGRESS else 0,
+                shown=len(table.ids) if table.shown_search else None,
             )
 
     def _hide_progress(self) -> None:
@@ -313,22 +307,15 @@ class BenefitsManagementScreen(Screen[None]):
     def _data_changed(self) -> None:
         self.refresh_data()
 
-    @on(TabStrip.Chosen)
-    def _tab_clicked(self, event: TabStrip.Chosen) -> None:
-        self.show_tab(SyncState(event.tab))
-
-    def show_tab(self, state: SyncState) -> None:
-        """Show ``state``'s tab, its grid focused (its search box keeps the focus it has)."""
-        pane = self.query_one(ContentSwitcher)
-        if pane.current != state.value:
-            pane.current = state.value
-            self.query_one(TabStrip).active = state.value
-        self.active = state
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane_id = event.pane.id or SyncState.NOT_SYNCING.value
+        self.active = SyncState(pane_id)
         table = self.table
         if (table.stale or not table.loaded) and self.host.services is not None:
             table.request_load()  # (before the services: services_ready loads)
         focused = self.focused
-        if focused is None or focused.parent is not table.parent:
+        if focused is None or event.pane not in focused.ancestors:
             table.focus()
         self._schedule_detail()
         self.update_status()
@@ -458,7 +445,8 @@ class BenefitsManagementScreen(Screen[None]):
 
     # ------------------------------------------------------------------ actions
     def action_show_tab(self, pane_id: str) -> None:
-        self.show_tab(SyncState(pane_id))
+        # Focusing the grid of a hidden pane makes TabbedContent show that pane.
+        self.tables[SyncState(pane_id)].focus()
 
     def action_focus_search(self) -> None:
         # At once, not deferred: the next key (typed fast, or pasted) must land in the box,
