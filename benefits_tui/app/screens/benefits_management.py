@@ -139,7 +139,7 @@ class BenefitsManagementScreen(Screen[None]):
             yield DetailPane(id="detail")
         with Horizontal(id="status-bar"):
             yield Static(id="ticked")
-            # Shown while a long batch is written (_send): composed after the first frame.
+            # Shown once a sync is sent (_send): composed after the first frame.
             yield Lazy(ProgressBar(id="batch-progress", show_eta=False, show_percentage=True))
             yield Static(id="activity")
             yield Static(id="drift-line", classes="-empty")
