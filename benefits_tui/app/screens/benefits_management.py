@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from benefits_tui.services.sync.requests import SyncPlan
 
 SYNCABLE = (SyncState.NOT_SYNCING, SyncState.FAILED)
+FIRST_TAB = SyncState.NOT_SYNCING  # shown when the screen opens; the others are mounted later
 # What each guarded key asks the services' permissions table (RULES §1.10).
 GUARDED = {
     "sync": Permission.SYNC,
@@ -95,7 +96,7 @@ class BenefitsManagementScreen(Screen[None]):
         self.preview = preview
         if preview is not None:
             hold_keys(self)
-        self.active = SyncState.NOT_SYNCING
+        self.active = FIRST_TAB
         self.counts: dict[SyncState, int] = {}
         self.stuck = 0
         self.tables: dict[SyncState, EmployeeTable] = {}
@@ -126,11 +127,11 @@ class BenefitsManagementScreen(Screen[None]):
             yield Static(Content.styled("Benefits Management", "bold"), id="title")
             yield Static(Content.assemble(literal(who.actor), f" · {who.role_label}"), id="who")
         with Container(id="body"):
-            with TabbedContent(initial=SyncState.NOT_SYNCING.value, id="tabs"):
+            with TabbedContent(initial=FIRST_TAB.value, id="tabs"):
                 for state in SyncState:
                     with TabPane(tab_label(state, None), id=state.value):
                         search = SearchBar(state, id=f"search-{state.value}")
-                        if state is SyncState.NOT_SYNCING:
+                        if state is FIRST_TAB:
                             yield search
                             yield self.tables[state]
                         else:  # hidden at first: mounted a frame after the first rows
@@ -161,7 +162,7 @@ class BenefitsManagementScreen(Screen[None]):
     def _prepare(self) -> None:
         """Set up freshly composed widgets and load them."""
         self.query_one(ContentTabs).can_focus = False
-        self.active = SyncState.NOT_SYNCING
+        self.active = FIRST_TAB
         self.table.focus()
         self.update_status()
         if self.host.services is None and self.preview is not None:
@@ -309,7 +310,7 @@ class BenefitsManagementScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        pane_id = event.pane.id or SyncState.NOT_SYNCING.value
+        pane_id = event.pane.id or FIRST_TAB.value
         self.active = SyncState(pane_id)
         table = self.table
         if (table.stale or not table.loaded) and self.host.services is not None:
