@@ -7,11 +7,14 @@ leases, holds and next attempts, because both take their time from the server.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import anyio
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from benefits_tui.db import Database
 from benefits_tui.domain.states import SyncState
 from benefits_tui.services.clock import Clock, DatabaseClock
 from benefits_tui.services.queries import employee_detail
@@ -85,3 +88,26 @@ async def test_hosts_with_skewed_clocks_agree_on_holds_leases_and_takeovers(
         details = [await employee_detail(ahead, i) for i in ids]
     assert all(d.state is SyncState.SUCCESSFUL for d in details)
     assert (await sim.stats())["accounts"] == 4
+
+
+async def test_a_slow_connection_does_not_set_the_clock_ahead(database_url: str) -> None:
+    """Connecting is not part of the round trip that measures the offset.
+
+    Timed with it, a 400 ms connect put this host 200 ms ahead of the server it shares a clock
+    with: a 429's one-second hold then ended 200 ms early at the platform (the chaos test's
+    requests inside a Retry-After window, on PostgreSQL).
+    """
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite: every process shares one host clock")
+    db = Database(database_url)
+
+    @event.listens_for(db.engine.sync_engine, "connect")
+    def _slow_connect(_connection: object, _record: object) -> None:
+        time.sleep(0.4)
+
+    try:
+        offset = await DatabaseClock(Clock()).synchronise(db)
+    finally:
+        await db.dispose()
+    # The server runs on this host: one clock, so the offset is the measure's error alone.
+    assert abs(offset) < dt.timedelta(milliseconds=40), offset
