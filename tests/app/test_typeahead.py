@@ -218,3 +218,29 @@ async def test_sync_right_after_a_search_and_select_all_covers_the_search(
             assert isinstance(app.screen, ConfirmSync)
             assert app.screen.plan.total == 2
             assert table(app).ticks.count == 2
+
+
+async def test_keys_after_a_tab_switch_wait_for_its_rows(
+    sqlite_url: str, no_debounce: None
+) -> None:
+    """`4 down e` in one burst opens the Failed tab's second employee: the keys after `4`
+    wait for that tab's first rows (they used to find it empty: "No employee highlighted")."""
+    from benefits_tui.app.screens.benefits_management import BenefitsManagementScreen
+    from benefits_tui.domain.states import SyncState
+    from benefits_tui.services.sync.requests import Selection, request_sync
+
+    async with context_for(sqlite_url, Simulator()) as context:
+        await add_people(context, 3)
+        bad = await add_people(context, 3, start=7, email=None, forenames="Nomail")
+        await request_sync(context, Selection.of(bad))
+        async with launched(context) as (app, pilot):
+            main = app.screen
+            assert isinstance(main, BenefitsManagementScreen)
+            assert not main.tables[SyncState.FAILED].loaded
+            burst(app, "4", "<down>", "e")
+            await settle(pilot)
+            await settle(pilot)
+            assert isinstance(app.screen, EmployeeScreen), screen_text(app)
+            failed = main.tables[SyncState.FAILED]
+            assert len(failed.ids) == 3 and failed.cursor == 1
+            assert app.screen.employee_id == failed.ids[1]

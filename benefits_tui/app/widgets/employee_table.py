@@ -168,6 +168,9 @@ class EmployeeTable(ScrollView, can_focus=True):
         self.shown_search = ""  # the search ``ids`` answer (``search`` may be ahead of it)
         self._toggle_all_when_loaded = False
         self._activate_when_shown = False  # `enter` typed before the first rows were in
+        # The screen holds the keys typed after switching to this tab until its first rows are
+        # shown (`4 down e` opens the tab's second employee; see app/typeahead.py).
+        self.keys_wait_for_rows = False
         self.ids: list[int] = []
         self.ticks = Ticks()
         self.cursor = 0
@@ -254,6 +257,7 @@ class EmployeeTable(ScrollView, can_focus=True):
                 reset_cursor = False
         finally:
             self._loading = False
+            self._rows_shown()  # (or none: a failed load does not keep the keyboard)
 
     async def _listed(self) -> list[int] | None:
         """The filter's IDs; None when the search changes before they are in.
@@ -327,6 +331,14 @@ class EmployeeTable(ScrollView, can_focus=True):
         self._update_virtual_size()
         self.refresh()
         self._activate_if_asked()
+        self._rows_shown()
+
+    def _rows_shown(self) -> None:
+        """Let in the keys that waited for this tab's first rows (:attr:`keys_wait_for_rows`)."""
+        if self.keys_wait_for_rows:
+            self.keys_wait_for_rows = False
+            if not self._toggle_all_when_loaded:  # a select-all waiting lets them in itself
+                accept_keys(self.screen)
 
     def request_load(self, *, reset_cursor: bool = False) -> None:
         """:meth:`load` in a worker."""
@@ -368,6 +380,7 @@ class EmployeeTable(ScrollView, can_focus=True):
         self.refresh()
         self._announce_highlight()
         self.post_message(TicksChanged(self.ticks.count))
+        self._rows_shown()
         if self._toggle_all_when_loaded and self.search == self.shown_search:
             self._toggle_all_when_loaded = False
             self.action_toggle_all()
@@ -663,8 +676,9 @@ class EmployeeTable(ScrollView, can_focus=True):
 
     @property
     def holds_keys(self) -> bool:
-        """A select-all waits for its search's rows (the keys typed after it wait too)."""
-        return self._toggle_all_when_loaded
+        """A select-all waits for its search's rows, or a first visit for the tab's first
+        rows (the keys typed after them wait too)."""
+        return self._toggle_all_when_loaded or self.keys_wait_for_rows
 
     def action_toggle_all(self) -> None:
         if self.search != self.shown_search:
