@@ -36,6 +36,18 @@ def pg_url() -> str | None:
     return url
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: two workers a core. Most tests wait more than they compute (subprocesses
+    starting, sockets, a simulator's latency, leases running out): on 2 cores two workers kept
+    them busy 44% of a 5-minute run, four finish it in under 4. Tests that assert timing run
+    ``alone`` (see :func:`_share_the_machine`)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return 2 * cores
+
+
 _ensured_databases: set[str] = set()
 
 
