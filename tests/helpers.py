@@ -107,6 +107,9 @@ class Simulator:
         return None
 
 
+NO_PLATFORM = "http://127.0.0.1:9"  # the discard port: nothing listens there
+
+
 @asynccontextmanager
 async def services(
     database_url: str,
@@ -117,9 +120,15 @@ async def services(
     api_url: str | None = None,
     **sync: Any,
 ) -> AsyncIterator[ServiceContext]:
-    """A service context on ``database_url``; the simulator over ASGI, or at ``api_url``."""
+    """A service context on ``database_url``; the simulator over ASGI, or at ``api_url``.
+
+    With neither, the platform is a closed port on this host (refused at once), not a name
+    the resolver must fail to find (as long as it takes on a machine with a slow DNS).
+    """
     from tests.conftest import make_settings
 
+    if simulator is None and api_url is None:
+        api_url = NO_PLATFORM
     settings = make_settings(database_url, user=user, **({"api_url": api_url} if api_url else {}))
     settings.sync = settings.sync.model_copy(
         update={
