@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -146,3 +146,44 @@ async def test_timestamps_round_trip_as_utc(db: Database) -> None:
     assert employee is not None
     assert employee.created_at == NOW
     assert employee.created_at.tzinfo is not None
+
+
+TRIGGERS = {
+    "sqlite": {
+        # the search index (0008), the email holder counts (0009), the stale verdicts (0003)
+        ("employees", "employees_search_insert"),
+        ("employees", "employees_search_delete"),
+        ("employees", "employees_search_update"),
+        ("employees", "employee_emails_insert"),
+        ("employees", "employee_emails_delete"),
+        ("employees", "employee_emails_update"),
+        ("employees", "employees_preflight_stale"),
+    },
+    "postgresql": {
+        ("employees", "employees_preflight_stale"),
+        # who wrote each row, stamped by the server (0004)
+        ("employees", "employees_signed"),
+        ("sync_events", "sync_events_signed"),
+        ("sync_records", "sync_records_signed"),
+        ("worker_heartbeats", "worker_heartbeats_signed"),
+    },
+}
+
+
+async def test_every_trigger_is_there_at_head(db: Database) -> None:
+    """Search, pre-flight counts and signatures are kept by triggers the models do not show.
+
+    On SQLite a migration that rebuilds a table (Alembic's batch mode copies it and renames the
+    copy) drops that table's triggers: it must create them again, or the search and the
+    pre-flight counts silently go stale. This holds every migration to it.
+    """
+    async with db.engine.connect() as connection:
+        if db.is_sqlite:
+            query = "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'"
+        else:
+            query = (
+                "SELECT c.relname, t.tgname FROM pg_trigger t"
+                " JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
+            )
+        found = {(table, name) for table, name in (await connection.execute(text(query))).all()}
+    assert found == TRIGGERS[db.dialect]
