@@ -264,3 +264,13 @@ async def test_sqlite_counts_the_holders_of_each_email_whoever_writes_the_employ
         await context.db.run_write(raw)
         kept, real = await counted(context)
     assert kept == real == {"b@example.com": 4}
+
+
+async def test_the_summary_counts_those_without_a_level_in_words(database_url: str) -> None:
+    async with services(database_url) as context:
+        one = await add_people(context, 1, benefit_level=None)
+        plan = await plan_sync(context, Selection.of(one))
+        assert "1 has no Benefits Level" in plan.summary_lines()
+        two = one + await add_people(context, 1, start=2, benefit_level=None)
+        plan = await plan_sync(context, Selection.of(two))
+        assert "2 have no Benefits Level" in plan.summary_lines()

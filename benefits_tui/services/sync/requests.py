@@ -73,7 +73,8 @@ class SyncPlan:
             label = preflight.REJECTION_LABELS.get(kind, kind)
             lines.append(f"{count:,} will fail at once: {label}")
         if self.without_level:
-            lines.append(f"{self.without_level:,} have no Benefits Level")
+            verb = "has" if self.without_level == 1 else "have"
+            lines.append(f"{self.without_level:,} {verb} no Benefits Level")
         if self.already_in_progress:
             lines.append(f"{self.already_in_progress:,} already in progress (left as they are)")
         if self.already_synced:
