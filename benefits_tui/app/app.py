@@ -358,8 +358,8 @@ class BenefitsApp(App[None]):
             self._sync_worker.cancel()
         self.workers.cancel_all()
         # A cancelled read closes its session on its connection (shielded, once the driver's
-        # thread has finished the statement): let that end before the engine is disposed, or
-        # the close waits for ever on a connection closed under it, and so does the exit.
+        # thread has finished the statement): let that end before the engine is disposed (a
+        # close cut short by a second cancellation is made safe in db/engine.py, _stop_once).
         with anyio.move_on_after(CLOSE_GRACE_SECONDS):
             await asyncio.gather(
                 *(worker.wait() for worker in self.workers), return_exceptions=True

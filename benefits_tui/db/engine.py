@@ -127,8 +127,36 @@ def _sqlite_engine(
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         **kwargs,
     )
+    # First of the "connect" listeners: a cancellation in a later one (the PRAGMAs below) has
+    # SQLAlchemy close the new connection just as an invalidated one is (see _stop_once).
+    event.listen(engine.sync_engine, "connect", _stop_once, insert=True)
     _configure_sqlite(engine.sync_engine, immediate=immediate, busy_timeout_ms=busy_timeout_ms)
     return engine
+
+
+def _stop_once(_dbapi_connection: Any, record: Any) -> None:
+    """Make the aiosqlite connection's ``stop()`` idempotent: a second call returns the first's
+    future, which its thread answers as it ends.
+
+    A read cancelled in the middle of a statement (a worker as the app closes) is closed by
+    SQLAlchemy in a detached task (``terminate``: ``close()`` shielded); cancelled again
+    meanwhile, SQLAlchemy also calls ``stop()``. aiosqlite 0.22's ``close()`` then ends with a
+    ``stop()`` of its own and awaits it, but the thread is gone after the first: that close
+    waited for ever, and ``asyncio.run``, which waits for what it cancels at exit, hung the
+    app's exit with it (the close hang; tests/reliability/test_close_hang.py).
+    """
+    connection = record.driver_connection  # the aiosqlite.Connection under SQLAlchemy's adapter
+    stop = getattr(connection, "stop", None)  # (before 0.22.1 SQLAlchemy never stops the thread)
+    if stop is None:
+        return
+    stopping: list[asyncio.Future[Any] | None] = []
+
+    def once() -> asyncio.Future[Any] | None:
+        if not stopping:
+            stopping.append(stop())
+        return stopping[0]
+
+    connection.stop = once
 
 
 def _sqlite_writer(url: str, **kwargs: Any) -> Engine:
