@@ -5,8 +5,11 @@ terminal delivers fast typing, a slow SSH link, a paste or ``tmux send-keys``.""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from typing import Any
 
+import pytest
 from textual import events
 from textual.widgets import Input
 
@@ -244,3 +247,31 @@ async def test_keys_after_a_tab_switch_wait_for_its_rows(
             failed = main.tables[SyncState.FAILED]
             assert len(failed.ids) == 3 and failed.cursor == 1
             assert app.screen.employee_id == failed.ids[1]
+
+
+async def test_select_all_right_after_a_tab_switch_covers_the_tab(
+    sqlite_url: str, no_debounce: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`4 a s` in one burst: Confirm Sync covers the whole Failed tab (`a` waited for the tab's
+    list, not only its first page, which shows first: the tick count comes from the list)."""
+    from benefits_tui.app.screens.confirm_sync import ConfirmSync
+    from benefits_tui.services import queries
+    from benefits_tui.services.sync.requests import Selection, request_sync
+
+    list_ids = queries.list_ids
+
+    async def slow_list_ids(*args: Any, **kwargs: Any) -> list[int]:
+        await asyncio.sleep(0.5)  # a whole tab's list takes a second at 1,000,000
+        return await list_ids(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "list_ids", slow_list_ids)
+    async with context_for(sqlite_url, Simulator()) as context:
+        await add_people(context, 2)
+        # More than a first page (100): the tab's first page shows before its whole list is in.
+        bad = await add_people(context, 120, start=7, email=None, forenames="Nomail")
+        await request_sync(context, Selection.of(bad))
+        async with launched(context) as (app, pilot):
+            burst(app, "4", "a", "s")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmSync), screen_text(app)
+            assert app.screen.plan.total == 120

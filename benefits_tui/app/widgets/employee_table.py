@@ -168,8 +168,8 @@ class EmployeeTable(ScrollView, can_focus=True):
         self.shown_search = ""  # the search ``ids`` answer (``search`` may be ahead of it)
         self._toggle_all_when_loaded = False
         self._activate_when_shown = False  # `enter` typed before the first rows were in
-        # The screen holds the keys typed after switching to this tab until its first rows are
-        # shown (`4 down e` opens the tab's second employee; see app/typeahead.py).
+        # The screen holds the keys typed after switching to this tab until its rows are in
+        # (`4 down e` opens the tab's second employee, `4 a s` syncs the tab; app/typeahead.py).
         self.keys_wait_for_rows = False
         self.ids: list[int] = []
         self.ticks = Ticks()
@@ -331,10 +331,10 @@ class EmployeeTable(ScrollView, can_focus=True):
         self._update_virtual_size()
         self.refresh()
         self._activate_if_asked()
-        self._rows_shown()
 
     def _rows_shown(self) -> None:
-        """Let in the keys that waited for this tab's first rows (:attr:`keys_wait_for_rows`)."""
+        """Let in the keys that waited for this tab's rows (:attr:`keys_wait_for_rows`): once
+        its whole list is in, not its first page, which ``a`` cannot count."""
         if self.keys_wait_for_rows:
             self.keys_wait_for_rows = False
             if not self._toggle_all_when_loaded:  # a select-all waiting lets them in itself
