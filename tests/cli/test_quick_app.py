@@ -95,10 +95,6 @@ async def main():
                 break
             await pilot.pause(0.05)
         seen["counted"] = app.main_screen.counts.get(app.main_screen.active, -1)
-        for _ in range(400):  # quit once the loads are done, not in the middle of one
-            if not any(worker.is_running for worker in app.workers):
-                break
-            await pilot.pause(0.05)
 
 import asyncio
 asyncio.run(main())
