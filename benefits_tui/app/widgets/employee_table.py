@@ -168,8 +168,8 @@ class EmployeeTable(ScrollView, can_focus=True):
         self.shown_search = ""  # the search ``ids`` answer (``search`` may be ahead of it)
         self._toggle_all_when_loaded = False
         self._activate_when_shown = False  # `enter` typed before the first rows were in
-        # The screen holds the keys typed after switching to this tab until its rows are in
-        # (`4 down e` opens the tab's second employee, `4 a s` syncs the tab; app/typeahead.py).
+        # The screen holds the keys typed after switching to this tab until its first rows are
+        # shown (`4 down e` opens the tab's second employee; see app/typeahead.py).
         self.keys_wait_for_rows = False
         self.ids: list[int] = []
         self.ticks = Ticks()
@@ -331,10 +331,12 @@ class EmployeeTable(ScrollView, can_focus=True):
         self._update_virtual_size()
         self.refresh()
         self._activate_if_asked()
+        self._rows_shown()
 
     def _rows_shown(self) -> None:
-        """Let in the keys that waited for this tab's rows (:attr:`keys_wait_for_rows`): once
-        its whole list is in, not its first page, which ``a`` cannot count."""
+        """Let in the keys that waited for this tab's first rows (:attr:`keys_wait_for_rows`):
+        its first page is enough (a search need not wait for the whole list, RULES §5); an
+        ``a`` among them waits for the list (:meth:`action_toggle_all`)."""
         if self.keys_wait_for_rows:
             self.keys_wait_for_rows = False
             if not self._toggle_all_when_loaded:  # a select-all waiting lets them in itself
@@ -681,13 +683,16 @@ class EmployeeTable(ScrollView, can_focus=True):
         return self._toggle_all_when_loaded or self.keys_wait_for_rows
 
     def action_toggle_all(self) -> None:
-        if self.search != self.shown_search:
+        if self.search != self.shown_search or not self.loaded:
             # `a` typed right after a search (`/smith enter a`) means that search's rows, not
             # the rows still shown from before: it applies once they are loaded, and the keys
-            # typed after it wait for it (`/smith enter a s` confirms the search's rows).
+            # typed after it wait for it (`/smith enter a s` confirms the search's rows). So
+            # does `a` while only the tab's first page is in (`4 a s`): that cannot count the tab.
             self._toggle_all_when_loaded = True
             hold_keys(self.screen)
-            self.request_load(reset_cursor=True)
+            listing = self._loading and self.search == self.shown_search
+            if not listing and host_of(self).services is not None:
+                self.request_load(reset_cursor=True)
             return
         self.ticks.toggle_all(whole_tab=not self.shown_search)
         self.refresh()
