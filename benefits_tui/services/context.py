@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import httpx
 
     from benefits_tui.platform.client import BenefitsClient
+    from benefits_tui.services.hold_channel import HoldChannel
 
 
 @dataclass
@@ -34,6 +35,16 @@ class ServiceContext:
     transport: httpx.AsyncBaseTransport | None = None
     _client: BenefitsClient | None = None
     _client_factory: Callable[[], BenefitsClient] | None = None
+    _hold_channel: HoldChannel | None = None
+
+    @property
+    def hold_channel(self) -> HoldChannel:
+        """The process's one listener for 429 holds (PostgreSQL; it listens on first use)."""
+        if self._hold_channel is None:
+            from benefits_tui.services.hold_channel import HoldChannel
+
+            self._hold_channel = HoldChannel(self.db)
+        return self._hold_channel
 
     def platform(self) -> BenefitsClient:
         """The process's one platform client (created on first use)."""
@@ -89,6 +100,8 @@ class ServiceContext:
         return permissions.allowed(self.role, permission, embedded=self.db.is_sqlite)
 
     async def aclose(self) -> None:
+        if self._hold_channel is not None:
+            await self._hold_channel.aclose()
         if self._client is not None:
             await self._client.aclose()
             self._client = None

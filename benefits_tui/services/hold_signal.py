@@ -8,7 +8,8 @@ to a small file beside the database (``<database>-hold``, like SQLite's own ``-w
 under an exclusive ``flock`` (a later end never gives way to an earlier one), and read without
 a lock before every request. A write there takes microseconds and waits for nobody.
 
-PostgreSQL deployments span hosts, so there the row alone carries the hold.
+PostgreSQL deployments span hosts, so there the row carries the hold, announced at once with
+NOTIFY (:mod:`~benefits_tui.services.hold_channel`).
 """
 
 from __future__ import annotations

@@ -103,6 +103,7 @@ async def clear_hold(context: ServiceContext) -> PlatformHold:
     context.require(Permission.CLEAR_HOLD)
     before = await read_hold(context)
     HoldSignal.for_database(context.db).clear()
+    await context.hold_channel.publish(None)  # PostgreSQL: the processes holding on a notice
     await context.db.run_write(
         Session.execute,
         update(Throttle)

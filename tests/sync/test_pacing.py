@@ -130,3 +130,34 @@ async def test_on_sqlite_a_429_reaches_other_processes_while_the_write_lock_is_t
         await clear_hold(context)
         assert (await read_hold(other)).blocked_until is None
         assert await Pacer(other).blocked_until() is None
+
+
+async def test_on_postgresql_a_429_reaches_other_processes_at_once(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The row is re-read at most every CACHE_SECONDS (its write may also wait for the slots'
+    row lock); NOTIFY tells every process at once (RULES §1.13). Here the row is not re-read at
+    all meanwhile: the notice alone holds the other process back, and an admin's clear ends it."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has its hold file (the test above)")
+    from benefits_tui.services.sync import pacing
+
+    monkeypatch.setattr(pacing, "CACHE_SECONDS", 60.0)
+    async with services(database_url) as context, services(database_url) as other:
+        pacer, other_pacer = Pacer(context), Pacer(other)
+        await pacer.blocked_until()  # the row exists, both have read it, and listen: no hold
+        assert await other_pacer.blocked_until() is None
+        until = await pacer.hold_back(30.0)
+        held = None
+        with anyio.fail_after(2):
+            while held is None:
+                await anyio.sleep(0.005)
+                held = await other_pacer.blocked_until()
+        assert held == until
+        with pytest.raises(HeldBack):  # the other process does not send
+            await other_pacer.call(lambda: anyio.sleep(0))
+        context.role = Role.ADMIN
+        await clear_hold(context)
+        with anyio.fail_after(2):
+            while await other_pacer.blocked_until() is not None:
+                await anyio.sleep(0.005)

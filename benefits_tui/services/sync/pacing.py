@@ -4,7 +4,8 @@ A 429's Retry-After is stored as ``blocked_until`` so that no process sends insi
 window, capped at ``max_hold_seconds`` so that no answer stops the integration for longer
 (RULES §1.13); an admin may clear it (:func:`clear_hold`). On SQLite the hold is also
 published in a file beside the database (:mod:`~benefits_tui.services.hold_signal`), read
-before every request, because the row's write may wait for the write lock. Transient
+before every request, because the row's write may wait for the write lock; on PostgreSQL it is
+announced with NOTIFY (:mod:`~benefits_tui.services.hold_channel`). Transient
 trouble (unreachable, 5xx, timeouts) is noted once as ``trouble_since``/``trouble`` and
 cleared by the next success, so that every screen can say "the platform is unreachable
 since ..." in one place.
@@ -79,6 +80,7 @@ class Pacer:
         self._lock = anyio.Lock()
         self._slots: deque[dt.datetime] = deque()
         self._signal = HoldSignal.for_database(context.db)
+        self._channel = context.hold_channel
 
     async def _ensure_row(self) -> None:
         now = self.context.clock.now()
@@ -95,6 +97,7 @@ class Pacer:
         on every call."""
         clock = self.context.clock
         if clock.monotonic() - self._read_at > CACHE_SECONDS:
+            await self._channel.listen()  # (once; PostgreSQL)
             async with self.context.db.read() as session:
                 row = (
                     await session.execute(
@@ -106,6 +109,7 @@ class Pacer:
             self._blocked_until, self._trouble_since = row if row is not None else (None, None)
             self._read_at = clock.monotonic()
         until = _later(_later(self._blocked_until, self._held_until), self._signal.read())
+        until = _later(until, self._channel.read())
         # A hold stored by an older version, by hand, or in a foreign hold file is capped like
         # any other (this process's own windows are capped already).
         return None if until is None else min(until, clock.now() + self.max_hold)
@@ -247,9 +251,11 @@ class Pacer:
         wait = dt.timedelta(seconds=max(seconds, 0.0)) if seconds < 1e9 else self.max_hold
         until = now + min(wait, self.max_hold)
         # This process stops at once; the others on this host when they read the hold file
-        # (SQLite), and everyone when they see the row (its write may wait for the lock).
+        # (SQLite) or hear the notice (PostgreSQL), and everyone when they see the row (its
+        # write may wait for a lock).
         self._held_until = _later(self._held_until, until)
         self._signal.publish(until)
+        await self._channel.publish(until)
 
         def hold(session: Session) -> bool:
             result = session.execute(
