@@ -315,8 +315,7 @@ class BenefitsManagementScreen(Screen[None]):
         table = self.table
         if (table.stale or not table.loaded) and self.host.services is not None:
             if not table.ids:  # a first visit: the keys typed after `4` act on its rows
-                table.keys_wait_for_rows = True
-                hold_keys(self)
+                table.hold_keys_until_rows()
             table.request_load()  # (before the services: services_ready loads)
         focused = self.focused
         if focused is None or event.pane not in focused.ancestors:

@@ -168,9 +168,7 @@ class EmployeeTable(ScrollView, can_focus=True):
         self.shown_search = ""  # the search ``ids`` answer (``search`` may be ahead of it)
         self._toggle_all_when_loaded = False
         self._activate_when_shown = False  # `enter` typed before the first rows were in
-        # The screen holds the keys typed after switching to this tab until its first rows are
-        # shown (`4 down e` opens the tab's second employee; see app/typeahead.py).
-        self.keys_wait_for_rows = False
+        self._keys_wait_for_rows = False  # see hold_keys_until_rows
         self.ids: list[int] = []
         self.ticks = Ticks()
         self.cursor = 0
@@ -333,12 +331,18 @@ class EmployeeTable(ScrollView, can_focus=True):
         self._activate_if_asked()
         self._rows_shown()
 
+    def hold_keys_until_rows(self) -> None:
+        """The screen holds the keys typed from now until this tab's first rows are shown
+        (`4 down e` opens the tab's second employee; see app/typeahead.py)."""
+        self._keys_wait_for_rows = True
+        hold_keys(self.screen)
+
     def _rows_shown(self) -> None:
-        """Let in the keys that waited for this tab's first rows (:attr:`keys_wait_for_rows`):
+        """Let in the keys that waited for this tab's first rows (:meth:`hold_keys_until_rows`):
         its first page is enough (a search need not wait for the whole list, RULES §5); an
         ``a`` among them waits for the list (:meth:`action_toggle_all`)."""
-        if self.keys_wait_for_rows:
-            self.keys_wait_for_rows = False
+        if self._keys_wait_for_rows:
+            self._keys_wait_for_rows = False
             if not self._toggle_all_when_loaded:  # a select-all waiting lets them in itself
                 accept_keys(self.screen)
 
@@ -680,7 +684,7 @@ class EmployeeTable(ScrollView, can_focus=True):
     def holds_keys(self) -> bool:
         """A select-all waits for its search's rows, or a first visit for the tab's first
         rows (the keys typed after them wait too)."""
-        return self._toggle_all_when_loaded or self.keys_wait_for_rows
+        return self._toggle_all_when_loaded or self._keys_wait_for_rows
 
     def action_toggle_all(self) -> None:
         if self.search != self.shown_search or not self.loaded:
