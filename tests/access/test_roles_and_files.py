@@ -22,7 +22,7 @@ from benefits_tui.services.queries import count_by_state, employee_detail
 from benefits_tui.services.sync import heartbeat
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
-from tests.helpers import Simulator, add_people, drain, press, services
+from tests.helpers import NO_PLATFORM, Simulator, add_people, drain, press, services
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -60,7 +60,7 @@ def test_benefits_tui_sync_as_a_read_only_user_is_refused(tmp_path: Path) -> Non
     env = {
         "BENEFITS_TUI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}",
         "BENEFITS_TUI_CONFIG": str(config),
-        "BENEFITS_API_URL": "http://127.0.0.1:9",
+        "BENEFITS_API_URL": NO_PLATFORM,
         "BENEFITS_TUI_USER": "hr.person",
     }
     runner = CliRunner()

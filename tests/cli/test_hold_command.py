@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from benefits_tui.cli.main import cli
 from benefits_tui.services.sync.pacing import Pacer
-from tests.helpers import TOKEN, services
+from tests.helpers import NO_PLATFORM, TOKEN, services
 
 
 def _run(env: dict[str, str], *args: str) -> tuple[int, str]:
@@ -25,7 +25,7 @@ def test_a_hold_is_shown_capped_and_only_an_admin_clears_it(tmp_path: Path) -> N
     config.write_text('[roles]\nboss = "admin"\n', encoding="utf-8")
     env = {
         "BENEFITS_TUI_DATABASE_URL": database,
-        "BENEFITS_API_URL": "http://127.0.0.1:9",
+        "BENEFITS_API_URL": NO_PLATFORM,
         "BENEFITS_API_TOKEN": TOKEN,
         "BENEFITS_TUI_USER": "clerk",
         "BENEFITS_TUI_CONFIG": str(config),

@@ -10,7 +10,7 @@ import pytest
 
 from benefits_tui.platform.simulator.config import SimulatorConfig
 from benefits_tui.platform.simulator.server import RunningSimulator, start_in_thread
-from tests.helpers import TOKEN, cron_env, invoke_cli
+from tests.helpers import NO_PLATFORM, TOKEN, cron_env, invoke_cli
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_a_wrong_token_is_one_line_exit_2_and_nothing_queued(env: dict[str, str]
 @pytest.mark.parametrize(
     ("overrides", "why"),
     [
-        ({"BENEFITS_API_URL": "http://127.0.0.1:9"}, "cannot be reached"),
+        ({"BENEFITS_API_URL": NO_PLATFORM}, "cannot be reached"),
         ({"BENEFITS_API_TOKEN": ""}, "no platform token"),
     ],
 )

@@ -14,7 +14,7 @@ import pytest
 
 from benefits_tui.platform.simulator.config import SimulatorConfig
 from benefits_tui.platform.simulator.server import RunningSimulator, start_in_thread
-from tests.helpers import TOKEN, cron_env, invoke_cli
+from tests.helpers import NO_PLATFORM, TOKEN, cron_env, invoke_cli
 from tests.reconcile.common import hand_made as hand_made_account
 
 
@@ -129,12 +129,12 @@ def test_unreachable_platform_exits_2(env: dict[str, str]) -> None:
     # A retry budget of 2 s instead of the default hour: the run gives up within it.
     unreachable = {
         **env,
-        "BENEFITS_API_URL": "http://127.0.0.1:9",
+        "BENEFITS_API_URL": NO_PLATFORM,
         "BENEFITS_TUI_SYNC_MAX_RETRY_SECONDS": "2",
     }
     code, output = run(unreachable, "reconcile")
     assert code == 2 and "Traceback" not in output
-    assert "Cannot reach the Benefits platform at http://127.0.0.1:9" in output, output
+    assert f"Cannot reach the Benefits platform at {NO_PLATFORM}" in output, output
 
 
 def test_no_progress_bar_in_a_pipe(env: dict[str, str]) -> None:

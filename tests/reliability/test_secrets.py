@@ -25,7 +25,7 @@ from benefits_tui.services.csv_export import export_csv, export_filter
 from benefits_tui.services.sync.requests import Selection, request_sync
 from benefits_tui.services.sync.worker import SyncWorker
 from tests.conftest import new_sqlite_url
-from tests.helpers import TOKEN, Simulator, add_people, drain, run_cli, services
+from tests.helpers import NO_PLATFORM, TOKEN, Simulator, add_people, drain, run_cli, services
 from tests.reliability.common import cli_env, start_simulator
 
 ECHO = f"Authorization: Bearer {TOKEN}"  # what a careless platform might echo back
@@ -315,7 +315,7 @@ def test_cli_output_never_holds_the_token(tmp_path: Path) -> None:
                 request_timeout=2,
             )
             refused = dict(good, BENEFITS_API_URL=wrong.url)
-            unreachable = dict(good, BENEFITS_API_URL="http://127.0.0.1:9")
+            unreachable = dict(good, BENEFITS_API_URL=NO_PLATFORM)
             commands = [
                 ("db upgrade", good, ["db", "upgrade"]),  # creates the nested folder 0700
                 ("status", good, ["status"]),
@@ -399,7 +399,7 @@ def test_cli_refuses_a_token_file_others_can_read(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN)
     token_file.chmod(0o644)
-    env = cli_env(tmp_path, new_sqlite_url(tmp_path), "http://127.0.0.1:9")
+    env = cli_env(tmp_path, new_sqlite_url(tmp_path), NO_PLATFORM)
     del env["BENEFITS_API_TOKEN"]
     env["BENEFITS_API_TOKEN_FILE"] = str(token_file)
     result = run_cli(["sync", "--all", "--yes"], env)
